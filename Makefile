@@ -1,0 +1,30 @@
+# Everything a fresh machine needs comes from these targets: a virtual environment in
+# .venv with cohost and (for the demo and tests) Synapse from PyPI.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test bench lint clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/cohost demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python -m tests.benchmarks.run
+
+lint: $(STAMP)
+	$(BIN)/ruff check service handlers storage tests
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV)

@@ -1,0 +1,30 @@
+"""The two kinds of error: what the user may read, and everything else."""
+
+from __future__ import annotations
+
+
+class UserError(Exception):
+    """A refusal whose text is shown to the user as the command's reply.
+
+    Raise it before changing anything: a refused command changes nothing.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class MatrixError(Exception):
+    """The homeserver answered with an error (raised by the gateway)."""
+
+    def __init__(
+        self, status: int | None, errcode: str, message: str = "", retry_after: float | None = None
+    ) -> None:
+        super().__init__(f"{errcode} ({status}): {message}")
+        self.status = status
+        self.errcode = errcode
+        self.retry_after = retry_after
+
+
+class HomeserverUnavailable(Exception):
+    """The homeserver could not be reached at all."""

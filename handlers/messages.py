@@ -1,0 +1,45 @@
+"""Turns a message into exactly one reply: the command's answer, a refusal, or an apology."""
+
+from __future__ import annotations
+
+import structlog
+
+from handlers.errors import UserError
+from handlers.gateway import MatrixGateway
+from handlers.registry import CommandContext, CommandRegistry
+from handlers.replies import Reply, notice_content, reply_txn_id
+from handlers.types import IncomingMessage
+
+log = structlog.get_logger(__name__)
+
+APOLOGY = "Sorry, something went wrong on my side. The hosts of this cohost can find the details in its log."
+
+
+class CommandHandler:
+    def __init__(self, registry: CommandRegistry, gateway: MatrixGateway) -> None:
+        self._registry = registry
+        self._gateway = gateway
+
+    async def on_message(self, message: IncomingMessage) -> None:
+        if message.sender == self._gateway.user_id:
+            return
+        reply = await self._answer(message)
+        if reply is None:
+            return
+        await self._gateway.send_event(
+            message.room_id, "m.room.message", notice_content(reply, message), reply_txn_id(message)
+        )
+
+    async def _answer(self, message: IncomingMessage) -> Reply | None:
+        try:
+            parsed = self._registry.parse(message.body)
+            if parsed is None:
+                return None
+            log.info("command_received", command=parsed.command.name)
+            return await parsed.command.handler(CommandContext(message), parsed.args)
+        except UserError as refusal:
+            log.info("command_refused", reason=refusal.message)
+            return Reply(refusal.message)
+        except Exception:
+            log.exception("command_failed")
+            return Reply(APOLOGY)

@@ -1,0 +1,68 @@
+"""The `cohost` command: run, migrate, demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from service.settings import Settings, SettingsError, load_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="cohost", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, text in (
+        ("run", "run the service"),
+        ("migrate", "apply database migrations and exit"),
+    ):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--config", type=Path, help="TOML settings file (COHOST_* variables win)")
+    demo = sub.add_parser("demo", help="a throwaway homeserver, cohost and demo users")
+    demo.add_argument("--dir", type=Path, help="keep the demo's files here instead of a temp dir")
+    demo.add_argument("--port", type=int, help="homeserver port (default: a free one)")
+    args = parser.parse_args(argv)
+
+    try:
+        if args.command == "demo":
+            from service.demo import run_demo
+
+            return asyncio.run(run_demo(args.dir, args.port))
+        settings = load_settings(args.config)
+        if args.command == "migrate":
+            return asyncio.run(_migrate(settings))
+        return asyncio.run(_run(settings))
+    except SettingsError as err:
+        print(f"cohost: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+async def _run(settings: Settings) -> int:
+    from service.app import install_stop_signals, run_service
+    from service.logging import configure_logging
+
+    configure_logging(settings.log_format)
+    stop = asyncio.Event()
+    install_stop_signals(stop)
+    await run_service(settings, stop)
+    return 0
+
+
+async def _migrate(settings: Settings) -> int:
+    from storage.database import make_engine, migrate
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.effective_database_url)
+    try:
+        await migrate(engine)
+    finally:
+        await engine.dispose()
+    print("cohost: database is up to date")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

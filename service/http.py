@@ -1,0 +1,31 @@
+"""Health and metrics over HTTP (aiohttp)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+from service.metrics import Metrics
+
+
+def make_http_app(ready: asyncio.Event, metrics: Metrics) -> web.Application:
+    async def health(request: web.Request) -> web.Response:
+        if ready.is_set():
+            return web.json_response({"status": "ok"})
+        return web.json_response({"status": "starting"}, status=503)
+
+    async def prometheus(request: web.Request) -> web.Response:
+        return web.Response(text=metrics.render(), content_type="text/plain")
+
+    app = web.Application()
+    app.router.add_get("/health", health)
+    app.router.add_get("/metrics", prometheus)
+    return app
+
+
+async def start_http(app: web.Application, host: str, port: int) -> web.AppRunner:
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    return runner

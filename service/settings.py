@@ -1,0 +1,143 @@
+"""Settings: COHOST_* environment variables over an optional TOML file (`--config`)."""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+# Values copied from an example and never changed must not reach a homeserver.
+PLACEHOLDERS = {"changeme", "change-me", "password", "secret", "xxx", "todo", "<password>"}
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message names it in one line."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="COHOST_", extra="forbid")
+
+    homeserver_url: str
+    user_id: str
+    password: SecretStr | None = None
+    access_token: SecretStr | None = None
+    device_name: str = "cohost"
+    data_dir: Path = Path("./cohost-data")
+    database_url: str | None = None
+    creators: list[str] | None = None
+    allowed_inviters: list[str] | None = None
+    membership_decided_by: Literal["hosts", "members"] = "hosts"
+    crew_window: timedelta = timedelta(days=2)
+    congregation_window: timedelta = timedelta(days=7)
+    network_window: timedelta = timedelta(days=7)
+    log_format: Literal["console", "json"] | None = None
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8480, ge=0, le=65535)
+
+    @field_validator("homeserver_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("user_id")
+    @classmethod
+    def _mxid(cls, value: str) -> str:
+        if not value.startswith("@") or ":" not in value:
+            raise ValueError("must be a full Matrix user id like @cohost:example.org")
+        return value
+
+    @field_validator("password", "access_token")
+    @classmethod
+    def _not_placeholder(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value().strip().lower() in PLACEHOLDERS:
+            raise ValueError("is still a placeholder value")
+        return value
+
+    @field_validator("creators", "allowed_inviters")
+    @classmethod
+    def _patterns(cls, value: list[str] | None) -> list[str] | None:
+        for pattern in value or []:
+            if not (pattern.startswith("*:") or (pattern.startswith("@") and ":" in pattern)):
+                raise ValueError(f"{pattern!r} is neither @user:server nor *:server")
+        return value
+
+    @field_validator("crew_window", "congregation_window", "network_window")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("must be longer than zero")
+        return value
+
+    @model_validator(mode="after")
+    def _credentials(self) -> Settings:
+        if self.password is None and self.access_token is None:
+            raise ValueError("password: set password or access_token")
+        return self
+
+    @property
+    def server_name(self) -> str:
+        return self.user_id.split(":", 1)[1]
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'cohost.db').resolve()}"
+
+    @property
+    def effective_creators(self) -> list[str]:
+        return self.creators if self.creators is not None else [f"*:{self.server_name}"]
+
+    @property
+    def effective_allowed_inviters(self) -> list[str]:
+        if self.allowed_inviters is not None:
+            return self.allowed_inviters
+        return [f"*:{self.server_name}"]
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Environment wins over the file, which arrives as init values.
+        return (env_settings, init_settings)
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Read settings; any problem becomes one SettingsError line naming the setting."""
+    values: dict[str, Any] = {}
+    if config_file is not None:
+        try:
+            values = tomllib.loads(config_file.read_text())
+        except FileNotFoundError:
+            raise SettingsError(f"config file {config_file} does not exist") from None
+        except tomllib.TOMLDecodeError as err:
+            raise SettingsError(f"config file {config_file} is not valid TOML: {err}") from None
+    values.update(overrides)
+    try:
+        return Settings(**values)
+    except ValidationError as err:
+        raise SettingsError(_one_line(err)) from None
+
+
+def _one_line(err: ValidationError) -> str:
+    problems = []
+    for item in err.errors():
+        name = ".".join(str(p) for p in item["loc"]) or str(item["msg"]).split(":")[0]
+        message = str(item["msg"]).removeprefix("Value error, ")
+        if item["type"] == "missing":
+            message = f"is required (set COHOST_{name.upper()} or {name} in the config file)"
+        elif item["type"] == "extra_forbidden":
+            message = "is not a cohost setting"
+        if not item["loc"] and ":" in message:
+            name, message = (s.strip() for s in message.split(":", 1))
+        problems.append(f"setting {name}: {message}")
+    return "; ".join(problems)

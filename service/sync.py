@@ -1,0 +1,106 @@
+"""The sync loop: capped exponential backoff while the homeserver is away, the sync
+position saved only after its events are handled, no replay of history on first start."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import structlog
+from nio import AsyncClient, SyncResponse
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from handlers.errors import HomeserverUnavailable, MatrixError
+from service.events import EventRouter
+from service.gateway import call
+from service.metrics import Metrics
+from storage.repositories import NEXT_BATCH, SyncStateRepository
+
+log = structlog.get_logger(__name__)
+
+LONG_POLL_MS = 30_000
+# On the very first start only the current state matters, not old messages.
+FIRST_SYNC_FILTER: dict[str, Any] = {"room": {"timeline": {"limit": 0}}}
+
+
+class Backoff:
+    def __init__(self, first: float = 0.5, cap: float = 30.0) -> None:
+        self.first, self.cap = first, cap
+        self.next = first
+
+    def failed(self) -> float:
+        delay, self.next = self.next, min(self.next * 2, self.cap)
+        return delay
+
+    def reset(self) -> None:
+        self.next = self.first
+
+
+class SyncLoop:
+    def __init__(
+        self,
+        client: AsyncClient,
+        sessions: async_sessionmaker[AsyncSession],
+        router: EventRouter,
+        metrics: Metrics,
+        ready: asyncio.Event,
+        backoff: Backoff | None = None,
+    ) -> None:
+        self._client = client
+        self._sessions = sessions
+        self._router = router
+        self._metrics = metrics
+        self._ready = ready
+        self._backoff = backoff or Backoff()
+
+    async def run(self) -> None:
+        async with self._sessions.begin() as session:
+            since = await SyncStateRepository(session).get(NEXT_BATCH)
+        if since is None:
+            log.info("first_start_skipping_history")
+        while True:
+            try:
+                since = await self._once(since)
+            except (HomeserverUnavailable, MatrixError) as err:
+                self._metrics.sync_failures += 1
+                delay = self._backoff.failed()
+                log.warning("sync_failed", error=str(err), retry_in=delay)
+                await asyncio.sleep(delay)
+
+    async def _once(self, since: str | None) -> str:
+        first = since is None
+        resp = await call(
+            lambda: self._client.sync(
+                timeout=0 if first else LONG_POLL_MS,
+                since=since,
+                sync_filter=FIRST_SYNC_FILTER if first else None,
+                full_state=True if first else None,
+            ),
+            "sync",
+        )
+        assert isinstance(resp, SyncResponse)
+        await self._crypto_housekeeping()
+        await self._router.handle(resp, with_timeline=not first)
+        async with self._sessions.begin() as session:
+            await SyncStateRepository(session).put(NEXT_BATCH, resp.next_batch)
+        self._metrics.syncs += 1
+        self._backoff.reset()
+        if not self._ready.is_set():
+            self._ready.set()
+            log.info("first_sync_done")
+            await self._router.prune()
+        return resp.next_batch
+
+    async def _crypto_housekeeping(self) -> None:
+        """What nio's sync_forever does between syncs, so E2EE keeps working."""
+        client = self._client
+        if client.olm is None:
+            return
+        await call(client.send_to_device_messages, "send_to_device")
+        if client.should_upload_keys:
+            await call(client.keys_upload, "keys_upload")
+        if client.should_query_keys:
+            await call(client.keys_query, "keys_query")
+        if client.should_claim_keys:
+            users = client.get_users_for_key_claiming()
+            await call(lambda: client.keys_claim(users), "keys_claim")
