@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import inspect
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.database import check_schema, make_sessionmaker, migrate
+from storage.repositories import NEXT_BATCH, HandledEventRepository, SyncStateRepository
+
+T0 = datetime(2026, 11, 27, tzinfo=UTC)
+
+
+async def test_migrations_apply_to_an_empty_database_and_match_the_models(engine: AsyncEngine) -> None:
+    await migrate(engine)
+    async with engine.connect() as conn:
+        tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
+    assert {"sync_state", "handled_event", "alembic_version"} <= tables
+    await check_schema(engine)  # raises on drift between models and migrations
+
+
+async def test_migrating_twice_is_harmless(engine: AsyncEngine) -> None:
+    await migrate(engine)
+    await migrate(engine)
+    await check_schema(engine)
+
+
+async def test_sync_position_is_stored_and_replaced(engine: AsyncEngine) -> None:
+    await migrate(engine)
+    sessions = make_sessionmaker(engine)
+    async with sessions.begin() as s:
+        assert await SyncStateRepository(s).get(NEXT_BATCH) is None
+        await SyncStateRepository(s).put(NEXT_BATCH, "s1")
+    async with sessions.begin() as s:
+        await SyncStateRepository(s).put(NEXT_BATCH, "s2")
+    async with sessions.begin() as s:
+        assert await SyncStateRepository(s).get(NEXT_BATCH) == "s2"
+
+
+async def test_a_rolled_back_unit_of_work_leaves_nothing(engine: AsyncEngine) -> None:
+    await migrate(engine)
+    sessions = make_sessionmaker(engine)
+    try:
+        async with sessions.begin() as s:
+            await HandledEventRepository(s).mark("$e", "!r", T0)
+            raise RuntimeError("crash inside the unit of work")
+    except RuntimeError:
+        pass
+    async with sessions.begin() as s:
+        assert not await HandledEventRepository(s).seen("$e")
+
+
+async def test_handled_events_are_remembered_once_and_pruned_by_age(engine: AsyncEngine) -> None:
+    await migrate(engine)
+    sessions = make_sessionmaker(engine)
+    async with sessions.begin() as s:
+        repo = HandledEventRepository(s)
+        await repo.mark("$old", "!r", T0)
+        await repo.mark("$new", "!r", T0 + timedelta(days=40))
+    async with sessions.begin() as s:
+        await HandledEventRepository(s).mark("$old", "!r", T0)  # marking again is a no-op
+    async with sessions.begin() as s:
+        repo = HandledEventRepository(s)
+        assert await repo.seen("$old") and await repo.seen("$new")
+        assert await repo.prune(T0 + timedelta(days=10)) == 1
+    async with sessions.begin() as s:
+        repo = HandledEventRepository(s)
+        assert not await repo.seen("$old")
+        assert await repo.seen("$new")
+
+
+async def test_the_schema_check_fails_on_a_database_that_is_behind(engine: AsyncEngine) -> None:
+    import pytest
+    from alembic.util.exc import CommandError
+
+    with pytest.raises(CommandError):
+        await check_schema(engine)

@@ -1,0 +1,87 @@
+"""Bad settings stop the start with one line that names the setting."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from service.settings import SettingsError, load_settings
+
+GOOD = {"homeserver_url": "http://127.0.0.1:8008", "user_id": "@cohost:example.org", "password": "s3cret-pw"}
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    for key in list(os.environ):
+        if key.startswith("COHOST_"):
+            monkeypatch.delenv(key)
+
+
+def test_defaults_follow_the_bots_server(tmp_path: Path) -> None:
+    settings = load_settings(**GOOD, data_dir=tmp_path)
+    assert settings.effective_creators == ["*:example.org"]
+    assert settings.effective_allowed_inviters == ["*:example.org"]
+    assert settings.effective_database_url == f"sqlite:///{tmp_path.resolve() / 'cohost.db'}"
+    assert settings.crew_window == timedelta(days=2)
+    assert settings.membership_decided_by == "hosts"
+
+
+def test_the_environment_overrides_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "cohost.toml"
+    config.write_text(
+        'homeserver_url = "http://hs.example:8008"\nuser_id = "@bot:hs.example"\n'
+        'password = "from-file"\ncreators = ["@alice:hs.example"]\ncrew_window = "P3D"\n'
+    )
+    monkeypatch.setenv("COHOST_USER_ID", "@other:hs.example")
+    settings = load_settings(config)
+    assert settings.user_id == "@other:hs.example"
+    assert settings.creators == ["@alice:hs.example"]
+    assert settings.crew_window == timedelta(days=3)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "named"),
+    [
+        ({"homeserver_url": None}, "setting homeserver_url: is required"),
+        ({"homeserver_url": "matrix.example.org"}, "setting homeserver_url: must start with http"),
+        ({"user_id": "cohost"}, "setting user_id: must be a full Matrix user id"),
+        ({"password": None}, "setting password: set password or access_token"),
+        ({"password": "changeme"}, "setting password: is still a placeholder"),
+        ({"http_port": 70000}, "setting http_port"),
+        ({"membership_decided_by": "everyone"}, "setting membership_decided_by"),
+        ({"creators": ["alice"]}, "setting creators: 'alice' is neither"),
+        ({"crew_window": "-P1D"}, "setting crew_window: must be longer than zero"),
+        ({"log_format": "xml"}, "setting log_format"),
+        ({"colour": "blue"}, "setting colour: is not a cohost setting"),
+    ],
+)
+def test_bad_settings_fail_with_the_settings_name(overrides: dict[str, object], named: str) -> None:
+    values = {k: v for k, v in {**GOOD, **overrides}.items() if v is not None}
+    with pytest.raises(SettingsError) as err:
+        load_settings(**values)
+    assert named in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_a_bad_environment_variable_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COHOST_HTTP_PORT", "eighty")
+    with pytest.raises(SettingsError, match="setting http_port"):
+        load_settings(**GOOD)
+
+
+def test_a_malformed_config_file_is_named(tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text("homeserver_url = ")
+    with pytest.raises(SettingsError, match="is not valid TOML"):
+        load_settings(config)
+    with pytest.raises(SettingsError, match="does not exist"):
+        load_settings(tmp_path / "missing.toml")
+
+
+def test_secrets_do_not_show_in_repr() -> None:
+    settings = load_settings(**GOOD)
+    assert "s3cret-pw" not in repr(settings)
