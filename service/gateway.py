@@ -59,6 +59,10 @@ class NioGateway:
     async def send_event(
         self, room_id: RoomId, event_type: str, content: dict[str, Any], txn_id: str
     ) -> EventId:
+        room = self._client.rooms.get(room_id)
+        if room is not None and room.encrypted and self._client.should_query_keys:
+            # Members' devices must be known before the room key is shared with them.
+            await call(self._client.keys_query, "keys_query")
         resp = await call(
             lambda: self._client.room_send(
                 room_id, event_type, content, tx_id=txn_id, ignore_unverified_devices=True

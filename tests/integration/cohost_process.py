@@ -1,0 +1,79 @@
+"""cohost as a user runs it: `cohost run` in a child process, configured by COHOST_*."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from service.devserver import Homeserver, free_port
+
+
+class CohostProcess:
+    def __init__(self, hs: Homeserver, localpart: str, directory: Path, **settings: str) -> None:
+        account = hs.register(localpart)
+        self.user_id = account.user_id
+        self.password = account.password
+        self.dir = directory
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.http_port = free_port()
+        self.log_path = self.dir / "cohost.log"
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("COHOST_")}
+        self.env.update(
+            {
+                "COHOST_HOMESERVER_URL": hs.url,
+                "COHOST_USER_ID": account.user_id,
+                "COHOST_PASSWORD": account.password,
+                "COHOST_DATA_DIR": str(self.dir / "data"),
+                "COHOST_HTTP_PORT": str(self.http_port),
+                "COHOST_LOG_FORMAT": "json",
+                **{f"COHOST_{k.upper()}": v for k, v in settings.items()},
+            }
+        )
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 60) -> None:
+        log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "service.cli", "run"], env=self.env, stdout=log, stderr=log
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise AssertionError(f"cohost exited: {self.log_path.read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{self.http_port}/health", timeout=1
+                ) as resp:
+                    if resp.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError("cohost did not become healthy")
+
+    def stop(self, timeout: float = 30) -> int:
+        proc, self._proc = self._proc, None
+        assert proc is not None
+        proc.send_signal(signal.SIGTERM)
+        return proc.wait(timeout)
+
+    def kill(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+    def log_records(self) -> list[dict[str, object]]:
+        records = []
+        for line in self.log_path.read_text().splitlines():
+            try:
+                records.append(json.loads(line))
+            except ValueError:
+                continue
+        return records

@@ -1,0 +1,126 @@
+"""A person on Matrix, as the tests see one: a nio client (optionally with E2EE) that
+creates DMs, sends commands and collects what it sees."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nio import (
+    AsyncClient,
+    AsyncClientConfig,
+    Event,
+    LoginResponse,
+    RoomCreateResponse,
+    RoomSendResponse,
+    SyncResponse,
+)
+
+from service.devserver import Homeserver
+
+
+@dataclass
+class User:
+    client: AsyncClient
+    seen: dict[str, list[Event]] = field(default_factory=dict)
+
+    @property
+    def user_id(self) -> str:
+        return str(self.client.user_id)
+
+    @classmethod
+    async def create(cls, hs: Homeserver, localpart: str, store: Path | None = None) -> User:
+        account = hs.register(localpart)
+        config = AsyncClientConfig(encryption_enabled=store is not None, store_sync_tokens=False)
+        if store is not None:
+            store.mkdir(parents=True, exist_ok=True)
+        client = AsyncClient(hs.url, account.user_id, store_path=str(store or ""), config=config)
+        resp = await client.login(account.password, device_name=f"{localpart}-test")
+        assert isinstance(resp, LoginResponse), resp
+        user = cls(client)
+        await user.sync(0)
+        return user
+
+    async def close(self) -> None:
+        await self.client.close()
+
+    async def sync(self, timeout_ms: int = 500) -> None:
+        resp = await self.client.sync(timeout=timeout_ms)
+        assert isinstance(resp, SyncResponse), resp
+        for room_id, info in resp.rooms.join.items():
+            self.seen.setdefault(room_id, []).extend(info.timeline.events)
+        if self.client.olm is not None:
+            await self.client.send_to_device_messages()
+            if self.client.should_upload_keys:
+                await self.client.keys_upload()
+            if self.client.should_query_keys:
+                await self.client.keys_query()
+            if self.client.should_claim_keys:
+                await self.client.keys_claim(self.client.get_users_for_key_claiming())
+
+    async def create_dm(self, other: str, *, encrypted: bool, timeout: float = 30) -> str:
+        initial_state: list[dict[str, Any]] = []
+        if encrypted:
+            initial_state.append(
+                {
+                    "type": "m.room.encryption",
+                    "state_key": "",
+                    "content": {"algorithm": "m.megolm.v1.aes-sha2"},
+                }
+            )
+        resp = await self.client.room_create(
+            is_direct=True, invite=[other], initial_state=initial_state, preset=None
+        )
+        assert isinstance(resp, RoomCreateResponse), resp
+        await self.wait_for_member(resp.room_id, other, timeout)
+        return resp.room_id
+
+    async def wait_for_member(self, room_id: str, member: str, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            await self.sync(500)
+            room = self.client.rooms.get(room_id)
+            if room is not None and member in room.users:
+                return
+        raise AssertionError(f"{member} did not join {room_id} within {timeout}s")
+
+    async def send(self, room_id: str, body: str) -> str:
+        if self.client.olm is not None and self.client.should_query_keys:
+            await self.client.keys_query()
+        resp = await self.client.room_send(
+            room_id,
+            "m.room.message",
+            {"msgtype": "m.text", "body": body},
+            ignore_unverified_devices=True,
+        )
+        assert isinstance(resp, RoomSendResponse), resp
+        return resp.event_id
+
+    def replies_seen(self, room_id: str, event_id: str) -> list[Event]:
+        return [
+            e
+            for e in self.seen.get(room_id, [])
+            if e.source.get("content", {}).get("m.relates_to", {}).get("m.in_reply_to", {}).get("event_id")
+            == event_id
+        ]
+
+    async def replies_to(
+        self, room_id: str, event_id: str, *, settle: float = 1.5, timeout: float = 30
+    ) -> list[Event]:
+        """Wait for the first reply, then keep watching `settle` seconds for more."""
+        deadline = time.monotonic() + timeout
+        while not self.replies_seen(room_id, event_id) and time.monotonic() < deadline:
+            await self.sync(1000)
+        settle_until = time.monotonic() + settle
+        while time.monotonic() < settle_until:
+            await self.sync(300)
+        return self.replies_seen(room_id, event_id)
+
+    async def quiet_for(self, seconds: float) -> None:
+        until = time.monotonic() + seconds
+        while time.monotonic() < until:
+            await self.sync(300)
+        await asyncio.sleep(0)
