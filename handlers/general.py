@@ -20,7 +20,9 @@ def register_general(registry: CommandRegistry) -> None:
         if wanted:
             found = registry.find(wanted)
             if not found:
-                raise UserError(f"There is no command `!{wanted.lstrip('!')}`. Send `!help` for all.")
+                raise UserError(
+                    f"There is no command `!{wanted.lstrip('!')}`. Send `!help` for all."
+                )
             return Reply("\n".join(f"`{c.usage()}` — {c.summary}" for c in found))
         lines = ["I host microsolidarity crews and congregations. Commands:"]
         lines += [f"`{c.usage()}` — {c.summary}" for c in registry.commands]

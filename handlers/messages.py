@@ -12,7 +12,10 @@ from handlers.types import IncomingMessage
 
 log = structlog.get_logger(__name__)
 
-APOLOGY = "Sorry, something went wrong on my side. The hosts of this cohost can find the details in its log."
+APOLOGY = (
+    "Sorry, something went wrong on my side. "
+    "The hosts of this cohost can find the details in its log."
+)
 
 
 class CommandHandler:

@@ -17,7 +17,9 @@ from handlers.types import IncomingMessage, UserId
 PREFIX = "!"
 # A permissive form of the Matrix user id grammar: historical localparts are allowed,
 # whitespace is not, and the server name may carry a port.
-_USER_ID = re.compile(r"^@[^\s:@]+:[A-Za-z0-9.\-]+(:\d{1,5})?$|^@[^\s:@]+:\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
+_USER_ID = re.compile(
+    r"^@[^\s:@]+:[A-Za-z0-9.\-]+(:\d{1,5})?$|^@[^\s:@]+:\[[0-9A-Fa-f:.]+\](:\d{1,5})?$"
+)
 MAX_USER_ID_LENGTH = 255
 
 
@@ -134,9 +136,7 @@ class ParsedCommand:
 class CommandRegistry:
     _commands: dict[tuple[str, ...], Command] = field(default_factory=dict)
 
-    def command(
-        self, name: str, *params: Param, summary: str
-    ) -> Callable[[Handler], Handler]:
+    def command(self, name: str, *params: Param, summary: str) -> Callable[[Handler], Handler]:
         path = tuple(name.split())
 
         def register(handler: Handler) -> Handler:
@@ -189,4 +189,6 @@ def tokenize(text: str) -> list[str]:
     try:
         return shlex.split(text)
     except ValueError:
-        raise UserError("A quote is not closed. Put names with spaces in \"double quotes\".") from None
+        raise UserError(
+            'A quote is not closed. Put names with spaces in "double quotes".'
+        ) from None

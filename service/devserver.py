@@ -65,7 +65,14 @@ class Homeserver:
         config = self.dir / "homeserver.yaml"
         if not (self.dir / "signing.key").exists():
             subprocess.run(
-                [sys.executable, "-m", "synapse.app.homeserver", "-c", str(config), "--generate-keys"],
+                [
+                    sys.executable,
+                    "-m",
+                    "synapse.app.homeserver",
+                    "-c",
+                    str(config),
+                    "--generate-keys",
+                ],
                 check=True,
                 capture_output=True,
             )
@@ -116,7 +123,9 @@ class Homeserver:
         return self._proc is not None and self._proc.poll() is None
 
     # -- users -----------------------------------------------------------------
-    def register(self, localpart: str, password: str | None = None, admin: bool = False) -> DemoUser:
+    def register(
+        self, localpart: str, password: str | None = None, admin: bool = False
+    ) -> DemoUser:
         """Create a user through the shared-secret admin API (idempotent per name)."""
         password = password or secrets.token_urlsafe(12)
         url = f"{self.url}/_synapse/admin/v1/register"

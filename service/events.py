@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine, Iterable
-from typing import Any
 from datetime import timedelta
+from typing import Any
 
 import structlog
 from nio import Event, InviteMemberEvent, MegolmEvent, RoomMessageText, SyncResponse
@@ -49,7 +49,9 @@ class EventRouter:
         for room_id, info in response.rooms.invite.items():
             inviter = _inviter(info.invite_state, self._own)
             if inviter is not None:
-                await self._guarded(self._invites.on_invite(IncomingInvite(RoomId(room_id), inviter)))
+                await self._guarded(
+                    self._invites.on_invite(IncomingInvite(RoomId(room_id), inviter))
+                )
         if not with_timeline:
             return
         # Rooms in parallel, events of one room in order.

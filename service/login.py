@@ -54,7 +54,9 @@ async def log_in(client: AsyncClient, settings: Settings) -> None:
             "login",
         )
         assert isinstance(resp, LoginResponse)
-        stored = StoredLogin(settings.homeserver_url, resp.user_id, resp.device_id, resp.access_token)
+        stored = StoredLogin(
+            settings.homeserver_url, resp.user_id, resp.device_id, resp.access_token
+        )
         log.info("login_new_device", device_id=resp.device_id)
     else:  # settings validation guarantees one of the two
         raise AssertionError("no credentials")

@@ -89,7 +89,7 @@ class SyncLoop:
             self._ready.set()
             log.info("first_sync_done")
             await self._router.prune()
-        return resp.next_batch
+        return str(resp.next_batch)
 
     async def _crypto_housekeeping(self) -> None:
         """What nio's sync_forever does between syncs, so E2EE keeps working."""

@@ -52,7 +52,8 @@ class FakeGateway:
         return [
             s.content
             for s in self.sent
-            if s.content.get("m.relates_to", {}).get("m.in_reply_to", {}).get("event_id") == event_id
+            if s.content.get("m.relates_to", {}).get("m.in_reply_to", {}).get("event_id")
+            == event_id
         ]
 
 
@@ -70,7 +71,9 @@ class FakeClock:
 _counter = 0
 
 
-def message(body: str, sender: str = "@alice:example.org", room: str = "!dm:example.org") -> IncomingMessage:
+def message(
+    body: str, sender: str = "@alice:example.org", room: str = "!dm:example.org"
+) -> IncomingMessage:
     global _counter
     _counter += 1
     return IncomingMessage(

@@ -61,7 +61,7 @@ class User:
             if self.client.should_claim_keys:
                 await self.client.keys_claim(self.client.get_users_for_key_claiming())
 
-    async def create_dm(self, other: str, *, encrypted: bool, timeout: float = 30) -> str:
+    async def create_dm(self, other: str, *, encrypted: bool, within: float = 30) -> str:
         initial_state: list[dict[str, Any]] = []
         if encrypted:
             initial_state.append(
@@ -75,17 +75,17 @@ class User:
             is_direct=True, invite=[other], initial_state=initial_state, preset=None
         )
         assert isinstance(resp, RoomCreateResponse), resp
-        await self.wait_for_member(resp.room_id, other, timeout)
+        await self.wait_for_member(resp.room_id, other, within)
         return resp.room_id
 
-    async def wait_for_member(self, room_id: str, member: str, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
+    async def wait_for_member(self, room_id: str, member: str, within: float = 30) -> None:
+        deadline = time.monotonic() + within
         while time.monotonic() < deadline:
             await self.sync(500)
             room = self.client.rooms.get(room_id)
             if room is not None and member in room.users:
                 return
-        raise AssertionError(f"{member} did not join {room_id} within {timeout}s")
+        raise AssertionError(f"{member} did not join {room_id} within {within}s")
 
     async def send(self, room_id: str, body: str) -> str:
         if self.client.olm is not None and self.client.should_query_keys:
@@ -103,15 +103,18 @@ class User:
         return [
             e
             for e in self.seen.get(room_id, [])
-            if e.source.get("content", {}).get("m.relates_to", {}).get("m.in_reply_to", {}).get("event_id")
+            if e.source.get("content", {})
+            .get("m.relates_to", {})
+            .get("m.in_reply_to", {})
+            .get("event_id")
             == event_id
         ]
 
     async def replies_to(
-        self, room_id: str, event_id: str, *, settle: float = 1.5, timeout: float = 30
+        self, room_id: str, event_id: str, *, settle: float = 1.5, within: float = 30
     ) -> list[Event]:
         """Wait for the first reply, then keep watching `settle` seconds for more."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         while not self.replies_seen(room_id, event_id) and time.monotonic() < deadline:
             await self.sync(1000)
         settle_until = time.monotonic() + settle

@@ -25,15 +25,24 @@ def run_cohost(*args: str, env: dict[str, str], cwd: Path) -> subprocess.Complet
 @pytest.mark.parametrize(
     ("env", "named"),
     [
-        ({"COHOST_USER_ID": "@bot:example.org", "COHOST_PASSWORD": "pw-123"}, "setting homeserver_url"),
         (
-            {"COHOST_HOMESERVER_URL": "http://127.0.0.1:1", "COHOST_USER_ID": "@bot:example.org",
-             "COHOST_PASSWORD": "pw-123", "COHOST_HTTP_PORT": "many"},
+            {"COHOST_USER_ID": "@bot:example.org", "COHOST_PASSWORD": "pw-123"},
+            "setting homeserver_url",
+        ),
+        (
+            {
+                "COHOST_HOMESERVER_URL": "http://127.0.0.1:1",
+                "COHOST_USER_ID": "@bot:example.org",
+                "COHOST_PASSWORD": "pw-123",
+                "COHOST_HTTP_PORT": "many",
+            },
             "setting http_port",
         ),
     ],
 )
-def test_bad_settings_stop_the_start_with_one_line(env: dict[str, str], named: str, tmp_path: Path) -> None:
+def test_bad_settings_stop_the_start_with_one_line(
+    env: dict[str, str], named: str, tmp_path: Path
+) -> None:
     result = run_cohost("run", env=env, cwd=tmp_path)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()

@@ -17,7 +17,9 @@ from tests.integration.matrix_user import User
 pytestmark = pytest.mark.integration
 
 
-async def test_ping_in_a_plain_dm_gets_exactly_one_reply(cohost: CohostProcess, alice: User) -> None:
+async def test_ping_in_a_plain_dm_gets_exactly_one_reply(
+    cohost: CohostProcess, alice: User
+) -> None:
     room = await alice.create_dm(cohost.user_id, encrypted=False)
     ping = await alice.send(room, "!ping")
     [reply] = await alice.replies_to(room, ping)
@@ -47,7 +49,9 @@ async def test_help_lists_the_commands(cohost: CohostProcess, alice: User) -> No
     assert "!ping" in reply.source["content"]["body"]
 
 
-async def test_restart_answers_nothing_twice_and_catches_up(cohost: CohostProcess, alice: User) -> None:
+async def test_restart_answers_nothing_twice_and_catches_up(
+    cohost: CohostProcess, alice: User
+) -> None:
     room = await alice.create_dm(cohost.user_id, encrypted=False)
     before = await alice.send(room, "!ping")
     assert len(await alice.replies_to(room, before)) == 1
@@ -96,7 +100,10 @@ async def test_an_invite_from_a_disallowed_user_is_declined(
     homeserver: Homeserver, alice: User, tmp_path: Path
 ) -> None:
     bot = CohostProcess(
-        homeserver, unique("picky"), tmp_path / "picky", allowed_inviters='["@nobody:nowhere.example"]'
+        homeserver,
+        unique("picky"),
+        tmp_path / "picky",
+        allowed_inviters='["@nobody:nowhere.example"]',
     )
     bot.start()
     try:
@@ -116,7 +123,9 @@ async def test_an_invite_from_a_disallowed_user_is_declined(
         bot.kill()
 
 
-async def test_logs_hold_no_token_password_or_message_body(cohost: CohostProcess, alice: User) -> None:
+async def test_logs_hold_no_token_password_or_message_body(
+    cohost: CohostProcess, alice: User
+) -> None:
     room = await alice.create_dm(cohost.user_id, encrypted=False)
     marker = "!ping"
     secret_text = await alice.send(room, "my private words about a hard week")
@@ -148,7 +157,7 @@ async def test_homeserver_restart_is_survived(tmp_path: Path) -> None:
         hs.start()
 
         after = await user.send(room, "!ping")
-        assert len(await user.replies_to(room, after, timeout=60)) == 1
+        assert len(await user.replies_to(room, after, within=60)) == 1
         assert len(user.replies_seen(room, first)) == 1
         assert any(r.get("event") == "sync_failed" for r in bot.log_records())
     finally:

@@ -11,7 +11,9 @@ from storage.repositories import NEXT_BATCH, HandledEventRepository, SyncStateRe
 T0 = datetime(2026, 11, 27, tzinfo=UTC)
 
 
-async def test_migrations_apply_to_an_empty_database_and_match_the_models(engine: AsyncEngine) -> None:
+async def test_migrations_apply_to_an_empty_database_and_match_the_models(
+    engine: AsyncEngine,
+) -> None:
     await migrate(engine)
     async with engine.connect() as conn:
         tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))

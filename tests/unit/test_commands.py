@@ -65,7 +65,12 @@ async def test_unknown_command_hints_at_help() -> None:
 async def test_help_lists_every_registered_command() -> None:
     registry = CommandRegistry()
 
-    @registry.command("crew new", Param("name"), Param("invitees", Kind.USER, optional=True, repeated=True), summary="Start a crew.")
+    @registry.command(
+        "crew new",
+        Param("name"),
+        Param("invitees", Kind.USER, optional=True, repeated=True),
+        summary="Start a crew.",
+    )
     async def crew_new(ctx: CommandContext, args: Args) -> Reply:
         return Reply("ok")
 

@@ -15,7 +15,12 @@ async def _noop(ctx: CommandContext, args: Args) -> Reply:
 
 def registry() -> CommandRegistry:
     r = CommandRegistry()
-    r.command("crew new", Param("name"), Param("invitees", Kind.USER, optional=True, repeated=True), summary="s")(_noop)
+    r.command(
+        "crew new",
+        Param("name"),
+        Param("invitees", Kind.USER, optional=True, repeated=True),
+        summary="s",
+    )(_noop)
     r.command("crew info", Param("name", optional=True), summary="s")(_noop)
     r.command("crew", summary="s")(_noop)
     r.command("object", Param("n", Kind.INT), Param("reason", Kind.TEXT), summary="s")(_noop)
@@ -26,7 +31,10 @@ def test_longest_path_wins_and_arguments_are_typed() -> None:
     parsed = registry().parse('!crew new "Tuesday crew" @bob:example.org @carol:other.net:8448')
     assert parsed is not None
     assert parsed.command.name == "crew new"
-    assert parsed.args == {"name": "Tuesday crew", "invitees": ["@bob:example.org", "@carol:other.net:8448"]}
+    assert parsed.args == {
+        "name": "Tuesday crew",
+        "invitees": ["@bob:example.org", "@carol:other.net:8448"],
+    }
 
 
 def test_commands_are_case_insensitive_and_optional_args_default_to_none() -> None:
@@ -35,7 +43,7 @@ def test_commands_are_case_insensitive_and_optional_args_default_to_none() -> No
 
 
 def test_text_parameter_keeps_the_rest_verbatim() -> None:
-    parsed = registry().parse("!object 3   it would  harm \"us\"")
+    parsed = registry().parse('!object 3   it would  harm "us"')
     assert parsed is not None
     assert parsed.args == {"n": 3, "reason": 'it would  harm "us"'}
 

@@ -9,7 +9,11 @@ import pytest
 
 from service.settings import SettingsError, load_settings
 
-GOOD = {"homeserver_url": "http://127.0.0.1:8008", "user_id": "@cohost:example.org", "password": "s3cret-pw"}
+GOOD = {
+    "homeserver_url": "http://127.0.0.1:8008",
+    "user_id": "@cohost:example.org",
+    "password": "s3cret-pw",
+}
 
 
 @pytest.fixture(autouse=True)
@@ -30,7 +34,9 @@ def test_defaults_follow_the_bots_server(tmp_path: Path) -> None:
     assert settings.membership_decided_by == "hosts"
 
 
-def test_the_environment_overrides_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_environment_overrides_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     config = tmp_path / "cohost.toml"
     config.write_text(
         'homeserver_url = "http://hs.example:8008"\nuser_id = "@bot:hs.example"\n'
