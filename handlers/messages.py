@@ -32,6 +32,8 @@ class CommandHandler:
         await self._gateway.send_event(
             message.room_id, "m.room.message", notice_content(reply, message), reply_txn_id(message)
         )
+        if reply.then is not None:
+            await reply.then()
 
     async def _answer(self, message: IncomingMessage) -> Reply | None:
         try:

@@ -36,10 +36,15 @@ class Param:
     kind: Kind = Kind.WORD
     optional: bool = False
     repeated: bool = False
+    # A TEXT parameter introduced by a keyword ("intention: …") may follow other
+    # parameters; everything after the keyword is its value.
+    keyword: str | None = None
 
     def usage(self) -> str:
         shown = "@user" if self.kind is Kind.USER else self.name
         inner = f"{shown}…" if self.repeated else shown
+        if self.keyword:
+            inner = f"{self.keyword} <text>"
         return f"[{inner}]" if self.optional else f"<{inner}>"
 
 
@@ -74,6 +79,8 @@ class Command:
         args: dict[str, Any] = {}
         pos = 0
         for param in self.params:
+            if param.keyword:
+                continue  # filled by split_keyword
             if param.kind is Kind.TEXT:
                 text = raw_rest_after(raw_rest, pos).strip()
                 if not text and not param.optional:
@@ -171,8 +178,9 @@ class CommandRegistry:
             if command is None:
                 continue
             rest = raw_rest_after(line, length)
+            rest, keyword_args = split_keyword(command, rest)
             tokens = tokenize(rest) if not _only_text(command) else rest.split()
-            return ParsedCommand(command, command.parse_args(tokens, rest))
+            return ParsedCommand(command, {**command.parse_args(tokens, rest), **keyword_args})
         family = self.find(words[0])
         if family:
             listing = ", ".join(f"`{c.usage()}`" for c in family)
@@ -181,7 +189,21 @@ class CommandRegistry:
 
 
 def _only_text(command: Command) -> bool:
-    return any(p.kind is Kind.TEXT for p in command.params)
+    return any(p.kind is Kind.TEXT and not p.keyword for p in command.params)
+
+
+def split_keyword(command: Command, rest: str) -> tuple[str, dict[str, Any]]:
+    values: dict[str, Any] = {}
+    for param in command.params:
+        if not param.keyword:
+            continue
+        found = re.search(rf"(^|\s){re.escape(param.keyword)}", rest, re.IGNORECASE)
+        if found is None:
+            values[param.name] = None
+            continue
+        values[param.name] = rest[found.end() :].strip() or None
+        rest = rest[: found.start()]
+    return rest, values
 
 
 def tokenize(text: str) -> list[str]:

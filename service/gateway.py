@@ -1,15 +1,17 @@
-"""The one adapter between handlers and nio: every ErrorResponse becomes a MatrixError,
+"""The one adapter between handlers and nio: every error becomes a MatrixError,
 M_LIMIT_EXCEEDED is retried after the server's delay, sends carry transaction ids."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import json
+from urllib.parse import urlencode
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 import structlog
 from aiohttp import ClientError
-from nio import AsyncClient, ErrorResponse, RoomSendResponse
+from nio import Api, AsyncClient, ErrorResponse, MatrixRoom, RoomSendResponse
 
 from handlers.errors import HomeserverUnavailable, MatrixError
 from handlers.types import EventId, RoomId, UserId
@@ -18,7 +20,8 @@ log = structlog.get_logger(__name__)
 
 T = TypeVar("T")
 DEFAULT_RETRY_AFTER = 5.0
-MAX_RATE_LIMIT_RETRIES = 20
+MAX_RATE_LIMIT_RETRIES = 60
+ROOM_SYNC_WAIT_STEPS = 300  # × 0.1 s
 
 
 def to_matrix_error(resp: ErrorResponse) -> MatrixError:
@@ -29,15 +32,18 @@ def to_matrix_error(resp: ErrorResponse) -> MatrixError:
 
 
 async def call(request: Callable[[], Awaitable[T]], what: str) -> T:
-    """Run a nio request; errors become typed exceptions, rate limits are waited out."""
+    """Run a request; errors become typed exceptions, rate limits are waited out."""
     for attempt in range(MAX_RATE_LIMIT_RETRIES + 1):
         try:
             resp = await request()
         except (ClientError, TimeoutError, OSError) as err:
             raise HomeserverUnavailable(f"{what}: {type(err).__name__}") from err
-        if not isinstance(resp, ErrorResponse):
-            return resp
-        error = to_matrix_error(resp)
+        except MatrixError as err:
+            error = err
+        else:
+            if not isinstance(resp, ErrorResponse):
+                return resp
+            error = to_matrix_error(resp)
         if error.errcode != "M_LIMIT_EXCEEDED" or attempt == MAX_RATE_LIMIT_RETRIES:
             raise error
         delay = error.retry_after or DEFAULT_RETRY_AFTER
@@ -51,16 +57,18 @@ class NioGateway:
 
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
+        self._room_version: str | None = None
 
     @property
     def user_id(self) -> UserId:
         return UserId(self._client.user_id)
 
+    # -- timeline --------------------------------------------------------------
     async def send_event(
         self, room_id: RoomId, event_type: str, content: dict[str, Any], txn_id: str
     ) -> EventId:
-        room = self._client.rooms.get(room_id)
-        if room is not None and room.encrypted and self._client.should_query_keys:
+        room = await self._synced_room(room_id)
+        if room.encrypted and self._client.should_query_keys:
             # Members' devices must be known before the room key is shared with them.
             await call(self._client.keys_query, "keys_query")
         resp = await call(
@@ -72,8 +80,108 @@ class NioGateway:
         assert isinstance(resp, RoomSendResponse)
         return EventId(resp.event_id)
 
-    async def join_room(self, room_id: RoomId) -> None:
-        await call(lambda: self._client.join(room_id), "join")
+    async def _synced_room(self, room_id: RoomId) -> MatrixRoom:
+        """nio can only send (and encrypt) in a room the sync loop has seen; a room
+        made a moment ago appears there within one sync."""
+        for _ in range(ROOM_SYNC_WAIT_STEPS):
+            room = self._client.rooms.get(room_id)
+            if room is not None:
+                return room
+            await asyncio.sleep(0.1)
+        raise MatrixError(None, "M_NOT_SYNCED", f"room {room_id} has not arrived by sync")
+
+    # -- rooms and state -------------------------------------------------------
+    async def create_room(self, request: dict[str, Any]) -> RoomId:
+        data = await self._json("POST", ["createRoom"], request, "create_room")
+        return RoomId(data["room_id"])
+
+    async def put_state(
+        self, room_id: RoomId, event_type: str, state_key: str, content: dict[str, Any]
+    ) -> EventId:
+        data = await self._json(
+            "PUT", ["rooms", room_id, "state", event_type, state_key], content, "put_state"
+        )
+        return EventId(data["event_id"])
+
+    async def get_state(
+        self, room_id: RoomId, event_type: str, state_key: str = ""
+    ) -> dict[str, Any] | None:
+        try:
+            content: dict[str, Any] = await self._json(
+                "GET", ["rooms", room_id, "state", event_type, state_key], None, "get_state"
+            )
+        except MatrixError as err:
+            if err.errcode == "M_NOT_FOUND":
+                return None
+            raise
+        return content
+
+    async def room_state(self, room_id: RoomId) -> list[dict[str, Any]]:
+        data = await self._json("GET", ["rooms", room_id, "state"], None, "room_state")
+        return list(data)
+
+    async def joined_members(self, room_id: RoomId) -> set[UserId]:
+        data = await self._json("GET", ["rooms", room_id, "joined_members"], None, "members")
+        return {UserId(u) for u in data.get("joined", {})}
+
+    async def joined_rooms(self) -> list[RoomId]:
+        data = await self._json("GET", ["joined_rooms"], None, "joined_rooms")
+        return [RoomId(r) for r in data.get("joined_rooms", [])]
+
+    async def default_room_version(self) -> str:
+        if self._room_version is None:
+            data = await self._json("GET", ["capabilities"], None, "capabilities")
+            versions = data.get("capabilities", {}).get("m.room_versions", {})
+            self._room_version = str(versions.get("default", "10"))
+        return self._room_version
+
+    async def invite(self, room_id: RoomId, user_id: UserId, reason: str | None = None) -> None:
+        body: dict[str, Any] = {"user_id": user_id}
+        if reason:
+            body["reason"] = reason
+        await self._json("POST", ["rooms", room_id, "invite"], body, "invite")
+
+    async def kick(self, room_id: RoomId, user_id: UserId, reason: str) -> None:
+        body = {"user_id": user_id, "reason": reason}
+        await self._json("POST", ["rooms", room_id, "kick"], body, "kick")
+
+    async def join_room(self, room_id: RoomId, via: Sequence[str] = ()) -> None:
+        query = [("server_name", s) for s in via]
+        await self._json("POST", ["join", room_id], {}, "join", query)
 
     async def leave_room(self, room_id: RoomId) -> None:
-        await call(lambda: self._client.room_leave(room_id), "leave")
+        await self._json("POST", ["rooms", room_id, "leave"], {}, "leave")
+
+    async def _json(
+        self,
+        method: str,
+        parts: Sequence[str],
+        body: dict[str, Any] | None,
+        what: str,
+        query: Sequence[tuple[str, str]] = (),
+    ) -> Any:
+        path = Api._build_path(list(parts))
+        if query:
+            path += "?" + urlencode(list(query))
+        headers = {
+            "Authorization": f"Bearer {self._client.access_token}",
+            "Content-Type": "application/json",
+        }
+
+        async def once() -> Any:
+            resp = await self._client.send(
+                method, path, json.dumps(body) if body is not None else None, headers
+            )
+            async with resp:
+                data = await resp.json(content_type=None)
+            if resp.status < 400:
+                return data
+            retry_ms = data.get("retry_after_ms") if isinstance(data, dict) else None
+            raise MatrixError(
+                resp.status,
+                (data or {}).get("errcode", "M_UNKNOWN"),
+                (data or {}).get("error", ""),
+                retry_ms / 1000 if retry_ms else None,
+            )
+
+        return await call(once, what)

@@ -1,0 +1,305 @@
+"""Congregations: `!congregation create|info|members|leave`, `!host step-down`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from handlers.clock import Clock
+from handlers.directory import Directory, room_link
+from handlers.errors import UserError
+from handlers.names import clean_name, name_key
+from handlers.operations import OperationRunner, Run
+from handlers.patterns import UserPatterns
+from handlers.registry import Args, CommandContext, CommandRegistry, Kind, Param
+from handlers.replies import Reply
+from handlers.rooms import creators, invite_once, kick_quietly, link, report
+from handlers.shape import (
+    announcements,
+    congregation_space,
+    create_request,
+    hosts_room,
+    lobby,
+)
+from handlers.state import (
+    ANNOUNCEMENTS,
+    CONGREGATION,
+    CONGREGATION_SPACE,
+    HOSTS,
+    LOBBY,
+    ROOM,
+    room_marker,
+)
+from handlers.types import RoomId, UserId
+from storage.community import CommunityRepository
+from storage.models import Congregation
+
+CREATE = "create_congregation"
+# Hosts get invitations to the space and the Hosts room; Lobby and Announcements are
+# open to every member of the space, so no invitation (and no rate limit) is spent.
+INVITED_ROOMS = ("space", "hosts")
+
+
+class Congregations:
+    def __init__(
+        self, directory: Directory, runner: OperationRunner, clock: Clock, creators: UserPatterns
+    ) -> None:
+        self.directory = directory
+        self.gateway = directory.gateway
+        self.runner = runner
+        self.clock = clock
+        self.creators = creators
+        runner.register(CREATE, self.perform_create, self.report_failure)
+
+    def register(self, registry: CommandRegistry) -> None:
+        registry.command(
+            "congregation create",
+            Param("name"),
+            Param("cohosts", Kind.USER, optional=True, repeated=True),
+            summary="Create a congregation (in a DM with me); you and the named co-hosts host it.",
+        )(self.create)
+        registry.command(
+            "congregation info", summary="What this congregation is and who hosts it."
+        )(self.info)
+        registry.command("congregation members", summary="Who has joined the congregation.")(
+            self.members
+        )
+        registry.command("congregation leave", summary="Leave the congregation.")(self.leave)
+        registry.command("host step-down", summary="Stop being one of the congregation's hosts.")(
+            self.step_down
+        )
+
+    # -- create ----------------------------------------------------------------
+    async def create(self, ctx: CommandContext, args: Args) -> Reply:
+        name = clean_name(args["name"], "congregation")
+        place = await self.directory.place(ctx.message.room_id)
+        if place.room is not None:
+            raise UserError("Send `!congregation create` to me in a direct message.")
+        if not self.creators.allows(ctx.sender):
+            raise UserError(
+                "Creating congregations is open to the people this cohost's operator allows "
+                "(setting `creators`), and you are not one of them."
+            )
+        cohosts = list(dict.fromkeys(u for u in args["cohosts"] if u != ctx.sender))
+        if self.gateway.user_id in cohosts:
+            raise UserError("I take part in every congregation already; name only human co-hosts.")
+        await self._require_unused(name, ctx.message.event_id)
+        hosts = [ctx.sender, *cohosts]
+        params = {
+            "name": name,
+            "hosts": hosts,
+            "requester": ctx.sender,
+            "reply_room": ctx.message.room_id,
+            "created_at": self.clock.now().isoformat(),
+        }
+        listed = ", ".join(hosts)
+
+        async def start() -> None:
+            await self.runner.start(ctx.message.event_id, CREATE, params)
+
+        return Reply(
+            f"Congregation **{name}** is on its way, hosted by {listed}. "
+            "I'll tell you here when its space and rooms are ready.",
+            then=start,
+        )
+
+    async def _require_unused(self, name: str, op_id: str) -> None:
+        async with self.directory.sessions.begin() as s:
+            existing = [c.name for c in await CommunityRepository(s).congregations()]
+        pending = [p["name"] for p in await self.runner.pending_params(CREATE)]
+        if name_key(name) in {name_key(n) for n in existing + pending}:
+            raise UserError(
+                f"A congregation called **{name}** already exists here; pick another name."
+            )
+
+    async def perform_create(self, run: Run) -> None:
+        p: dict[str, Any] = run.params
+        bot, via = self.gateway.user_id, self.directory.via
+        hosts = [UserId(h) for h in p["hosts"]]
+        version = await self.gateway.default_room_version()
+
+        def request(plan: Any) -> dict[str, Any]:
+            return create_request(plan, bot=bot, founders=hosts, room_version=version, via=via)
+
+        def marker(
+            kind: str, step: str, space: str | None = None
+        ) -> list[tuple[str, str, dict[str, Any]]]:
+            return [(ROOM, "", room_marker(kind, congregation=space, operation=run.id, step=step))]
+
+        space = await run.create_room(
+            "space",
+            self.gateway,
+            request(congregation_space(p["name"], marker(CONGREGATION_SPACE, "space"))),
+        )
+        rooms = {
+            "lobby": await run.create_room(
+                "lobby",
+                self.gateway,
+                request(lobby(p["name"], space, marker(LOBBY, "lobby", space))),
+            ),
+            "announcements": await run.create_room(
+                "announcements",
+                self.gateway,
+                request(
+                    announcements(p["name"], space, marker(ANNOUNCEMENTS, "announcements", space))
+                ),
+            ),
+            "hosts": await run.create_room(
+                "hosts",
+                self.gateway,
+                request(hosts_room(p["name"], space, marker(HOSTS, "hosts", space))),
+            ),
+        }
+        for order, key in enumerate(("lobby", "announcements", "hosts"), start=1):
+            await run.step(
+                f"link:{key}",
+                partial(link, self.gateway, space, rooms[key], f"{order:02d}", via),
+            )
+        facts = {
+            "name": p["name"],
+            "hosts": p["hosts"],
+            "rooms": rooms,
+            "network": None,
+            "created_at": p["created_at"],
+        }
+        await run.step("facts", lambda: self.gateway.put_state(space, CONGREGATION, "", facts))
+        targets = {"space": space, "hosts": rooms["hosts"]}
+        for host in hosts:
+            for key in INVITED_ROOMS:
+                await run.step(
+                    f"invite:{key}:{host}",
+                    partial(invite_once, self.gateway, targets[key], host),
+                )
+        await run.step("index", lambda: self.index(space, facts))
+        await run.step(
+            "ready",
+            lambda: report(
+                self.gateway,
+                RoomId(p["reply_room"]),
+                f"Congregation **{p['name']}** is ready: {room_link(space, via)}\n"
+                f"I have invited its hosts to the space and the Hosts room; Lobby and "
+                f"Announcements open to everyone who joins the space.",
+                UserId(p["requester"]),
+                f"cohost-op-{run.id}-ready",
+            ),
+        )
+
+    async def index(self, space: RoomId, facts: dict[str, Any]) -> None:
+        async with self.directory.sessions.begin() as s:
+            await index_congregation(CommunityRepository(s), space, facts, released=False)
+
+    async def report_failure(self, run: Run, reason: str) -> None:
+        await report(
+            self.gateway,
+            RoomId(run.params["reply_room"]),
+            f"I could not finish creating congregation **{run.params['name']}** ({reason}). "
+            "The operator can find the details in cohost's log.",
+            UserId(run.params["requester"]),
+            f"cohost-op-{run.id}-failed",
+        )
+
+    # -- info and members ------------------------------------------------------
+    async def info(self, ctx: CommandContext, args: Args) -> Reply:
+        congregation = await self.directory.congregation_for(ctx.message.room_id, ctx.sender)
+        async with self.directory.sessions.begin() as s:
+            repo = CommunityRepository(s)
+            crews = [c for c in await repo.crews(congregation.space_id) if not c.released]
+            network = (
+                await repo.network(congregation.network_space_id)
+                if congregation.network_space_id
+                else None
+            )
+        via = self.directory.via
+        lines = [
+            f"**{congregation.name}** — since {congregation.created_at:%Y-%m-%d}",
+            f"Hosts: {', '.join(sorted(congregation.hosts))}",
+            f"Crews: {len(crews)}" + (f" ({', '.join(c.name for c in crews)})" if crews else ""),
+            f"Network: {network.name if network else 'none yet'}",
+            f"Space: {room_link(congregation.space_id, via)}",
+        ]
+        return Reply("\n".join(lines))
+
+    async def members(self, ctx: CommandContext, args: Args) -> Reply:
+        congregation = await self.directory.congregation_for(ctx.message.room_id, ctx.sender)
+        await self.directory.require_member(congregation, ctx.sender)
+        joined = await self.gateway.joined_members(RoomId(congregation.space_id))
+        people = sorted(u for u in joined if u != self.gateway.user_id)
+        hosts = set(congregation.hosts)
+        listed = "\n".join(f"{u}{' (host)' if u in hosts else ''}" for u in people)
+        return Reply(f"**{congregation.name}** has {len(people)} members:\n{listed}")
+
+    # -- leaving and stepping down ---------------------------------------------
+    async def leave(self, ctx: CommandContext, args: Args) -> Reply:
+        congregation = await self.directory.congregation_for(ctx.message.room_id, ctx.sender)
+        await self.directory.require_member(congregation, ctx.sender)
+        if ctx.sender in await self.directory.hosts(congregation):
+            await self._remove_host(congregation, ctx.sender)
+        async with self.directory.sessions.begin() as s:
+            rooms = [
+                r.room_id for r in await CommunityRepository(s).rooms_of(congregation.space_id)
+            ]
+        removable: list[RoomId] = []
+        manual: list[RoomId] = []
+        for room in sorted(RoomId(r) for r in rooms):
+            if ctx.sender in await self.gateway.joined_members(room):
+                founder = ctx.sender in await creators(self.gateway, room)
+                (manual if founder else removable).append(room)
+
+        async def remove() -> None:
+            for room in removable:
+                await kick_quietly(self.gateway, room, ctx.sender, "Left the congregation")
+
+        text = f"You are leaving **{congregation.name}**. Thank you for the time you shared."
+        if manual:
+            text += (
+                f"\nAs one of its founders you share the top level with me in {len(manual)} "
+                "room(s), so I cannot remove you there: leave them from Element's room menu."
+            )
+        return Reply(text, then=remove)
+
+    async def step_down(self, ctx: CommandContext, args: Args) -> Reply:
+        congregation = await self.directory.congregation_for(ctx.message.room_id, ctx.sender)
+        await self.directory.require_host(congregation, ctx.sender)
+        await self._remove_host(congregation, ctx.sender)
+        return Reply(
+            f"You are no longer a host of **{congregation.name}**. "
+            "If you founded it, Matrix keeps you a creator of the rooms made then: "
+            "that cannot be taken away, and you can simply leave the Hosts room."
+        )
+
+    async def _remove_host(self, congregation: Congregation, user: UserId) -> None:
+        hosts = await self.directory.hosts(congregation)
+        if hosts == [user]:
+            raise UserError(
+                f"You are the only host of **{congregation.name}**. "
+                "Another host has to join first (`!host add`)."
+            )
+
+        def drop(facts: dict[str, Any]) -> None:
+            facts["hosts"] = [h for h in facts.get("hosts", []) if h != user]
+
+        await self.directory.update_facts(congregation, drop)
+
+
+async def index_congregation(
+    repo: CommunityRepository, space: str, facts: dict[str, Any], released: bool
+) -> None:
+    rooms = facts.get("rooms", {})
+    await repo.put_congregation(
+        Congregation(
+            space_id=space,
+            name=facts["name"],
+            lobby_id=rooms.get("lobby", ""),
+            announcements_id=rooms.get("announcements", ""),
+            hosts_room_id=rooms.get("hosts", ""),
+            hosts=list(facts.get("hosts", [])),
+            network_space_id=facts.get("network"),
+            released=released,
+            created_at=datetime.fromisoformat(facts["created_at"]),
+        )
+    )
+    await repo.put_room(space, CONGREGATION_SPACE, congregation_id=space, released=released)
+    for kind, key in ((LOBBY, "lobby"), (ANNOUNCEMENTS, "announcements"), (HOSTS, "hosts")):
+        if rooms.get(key):
+            await repo.put_room(rooms[key], kind, congregation_id=space, released=released)

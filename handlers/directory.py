@@ -1,0 +1,122 @@
+"""Where a command was sent, which congregation or crew it refers to, and who may do
+what there. Rights come from Matrix state (membership, the hosts recorded in the
+congregation's state), never from display names."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from handlers.errors import MatrixError, UserError
+from handlers.gateway import MatrixGateway
+from handlers.patterns import server_of
+from handlers.state import CONGREGATION, CREW_ROOM, HOSTS
+from handlers.types import RoomId, UserId
+from storage.community import CommunityRepository
+from storage.models import Congregation, Crew, IndexedRoom
+
+
+@dataclass(frozen=True)
+class Place:
+    room: IndexedRoom | None
+    congregation: Congregation | None
+    crew: Crew | None
+
+
+def room_link(room_id: str, via: str) -> str:
+    return f"https://matrix.to/#/{room_id}?via={via}"
+
+
+class Directory:
+    def __init__(self, gateway: MatrixGateway, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.gateway = gateway
+        self.sessions = sessions
+
+    @property
+    def via(self) -> str:
+        return server_of(self.gateway.user_id)
+
+    async def place(self, room_id: RoomId) -> Place:
+        async with self.sessions.begin() as s:
+            repo = CommunityRepository(s)
+            room = await repo.room(room_id)
+            congregation = (
+                await repo.congregation(room.congregation_id)
+                if room and room.congregation_id
+                else None
+            )
+            crew = await repo.crew(room_id) if room and room.kind == CREW_ROOM else None
+        return Place(room, congregation, crew)
+
+    async def is_released(self, room_id: RoomId) -> bool:
+        place = await self.place(room_id)
+        return bool(place.room and place.room.released)
+
+    async def congregation_for(self, room_id: RoomId, sender: UserId) -> Congregation:
+        """The congregation a command refers to: the one whose room it was sent in, or
+        in a DM the one congregation the sender belongs to."""
+        place = await self.place(room_id)
+        if place.congregation is not None:
+            if place.congregation.released:
+                raise UserError(
+                    "I have been released from this congregation and no longer act here."
+                )
+            return place.congregation
+        async with self.sessions.begin() as s:
+            candidates = [c for c in await CommunityRepository(s).congregations() if not c.released]
+        mine = [
+            c for c in candidates if sender in await self.gateway.joined_members(RoomId(c.space_id))
+        ]
+        if len(mine) == 1:
+            return mine[0]
+        if not mine:
+            raise UserError(
+                "You are not a member of any congregation I host. "
+                "Ask a member to invite you, or knock on the congregation's space."
+            )
+        names = ", ".join(f"**{c.name}**" for c in mine)
+        raise UserError(
+            f"You belong to several congregations ({names}); send this in that congregation's Lobby."
+        )
+
+    async def require_member(self, congregation: Congregation, user: UserId) -> None:
+        if user not in await self.gateway.joined_members(RoomId(congregation.space_id)):
+            raise UserError(
+                f"Only members of **{congregation.name}** can do that; you have not joined its space."
+            )
+
+    async def facts(self, congregation: Congregation) -> dict[str, Any]:
+        content = await self.gateway.get_state(RoomId(congregation.space_id), CONGREGATION)
+        if content is None:
+            raise MatrixError(None, "M_NOT_FOUND", "congregation facts missing from its space")
+        return content
+
+    async def hosts(self, congregation: Congregation) -> list[UserId]:
+        return [UserId(h) for h in (await self.facts(congregation)).get("hosts", [])]
+
+    async def require_host(self, congregation: Congregation, user: UserId) -> None:
+        if user not in await self.hosts(congregation):
+            raise UserError(f"Only the hosts of **{congregation.name}** can do that.")
+
+    def require_hosts_room(self, place: Place, command: str) -> Congregation:
+        if place.room is None or place.room.kind != HOSTS or place.congregation is None:
+            raise UserError(f"Send `{command}` in your congregation's Hosts room.")
+        return place.congregation
+
+    async def update_facts(
+        self, congregation: Congregation, change: Callable[[dict[str, Any]], None]
+    ) -> dict[str, Any]:
+        """Read-modify-write of the congregation's facts in its space, then the index."""
+        content = dict(await self.facts(congregation))
+        change(content)
+        await self.gateway.put_state(RoomId(congregation.space_id), CONGREGATION, "", content)
+        async with self.sessions.begin() as s:
+            repo = CommunityRepository(s)
+            row = await repo.congregation(congregation.space_id)
+            if row is not None:
+                row.hosts = list(content.get("hosts", []))
+                row.network_space_id = content.get("network")
+        return content

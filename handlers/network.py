@@ -1,0 +1,223 @@
+"""The network of congregations: `!network create|info`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from handlers.clock import Clock
+from handlers.directory import Directory, room_link
+from handlers.errors import UserError
+from handlers.names import clean_name
+from handlers.operations import OperationRunner, Run
+from handlers.registry import Args, CommandContext, CommandRegistry, Kind, Param
+from handlers.replies import Reply
+from handlers.rooms import invite_once, link, report
+from handlers.shape import commons, create_request, network_announcements, network_space
+from handlers.state import (
+    COMMONS,
+    NETWORK,
+    NETWORK_ANNOUNCEMENTS,
+    NETWORK_SPACE,
+    ROOM,
+    room_marker,
+)
+from handlers.types import RoomId, UserId
+from storage.community import CommunityRepository
+from storage.models import Congregation, Network
+
+CREATE = "create_network"
+
+
+class Networks:
+    def __init__(self, directory: Directory, runner: OperationRunner, clock: Clock) -> None:
+        self.directory = directory
+        self.gateway = directory.gateway
+        self.runner = runner
+        self.clock = clock
+        runner.register(CREATE, self.perform_create, self.report_failure)
+
+    def register(self, registry: CommandRegistry) -> None:
+        registry.command(
+            "network create",
+            Param("name", Kind.TEXT),
+            summary="Found a network with this congregation as its first member (Hosts room).",
+        )(self.create)
+        registry.command("network info", summary="The network this congregation belongs to.")(
+            self.info
+        )
+
+    async def create(self, ctx: CommandContext, args: Args) -> Reply:
+        name = clean_name(args["name"], "network")
+        place = await self.directory.place(ctx.message.room_id)
+        congregation = self.directory.require_hosts_room(place, "!network create")
+        await self.directory.require_host(congregation, ctx.sender)
+        facts = await self.directory.facts(congregation)
+        if facts.get("network"):
+            raise UserError(f"**{congregation.name}** already belongs to a network.")
+        if [
+            p
+            for p in await self.runner.pending_params(CREATE)
+            if p["congregation"] == congregation.space_id
+        ]:
+            raise UserError(f"A network for **{congregation.name}** is already being created.")
+        params = {
+            "name": name,
+            "congregation": congregation.space_id,
+            "hosts": facts.get("hosts", []),
+            "requester": ctx.sender,
+            "reply_room": ctx.message.room_id,
+            "created_at": self.clock.now().isoformat(),
+        }
+
+        async def start() -> None:
+            await self.runner.start(ctx.message.event_id, CREATE, params)
+
+        return Reply(
+            f"Network **{name}** is on its way, with **{congregation.name}** as its first "
+            "congregation. I'll tell you here when it is ready.",
+            then=start,
+        )
+
+    async def perform_create(self, run: Run) -> None:
+        p: dict[str, Any] = run.params
+        bot, via = self.gateway.user_id, self.directory.via
+        hosts = [UserId(h) for h in p["hosts"]]
+        congregation = RoomId(p["congregation"])
+        version = await self.gateway.default_room_version()
+
+        def request(plan: Any) -> dict[str, Any]:
+            return create_request(plan, bot=bot, founders=hosts, room_version=version, via=via)
+
+        def marker(
+            kind: str, step: str, network: str | None = None
+        ) -> list[tuple[str, str, dict[str, Any]]]:
+            return [(ROOM, "", room_marker(kind, network=network, operation=run.id, step=step))]
+
+        space = await run.create_room(
+            "space", self.gateway, request(network_space(p["name"], marker(NETWORK_SPACE, "space")))
+        )
+        rooms = {
+            "announcements": await run.create_room(
+                "announcements",
+                self.gateway,
+                request(
+                    network_announcements(
+                        p["name"], space, marker(NETWORK_ANNOUNCEMENTS, "announcements", space)
+                    )
+                ),
+            ),
+            "commons": await run.create_room(
+                "commons",
+                self.gateway,
+                request(commons(p["name"], space, marker(COMMONS, "commons", space))),
+            ),
+        }
+        await run.step(
+            "link:announcements",
+            partial(link, self.gateway, space, rooms["announcements"], "01", via),
+        )
+        await run.step(
+            "link:commons", partial(link, self.gateway, space, rooms["commons"], "02", via)
+        )
+        await run.step(
+            "link:congregation", partial(link, self.gateway, space, congregation, "50", via)
+        )
+        facts = {
+            "name": p["name"],
+            "rooms": rooms,
+            "founded_by": p["congregation"],
+            "created_at": p["created_at"],
+        }
+        await run.step("facts", partial(self.gateway.put_state, space, NETWORK, "", facts))
+        await run.step("congregation_facts", partial(self.join_congregation, congregation, space))
+        for host in hosts:
+            for key, room in (("space", space), ("commons", rooms["commons"])):
+                await run.step(
+                    f"invite:{key}:{host}", partial(invite_once, self.gateway, room, host)
+                )
+        await run.step("index", partial(self.index, space, facts))
+        await run.step(
+            "ready",
+            partial(
+                report,
+                self.gateway,
+                RoomId(p["reply_room"]),
+                f"Network **{p['name']}** is ready: {room_link(space, via)}\n"
+                "I have invited this congregation's hosts to the network space and its Commons.",
+                UserId(p["requester"]),
+                f"cohost-op-{run.id}-ready",
+            ),
+        )
+
+    async def join_congregation(self, congregation: RoomId, network: RoomId) -> None:
+        async with self.directory.sessions.begin() as s:
+            row = await CommunityRepository(s).congregation(congregation)
+        assert row is not None
+
+        def set_network(facts: dict[str, Any]) -> None:
+            facts["network"] = network
+
+        await self.directory.update_facts(row, set_network)
+
+    async def index(self, space: str, facts: dict[str, Any]) -> None:
+        async with self.directory.sessions.begin() as s:
+            await index_network(CommunityRepository(s), space, facts)
+
+    async def report_failure(self, run: Run, reason: str) -> None:
+        await report(
+            self.gateway,
+            RoomId(run.params["reply_room"]),
+            f"I could not finish creating network **{run.params['name']}** ({reason}). "
+            "The operator can find the details in cohost's log.",
+            UserId(run.params["requester"]),
+            f"cohost-op-{run.id}-failed",
+        )
+
+    async def info(self, ctx: CommandContext, args: Args) -> Reply:
+        congregation = await self.directory.congregation_for(ctx.message.room_id, ctx.sender)
+        if not congregation.network_space_id:
+            raise UserError(
+                f"**{congregation.name}** is not part of a network yet. Its hosts can found one "
+                "with `!network create <name>` or apply with `!network join`."
+            )
+        async with self.directory.sessions.begin() as s:
+            repo = CommunityRepository(s)
+            network = await repo.network(congregation.network_space_id)
+            members: list[Congregation] = [
+                c
+                for c in await repo.congregations()
+                if c.network_space_id == congregation.network_space_id
+            ]
+        if network is None:
+            raise UserError("I don't know this congregation's network yet; try again in a moment.")
+        via = self.directory.via
+        return Reply(
+            "\n".join(
+                [
+                    f"**{network.name}** — since {network.created_at:%Y-%m-%d}",
+                    f"Congregations: {', '.join(sorted(c.name for c in members))}",
+                    f"Space: {room_link(network.space_id, via)}",
+                    f"Announcements: {room_link(network.announcements_id, via)}",
+                ]
+            )
+        )
+
+
+async def index_network(repo: CommunityRepository, space: str, facts: dict[str, Any]) -> None:
+    rooms = facts.get("rooms", {})
+    await repo.put_network(
+        Network(
+            space_id=space,
+            name=facts["name"],
+            announcements_id=rooms.get("announcements", ""),
+            commons_id=rooms.get("commons", ""),
+            founded_by=facts.get("founded_by", ""),
+            created_at=datetime.fromisoformat(facts["created_at"]),
+        )
+    )
+    await repo.put_room(space, NETWORK_SPACE, network_id=space)
+    for kind, key in ((NETWORK_ANNOUNCEMENTS, "announcements"), (COMMONS, "commons")):
+        if rooms.get(key):
+            await repo.put_room(rooms[key], kind, network_id=space)

@@ -1,0 +1,62 @@
+"""Small idempotent actions on rooms, shared by the operations."""
+
+from __future__ import annotations
+
+from handlers.errors import MatrixError
+from handlers.gateway import MatrixGateway
+from handlers.replies import notice
+from handlers.shape import space_child, space_parent
+from handlers.types import RoomId, UserId
+
+
+async def invite_once(gateway: MatrixGateway, room_id: RoomId, user_id: UserId) -> bool:
+    """Invite unless already invited or joined; True when an invite was sent."""
+    member = await gateway.get_state(room_id, "m.room.member", user_id)
+    if member and member.get("membership") in ("invite", "join"):
+        return False
+    await gateway.invite(room_id, user_id)
+    return True
+
+
+async def link(gateway: MatrixGateway, parent: RoomId, child: RoomId, order: str, via: str) -> None:
+    """Both directions: m.space.child in the parent, canonical m.space.parent in the child."""
+    await gateway.put_state(parent, "m.space.child", child, space_child(via, order))
+    await gateway.put_state(child, "m.space.parent", parent, space_parent(via))
+
+
+async def report(
+    gateway: MatrixGateway, room_id: RoomId, text: str, mention: UserId, txn_id: str
+) -> None:
+    await gateway.send_event(room_id, "m.room.message", notice(text, (mention,)), txn_id)
+
+
+async def creators(gateway: MatrixGateway, room_id: RoomId) -> set[UserId]:
+    """Who shares the top level of a room: in room version 12 its creators. Nobody,
+    cohost included, can remove them."""
+    state = await gateway.room_state(room_id)
+    for event in state:
+        if event.get("type") == "m.room.create":
+            content = event.get("content", {})
+            return {
+                UserId(event["sender"]),
+                *(UserId(u) for u in content.get("additional_creators", [])),
+            }
+    return set()
+
+
+async def kick_quietly(
+    gateway: MatrixGateway, room_id: RoomId, user_id: UserId, reason: str
+) -> None:
+    """Remove someone who asked to leave; a founder (whom cohost cannot remove) was told
+    to leave by themselves."""
+    try:
+        await gateway.kick(room_id, user_id, reason)
+    except MatrixError as err:
+        if err.errcode != "M_FORBIDDEN":
+            raise
+
+
+def crew_order(created_at: str) -> str:
+    """Space-child order for crews: after the congregation's own rooms, by age."""
+    digits = "".join(ch for ch in created_at if ch.isdigit())[:14]
+    return f"50-{digits}"

@@ -1,0 +1,45 @@
+"""Persisted multi-step operations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Operation
+
+PENDING, DONE, FAILED = "pending", "done", "failed"
+
+
+class OperationRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def get(self, op_id: str) -> Operation | None:
+        return await self._s.get(Operation, op_id)
+
+    async def create(self, op_id: str, kind: str, params: dict[str, Any], at: datetime) -> Operation:
+        op = Operation(
+            id=op_id, kind=kind, params=params, progress={}, status=PENDING, created_at=at, updated_at=at
+        )
+        self._s.add(op)
+        return op
+
+    async def pending(self) -> list[Operation]:
+        rows = await self._s.scalars(
+            select(Operation).where(Operation.status == PENDING).order_by(Operation.created_at)
+        )
+        return list(rows)
+
+    async def pending_of_kind(self, kind: str) -> list[Operation]:
+        return [op for op in await self.pending() if op.kind == kind]
+
+    async def save(self, op_id: str, progress: dict[str, Any], status: str, at: datetime) -> None:
+        op = await self._s.get(Operation, op_id)
+        assert op is not None
+        # A new dict, so the JSON column is seen as changed.
+        op.progress = dict(progress)
+        op.status = status
+        op.updated_at = at
