@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import structlog
 
 from handlers.errors import UserError
 from handlers.gateway import MatrixGateway
 from handlers.registry import CommandContext, CommandRegistry
 from handlers.replies import Reply, notice_content, reply_txn_id
-from handlers.types import IncomingMessage
+from handlers.types import IncomingMessage, RoomId
 
 log = structlog.get_logger(__name__)
 
@@ -18,14 +20,26 @@ APOLOGY = (
 )
 
 
+RoomFilter = Callable[[RoomId], Awaitable[bool]]
+
+
+async def never(room_id: RoomId) -> bool:
+    return False
+
+
 class CommandHandler:
-    def __init__(self, registry: CommandRegistry, gateway: MatrixGateway) -> None:
+    def __init__(
+        self, registry: CommandRegistry, gateway: MatrixGateway, released: RoomFilter = never
+    ) -> None:
         self._registry = registry
         self._gateway = gateway
+        self._released = released
 
     async def on_message(self, message: IncomingMessage) -> None:
         if message.sender == self._gateway.user_id:
             return
+        if await self._released(message.room_id):
+            return  # cohost never acts again where it was released
         reply = await self._answer(message)
         if reply is None:
             return

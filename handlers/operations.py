@@ -98,7 +98,7 @@ class OperationRunner:
         self._performers: dict[str, Performer] = {}
         self._failure_reporters: dict[str, FailureReporter] = {}
         self._queue: asyncio.Queue[str] = asyncio.Queue()
-        self._retry_delay = retry_delay
+        self.retry_delay = retry_delay
 
     def register(self, kind: str, perform: Performer, on_failure: FailureReporter) -> None:
         self._performers[kind] = perform
@@ -133,8 +133,8 @@ class OperationRunner:
             await self.run_one(await self._queue.get())
 
     async def run_queued(self) -> None:
-        """Run everything queued now (tests drive the runner this way)."""
-        while not self._queue.empty():
+        """Run what is queued now, once each (tests drive the runner this way)."""
+        for _ in range(self._queue.qsize()):
             await self.run_one(self._queue.get_nowait())
 
     async def run_one(self, op_id: str) -> None:
@@ -148,7 +148,7 @@ class OperationRunner:
                 await self._performers[op.kind](run)
             except HomeserverUnavailable as err:
                 log.warning("operation_waiting_for_homeserver", error=str(err))
-                await asyncio.sleep(self._retry_delay)
+                await asyncio.sleep(self.retry_delay)
                 self._queue.put_nowait(op_id)
                 return
             except Exception as err:

@@ -55,7 +55,7 @@ class Release:
             async with self.directory.sessions.begin() as s:
                 indexed = await CommunityRepository(s).rooms_of(space)
             # The space last: the release is recorded there after the rooms.
-            rooms = sorted((r.room_id for r in indexed if not r.released and r.room_id != space))
+            rooms = sorted(r.room_id for r in indexed if not r.released and r.room_id != space)
             rooms.append(space)
             scope, what = "congregation", f"every room of **{place.congregation.name}**"
         params = {

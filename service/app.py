@@ -5,15 +5,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 import structlog
+from nio import AsyncClient
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers.clock import SystemClock
+from handlers.clock import Clock, SystemClock
+from handlers.congregations import Congregations
+from handlers.crews import Crews
+from handlers.directory import Directory
+from handlers.gateway import MatrixGateway
 from handlers.general import register_general
 from handlers.invites import InviteHandler
 from handlers.messages import CommandHandler
+from handlers.network import Networks
+from handlers.operations import OperationRunner
 from handlers.patterns import UserPatterns
 from handlers.registry import CommandRegistry
+from handlers.release import Release
 from service.events import EventRouter
 from service.gateway import NioGateway
 from service.http import make_http_app, start_http
@@ -26,10 +37,58 @@ from storage.database import make_engine, make_sessionmaker, migrate
 log = structlog.get_logger(__name__)
 
 
-def build_registry() -> CommandRegistry:
+@dataclass
+class Cohost:
+    """Everything that handles events, built over one gateway and one database."""
+
+    registry: CommandRegistry
+    commands: CommandHandler
+    invites: InviteHandler
+    runner: OperationRunner
+    directory: Directory
+
+
+def build_cohost(
+    gateway: MatrixGateway,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    clock: Clock,
+) -> Cohost:
+    directory = Directory(gateway, sessions)
+    runner = OperationRunner(sessions, clock)
     registry = CommandRegistry()
     register_general(registry)
-    return registry
+    Congregations(
+        directory, runner, clock, UserPatterns.parse(settings.effective_creators)
+    ).register(registry)
+    Crews(directory, runner, clock).register(registry)
+    Networks(directory, runner, clock).register(registry)
+    Release(directory, runner, clock).register(registry)
+    commands = CommandHandler(registry, directory.gateway, directory.is_released)
+    invites = InviteHandler(
+        directory.gateway,
+        UserPatterns.parse(settings.effective_allowed_inviters),
+        directory.is_released,
+    )
+    return Cohost(registry, commands, invites, runner, directory)
+
+
+@contextlib.asynccontextmanager
+async def connected(
+    settings: Settings,
+) -> AsyncIterator[tuple[AsyncClient, async_sessionmaker[AsyncSession]]]:
+    """A migrated database and a logged-in client, closed on the way out."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.effective_database_url)
+    client = make_client(settings)
+    try:
+        await migrate(engine)
+        await log_in(client, settings)
+        structlog.contextvars.bind_contextvars(bot=client.user_id)
+        yield client, make_sessionmaker(engine)
+    finally:
+        await client.close()
+        await engine.dispose()
 
 
 async def run_service(
@@ -37,41 +96,35 @@ async def run_service(
 ) -> None:
     """Run until `stop` is set; then shut down cleanly. `ready` is set after the
     first sync."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.effective_database_url)
-    await migrate(engine)
-    sessions = make_sessionmaker(engine)
-    client = make_client(settings)
     metrics = Metrics()
     ready = ready or asyncio.Event()
     runner = await start_http(make_http_app(ready, metrics), settings.http_host, settings.http_port)
     try:
-        await log_in(client, settings)
-        structlog.contextvars.bind_contextvars(bot=client.user_id)
-        gateway = NioGateway(client)
-        router = EventRouter(
-            client.user_id,
-            CommandHandler(build_registry(), gateway),
-            InviteHandler(gateway, UserPatterns.parse(settings.effective_allowed_inviters)),
-            sessions,
-            SystemClock(),
-            metrics,
-        )
-        loop_task = asyncio.create_task(SyncLoop(client, sessions, router, metrics, ready).run())
-        stop_task = asyncio.create_task(stop.wait())
-        log.info("cohost_started", homeserver=settings.homeserver_url, device_id=client.device_id)
-        done, _ = await asyncio.wait({loop_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
-        for task in (loop_task, stop_task):
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        if loop_task in done and loop_task.exception() is not None:
-            raise loop_task.exception()  # type: ignore[misc]
+        async with connected(settings) as (client, sessions):
+            clock = SystemClock()
+            cohost = build_cohost(NioGateway(client), sessions, settings, clock)
+            router = EventRouter(
+                client.user_id, cohost.commands, cohost.invites, sessions, clock, metrics
+            )
+            tasks = {
+                asyncio.create_task(SyncLoop(client, sessions, router, metrics, ready).run()),
+                asyncio.create_task(cohost.runner.run_forever()),
+                asyncio.create_task(stop.wait()),
+            }
+            log.info(
+                "cohost_started", homeserver=settings.homeserver_url, device_id=client.device_id
+            )
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            for task in done:
+                if not task.cancelled() and task.exception() is not None:
+                    raise task.exception()  # type: ignore[misc]
     finally:
         log.info("cohost_stopping")
-        await client.close()
         await runner.cleanup()
-        await engine.dispose()
 
 
 def install_stop_signals(stop: asyncio.Event) -> None:

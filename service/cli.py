@@ -16,6 +16,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, text in (
         ("run", "run the service"),
         ("migrate", "apply database migrations and exit"),
+        ("resync", "rebuild the database index from Matrix state and exit"),
     ):
         p = sub.add_parser(name, help=text)
         p.add_argument("--config", type=Path, help="TOML settings file (COHOST_* variables win)")
@@ -32,6 +33,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings(args.config)
         if args.command == "migrate":
             return asyncio.run(_migrate(settings))
+        if args.command == "resync":
+            return asyncio.run(_resync(settings))
         return asyncio.run(_run(settings))
     except SettingsError as err:
         print(f"cohost: {err}", file=sys.stderr)
@@ -61,6 +64,22 @@ async def _migrate(settings: Settings) -> int:
     finally:
         await engine.dispose()
     print("cohost: database is up to date")
+    return 0
+
+
+async def _resync(settings: Settings) -> int:
+    from handlers.resync import rebuild_index
+    from service.app import connected
+    from service.gateway import NioGateway
+    from service.logging import configure_logging
+
+    configure_logging(settings.log_format)
+    async with connected(settings) as (client, sessions):
+        summary = await rebuild_index(NioGateway(client), sessions)
+    print(
+        f"cohost: index rebuilt from Matrix: {summary.congregations} congregation(s), "
+        f"{summary.crews} crew(s), {summary.networks} network(s) in {summary.rooms} room(s)"
+    )
     return 0
 
 

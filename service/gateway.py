@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from urllib.parse import urlencode
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 import structlog
 from aiohttp import ClientError

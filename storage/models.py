@@ -63,7 +63,9 @@ class Crew(Base):
     room_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     congregation_id: Mapped[str] = mapped_column(String(255), index=True)
     name: Mapped[str] = mapped_column(String(255))
-    name_key: Mapped[str] = mapped_column(String(255))  # casefolded: names are unique per congregation
+    name_key: Mapped[str] = mapped_column(
+        String(255)
+    )  # casefolded: names are unique per congregation
     caller: Mapped[str] = mapped_column(String(255))
     intention: Mapped[str | None] = mapped_column(Text, default=None)
     released: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -20,9 +20,17 @@ class OperationRepository:
     async def get(self, op_id: str) -> Operation | None:
         return await self._s.get(Operation, op_id)
 
-    async def create(self, op_id: str, kind: str, params: dict[str, Any], at: datetime) -> Operation:
+    async def create(
+        self, op_id: str, kind: str, params: dict[str, Any], at: datetime
+    ) -> Operation:
         op = Operation(
-            id=op_id, kind=kind, params=params, progress={}, status=PENDING, created_at=at, updated_at=at
+            id=op_id,
+            kind=kind,
+            params=params,
+            progress={},
+            status=PENDING,
+            created_at=at,
+            updated_at=at,
         )
         self._s.add(op)
         return op

@@ -1,12 +1,16 @@
-"""A fake MatrixGateway that records what a user would see, and a settable clock."""
+"""Fakes for handler unit tests: an in-memory homeserver behind the MatrixGateway
+protocol (rooms, state, membership, creators) and a settable clock. Tests assert on
+what it holds, as a user or another bot would see it."""
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from handlers.errors import HomeserverUnavailable
+from handlers.errors import HomeserverUnavailable, MatrixError
 from handlers.types import EventId, IncomingMessage, RoomId, UserId
 
 BOT = UserId("@cohost:example.org")
@@ -21,19 +25,69 @@ class Sent:
 
 
 @dataclass
+class FakeRoom:
+    room_id: RoomId
+    request: dict[str, Any]
+    state: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+
+    def content(self, event_type: str, key: str = "") -> dict[str, Any] | None:
+        event = self.state.get((event_type, key))
+        return None if event is None else event["content"]
+
+    def membership(self, user: str) -> str | None:
+        member = self.content("m.room.member", user)
+        return None if member is None else member.get("membership")
+
+    @property
+    def creators(self) -> set[str]:
+        create = self.state[("m.room.create", "")]
+        return {create["sender"], *create["content"].get("additional_creators", [])}
+
+
+class Crash(BaseException):
+    """Stands for the process dying: not an Exception, so no handler catches it."""
+
+
+@dataclass
 class FakeGateway:
     user_id: UserId = BOT
     sent: list[Sent] = field(default_factory=list)
+    rooms: dict[RoomId, FakeRoom] = field(default_factory=dict)
     joined: list[RoomId] = field(default_factory=list)
     left: list[RoomId] = field(default_factory=list)
     offline: bool = False
+    crash_after_create: bool = False  # die right after the homeserver made a room
+    room_version: str = "12"
     _txns: dict[str, EventId] = field(default_factory=dict)
+    _ids: itertools.count = field(default_factory=itertools.count)  # type: ignore[type-arg]
 
+    def _check(self) -> None:
+        if self.offline:
+            raise HomeserverUnavailable("fake homeserver is offline")
+
+    def _room(self, room_id: RoomId) -> FakeRoom:
+        if room_id not in self.rooms:
+            raise MatrixError(404, "M_NOT_FOUND", "no such room")
+        return self.rooms[room_id]
+
+    def _set(
+        self, room: FakeRoom, event_type: str, key: str, content: dict[str, Any], sender: str
+    ) -> EventId:
+        event_id = EventId(f"$state{next(self._ids)}")
+        room.state[(event_type, key)] = {
+            "type": event_type,
+            "state_key": key,
+            "sender": sender,
+            "content": content,
+            "event_id": event_id,
+        }
+        return event_id
+
+    # -- the protocol ----------------------------------------------------------
     async def send_event(
         self, room_id: RoomId, event_type: str, content: dict[str, Any], txn_id: str
     ) -> EventId:
-        if self.offline:
-            raise HomeserverUnavailable("fake homeserver is offline")
+        self._check()
         # Like a homeserver: a repeated transaction id returns the first event.
         if txn_id in self._txns:
             return self._txns[txn_id]
@@ -42,11 +96,112 @@ class FakeGateway:
         self.sent.append(Sent(room_id, event_type, content, event_id))
         return event_id
 
-    async def join_room(self, room_id: RoomId) -> None:
+    async def create_room(self, request: dict[str, Any]) -> RoomId:
+        self._check()
+        room_id = RoomId(f"!r{next(self._ids)}")
+        room = FakeRoom(room_id, request)
+        creation = {
+            **request.get("creation_content", {}),
+            "room_version": request.get("room_version", "12"),
+        }
+        self._set(room, "m.room.create", "", creation, self.user_id)
+        self._set(room, "m.room.member", self.user_id, {"membership": "join"}, self.user_id)
+        self._set(
+            room,
+            "m.room.power_levels",
+            "",
+            request.get("power_level_content_override", {}),
+            self.user_id,
+        )
+        for event in request.get("initial_state", []):
+            self._set(
+                room, event["type"], event.get("state_key", ""), event["content"], self.user_id
+            )
+        for key in ("name", "topic"):
+            if key in request:
+                self._set(room, f"m.room.{key}", "", {key: request[key]}, self.user_id)
+        self.rooms[room_id] = room
+        if self.crash_after_create:
+            self.crash_after_create = False
+            raise Crash()
+        return room_id
+
+    async def put_state(
+        self, room_id: RoomId, event_type: str, state_key: str, content: dict[str, Any]
+    ) -> EventId:
+        self._check()
+        room = self._room(room_id)
+        if room.membership(self.user_id) != "join":
+            raise MatrixError(403, "M_FORBIDDEN", "not in room")
+        return self._set(room, event_type, state_key, content, self.user_id)
+
+    async def get_state(
+        self, room_id: RoomId, event_type: str, state_key: str = ""
+    ) -> dict[str, Any] | None:
+        self._check()
+        return self._room(room_id).content(event_type, state_key)
+
+    async def room_state(self, room_id: RoomId) -> list[dict[str, Any]]:
+        self._check()
+        return list(self._room(room_id).state.values())
+
+    async def joined_members(self, room_id: RoomId) -> set[UserId]:
+        self._check()
+        room = self._room(room_id)
+        return {
+            UserId(k)
+            for (t, k) in room.state
+            if t == "m.room.member" and room.membership(k) == "join"
+        }
+
+    async def joined_rooms(self) -> list[RoomId]:
+        return [r for r, room in self.rooms.items() if room.membership(self.user_id) == "join"]
+
+    async def default_room_version(self) -> str:
+        return self.room_version
+
+    async def invite(self, room_id: RoomId, user_id: UserId, reason: str | None = None) -> None:
+        self._check()
+        room = self._room(room_id)
+        if room.membership(user_id) == "join":
+            raise MatrixError(403, "M_FORBIDDEN", f"{user_id} is already in the room")
+        self._set(room, "m.room.member", user_id, {"membership": "invite"}, self.user_id)
+
+    async def kick(self, room_id: RoomId, user_id: UserId, reason: str) -> None:
+        self._check()
+        room = self._room(room_id)
+        if user_id in room.creators:
+            raise MatrixError(403, "M_FORBIDDEN", "cannot kick a creator")
+        self._set(
+            room, "m.room.member", user_id, {"membership": "leave", "reason": reason}, self.user_id
+        )
+
+    async def join_room(self, room_id: RoomId, via: Sequence[str] = ()) -> None:
         self.joined.append(room_id)
+        if room_id in self.rooms:
+            self._set(
+                self.rooms[room_id],
+                "m.room.member",
+                self.user_id,
+                {"membership": "join"},
+                self.user_id,
+            )
 
     async def leave_room(self, room_id: RoomId) -> None:
         self.left.append(room_id)
+        if room_id in self.rooms:
+            self._set(
+                self.rooms[room_id],
+                "m.room.member",
+                self.user_id,
+                {"membership": "leave"},
+                self.user_id,
+            )
+
+    # -- what people do, for tests --------------------------------------------
+    def accept(self, room_id: RoomId, user: str) -> None:
+        """A person accepts their invitation (or joins a room open to them)."""
+        self._set(self.rooms[room_id], "m.room.member", user, {"membership": "join"}, user)
 
     def replies_to(self, event_id: str) -> list[dict[str, Any]]:
         return [
@@ -55,6 +210,9 @@ class FakeGateway:
             if s.content.get("m.relates_to", {}).get("m.in_reply_to", {}).get("event_id")
             == event_id
         ]
+
+    def notices_in(self, room_id: str) -> list[str]:
+        return [s.content["body"] for s in self.sent if s.room_id == room_id]
 
 
 @dataclass
@@ -68,17 +226,15 @@ class FakeClock:
         self.current += delta
 
 
-_counter = 0
+_counter = itertools.count()
 
 
 def message(
     body: str, sender: str = "@alice:example.org", room: str = "!dm:example.org"
 ) -> IncomingMessage:
-    global _counter
-    _counter += 1
     return IncomingMessage(
         room_id=RoomId(room),
-        event_id=EventId(f"$cmd{_counter}"),
+        event_id=EventId(f"$cmd{next(_counter)}"),
         sender=UserId(sender),
         body=body,
         encrypted=False,

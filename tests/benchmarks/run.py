@@ -36,8 +36,14 @@ async def bench_ping(rounds: int) -> None:
         cohost = CohostProcess(hs, "cohost", root / "cohost")
         echo_account = hs.register("echo")
         echo = subprocess.Popen(
-            [sys.executable, "-m", "tests.benchmarks.echo_bot", hs.url, echo_account.user_id,
-             echo_account.password],
+            [
+                sys.executable,
+                "-m",
+                "tests.benchmarks.echo_bot",
+                hs.url,
+                echo_account.user_id,
+                echo_account.password,
+            ],
             stdout=subprocess.PIPE,
         )
         try:

@@ -1,0 +1,3 @@
+from tests.unit.world import world
+
+__all__ = ["world"]

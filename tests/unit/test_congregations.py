@@ -1,0 +1,123 @@
+"""Congregations as co-owned spaces (SPEC §2, §3)."""
+
+from __future__ import annotations
+
+import pytest
+
+from handlers.state import ANNOUNCEMENTS, CONGREGATION_SPACE, HOSTS, LOBBY
+from tests.fakes import BOT
+from tests.unit.world import ALICE, BOB, CAROL, World
+
+
+async def test_create_builds_the_space_and_its_rooms_shared_with_the_founders(world: World) -> None:
+    reply = await world.say(f'!congregation create "Riverside" {BOB}')
+    assert "on its way" in reply
+    await world.settle()
+
+    [space] = world.rooms_of_kind(CONGREGATION_SPACE)
+    [lobby] = world.rooms_of_kind(LOBBY)
+    [announcements] = world.rooms_of_kind(ANNOUNCEMENTS)
+    [hosts] = world.rooms_of_kind(HOSTS)
+    g = world.gateway
+    s = g.rooms[space]
+    assert s.content("m.room.create")["type"] == "m.space"
+    assert s.content("m.room.join_rules") == {"join_rule": "knock"}
+    # Founders share the top level: cohost is never the sole creator.
+    for room in (space, lobby, announcements, hosts):
+        assert g.rooms[room].creators == {BOT, ALICE, BOB}
+        assert g.rooms[room].content("m.room.power_levels")["users"] == {}
+    # Linked both ways, in a stable order.
+    for order, room in enumerate((lobby, announcements, hosts), start=1):
+        child = s.content("m.space.child", room)
+        assert child["via"] == ["example.org"] and child["order"] == f"{order:02d}"
+        assert g.rooms[room].content("m.space.parent", space) == {
+            "via": ["example.org"],
+            "canonical": True,
+        }
+    restricted = {
+        "join_rule": "restricted",
+        "allow": [{"type": "m.room_membership", "room_id": space}],
+    }
+    assert g.rooms[lobby].content("m.room.join_rules") == restricted
+    assert g.rooms[announcements].content("m.room.join_rules") == restricted
+    assert g.rooms[announcements].content("m.room.power_levels")["events_default"] == 100
+    assert g.rooms[hosts].content("m.room.join_rules") == {"join_rule": "invite"}
+    # Hosts are invited, not joined: they accept.
+    for host in (ALICE, BOB):
+        assert s.membership(host) == "invite"
+        assert g.rooms[hosts].membership(host) == "invite"
+    facts = s.content("cc.microsolidarity.congregation")
+    assert facts["hosts"] == [ALICE, BOB]
+    assert facts["rooms"] == {"lobby": lobby, "announcements": announcements, "hosts": hosts}
+    assert any("is ready" in body for body in g.notices_in("!dm:example.org"))
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ('!congregation create ""', "Give the congregation a name"),
+        ("!congregation create " + "x" * 65, "keep it to 64"),
+        ("!congregation create Riverside bob", "not a Matrix user id"),
+        ("!congregation create Riverside @cohost:example.org", "only human co-hosts"),
+    ],
+)
+async def test_bad_input_changes_nothing(world: World, command: str, expected: str) -> None:
+    assert expected in await world.say(command)
+    await world.settle()
+    assert world.gateway.rooms == {}
+
+
+async def test_only_allowed_creators_may_create(world: World) -> None:
+    reply = await world.say("!congregation create Riverside", sender="@mallory:evil.example")
+    assert "setting `creators`" in reply
+    await world.settle()
+    assert world.gateway.rooms == {}
+
+
+async def test_a_name_is_used_once(world: World) -> None:
+    await world.congregation("Riverside")
+    assert "already exists" in await world.say("!congregation create riverside")
+
+
+async def test_info_and_members(world: World) -> None:
+    space = await world.congregation("Riverside", BOB)
+    info = await world.say("!congregation info")
+    assert info.startswith("**Riverside** — since 2026-11-27")
+    assert f"Hosts: {ALICE}, {BOB}" in info
+    members = await world.say("!congregation members")
+    assert f"{ALICE} (host)" in members and "2 members" in members
+    assert BOT not in members
+    assert space in info
+
+
+async def test_a_non_member_is_told_how_to_join(world: World) -> None:
+    await world.congregation("Riverside")
+    assert "not a member of any congregation" in await world.say("!congregation info", sender=CAROL)
+
+
+async def test_the_last_host_cannot_step_down_but_one_of_two_can(world: World) -> None:
+    space = await world.congregation("Riverside", BOB)
+    hosts_room = world.hosts_room(space)
+    assert "no longer a host" in await world.say("!host step-down", sender=BOB, room=hosts_room)
+    assert world.gateway.rooms[space].content("cc.microsolidarity.congregation")["hosts"] == [ALICE]
+    assert "only host" in await world.say("!host step-down", room=hosts_room)
+    assert "Only the hosts" in await world.say("!host step-down", sender=BOB, room=hosts_room)
+
+
+async def test_a_member_who_leaves_is_removed_where_cohost_may(world: World) -> None:
+    space = await world.congregation("Riverside")
+    world.gateway.accept(space, CAROL)
+    [lobby] = world.rooms_of_kind(LOBBY)
+    world.gateway.accept(lobby, CAROL)
+    reply = await world.say("!congregation leave", sender=CAROL)
+    assert "leaving **Riverside**" in reply
+    assert world.gateway.rooms[space].membership(CAROL) == "leave"
+    assert world.gateway.rooms[lobby].membership(CAROL) == "leave"
+
+
+async def test_a_founder_who_leaves_is_told_to_leave_by_themselves(world: World) -> None:
+    space = await world.congregation("Riverside", BOB)
+    reply = await world.say("!congregation leave", sender=BOB)
+    assert "leave them from Element" in reply
+    assert world.gateway.rooms[space].membership(BOB) == "join"
+    assert world.gateway.rooms[space].content("cc.microsolidarity.congregation")["hosts"] == [ALICE]

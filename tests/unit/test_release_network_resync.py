@@ -1,0 +1,118 @@
+"""!release, the network, and rebuilding the index from Matrix alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from handlers.resync import rebuild_index
+from handlers.state import COMMONS, CREW_ROOM, LOBBY, NETWORK_ANNOUNCEMENTS, NETWORK_SPACE
+from storage.database import make_engine, make_sessionmaker, migrate
+from tests.fakes import BOT, message
+from tests.unit.world import ALICE, BOB, CAROL, World, make_world
+
+
+async def test_release_from_a_crew_records_it_leaves_and_never_acts_again(world: World) -> None:
+    space = await world.congregation("Riverside")
+    await world.say(f"!crew new Walkers {BOB}")
+    await world.settle()
+    [crew] = world.rooms_of_kind(CREW_ROOM)
+    assert "Only members of this crew" in await world.say("!release", sender=BOB, room=crew)
+    world.gateway.accept(crew, BOB)
+    assert "Releasing the crew **Walkers**" in await world.say("!release", sender=BOB, room=crew)
+    await world.settle()
+
+    room = world.gateway.rooms[crew]
+    assert room.content("cc.microsolidarity.release", BOT)["released_by"] == BOB
+    assert room.membership(BOT) == "leave"
+    assert world.gateway.rooms[space].content("cc.microsolidarity.crew", crew)["released"] is True
+    # The founders keep the top level; cohost answers nothing there any more.
+    assert BOB in room.creators
+    sent_before = len(world.gateway.sent)
+    await world.cohost.commands.on_message(message("!ping", sender=BOB, room=crew))
+    assert len(world.gateway.sent) == sent_before
+    assert "released" in await world.say("!crew list")
+
+
+async def test_release_of_a_whole_congregation_by_a_host(world: World) -> None:
+    space = await world.congregation("Riverside", BOB)
+    await world.say("!crew new Walkers")
+    await world.settle()
+    hosts = world.hosts_room(space)
+    [lobby] = world.rooms_of_kind(LOBBY)
+    assert "in a crew's room" in await world.say("!release", room=lobby)
+    world.gateway.accept(space, CAROL)
+    assert "Only the hosts" in await world.say("!release", sender=CAROL, room=hosts)
+    assert "every room of **Riverside**" in await world.say("!release", room=hosts)
+    await world.settle()
+    assert await world.gateway.joined_rooms() == []
+    assert world.gateway.rooms[space].content("cc.microsolidarity.congregation")["released"] is True
+
+
+async def test_network_create_needs_a_host_in_the_hosts_room(world: World) -> None:
+    space = await world.congregation("Riverside", BOB)
+    hosts = world.hosts_room(space)
+    [lobby] = world.rooms_of_kind(LOBBY)
+    assert "Hosts room" in await world.say("!network create Rivers", room=lobby)
+    world.gateway.accept(hosts, CAROL)
+    assert "Only the hosts" in await world.say("!network create Rivers", sender=CAROL, room=hosts)
+    assert "on its way" in await world.say("!network create Rivers of Care", sender=BOB, room=hosts)
+    await world.settle()
+
+    [network] = world.rooms_of_kind(NETWORK_SPACE)
+    [announcements] = world.rooms_of_kind(NETWORK_ANNOUNCEMENTS)
+    [commons] = world.rooms_of_kind(COMMONS)
+    g = world.gateway
+    assert g.rooms[network].content("m.room.history_visibility") == {
+        "history_visibility": "world_readable"
+    }
+    assert g.rooms[announcements].content("m.room.join_rules") == {"join_rule": "public"}
+    assert g.rooms[commons].content("m.room.join_rules") == {"join_rule": "invite"}
+    assert g.rooms[network].content("m.space.child", space) is not None
+    assert g.rooms[space].content("m.space.parent", network)["canonical"] is True
+    assert g.rooms[network].creators == {BOT, ALICE, BOB}
+    assert g.rooms[space].content("cc.microsolidarity.congregation")["network"] == network
+    info = await world.say("!network info")
+    assert "**Rivers of Care**" in info and "Congregations: Riverside" in info
+    assert "already belongs to a network" in await world.say("!network create Again", room=hosts)
+
+
+async def test_resync_rebuilds_the_same_answers_from_matrix_alone(tmp_path: Path) -> None:
+    world = await make_world(tmp_path)
+    space = await world.congregation("Riverside", BOB)
+    await world.say(f"!crew new Walkers {CAROL} intention: walk and talk")
+    await world.say("!crew new Bakers")
+    await world.say("!network create Rivers", room=world.hosts_room(space))
+    await world.settle()
+    [walkers, _] = sorted(world.rooms_of_kind(CREW_ROOM))
+    world.gateway.accept(walkers, CAROL)
+    await world.say("!release", sender=CAROL, room=walkers)
+    await world.settle()
+    questions = [
+        "!crew list",
+        "!crew info Walkers",
+        "!crew info Bakers",
+        "!congregation info",
+        "!network info",
+    ]
+    before = [await world.say(q) for q in questions]
+
+    # The database is gone: a fresh one, rebuilt from the homeserver's state.
+    (tmp_path / "fresh").mkdir()
+    world.db_url = f"sqlite:///{tmp_path / 'fresh' / 'cohost.db'}"
+    engine = make_engine(world.db_url)
+    await migrate(engine)
+    await world.restart()
+    assert "not a member of any congregation" in await world.say("!crew list")
+    summary = await rebuild_index(world.gateway, make_sessionmaker(engine))
+    assert (summary.congregations, summary.crews, summary.networks) == (1, 2, 1)
+    assert [await world.say(q) for q in questions] == before
+
+
+async def test_resync_ignores_facts_written_by_someone_else(world: World) -> None:
+    space = await world.congregation("Riverside")
+    room = world.gateway.rooms[space]
+    forged = dict(room.state[("cc.microsolidarity.congregation", "")])
+    forged["sender"] = "@mallory:evil.example"
+    room.state[("cc.microsolidarity.congregation", "")] = forged
+    summary = await rebuild_index(world.gateway, world.cohost.directory.sessions)
+    assert summary.congregations == 0

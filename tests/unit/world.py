@@ -1,0 +1,90 @@
+"""A whole cohost over the in-memory homeserver and a SQLite database: the handler
+unit tests talk to it as members would."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from handlers.types import RoomId
+from service.app import Cohost, build_cohost
+from service.settings import Settings, load_settings
+from storage.database import make_engine, make_sessionmaker, migrate
+from tests.fakes import BOT, FakeClock, FakeGateway, message
+
+ALICE = "@alice:example.org"
+BOB = "@bob:example.org"
+CAROL = "@carol:example.org"
+DM = "!dm:example.org"
+
+
+@dataclass
+class World:
+    gateway: FakeGateway
+    clock: FakeClock
+    cohost: Cohost
+    db_url: str
+    config: Settings
+
+    async def say(self, body: str, sender: str = ALICE, room: str = DM) -> str:
+        """Send a command; return the one reply (and fail if there is not exactly one)."""
+        msg = message(body, sender=sender, room=room)
+        await self.cohost.commands.on_message(msg)
+        replies = self.gateway.replies_to(msg.event_id)
+        assert len(replies) == 1, replies
+        return str(replies[0]["body"])
+
+    async def settle(self) -> None:
+        await self.cohost.runner.run_queued()
+
+    async def restart(self) -> None:
+        """A new cohost process over the same database and homeserver."""
+        engine = make_engine(self.db_url)
+        self.cohost = build_cohost(self.gateway, make_sessionmaker(engine), self.config, self.clock)
+        await self.cohost.runner.resume_pending()
+
+    def rooms_of_kind(self, kind: str) -> list[RoomId]:
+        return [
+            r.room_id
+            for r in self.gateway.rooms.values()
+            if (r.content("cc.microsolidarity.room") or {}).get("kind") == kind
+        ]
+
+    async def congregation(self, name: str = "Riverside", cohosts: str = "") -> RoomId:
+        """Create a congregation whose hosts have joined it."""
+        await self.say(f'!congregation create "{name}" {cohosts}'.strip())
+        await self.settle()
+        space = next(
+            r.room_id
+            for r in self.gateway.rooms.values()
+            if (r.content("cc.microsolidarity.congregation") or {}).get("name") == name
+        )
+        facts = self.gateway.rooms[space].content("cc.microsolidarity.congregation") or {}
+        for host in facts["hosts"]:
+            self.gateway.accept(space, host)
+            self.gateway.accept(RoomId(facts["rooms"]["hosts"]), host)
+        return space
+
+    def hosts_room(self, space: RoomId) -> RoomId:
+        facts = self.gateway.rooms[space].content("cc.microsolidarity.congregation") or {}
+        return RoomId(facts["rooms"]["hosts"])
+
+
+async def make_world(tmp_path: Path, **settings: object) -> World:
+    url = f"sqlite:///{tmp_path / 'cohost.db'}"
+    engine = make_engine(url)
+    await migrate(engine)
+    gateway, clock = FakeGateway(), FakeClock()
+    config = load_settings(
+        homeserver_url="http://hs.invalid", user_id=BOT, password="pw-for-tests", **settings
+    )
+    cohost = build_cohost(gateway, make_sessionmaker(engine), config, clock)
+    return World(gateway, clock, cohost, url, config)
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    yield await make_world(tmp_path)
