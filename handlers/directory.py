@@ -79,13 +79,15 @@ class Directory:
             )
         names = ", ".join(f"**{c.name}**" for c in mine)
         raise UserError(
-            f"You belong to several congregations ({names}); send this in that congregation's Lobby."
+            f"You belong to several congregations ({names}); "
+            "send this in that congregation's Lobby."
         )
 
     async def require_member(self, congregation: Congregation, user: UserId) -> None:
         if user not in await self.gateway.joined_members(RoomId(congregation.space_id)):
             raise UserError(
-                f"Only members of **{congregation.name}** can do that; you have not joined its space."
+                f"Only members of **{congregation.name}** can do that; "
+                "you have not joined its space."
             )
 
     async def facts(self, congregation: Congregation) -> dict[str, Any]:

@@ -31,7 +31,8 @@ class Release:
     def register(self, registry: CommandRegistry) -> None:
         registry.command(
             "release",
-            summary="Ask cohost to leave: this crew (in its room) or the whole congregation (Hosts room).",
+            summary="Ask cohost to leave this crew (in its room) "
+            "or the whole congregation (in the Hosts room).",
         )(self.release)
 
     async def release(self, ctx: CommandContext, args: Args) -> Reply:

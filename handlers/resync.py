@@ -76,7 +76,7 @@ async def rebuild_index(
                     repo, room_id, facts, released=released or bool(facts.get("released"))
                 )
                 summary.congregations += 1
-                for (event_type, key), event in state.items():
+                for event_type, key in state:
                     crew = trusted(room_id, CREW, key) if event_type == CREW and key else None
                     if crew is not None:
                         await index_crew(repo, key, room_id, crew)

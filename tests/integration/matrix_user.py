@@ -4,7 +4,9 @@ creates DMs, sends commands and collects what it sees."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
+from urllib.parse import quote
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,6 +100,59 @@ class User:
         )
         assert isinstance(resp, RoomSendResponse), resp
         return resp.event_id
+
+    async def api(
+        self, method: str, path: str, body: dict[str, Any] | None = None
+    ) -> tuple[int, Any]:
+        """A raw client-server API call as this user: (status, JSON body)."""
+        resp = await self.client.send(
+            method,
+            path,
+            json.dumps(body) if body is not None else None,
+            {
+                "Authorization": f"Bearer {self.client.access_token}",
+                "Content-Type": "application/json",
+            },
+        )
+        async with resp:
+            return resp.status, await resp.json(content_type=None)
+
+    async def state(self, room_id: str, event_type: str, key: str = "") -> dict[str, Any] | None:
+        status, body = await self.api(
+            "GET", f"/_matrix/client/v3/rooms/{quote(room_id)}/state/{event_type}/{quote(key)}"
+        )
+        return body if status == 200 else None
+
+    async def join(self, room_id: str) -> None:
+        status, body = await self.api("POST", f"/_matrix/client/v3/join/{quote(room_id)}", {})
+        assert status == 200, body
+        await self.wait_for_member(room_id, self.user_id)
+
+    def notices(self, room_id: str, sender: str) -> list[Event]:
+        return [
+            e
+            for e in self.seen.get(room_id, [])
+            if e.sender == sender and e.source.get("content", {}).get("msgtype") == "m.notice"
+        ]
+
+    async def wait_for_notice(
+        self, room_id: str, sender: str, contains: str, within: float = 60
+    ) -> str:
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            for event in self.notices(room_id, sender):
+                body = str(event.source["content"]["body"])
+                if contains in body:
+                    return body
+            await self.sync(1000)
+        raise AssertionError(f"no notice with {contains!r} in {room_id} within {within}s")
+
+    async def ask(self, room_id: str, body: str, within: float = 30) -> str:
+        """Send a command and return the one reply's text."""
+        sent = await self.send(room_id, body)
+        replies = await self.replies_to(room_id, sent, settle=0.5, within=within)
+        assert len(replies) == 1, [r.source for r in replies]
+        return str(replies[0].source["content"]["body"])
 
     def replies_seen(self, room_id: str, event_id: str) -> list[Event]:
         return [

@@ -1,0 +1,65 @@
+"""Building a congregation, a crew and a network on a real Synapse, as members do
+it from their clients."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from tests.integration.cohost_process import CohostProcess
+from tests.integration.matrix_user import User
+
+LINK = re.compile(r"https://matrix\.to/#/(![^?\s]+)\?via=")
+
+
+def linked_room(text: str) -> str:
+    found = LINK.search(text)
+    assert found, text
+    return found.group(1)
+
+
+@dataclass
+class Congregation:
+    space: str
+    facts: dict[str, Any]
+
+    @property
+    def lobby(self) -> str:
+        return str(self.facts["rooms"]["lobby"])
+
+    @property
+    def hosts_room(self) -> str:
+        return str(self.facts["rooms"]["hosts"])
+
+    @property
+    def announcements(self) -> str:
+        return str(self.facts["rooms"]["announcements"])
+
+
+async def create_congregation(
+    host: User,
+    cohost: CohostProcess,
+    name: str,
+    cohosts: list[User] = (),  # type: ignore[assignment]
+) -> Congregation:
+    dm = await host.create_dm(cohost.user_id, encrypted=False)
+    named = " ".join(u.user_id for u in cohosts)
+    assert "on its way" in await host.ask(dm, f'!congregation create "{name}" {named}'.strip())
+    space = linked_room(await host.wait_for_notice(dm, cohost.user_id, "is ready: "))
+    for person in (host, *cohosts):
+        await person.join(space)
+    facts = await host.state(space, "cc.microsolidarity.congregation")
+    assert facts is not None
+    for person in (host, *cohosts):
+        await person.join(facts["rooms"]["hosts"])
+        await person.join(facts["rooms"]["lobby"])
+        await person.join(facts["rooms"]["announcements"])
+    return Congregation(space, facts)
+
+
+async def create_crew(caller: User, cohost: CohostProcess, room: str, command: str) -> str:
+    assert "on its way" in await caller.ask(room, command)
+    crew = linked_room(await caller.wait_for_notice(room, cohost.user_id, "is ready: "))
+    await caller.join(crew)
+    return crew
