@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from urllib.parse import quote
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from nio import (
     AsyncClient,
