@@ -34,22 +34,35 @@ def free_port() -> int:
 class DemoUser:
     user_id: str
     password: str
+    access_token: str = ""
+    device_id: str = ""
+
+    def __repr__(self) -> str:  # never show the secrets
+        return f"DemoUser({self.user_id!r})"
+
+
+RELAXED = "relaxed"
 
 
 class Homeserver:
-    def __init__(self, directory: Path, *, port: int | None = None, relaxed_limits: bool = True):
+    def __init__(
+        self, directory: Path, *, port: int | None = None, ratelimits: str | None = RELAXED
+    ):
+        """`ratelimits`: RELAXED (out of the way), None (Synapse's defaults), or YAML."""
         self.dir = directory.resolve()
         self.port = port or free_port()
         self.server_name = f"localhost:{self.port}"
         self.url = f"http://127.0.0.1:{self.port}"
-        self.relaxed_limits = relaxed_limits
+        self.ratelimits = ratelimits
         self._shared_secret = secrets.token_hex(16)
         self._proc: subprocess.Popen[bytes] | None = None
 
     # -- lifecycle -------------------------------------------------------------
     def configure(self) -> Path:
         self.dir.mkdir(parents=True, exist_ok=True)
-        limits = (TEMPLATES / "relaxed-ratelimits.yaml").read_text() if self.relaxed_limits else ""
+        limits = self.ratelimits or ""
+        if limits == RELAXED:
+            limits = (TEMPLATES / "relaxed-ratelimits.yaml").read_text()
         values = {
             "dir": str(self.dir),
             "port": str(self.port),
@@ -144,8 +157,13 @@ class Homeserver:
             "admin": admin,
             "mac": digest,
         }
-        _request("POST", url, body)
-        return DemoUser(f"@{localpart}:{self.server_name}", password)
+        created = _request("POST", url, body)
+        return DemoUser(
+            created["user_id"],
+            password,
+            created.get("access_token", ""),
+            created.get("device_id", ""),
+        )
 
 
 def _request(method: str, url: str, body: dict[str, Any] | None = None) -> dict[str, Any]:

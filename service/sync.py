@@ -69,12 +69,16 @@ class SyncLoop:
 
     async def _once(self, since: str | None) -> str:
         first = since is None
+        # The first sync of every start asks for the full state: nio keeps rooms only
+        # in memory, and a room that was quiet while cohost was down would otherwise be
+        # unknown to it (nothing could be sent or encrypted there).
+        full_state = first or not self._ready.is_set()
         resp = await call(
             lambda: self._client.sync(
-                timeout=0 if first else LONG_POLL_MS,
+                timeout=0 if full_state else LONG_POLL_MS,
                 since=since,
                 sync_filter=FIRST_SYNC_FILTER if first else None,
-                full_state=True if first else None,
+                full_state=True if full_state else None,
             ),
             "sync",
         )
