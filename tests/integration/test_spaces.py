@@ -104,46 +104,56 @@ async def test_the_hierarchy_and_ownership_as_members_see_them(
 
 
 async def test_bad_input_gets_a_clear_reply_and_changes_nothing(
-    homeserver: Homeserver, cohost: CohostProcess, tmp_path: Path
+    homeserver: Homeserver, tmp_path: Path
 ) -> None:
-    alice, mallory = [await person(homeserver, tmp_path, n) for n in ("alice", "mallory")]
+    alice, mallory, outsider = [
+        await person(homeserver, tmp_path, n) for n in ("alice", "mallory", "outsider")
+    ]
+    # Only alice may create congregations on this cohost.
+    bot = CohostProcess(
+        homeserver, unique("strict"), tmp_path / "strict", creators=f'["{alice.user_id}"]'
+    )
+    bot.start()
     try:
-        riverside = await create_congregation(alice, cohost, "Bad Input Town")
-        await create_crew(alice, cohost, riverside.lobby, "!crew new Walkers")
-        # A member (membership by consent comes later; here a host invites directly).
-        status, _ = await alice.api(
-            "POST",
-            f"/_matrix/client/v3/rooms/{quote(riverside.space)}/invite",
-            {"user_id": mallory.user_id},
-        )
-        assert status == 200
-        await mallory.join(riverside.space)
+        riverside = await create_congregation(alice, bot, "Bad Input Town")
+        await create_crew(alice, bot, riverside.lobby, "!crew new Walkers")
+        # Mallory becomes a member and is even let into the Hosts room, but is no host.
+        for room in (riverside.space, riverside.hosts_room):
+            status, _ = await alice.api(
+                "POST",
+                f"/_matrix/client/v3/rooms/{quote(room)}/invite",
+                {"user_id": mallory.user_id},
+            )
+            assert status == 200
+            await mallory.join(room)
         await mallory.join(riverside.lobby)
+        mallory_dm = await mallory.create_dm(bot.user_id, encrypted=False)
+        outsider_dm = await outsider.create_dm(bot.user_id, encrypted=False)
         cases = [
             (alice, riverside.lobby, '!crew new ""', "Give the crew a name"),
             (alice, riverside.lobby, "!crew new " + "n" * 65, "keep it to 64"),
             (alice, riverside.lobby, "!crew new walkers", "already has a crew called"),
             (alice, riverside.lobby, "!crew new Bakers @bob", "not a Matrix user id"),
+            (alice, riverside.lobby, "!crew new Bakers @bob:", "not a Matrix user id"),
+            (outsider, outsider_dm, "!crew new Outsiders", "not a member of any congregation"),
+            (mallory, mallory_dm, "!congregation create Mine", "setting `creators`"),
+            (mallory, riverside.hosts_room, "!network create Mine", "Only the hosts"),
             (mallory, riverside.lobby, "!network create Mine", "Hosts room"),
+            (alice, riverside.lobby, "!frobnicate", "`!help`"),
         ]
-        outsider = await person(homeserver, tmp_path, "outsider")
-        try:
-            dm = await outsider.create_dm(cohost.user_id, encrypted=False)
-            cases.append((outsider, dm, "!crew new Outsiders", "not a member of any congregation"))
-        finally:
-            await outsider.close()
         for user, room, command, expected in cases:
             assert expected in await user.ask(room, command), command
-        status, body = await mallory.api(
-            "POST", f"/_matrix/client/v3/rooms/{quote(riverside.hosts_room)}/join", {}
-        )
-        assert status == 403  # the Hosts room is invite-only
-        # Nothing changed: still one crew.
+        # Nothing changed: still one crew, no network, no new invitation.
         listing = await alice.ask(riverside.lobby, "!crew list")
         assert listing.count("called by") == 1
+        assert "not part of a network" in await alice.ask(riverside.lobby, "!network info")
+        for user in (alice, mallory, outsider):
+            await user.sync(0)
+            assert not user.client.invited_rooms
     finally:
-        await alice.close()
-        await mallory.close()
+        for user in (alice, mallory, outsider):
+            await user.close()
+        bot.kill()
 
 
 async def test_release_leaves_the_crew_governing_itself(
