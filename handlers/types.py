@@ -28,3 +28,35 @@ class IncomingInvite:
 
     room_id: RoomId
     inviter: UserId
+
+
+@dataclass(frozen=True)
+class IncomingMember:
+    """A membership change (knock, invite, join, leave) in a room the bot is in."""
+
+    room_id: RoomId
+    event_id: EventId
+    sender: UserId
+    state_key: str
+    membership: str
+    prev_membership: str | None
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class IncomingReaction:
+    room_id: RoomId
+    event_id: EventId
+    sender: UserId
+    relates_to: EventId
+    key: str
+    origin_server_ts: int
+
+
+@dataclass(frozen=True)
+class IncomingRedaction:
+    room_id: RoomId
+    event_id: EventId
+    sender: UserId
+    redacts: EventId
+    origin_server_ts: int

@@ -15,14 +15,17 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from handlers.clock import Clock, SystemClock
 from handlers.congregations import Congregations
 from handlers.crews import Crews
+from handlers.decisions import Decisions
 from handlers.directory import Directory
 from handlers.gateway import MatrixGateway
 from handlers.general import register_general
 from handlers.invites import InviteHandler
+from handlers.membership import Membership
 from handlers.messages import CommandHandler
 from handlers.network import Networks
 from handlers.operations import OperationRunner
 from handlers.patterns import UserPatterns
+from handlers.privacy import Privacy
 from handlers.registry import CommandRegistry
 from handlers.release import Release
 from service.events import EventRouter
@@ -36,6 +39,8 @@ from storage.database import make_engine, make_sessionmaker, migrate
 
 log = structlog.get_logger(__name__)
 
+TICK_SECONDS = 30.0
+
 
 @dataclass
 class Cohost:
@@ -46,6 +51,8 @@ class Cohost:
     invites: InviteHandler
     runner: OperationRunner
     directory: Directory
+    decisions: Decisions
+    membership: Membership
 
 
 def build_cohost(
@@ -64,13 +71,24 @@ def build_cohost(
     Crews(directory, runner, clock).register(registry)
     Networks(directory, runner, clock).register(registry)
     Release(directory, runner, clock).register(registry)
+    decisions = Decisions(gateway, sessions, runner, clock)
+    decisions.register(registry)
+    membership = Membership(
+        directory,
+        decisions,
+        settings.crew_window,
+        settings.congregation_window,
+        settings.membership_decided_by,
+    )
+    membership.register(registry)
+    Privacy(sessions, clock).register(registry)
     commands = CommandHandler(registry, directory.gateway, directory.is_released)
     invites = InviteHandler(
         directory.gateway,
         UserPatterns.parse(settings.effective_allowed_inviters),
         directory.is_released,
     )
-    return Cohost(registry, commands, invites, runner, directory)
+    return Cohost(registry, commands, invites, runner, directory, decisions, membership)
 
 
 @contextlib.asynccontextmanager
@@ -103,12 +121,11 @@ async def run_service(
         async with connected(settings) as (client, sessions):
             clock = SystemClock()
             cohost = build_cohost(NioGateway(client), sessions, settings, clock)
-            router = EventRouter(
-                client.user_id, cohost.commands, cohost.invites, sessions, clock, metrics
-            )
+            router = EventRouter(client.user_id, cohost, sessions, clock, metrics)
             tasks = {
                 asyncio.create_task(SyncLoop(client, sessions, router, metrics, ready).run()),
                 asyncio.create_task(cohost.runner.run_forever()),
+                asyncio.create_task(keep_time(cohost.decisions, ready)),
                 asyncio.create_task(stop.wait()),
             }
             log.info(
@@ -125,6 +142,20 @@ async def run_service(
     finally:
         log.info("cohost_stopping")
         await runner.cleanup()
+
+
+async def keep_time(
+    decisions: Decisions, ready: asyncio.Event, every: float = TICK_SECONDS
+) -> None:
+    """Close due proposals and send reminders. The first tick waits for the first sync,
+    so votes cast while cohost was down are counted before anything closes."""
+    await ready.wait()
+    while True:
+        try:
+            await decisions.tick()
+        except Exception:
+            log.exception("tick_failed")
+        await asyncio.sleep(every)
 
 
 def install_stop_signals(stop: asyncio.Event) -> None:

@@ -6,17 +6,26 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Coroutine, Iterable
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
-from nio import Event, InviteMemberEvent, MegolmEvent, RoomMessageText, SyncResponse
+from nio import (
+    Event,
+    InviteMemberEvent,
+    MegolmEvent,
+    RoomMemberEvent,
+    RoomMessageText,
+    SyncResponse,
+)
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.clock import Clock
+from handlers.decisions import Decisions
 from handlers.errors import HomeserverUnavailable
 from handlers.invites import InviteHandler
+from handlers.membership import Membership
 from handlers.messages import CommandHandler
-from handlers.types import EventId, IncomingInvite, IncomingMessage, RoomId, UserId
+from handlers.types import EventId, IncomingInvite, IncomingMember, IncomingMessage, RoomId, UserId
 from service.metrics import Metrics
 from storage.repositories import HandledEventRepository
 
@@ -26,19 +35,27 @@ log = structlog.get_logger(__name__)
 HANDLED_RETENTION = timedelta(days=30)
 
 
+class Handlers(Protocol):
+    commands: CommandHandler
+    invites: InviteHandler
+    decisions: Decisions
+    membership: Membership
+
+
 class EventRouter:
     def __init__(
         self,
         own_user_id: str,
-        commands: CommandHandler,
-        invites: InviteHandler,
+        handlers: Handlers,
         sessions: async_sessionmaker[AsyncSession],
         clock: Clock,
         metrics: Metrics,
     ) -> None:
         self._own = own_user_id
-        self._commands = commands
-        self._invites = invites
+        self._commands = handlers.commands
+        self._invites = handlers.invites
+        self._decisions = handlers.decisions
+        self._membership = handlers.membership
         self._sessions = sessions
         self._clock = clock
         self._metrics = metrics
@@ -67,22 +84,62 @@ class EventRouter:
             if isinstance(event, MegolmEvent):
                 log.warning("undecryptable_event", room_id=room_id, event_id=event.event_id)
                 continue
-            if not isinstance(event, RoomMessageText) or event.sender == self._own:
-                continue
-            await self._once(
-                room_id,
-                event.event_id,
-                self._commands.on_message(
-                    IncomingMessage(
-                        room_id=room_id,
-                        event_id=EventId(event.event_id),
-                        sender=UserId(event.sender),
-                        body=event.body,
-                        encrypted=bool(getattr(event, "decrypted", False)),
-                        origin_server_ts=event.server_timestamp,
-                    )
-                ),
+            work = self._work_for(room_id, event)
+            if work is not None:
+                await self._once(room_id, event.event_id, work)
+
+    def _work_for(self, room_id: RoomId, event: Event) -> Coroutine[Any, Any, None] | None:
+        """The handler call for an event, or None when cohost has nothing to do with it.
+        Reactions and redactions are read from the event source, so that encrypted ones
+        (Element X) and clear ones (Element Web) are treated alike."""
+        source: dict[str, Any] = getattr(event, "source", {}) or {}
+        sender = UserId(event.sender)
+        if sender == self._own:
+            return None
+        event_id = EventId(event.event_id)
+        ts = int(getattr(event, "server_timestamp", 0) or source.get("origin_server_ts", 0))
+        if isinstance(event, RoomMessageText):
+            return self._commands.on_message(
+                IncomingMessage(
+                    room_id,
+                    event_id,
+                    sender,
+                    event.body,
+                    bool(getattr(event, "decrypted", False)),
+                    ts,
+                )
             )
+        if isinstance(event, RoomMemberEvent):
+            content = event.content or {}
+            return self._membership.on_member(
+                IncomingMember(
+                    room_id,
+                    event_id,
+                    sender,
+                    event.state_key,
+                    event.membership,
+                    event.prev_membership,
+                    content.get("reason"),
+                )
+            )
+        kind = source.get("type")
+        content = source.get("content", {}) or {}
+        if kind == "m.reaction":
+            relation = content.get("m.relates_to", {})
+            if relation.get("rel_type") == "m.annotation" and relation.get("event_id"):
+                return self._decisions.on_reaction(
+                    room_id,
+                    event_id,
+                    sender,
+                    relation["event_id"],
+                    str(relation.get("key", "")),
+                    ts,
+                )
+        if kind == "m.room.redaction":
+            redacts = source.get("redacts") or content.get("redacts")
+            if redacts:
+                return self._decisions.on_redaction(redacts, event_id, sender, ts)
+        return None
 
     async def _once(self, room_id: RoomId, event_id: str, work: Coroutine[Any, Any, None]) -> None:
         async with self._sessions.begin() as session:

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Dialect,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
@@ -15,6 +25,21 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC on every database (SQLite keeps no zone of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -37,7 +62,7 @@ class HandledEvent(Base):
 
     event_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     room_id: Mapped[str] = mapped_column(String(255))
-    handled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    handled_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
 
 
 class Congregation(Base):
@@ -53,7 +78,7 @@ class Congregation(Base):
     hosts: Mapped[list[str]] = mapped_column(JSON)
     network_space_id: Mapped[str | None] = mapped_column(String(255), default=None)
     released: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class Crew(Base):
@@ -69,7 +94,7 @@ class Crew(Base):
     caller: Mapped[str] = mapped_column(String(255))
     intention: Mapped[str | None] = mapped_column(Text, default=None)
     released: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class Network(Base):
@@ -80,7 +105,7 @@ class Network(Base):
     announcements_id: Mapped[str] = mapped_column(String(255))
     commons_id: Mapped[str] = mapped_column(String(255))
     founded_by: Mapped[str] = mapped_column(String(255))  # congregation space id
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class IndexedRoom(Base):
@@ -106,5 +131,54 @@ class Operation(Base):
     params: Mapped[dict[str, Any]] = mapped_column(JSON)
     progress: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), index=True)  # pending | done | failed
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Proposal(Base):
+    """A consent decision. The tally is recomputed from its ballots, never stored."""
+
+    __tablename__ = "proposal"
+    __table_args__ = (UniqueConstraint("room_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    room_id: Mapped[str] = mapped_column(String(255))
+    number: Mapped[int] = mapped_column()  # the short number people type: !consent 3
+    kind: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(255))  # usually the user the decision is about
+    scope: Mapped[str] = mapped_column(String(255))  # the crew room or congregation space
+    proposer: Mapped[str | None] = mapped_column(String(255), default=None)
+    reason: Mapped[str | None] = mapped_column(Text, default=None)
+    deciders: Mapped[list[str]] = mapped_column(JSON)  # fixed when the proposal opens
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    closes_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    status: Mapped[str] = mapped_column(
+        String(16), index=True
+    )  # open | passed | lapsed | withdrawn
+    message_event_id: Mapped[str | None] = mapped_column(String(255), index=True, default=None)
+    reminded: Mapped[bool] = mapped_column(Boolean, default=False)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    opening_key: Mapped[str] = mapped_column(String(255), unique=True)  # the event that opened it
+
+
+class Ballot(Base):
+    """One recorded act on a proposal: a consent, an objection, a reason, a withdrawal."""
+
+    __tablename__ = "ballot"
+
+    event_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(index=True)
+    voter: Mapped[str] = mapped_column(String(255), index=True)
+    act: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text, default=None)
+    ts: Mapped[int] = mapped_column()  # origin_server_ts: the order acts happened in
+    reaction_key: Mapped[str | None] = mapped_column(String(16), default=None)
+
+
+class Notified(Base):
+    """Things said once only (a voter told they are not a decider, a bypass noted)."""
+
+    __tablename__ = "notified"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    user_id: Mapped[str | None] = mapped_column(String(255), index=True, default=None)

@@ -1,0 +1,494 @@
+"""The consent engine: proposals posted in the room where they stand, votes by command
+or reaction, closing at the window's end, the outcome posted and recorded in room
+state, and carrying it out handed to a persisted operation.
+
+It knows nothing of what is decided: kinds register how to describe and carry out a
+proposal (crew membership, congregation membership, hosts, and later the network)."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from handlers.clock import Clock
+from handlers.errors import UserError
+from handlers.gateway import MatrixGateway
+from handlers.operations import OperationRunner, Run
+from handlers.registry import Args, CommandContext, CommandRegistry, Kind, Param
+from handlers.replies import Reply, notice
+from handlers.tally import CONSENT, OBJECT, WITHDRAW, Act, Outcome, Tally, tally
+from handlers.types import RoomId, UserId
+from storage.decisions import OPEN, DecisionRepository
+from storage.models import Ballot, Proposal
+
+log = structlog.get_logger(__name__)
+
+PROPOSAL_STATE = "cc.microsolidarity.proposal"
+THUMBS_UP = "👍"
+RAISED_HAND = "✋"
+REMINDER_BEFORE = timedelta(hours=24)
+MAX_REASON = 500
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    """What a kind of proposal says about itself and how it is carried out."""
+
+    describe: Callable[[Proposal], str]
+    carry_out: Callable[[Run], Awaitable[None]]
+
+
+def reaction_meaning(key: str) -> str | None:
+    """👍 consents and ✋ objects, whatever skin tone or variation selector."""
+    bare = "".join(ch for ch in key if ch != "\ufe0f" and not ("\U0001f3fb" <= ch <= "\U0001f3ff"))
+    bare = unicodedata.normalize("NFC", bare)
+    return {THUMBS_UP: CONSENT, RAISED_HAND: OBJECT}.get(bare)
+
+
+def ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+class Decisions:
+    def __init__(
+        self,
+        gateway: MatrixGateway,
+        sessions: async_sessionmaker[AsyncSession],
+        runner: OperationRunner,
+        clock: Clock,
+    ) -> None:
+        self.gateway = gateway
+        self.sessions = sessions
+        self.runner = runner
+        self.clock = clock
+        self.kinds: dict[str, KindSpec] = {}
+
+    def register_kind(self, kind: str, spec: KindSpec) -> None:
+        self.kinds[kind] = spec
+        self.runner.register(f"outcome:{kind}", spec.carry_out, self._carry_out_failed)
+
+    def register(self, registry: CommandRegistry) -> None:
+        registry.command("proposals", summary="The open proposals in this room.")(self.list_open)
+        registry.command(
+            "consent", Param("n", Kind.INT), summary="Consent to proposal n (or react 👍)."
+        )(self.consent)
+        registry.command(
+            "object",
+            Param("n", Kind.INT),
+            Param("reason", Kind.TEXT, optional=True),
+            summary="Object to proposal n, saying what harm you foresee (or react ✋).",
+        )(self.object)
+        registry.command(
+            "withdraw",
+            Param("n", Kind.INT),
+            summary="Withdraw your objection to proposal n, or your own proposal.",
+        )(self.withdraw)
+
+    # -- opening ---------------------------------------------------------------
+    async def open(
+        self,
+        *,
+        kind: str,
+        room_id: RoomId,
+        scope: str,
+        subject: str,
+        proposer: UserId | None,
+        deciders: list[UserId],
+        window: timedelta,
+        opening_key: str,
+        reason: str | None = None,
+    ) -> Proposal:
+        """Open a proposal once per opening event; the deciding group is fixed now."""
+        now = self.clock.now()
+        async with self.sessions.begin() as s:
+            repo = DecisionRepository(s)
+            proposal = await repo.by_opening(opening_key)
+            if proposal is None:
+                proposal = await repo.add(
+                    Proposal(
+                        room_id=room_id,
+                        kind=kind,
+                        subject=subject,
+                        scope=scope,
+                        proposer=proposer,
+                        reason=reason,
+                        deciders=sorted(set(deciders)),
+                        opened_at=now,
+                        closes_at=now + window,
+                        status=OPEN,
+                        opening_key=opening_key,
+                    )
+                )
+                if proposer is not None and proposer in proposal.deciders:
+                    # Proposing is consenting.
+                    await repo.add_ballot(
+                        Ballot(
+                            event_id=f"{opening_key}#proposer",
+                            proposal_id=proposal.id,
+                            voter=proposer,
+                            act=CONSENT,
+                            ts=ms(now),
+                        )
+                    )
+        if proposal.message_event_id is None:
+            content = notice(
+                self._announcement(proposal), tuple(UserId(d) for d in proposal.deciders)
+            )
+            content["cc.microsolidarity.proposal"] = {"number": proposal.number, "kind": kind}
+            event_id = await self.gateway.send_event(
+                room_id, "m.room.message", content, f"cohost-proposal-{opening_key}"
+            )
+            async with self.sessions.begin() as s:
+                row = await DecisionRepository(s).get(proposal.id)
+                assert row is not None
+                row.message_event_id = event_id
+                proposal = row
+            await self._record_state(proposal, None)
+            log.info("proposal_opened", proposal=proposal.number, kind=kind, room_id=room_id)
+        await self._evaluate(proposal.id)
+        return proposal
+
+    def _announcement(self, p: Proposal) -> str:
+        what = self.kinds[p.kind].describe(p)
+        asked = f"proposed by {p.proposer}" if p.proposer else "asked by knocking"
+        lines = [
+            f"Proposal #{p.number}: {what} ({asked}).",
+            *([f"Why: {p.reason}"] if p.reason else []),
+            f"Decided by consent of: {', '.join(p.deciders)}.",
+            "It passes as soon as all of you consent; "
+            f"at its close, {p.closes_at:%Y-%m-%d %H:%M} UTC, "
+            "it passes if at least one consents and no objection stands.",
+            f"React {THUMBS_UP} to consent or {RAISED_HAND} to object, or send "
+            f"`!consent {p.number}` / `!object {p.number} <reason>`.",
+        ]
+        return "\n".join(lines)
+
+    # -- acts ------------------------------------------------------------------
+    async def _proposal_here(self, room_id: RoomId, number: int) -> Proposal:
+        async with self.sessions.begin() as s:
+            proposal = await DecisionRepository(s).by_number(room_id, number)
+        if proposal is None:
+            raise UserError(
+                f"There is no proposal #{number} in this room. `!proposals` lists the open ones."
+            )
+        if proposal.status != OPEN:
+            raise UserError(
+                f"Proposal #{number} is closed ({proposal.status}); votes no longer count."
+            )
+        return proposal
+
+    def _require_decider(self, proposal: Proposal, voter: UserId) -> None:
+        if voter not in proposal.deciders:
+            raise UserError(
+                f"Proposal #{proposal.number} is decided by {', '.join(proposal.deciders)}, "
+                "the group fixed when it opened; your vote does not count, but your voice "
+                "in this room does."
+            )
+
+    async def _record(self, proposal: Proposal, ballot: Ballot) -> None:
+        async with self.sessions.begin() as s:
+            await DecisionRepository(s).add_ballot(ballot)
+        await self._evaluate(proposal.id)
+
+    async def consent(self, ctx: CommandContext, args: Args) -> Reply:
+        proposal = await self._proposal_here(ctx.message.room_id, args["n"])
+        self._require_decider(proposal, ctx.sender)
+        await self._record(proposal, self._ballot(ctx, proposal, CONSENT))
+        return Reply(f"Your consent to #{proposal.number} is recorded.")
+
+    async def object(self, ctx: CommandContext, args: Args) -> Reply:
+        proposal = await self._proposal_here(ctx.message.room_id, args["n"])
+        self._require_decider(proposal, ctx.sender)
+        reason = (args["reason"] or "").strip()
+        if not reason:
+            raise UserError(
+                f"An objection needs a reason: what harm do you foresee? "
+                f"Send `!object {proposal.number} <reason>`."
+            )
+        if len(reason) > MAX_REASON:
+            raise UserError(f"Keep the reason to {MAX_REASON} characters.")
+        await self._record(proposal, self._ballot(ctx, proposal, OBJECT, reason))
+        return Reply(
+            f"Your objection to #{proposal.number} is recorded and blocks it until you "
+            f"withdraw it (`!withdraw {proposal.number}`)."
+        )
+
+    async def withdraw(self, ctx: CommandContext, args: Args) -> Reply:
+        proposal = await self._proposal_here(ctx.message.room_id, args["n"])
+        if proposal.proposer == ctx.sender:
+            await self._close(proposal.id, "withdrawn")
+            return Reply(f"You withdrew proposal #{proposal.number}.")
+        async with self.sessions.begin() as s:
+            ballots = await DecisionRepository(s).ballots(proposal.id)
+        current = self._tally(proposal, ballots, closed=False).stances.get(ctx.sender)
+        if current is None or current.kind != OBJECT:
+            raise UserError(
+                f"You have no objection to #{proposal.number} to withdraw; only the person "
+                "who objected can withdraw an objection."
+            )
+        await self._record(proposal, self._ballot(ctx, proposal, WITHDRAW, OBJECT))
+        return Reply(f"Your objection to #{proposal.number} is withdrawn.")
+
+    def _ballot(
+        self, ctx: CommandContext, p: Proposal, act: str, reason: str | None = None
+    ) -> Ballot:
+        return Ballot(
+            event_id=ctx.message.event_id,
+            proposal_id=p.id,
+            voter=ctx.sender,
+            act=act,
+            reason=reason,
+            ts=ctx.message.origin_server_ts,
+        )
+
+    async def list_open(self, ctx: CommandContext, args: Args) -> Reply:
+        async with self.sessions.begin() as s:
+            repo = DecisionRepository(s)
+            proposals = await repo.open_in(ctx.message.room_id)
+            counted = [
+                (p, self._tally(p, await repo.ballots(p.id), closed=False)) for p in proposals
+            ]
+        if not counted:
+            return Reply("No proposals are open in this room.")
+        lines = ["Open proposals:"]
+        for p, t in counted:
+            lines.append(
+                f"#{p.number} {self.kinds[p.kind].describe(p)} — "
+                f"closes {p.closes_at:%Y-%m-%d %H:%M} UTC; "
+                f"{len(t.consents)} of {len(p.deciders)} consented"
+                + (f", objections from {', '.join(t.objections)}" if t.objections else "")
+            )
+        return Reply("\n".join(lines))
+
+    # -- reactions ---------------------------------------------------------------
+    async def on_reaction(
+        self, room_id: RoomId, event_id: str, sender: UserId, target: str, key: str, ts: int
+    ) -> None:
+        meaning = reaction_meaning(key)
+        if meaning is None or sender == self.gateway.user_id:
+            return
+        async with self.sessions.begin() as s:
+            proposal = await DecisionRepository(s).by_message(target)
+        if proposal is None or proposal.status != OPEN:
+            return
+        if sender not in proposal.deciders:
+            await self._tell_once(
+                proposal,
+                sender,
+                f"not-decider:{proposal.id}:{sender}",
+                f"{sender}, proposal #{proposal.number} is decided by the group fixed when it "
+                "opened, so your reaction does not count as a vote.",
+            )
+            return
+        ballot = Ballot(
+            event_id=event_id,
+            proposal_id=proposal.id,
+            voter=sender,
+            act=meaning,
+            ts=ts,
+            reaction_key=meaning,
+        )
+        await self._record(proposal, ballot)
+        if meaning == OBJECT:
+            await self.gateway.send_event(
+                room_id,
+                "m.room.message",
+                notice(
+                    f"{sender}, you objected to #{proposal.number}. What harm do you foresee? "
+                    f"Send `!object {proposal.number} <reason>`: "
+                    "an objection counts once it has a reason.",
+                    (sender,),
+                ),
+                f"cohost-ask-reason-{event_id}",
+            )
+
+    async def on_redaction(self, redacts: str, event_id: str, sender: UserId, ts: int) -> None:
+        """A removed 👍 or ✋ withdraws that consent or objection."""
+        async with self.sessions.begin() as s:
+            repo = DecisionRepository(s)
+            reacted = await repo.ballot(redacts)
+            proposal = await repo.get(reacted.proposal_id) if reacted else None
+        if reacted is None or proposal is None or reacted.reaction_key is None:
+            return
+        if proposal.status != OPEN or reacted.voter != sender:
+            return
+        withdrawal = Ballot(
+            event_id=event_id,
+            proposal_id=proposal.id,
+            voter=sender,
+            act=WITHDRAW,
+            reason=reacted.reaction_key,
+            ts=ts,
+        )
+        await self._record(proposal, withdrawal)
+
+    async def _tell_once(self, proposal: Proposal, user: UserId, key: str, text: str) -> None:
+        async with self.sessions.begin() as s:
+            first = await DecisionRepository(s).first_time(key, user)
+        if first:
+            await self.gateway.send_event(
+                RoomId(proposal.room_id), "m.room.message", notice(text, (user,)), f"cohost-{key}"
+            )
+
+    # -- closing ---------------------------------------------------------------
+    def _tally(self, proposal: Proposal, ballots: list[Ballot], closed: bool) -> Tally:
+        limit = ms(proposal.closes_at)
+        acts = [
+            Act(
+                b.event_id,
+                b.voter,
+                b.act if b.act != OBJECT or b.reason else OBJECT,
+                b.ts,
+                b.reason,
+            )
+            for b in ballots
+            if b.ts <= limit
+        ]
+        return tally(proposal.deciders, acts, closed)
+
+    async def _evaluate(self, proposal_id: int) -> None:
+        async with self.sessions.begin() as s:
+            repo = DecisionRepository(s)
+            proposal = await repo.get(proposal_id)
+            if proposal is None or proposal.status != OPEN:
+                return
+            closed = self.clock.now() >= proposal.closes_at
+            result = self._tally(proposal, await repo.ballots(proposal_id), closed)
+        if result.outcome is not Outcome.OPEN:
+            await self._close(proposal_id, result.outcome.value)
+
+    async def _close(self, proposal_id: int, status: str) -> None:
+        """Close once: the status changes inside one unit of work, and the outcome
+        message and the carrying out are idempotent by their ids."""
+        async with self.sessions.begin() as s:
+            repo = DecisionRepository(s)
+            proposal = await repo.get(proposal_id)
+            assert proposal is not None
+            if proposal.status == OPEN:
+                proposal.status = status
+                proposal.closed_at = self.clock.now()
+            ballots = await repo.ballots(proposal_id)
+        result = self._tally(proposal, ballots, closed=True)
+        text = self._outcome_text(proposal, result)
+        mentions = tuple(UserId(d) for d in proposal.deciders)
+        await self.gateway.send_event(
+            RoomId(proposal.room_id),
+            "m.room.message",
+            notice(text, mentions),
+            f"cohost-outcome-{proposal.id}",
+        )
+        await self._record_state(proposal, result)
+        log.info(
+            "proposal_closed",
+            proposal=proposal.number,
+            status=proposal.status,
+            room_id=proposal.room_id,
+        )
+        if proposal.status == Outcome.PASSED.value:
+            await self.runner.start(
+                f"outcome-{proposal.id}",
+                f"outcome:{proposal.kind}",
+                {
+                    "proposal": proposal.id,
+                    "number": proposal.number,
+                    "room": proposal.room_id,
+                    "scope": proposal.scope,
+                    "subject": proposal.subject,
+                    "proposer": proposal.proposer,
+                },
+            )
+
+    def _outcome_text(self, p: Proposal, result: Tally) -> str:
+        what = self.kinds[p.kind].describe(p)
+        if p.status == Outcome.PASSED.value:
+            return f"Proposal #{p.number} passed: {what}. Consented: {', '.join(result.consents)}."
+        if p.status == "withdrawn":
+            return f"Proposal #{p.number} was withdrawn by {p.proposer}."
+        why = (
+            f"objections stand from {', '.join(result.objections)}"
+            if result.objections
+            else "nobody consented before it closed"
+        )
+        return f"Proposal #{p.number} lapsed ({why}): {what} does not happen now."
+
+    async def _record_state(self, p: Proposal, result: Tally | None) -> None:
+        content: dict[str, Any] = {
+            "kind": p.kind,
+            "subject": p.subject,
+            "scope": p.scope,
+            "proposer": p.proposer,
+            "deciders": p.deciders,
+            "opened_at": p.opened_at.isoformat(),
+            "closes_at": p.closes_at.isoformat(),
+            "status": p.status,
+            "message": p.message_event_id,
+        }
+        if result is not None:
+            content["consents"] = result.consents
+            content["objections"] = {v: result.stances[v].reason for v in result.objections}
+        await self.gateway.put_state(RoomId(p.room_id), PROPOSAL_STATE, str(p.number), content)
+
+    async def tick(self) -> None:
+        """Close what is due and remind those who have not answered, 24 hours ahead.
+        Run at start (closing what fell due while cohost was down) and periodically."""
+        now = self.clock.now()
+        async with self.sessions.begin() as s:
+            due = await DecisionRepository(s).all_open()
+        for proposal in due:
+            if now >= proposal.closes_at:
+                await self._evaluate(proposal.id)
+            elif now >= proposal.closes_at - REMINDER_BEFORE and not proposal.reminded:
+                await self._remind(proposal.id)
+
+    async def _remind(self, proposal_id: int) -> None:
+        async with self.sessions.begin() as s:
+            repo = DecisionRepository(s)
+            proposal = await repo.get(proposal_id)
+            assert proposal is not None
+            proposal.reminded = True
+            silent = self._tally(proposal, await repo.ballots(proposal_id), closed=False).silent(
+                proposal.deciders
+            )
+        if not silent:
+            return
+        await self.gateway.send_event(
+            RoomId(proposal.room_id),
+            "m.room.message",
+            notice(
+                f"Proposal #{proposal.number} closes in 24 hours "
+                f"({proposal.closes_at:%Y-%m-%d %H:%M} UTC). "
+                f"Not yet answered: {', '.join(silent)}.",
+                tuple(UserId(u) for u in silent),
+            ),
+            f"cohost-remind-{proposal.id}",
+        )
+
+    async def _carry_out_failed(self, run: Run, reason: str) -> None:
+        await self.gateway.send_event(
+            RoomId(run.params["room"]),
+            "m.room.message",
+            notice(f"I could not carry out proposal #{run.params['number']} ({reason})."),
+            f"cohost-outcome-failed-{run.id}",
+        )
+
+    async def note_declined(self, scope: str, subject: str) -> None:
+        """The invitee said no: recorded with the proposal that invited them."""
+        async with self.sessions.begin() as s:
+            proposal = await DecisionRepository(s).latest_about(scope, subject)
+        if proposal is None or proposal.status != Outcome.PASSED.value:
+            return
+        content = await self.gateway.get_state(
+            RoomId(proposal.room_id), PROPOSAL_STATE, str(proposal.number)
+        )
+        if content is not None and "declined_at" not in content:
+            content["declined_at"] = self.clock.now().isoformat()
+            await self.gateway.put_state(
+                RoomId(proposal.room_id), PROPOSAL_STATE, str(proposal.number), content
+            )
+            log.info("invitation_declined", proposal=proposal.number, room_id=proposal.room_id)

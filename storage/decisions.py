@@ -1,0 +1,108 @@
+"""Repositories of proposals, their ballots, and things said once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Ballot, Notified, Proposal
+
+OPEN = "open"
+
+
+class DecisionRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def add(self, proposal: Proposal) -> Proposal:
+        current = await self._s.scalar(
+            select(func.max(Proposal.number)).where(Proposal.room_id == proposal.room_id)
+        )
+        proposal.number = (current or 0) + 1
+        self._s.add(proposal)
+        await self._s.flush()
+        return proposal
+
+    async def get(self, proposal_id: int) -> Proposal | None:
+        return await self._s.get(Proposal, proposal_id)
+
+    async def by_opening(self, key: str) -> Proposal | None:
+        return await self._s.scalar(select(Proposal).where(Proposal.opening_key == key))
+
+    async def by_number(self, room_id: str, number: int) -> Proposal | None:
+        return await self._s.scalar(
+            select(Proposal).where(Proposal.room_id == room_id, Proposal.number == number)
+        )
+
+    async def by_message(self, event_id: str) -> Proposal | None:
+        return await self._s.scalar(select(Proposal).where(Proposal.message_event_id == event_id))
+
+    async def open_in(self, room_id: str) -> list[Proposal]:
+        rows = await self._s.scalars(
+            select(Proposal)
+            .where(Proposal.room_id == room_id, Proposal.status == OPEN)
+            .order_by(Proposal.number)
+        )
+        return list(rows)
+
+    async def open_about(self, kind: str, scope: str, subject: str) -> Proposal | None:
+        return await self._s.scalar(
+            select(Proposal).where(
+                Proposal.kind == kind,
+                Proposal.scope == scope,
+                Proposal.subject == subject,
+                Proposal.status == OPEN,
+            )
+        )
+
+    async def latest_about(self, scope: str, subject: str) -> Proposal | None:
+        return await self._s.scalar(
+            select(Proposal)
+            .where(Proposal.scope == scope, Proposal.subject == subject)
+            .order_by(Proposal.opened_at.desc())
+            .limit(1)
+        )
+
+    async def all_open(self) -> list[Proposal]:
+        rows = await self._s.scalars(select(Proposal).where(Proposal.status == OPEN))
+        return list(rows)
+
+    # -- ballots ---------------------------------------------------------------
+    async def add_ballot(self, ballot: Ballot) -> bool:
+        if await self._s.get(Ballot, ballot.event_id) is not None:
+            return False
+        self._s.add(ballot)
+        return True
+
+    async def ballot(self, event_id: str) -> Ballot | None:
+        return await self._s.get(Ballot, event_id)
+
+    async def ballots(self, proposal_id: int) -> list[Ballot]:
+        rows = await self._s.scalars(select(Ballot).where(Ballot.proposal_id == proposal_id))
+        return list(rows)
+
+    # -- said once -------------------------------------------------------------
+    async def first_time(self, key: str, user_id: str | None = None) -> bool:
+        """True the first time a key is seen (then remembered)."""
+        if await self._s.get(Notified, key) is not None:
+            return False
+        self._s.add(Notified(key=key, user_id=user_id))
+        return True
+
+    # -- forgetting ------------------------------------------------------------
+    async def forget(self, user_id: str, now: datetime) -> dict[str, int]:
+        ballots = await self._s.execute(delete(Ballot).where(Ballot.voter == user_id))
+        notes = await self._s.execute(delete(Notified).where(Notified.user_id == user_id))
+        closed = await self._s.execute(
+            delete(Proposal).where(
+                Proposal.status != OPEN,
+                or_(Proposal.subject == user_id, Proposal.proposer == user_id),
+            )
+        )
+        return {
+            "votes": int(getattr(ballots, "rowcount", 0) or 0),
+            "notes": int(getattr(notes, "rowcount", 0) or 0),
+            "closed proposals": int(getattr(closed, "rowcount", 0) or 0),
+        }

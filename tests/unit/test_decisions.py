@@ -1,0 +1,308 @@
+"""Consent decisions in rooms: knocks, votes by command and reaction, windows,
+reminders, outcomes and carrying them out."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import timedelta
+from pathlib import Path
+
+from handlers.decisions import PROPOSAL_STATE
+from handlers.state import CREW_ROOM
+from handlers.types import EventId, IncomingMember, RoomId, UserId
+from tests.fakes import BOT
+from tests.unit.world import ALICE, BOB, CAROL, World, make_world
+
+DAVE = "@dave:example.org"
+ERIN = "@erin:example.org"
+_ids = itertools.count()
+
+
+def eid(prefix: str = "$ev") -> EventId:
+    return EventId(f"{prefix}{next(_ids)}")
+
+
+async def crew_of(world: World, *members: str) -> RoomId:
+    """A crew whose caller (alice) and invitees have joined."""
+    await world.congregation("Riverside")
+    await world.say(f"!crew new Walkers {' '.join(members)}")
+    await world.settle()
+    [crew] = world.rooms_of_kind(CREW_ROOM)
+    for person in (ALICE, *members):
+        world.gateway.accept(crew, person)
+    return crew
+
+
+async def knock(world: World, room: RoomId, who: str, reason: str | None = None) -> None:
+    world.gateway._set(
+        world.gateway.rooms[room], "m.room.member", who, {"membership": "knock"}, who
+    )
+    await world.cohost.membership.on_member(
+        IncomingMember(room, eid("$knock"), UserId(who), who, "knock", None, reason)
+    )
+
+
+def ms(world: World) -> int:
+    return int(world.clock.now().timestamp() * 1000)
+
+
+async def react(world: World, room: RoomId, who: str, number: int, key: str) -> EventId:
+    proposal_message = next(
+        s.event_id
+        for s in world.gateway.sent
+        if s.room_id == room
+        and s.content.get("cc.microsolidarity.proposal", {}).get("number") == number
+    )
+    event_id = eid("$reaction")
+    await world.cohost.decisions.on_reaction(
+        room, event_id, UserId(who), proposal_message, key, ms(world)
+    )
+    return event_id
+
+
+def state(world: World, room: RoomId, number: int) -> dict[str, object]:
+    content = world.gateway.rooms[room].content(PROPOSAL_STATE, str(number))
+    assert content is not None
+    return content
+
+
+async def test_a_knock_becomes_a_proposal_that_passes_when_all_consent(world: World) -> None:
+    crew = await crew_of(world, BOB)
+    await knock(world, crew, DAVE)
+    [announcement] = [n for n in world.gateway.notices_in(crew) if n.startswith("Proposal #1")]
+    assert f"{DAVE} joins this crew" in announcement and "asked by knocking" in announcement
+    assert f"Decided by consent of: {ALICE}, {BOB}." in announcement
+    assert state(world, crew, 1)["status"] == "open"
+
+    await react(world, crew, ALICE, 1, "👍")
+    assert state(world, crew, 1)["status"] == "open"
+    await react(world, crew, BOB, 1, "👍🏽")  # any skin tone
+    assert state(world, crew, 1)["status"] == "passed"
+    assert any(n.startswith("Proposal #1 passed") for n in world.gateway.notices_in(crew))
+    await world.settle()
+    assert world.gateway.rooms[crew].membership(DAVE) == "invite"
+    # Carrying out again invites nobody twice.
+    await world.restart()
+    await world.settle()
+    invites = [
+        k for (t, k) in world.gateway.rooms[crew].state if t == "m.room.member" and k == DAVE
+    ]
+    assert invites == [DAVE] and world.gateway.rooms[crew].membership(DAVE) == "invite"
+
+
+async def test_an_objection_blocks_until_withdrawn(world: World) -> None:
+    crew = await crew_of(world, BOB, CAROL)
+    assert "Proposal #1 is open" in await world.say(f"!crew invite {DAVE}", room=crew)
+    assert "needs a reason" in await world.say("!object 1", sender=BOB, room=crew)
+    assert "blocks it" in await world.say(
+        "!object 1 we promised to stay small", sender=BOB, room=crew
+    )
+    await world.say("!consent 1", sender=CAROL, room=crew)
+    assert "objections from @bob" in await world.say("!proposals", room=crew)
+    assert "only the person who objected" in await world.say("!withdraw 1", sender=CAROL, room=crew)
+    world.clock.advance(timedelta(days=2, minutes=1))
+    await world.cohost.decisions.tick()
+    assert state(world, crew, 1)["status"] == "lapsed"
+    assert any("lapsed (objections stand from @bob" in n for n in world.gateway.notices_in(crew))
+    await world.settle()
+    assert world.gateway.rooms[crew].membership(DAVE) is None
+
+    # A second proposal: the objection is withdrawn in time, so consent carries it.
+    await world.say(f"!crew invite {DAVE}", room=crew)
+    await world.say("!object 2 not yet", sender=BOB, room=crew)
+    assert "withdrawn" in await world.say("!withdraw 2", sender=BOB, room=crew)
+    world.clock.advance(timedelta(days=3))
+    await world.cohost.decisions.tick()
+    assert state(world, crew, 2)["status"] == "passed"
+
+
+async def test_the_window_closes_with_the_injected_clock_and_reminds_a_day_before(
+    world: World,
+) -> None:
+    crew = await crew_of(world, BOB, CAROL)
+    await knock(world, crew, DAVE)
+    await react(world, crew, ALICE, 1, "👍")
+    world.clock.advance(timedelta(hours=23))
+    await world.cohost.decisions.tick()
+    assert not any("closes in 24 hours" in n for n in world.gateway.notices_in(crew))
+    world.clock.advance(timedelta(hours=2))
+    await world.cohost.decisions.tick()
+    await world.cohost.decisions.tick()
+    reminders = [s for s in world.gateway.sent if "closes in 24 hours" in s.content["body"]]
+    assert len(reminders) == 1
+    assert reminders[0].content["m.mentions"]["user_ids"] == [BOB, CAROL]
+    world.clock.advance(timedelta(hours=22, minutes=58))
+    await world.cohost.decisions.tick()
+    assert state(world, crew, 1)["status"] == "open"
+    world.clock.advance(timedelta(minutes=3))
+    await world.cohost.decisions.tick()
+    await world.cohost.decisions.tick()
+    assert state(world, crew, 1)["status"] == "passed"
+    assert (
+        len([n for n in world.gateway.notices_in(crew) if n.startswith("Proposal #1 passed")]) == 1
+    )
+
+
+async def test_silence_lapses(world: World) -> None:
+    crew = await crew_of(world, BOB)
+    await knock(world, crew, DAVE)
+    world.clock.advance(timedelta(days=2))
+    await world.cohost.decisions.tick()
+    assert state(world, crew, 1)["status"] == "lapsed"
+    assert any("nobody consented" in n for n in world.gateway.notices_in(crew))
+
+
+async def test_a_raised_hand_asks_for_a_reason_and_blocks_only_with_one(world: World) -> None:
+    crew = await crew_of(world, BOB)
+    await knock(world, crew, DAVE)
+    hand = await react(world, crew, BOB, 1, "✋️")
+    assert any("What harm do you foresee?" in n for n in world.gateway.notices_in(crew))
+    await react(world, crew, ALICE, 1, "👍")
+    assert (
+        state(world, crew, 1)["status"] == "open"
+    )  # bob's objection has no reason, but is no consent
+    await world.say("!object 1 they hurt someone here before", sender=BOB, room=crew)
+    # Taking the ✋ back withdraws the objection.
+    await world.cohost.decisions.on_redaction(hand, eid("$redaction"), UserId(BOB), ms(world) + 1)
+    world.clock.advance(timedelta(days=2))
+    await world.cohost.decisions.tick()
+    assert state(world, crew, 1)["status"] == "passed"
+
+
+async def test_votes_from_outside_the_group_do_not_count_and_are_explained_once(
+    world: World,
+) -> None:
+    crew = await crew_of(world, BOB)
+    await knock(world, crew, DAVE)
+    world.gateway.accept(crew, CAROL)  # joined after the proposal opened
+    reply = await world.say("!consent 1", sender=CAROL, room=crew)
+    assert "your vote does not count" in reply
+    await react(world, crew, CAROL, 1, "👍")
+    await react(world, crew, CAROL, 1, "👍")
+    told = [n for n in world.gateway.notices_in(crew) if "does not count as a vote" in n]
+    assert len(told) == 1
+    await react(world, crew, ALICE, 1, "👍")
+    await react(world, crew, BOB, 1, "👍")
+    assert state(world, crew, 1)["consents"] == [ALICE, BOB]
+
+
+async def test_refusals_change_nothing(world: World) -> None:
+    crew = await crew_of(world, BOB)
+    assert "no proposal #7" in await world.say("!consent 7", room=crew)
+    assert "already a member" in await world.say(f"!crew invite {BOB}", room=crew)
+    await world.say(f"!crew invite {DAVE}", room=crew)
+    assert "already open" in await world.say(f"!crew invite {DAVE}", sender=BOB, room=crew)
+    await world.say("!consent 1", sender=BOB, room=crew)  # all consented: closed
+    assert "is closed (passed)" in await world.say("!consent 1", sender=BOB, room=crew)
+    assert "not a Matrix user id" in await world.say("!crew invite dave", room=crew)
+
+
+async def test_the_proposer_may_withdraw_their_proposal(world: World) -> None:
+    crew = await crew_of(world, BOB)
+    await world.say(f"!crew invite {DAVE}", room=crew)
+    assert "You withdrew proposal #1" in await world.say("!withdraw 1", room=crew)
+    assert state(world, crew, 1)["status"] == "withdrawn"
+    await world.settle()
+    assert world.gateway.rooms[crew].membership(DAVE) is None
+
+
+async def test_crew_join_by_command_goes_to_the_crew(world: World) -> None:
+    crew = await crew_of(world, BOB)
+    space = next(iter(world.gateway.rooms))
+    world.gateway.accept(space, DAVE)
+    reply = await world.say("!crew join walkers", sender=DAVE)
+    assert "proposal #1" in reply
+    assert any(f"{DAVE} joins this crew" in n for n in world.gateway.notices_in(crew))
+
+
+async def test_a_host_added_by_consent_gets_the_hosts_power(world: World) -> None:
+    space = await world.congregation("Riverside", BOB)
+    hosts = world.hosts_room(space)
+    world.gateway.accept(space, CAROL)
+    assert "must" not in await world.say(f"!host add {CAROL}", room=hosts)
+    await world.say("!consent 1", sender=BOB, room=hosts)
+    await world.settle()
+    facts = world.gateway.rooms[space].content("cc.microsolidarity.congregation")
+    assert facts is not None and CAROL in facts["hosts"]
+    for room in (space, hosts):
+        assert world.gateway.rooms[room].content("m.room.power_levels")["users"][CAROL] == 100
+    assert world.gateway.rooms[hosts].membership(CAROL) == "invite"
+    # And removed again by the others' consent.
+    world.gateway.accept(hosts, CAROL)
+    await world.say(f"!host remove {CAROL}", room=hosts)
+    await world.say("!consent 2", sender=BOB, room=hosts)
+    await world.settle()
+    assert CAROL not in world.gateway.rooms[space].content("m.room.power_levels")["users"]
+
+
+async def test_a_knock_on_the_congregation_goes_to_the_hosts(world: World) -> None:
+    space = await world.congregation("Riverside", BOB)
+    hosts = world.hosts_room(space)
+    await knock(world, space, ERIN, reason="a friend of Bob's")
+    [announcement] = [n for n in world.gateway.notices_in(hosts) if n.startswith("Proposal #1")]
+    assert (
+        f"{ERIN} joins the congregation" in announcement
+        and "Why: a friend of Bob's" in announcement
+    )
+    await world.say("!consent 1", room=hosts)
+    await world.say("!consent 1", sender=BOB, room=hosts)
+    await world.settle()
+    assert world.gateway.rooms[space].membership(ERIN) == "invite"
+    # Erin declines: recorded with the proposal.
+    world.gateway._set(
+        world.gateway.rooms[space], "m.room.member", ERIN, {"membership": "leave"}, ERIN
+    )
+    await world.cohost.membership.on_member(
+        IncomingMember(space, eid(), UserId(ERIN), ERIN, "leave", "invite", None)
+    )
+    assert "declined_at" in state(world, hosts, 1)
+
+
+async def test_a_direct_invite_is_noted_once_and_not_undone(world: World) -> None:
+    crew = await crew_of(world, BOB)
+    event = IncomingMember(crew, eid(), UserId(BOB), DAVE, "invite", None, None)
+    await world.cohost.membership.on_member(event)
+    await world.cohost.membership.on_member(event)
+    noted = [n for n in world.gateway.notices_in(crew) if "invited @dave" in n]
+    assert len(noted) == 1 and "directly" in noted[0]
+
+
+async def test_a_close_that_came_while_cohost_was_down_happens_once_at_start(
+    tmp_path: Path,
+) -> None:
+    world = await make_world(tmp_path)
+    crew = await crew_of(world, BOB)
+    await knock(world, crew, DAVE)
+    await react(world, crew, BOB, 1, "👍")  # cast before the close, seen before the restart
+    world.clock.advance(timedelta(days=5))
+    await world.restart()
+    await world.cohost.decisions.tick()
+    await world.restart()
+    await world.cohost.decisions.tick()
+    assert state(world, crew, 1)["status"] == "passed"
+    assert (
+        len([n for n in world.gateway.notices_in(crew) if n.startswith("Proposal #1 passed")]) == 1
+    )
+    await world.settle()
+    assert world.gateway.rooms[crew].membership(DAVE) == "invite"
+
+
+async def test_a_vote_cast_after_the_close_does_not_count(world: World) -> None:
+    crew = await crew_of(world, BOB)
+    await knock(world, crew, DAVE)
+    world.clock.advance(timedelta(days=3))
+    await react(world, crew, ALICE, 1, "👍")  # arrives late (cohost was away at the close)
+    await world.cohost.decisions.tick()
+    assert state(world, crew, 1)["status"] == "lapsed"
+
+
+async def test_forget_me_erases_votes_and_says_what_stays(world: World) -> None:
+    crew = await crew_of(world, BOB)
+    await knock(world, crew, DAVE)
+    await react(world, crew, BOB, 1, "👍")
+    reply = await world.say("!forget me", sender=BOB)
+    assert "1 votes" in reply and "stays is in Matrix" in reply
+    assert "only forget the person who asks" in await world.say("!forget alice", sender=BOB)
+    await react(world, crew, ALICE, 1, "👍")
+    assert state(world, crew, 1)["status"] == "open"  # bob's vote is gone
+    assert BOT not in state(world, crew, 1)["deciders"]  # type: ignore[operator]
