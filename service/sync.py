@@ -21,6 +21,9 @@ log = structlog.get_logger(__name__)
 LONG_POLL_MS = 30_000
 # On the very first start only the current state matters, not old messages.
 FIRST_SYNC_FILTER: dict[str, Any] = {"room": {"timeline": {"limit": 0}}}
+# Afterwards, room for everything that happened while cohost was down: a timeline cut
+# short ("limited") would skip commands and votes.
+CATCH_UP_FILTER: dict[str, Any] = {"room": {"timeline": {"limit": 500}}}
 
 
 class Backoff:
@@ -77,12 +80,16 @@ class SyncLoop:
             lambda: self._client.sync(
                 timeout=0 if full_state else LONG_POLL_MS,
                 since=since,
-                sync_filter=FIRST_SYNC_FILTER if first else None,
+                sync_filter=FIRST_SYNC_FILTER if first else CATCH_UP_FILTER,
                 full_state=True if full_state else None,
             ),
             "sync",
         )
         assert isinstance(resp, SyncResponse)
+        if not first:
+            for room_id, info in resp.rooms.join.items():
+                if info.timeline.limited:
+                    log.warning("timeline_gap", room_id=room_id)
         await self._crypto_housekeeping()
         await self._router.handle(resp, with_timeline=not first)
         async with self._sessions.begin() as session:
