@@ -28,6 +28,7 @@ from handlers.patterns import UserPatterns
 from handlers.privacy import Privacy
 from handlers.registry import CommandRegistry
 from handlers.release import Release
+from handlers.rhythm import Rhythm
 from service.events import EventRouter
 from service.gateway import NioGateway
 from service.http import make_http_app, start_http
@@ -53,6 +54,7 @@ class Cohost:
     directory: Directory
     decisions: Decisions
     membership: Membership
+    rhythm: Rhythm
 
 
 def build_cohost(
@@ -82,13 +84,15 @@ def build_cohost(
     )
     membership.register(registry)
     Privacy(sessions, clock).register(registry)
+    rhythm = Rhythm(directory, sessions, clock, settings.crew_window)
+    rhythm.register(registry)
     commands = CommandHandler(registry, directory.gateway, directory.is_released)
     invites = InviteHandler(
         directory.gateway,
         UserPatterns.parse(settings.effective_allowed_inviters),
         directory.is_released,
     )
-    return Cohost(registry, commands, invites, runner, directory, decisions, membership)
+    return Cohost(registry, commands, invites, runner, directory, decisions, membership, rhythm)
 
 
 @contextlib.asynccontextmanager
@@ -125,7 +129,7 @@ async def run_service(
             tasks = {
                 asyncio.create_task(SyncLoop(client, sessions, router, metrics, ready).run()),
                 asyncio.create_task(cohost.runner.run_forever()),
-                asyncio.create_task(keep_time(cohost.decisions, ready)),
+                asyncio.create_task(keep_time(cohost, ready)),
                 asyncio.create_task(stop.wait()),
             }
             log.info(
@@ -144,17 +148,16 @@ async def run_service(
         await runner.cleanup()
 
 
-async def keep_time(
-    decisions: Decisions, ready: asyncio.Event, every: float = TICK_SECONDS
-) -> None:
-    """Close due proposals and send reminders. The first tick waits for the first sync,
-    so votes cast while cohost was down are counted before anything closes."""
+async def keep_time(cohost: Cohost, ready: asyncio.Event, every: float = TICK_SECONDS) -> None:
+    """Close due proposals, remind of meetings, open retrospectives. The first tick waits
+    for the first sync, so votes cast while cohost was down count before anything closes."""
     await ready.wait()
     while True:
-        try:
-            await decisions.tick()
-        except Exception:
-            log.exception("tick_failed")
+        for tick in (cohost.decisions.tick, cohost.rhythm.tick):
+            try:
+                await tick()
+            except Exception:
+                log.exception("tick_failed")
         await asyncio.sleep(every)
 
 

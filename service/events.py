@@ -25,6 +25,7 @@ from handlers.errors import HomeserverUnavailable
 from handlers.invites import InviteHandler
 from handlers.membership import Membership
 from handlers.messages import CommandHandler
+from handlers.rhythm import Rhythm
 from handlers.types import EventId, IncomingInvite, IncomingMember, IncomingMessage, RoomId, UserId
 from service.metrics import Metrics
 from storage.repositories import HandledEventRepository
@@ -40,6 +41,7 @@ class Handlers(Protocol):
     invites: InviteHandler
     decisions: Decisions
     membership: Membership
+    rhythm: Rhythm
 
 
 class EventRouter:
@@ -56,6 +58,7 @@ class EventRouter:
         self._invites = handlers.invites
         self._decisions = handlers.decisions
         self._membership = handlers.membership
+        self._rhythm = handlers.rhythm
         self._sessions = sessions
         self._clock = clock
         self._metrics = metrics
@@ -111,17 +114,16 @@ class EventRouter:
             )
         if isinstance(event, RoomMemberEvent):
             content = event.content or {}
-            return self._membership.on_member(
-                IncomingMember(
-                    room_id,
-                    event_id,
-                    sender,
-                    event.state_key,
-                    event.membership,
-                    event.prev_membership,
-                    content.get("reason"),
-                )
+            member = IncomingMember(
+                room_id,
+                event_id,
+                sender,
+                event.state_key,
+                event.membership,
+                event.prev_membership,
+                content.get("reason"),
             )
+            return _all(self._membership.on_member(member), self._rhythm.on_member(member))
         kind = source.get("type")
         content = source.get("content", {}) or {}
         if kind == "m.reaction":
@@ -138,7 +140,10 @@ class EventRouter:
         if kind == "m.room.redaction":
             redacts = source.get("redacts") or content.get("redacts")
             if redacts:
-                return self._decisions.on_redaction(redacts, event_id, sender, ts)
+                return _all(
+                    self._decisions.on_redaction(redacts, event_id, sender, ts),
+                    self._rhythm.on_redaction(redacts, event_id, sender, ts),
+                )
         return None
 
     async def _once(self, room_id: RoomId, event_id: str, work: Coroutine[Any, Any, None]) -> None:
@@ -171,6 +176,12 @@ class EventRouter:
             )
         if removed:
             log.info("handled_events_pruned", count=removed)
+
+
+async def _all(*works: Coroutine[Any, Any, None]) -> None:
+    """Several handlers of one event, in order."""
+    for work in works:
+        await work
 
 
 def _inviter(invite_state: Iterable[Event], own: str) -> UserId | None:

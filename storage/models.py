@@ -182,3 +182,47 @@ class Notified(Base):
 
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     user_id: Mapped[str | None] = mapped_column(String(255), index=True, default=None)
+
+
+class CrewCycle(Base):
+    """A crew's rhythm: n meetings on a weekday at a local time, then a retrospective."""
+
+    __tablename__ = "crew_cycle"
+    __table_args__ = (UniqueConstraint("room_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    room_id: Mapped[str] = mapped_column(String(255), index=True)
+    number: Mapped[int] = mapped_column()
+    meetings: Mapped[int] = mapped_column()
+    weekday: Mapped[int] = mapped_column()  # Monday = 0
+    local_time: Mapped[str] = mapped_column(String(5))  # HH:MM
+    timezone: Mapped[str] = mapped_column(String(64))
+    rotation: Mapped[list[str]] = mapped_column(JSON)  # hosting order; newcomers at the end
+    status: Mapped[str] = mapped_column(String(16), index=True)  # active|retro|paused|ended
+    retro_event_id: Mapped[str | None] = mapped_column(String(255), default=None)
+    retro_opened_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    outcome: Mapped[str | None] = mapped_column(String(16), default=None)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Meeting(Base):
+    __tablename__ = "meeting"
+    __table_args__ = (UniqueConstraint("cycle_id", "index"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    cycle_id: Mapped[int] = mapped_column(index=True)
+    index: Mapped[int] = mapped_column()  # 1-based
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    host: Mapped[str | None] = mapped_column(String(255), default=None)
+    day_reminder: Mapped[str | None] = mapped_column(String(8), default=None)  # sent|skipped
+    hour_reminder: Mapped[str | None] = mapped_column(String(8), default=None)
+
+
+class RetroAnswer(Base):
+    __tablename__ = "retro_answer"
+
+    event_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(index=True)
+    voter: Mapped[str] = mapped_column(String(255))
+    choice: Mapped[str | None] = mapped_column(String(16))  # None: a withdrawn reaction
+    ts: Mapped[int] = mapped_column()

@@ -1,0 +1,520 @@
+"""Crew life: cycles of meetings in a rhythm, a host named in rotation, reminders a day
+and an hour before, and a retrospective at the last meeting (continue, adjust, split
+or pause). Times are computed as local wall-clock times in the crew's time zone, so
+they stay right across daylight-saving changes."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from handlers.clock import Clock
+from handlers.directory import Directory
+from handlers.errors import UserError
+from handlers.gateway import MatrixGateway
+from handlers.registry import Args, CommandContext, CommandRegistry, Kind, Param
+from handlers.replies import Reply, notice
+from handlers.types import IncomingMember, RoomId, UserId
+from storage.decisions import DecisionRepository
+from storage.models import CrewCycle, Meeting, RetroAnswer
+from storage.rhythm import ACTIVE, ENDED, PAUSED, RETRO, RhythmRepository
+
+log = structlog.get_logger(__name__)
+
+WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+MAX_MEETINGS = 52
+DAY, HOUR = timedelta(days=1), timedelta(hours=1)
+CREW_SIZE_LIMIT = 8
+CHOICES = {"continue": "🔁", "adjust": "🛠", "split": "✂", "pause": "⏸"}
+# Ties go to the choice that asks least of anyone: leaving costs no face.
+TIE_ORDER = ["pause", "adjust", "split", "continue"]
+CYCLE_STATE = "cc.microsolidarity.cycle"
+
+
+# -- pure parts -------------------------------------------------------------------
+
+
+def parse_weekday(word: str) -> int:
+    key = word.lower()
+    for i, name in enumerate(WEEKDAYS):
+        if len(key) >= 3 and name.startswith(key):
+            return i
+    raise UserError(f"`{word}` is not a weekday; try Monday … Sunday.")
+
+
+def parse_time(word: str) -> time:
+    found = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", word)
+    if found is None:
+        raise UserError(f"`{word}` is not a time of day; write it as HH:MM, e.g. 19:00.")
+    return time(int(found.group(1)), int(found.group(2)))
+
+
+def parse_zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UserError(
+            f"`{name}` is not a time zone I know; use an IANA name like Europe/Berlin or UTC."
+        ) from None
+
+
+def meeting_times(
+    after: datetime, count: int, weekday: int, at: time, zone: ZoneInfo
+) -> list[datetime]:
+    """The next `count` weekly meetings strictly after `after`, as UTC instants: each
+    is the local wall-clock time on its date, whatever the UTC offset that day."""
+    local_now = after.astimezone(zone)
+    day: date = local_now.date() + timedelta(days=(weekday - local_now.weekday()) % 7)
+    if datetime.combine(day, at, zone) <= after:
+        day += timedelta(days=7)
+    return [
+        datetime.combine(day + timedelta(weeks=i), at, zone).astimezone(ZoneInfo("UTC"))
+        for i in range(count)
+    ]
+
+
+def rotation_with(rotation: Sequence[str], members: set[str]) -> list[str]:
+    """Members who left drop out; newcomers join at the end (in a stable order)."""
+    kept = [m for m in rotation if m in members]
+    return kept + sorted(members - set(kept))
+
+
+def next_host(rotation: Sequence[str], members: set[str], hosted: Counter[str]) -> str | None:
+    """Everyone hosts once before anyone hosts twice; among equals, rotation order."""
+    order = rotation_with(rotation, members)
+    if not order:
+        return None
+    return min(order, key=lambda m: (hosted[m], order.index(m)))
+
+
+def retro_result(answers: dict[str, str]) -> str:
+    counts = Counter(answers.values())
+    return max(TIE_ORDER, key=lambda c: (counts[c], -TIE_ORDER.index(c)))
+
+
+def choice_of(key: str) -> str | None:
+    bare = key.replace("\ufe0f", "")
+    for choice, emoji in CHOICES.items():
+        if bare == emoji:
+            return choice
+    return None
+
+
+# -- the crew's rhythm ------------------------------------------------------------
+
+
+class Rhythm:
+    def __init__(
+        self,
+        directory: Directory,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        retro_window: timedelta,
+    ) -> None:
+        self.directory = directory
+        self.gateway: MatrixGateway = directory.gateway
+        self.sessions = sessions
+        self.clock = clock
+        self.retro_window = retro_window
+
+    def register(self, registry: CommandRegistry) -> None:
+        registry.command(
+            "crew cycle",
+            Param("n", Kind.INT),
+            Param("meetings"),
+            Param("every"),
+            Param("weekday"),
+            Param("time"),
+            Param("timezone"),
+            summary="Set the rhythm: `!crew cycle 6 meetings every Tuesday 19:00 Europe/Berlin`.",
+        )(self.cycle)
+        registry.command("crew host", summary="Who hosts the next meeting.")(self.host)
+        registry.command(
+            "crew rotate", summary="Pass hosting the next meeting on to the next person."
+        )(self.rotate)
+        registry.command(
+            "crew retro",
+            Param("choice"),
+            summary="Answer the retrospective: continue, adjust, split or pause.",
+        )(self.retro_answer)
+
+    async def _crew_member(self, ctx: CommandContext) -> tuple[RoomId, set[str]]:
+        place = await self.directory.place(ctx.message.room_id)
+        if place.crew is None:
+            raise UserError("Send this in your crew's room.")
+        members = await self._members(ctx.message.room_id)
+        if ctx.sender not in members:
+            raise UserError("Only the crew's members can do that.")
+        return ctx.message.room_id, members
+
+    async def _members(self, room: RoomId) -> set[str]:
+        return {m for m in await self.gateway.joined_members(room) if m != self.gateway.user_id}
+
+    def _when(self, cycle: CrewCycle, at: datetime) -> str:
+        local = at.astimezone(ZoneInfo(cycle.timezone))
+        return f"{local:%A %d %B, %H:%M} {cycle.timezone}"
+
+    # -- commands ----------------------------------------------------------------
+    async def cycle(self, ctx: CommandContext, args: Args) -> Reply:
+        if (
+            args["meetings"].lower() not in ("meetings", "meeting")
+            or args["every"].lower() != "every"
+        ):
+            raise UserError(
+                "Write it as `!crew cycle 6 meetings every Tuesday 19:00 Europe/Berlin`."
+            )
+        count = args["n"]
+        if not 1 <= count <= MAX_MEETINGS:
+            raise UserError(f"A cycle has 1 to {MAX_MEETINGS} meetings (six is the classic start).")
+        weekday, at, zone = (
+            parse_weekday(args["weekday"]),
+            parse_time(args["time"]),
+            parse_zone(args["timezone"]),
+        )
+        room, members = await self._crew_member(ctx)
+        async with self.sessions.begin() as s:
+            repo = RhythmRepository(s)
+            previous = await repo.current(room)
+            rotation = rotation_with(previous.rotation if previous else [], members)
+            if previous is not None and previous.status in (ACTIVE, RETRO):
+                previous.status = ENDED
+            times = meeting_times(self.clock.now(), count, weekday, at, zone)
+            cycle = await repo.add(
+                CrewCycle(
+                    room_id=room,
+                    number=0,
+                    meetings=count,
+                    weekday=weekday,
+                    local_time=f"{at:%H:%M}",
+                    timezone=zone.key,
+                    rotation=rotation,
+                    status=ACTIVE,
+                    created_at=self.clock.now(),
+                ),
+                times,
+            )
+        await self._record_state(cycle)
+        first = self._when(cycle, times[0])
+        return Reply(
+            f"Cycle {cycle.number}: {count} meeting{'s' if count > 1 else ''} every "
+            f"{WEEKDAYS[weekday].title()} at {at:%H:%M} {zone.key}, from {first}. "
+            "Hosting rotates so "
+            "everyone practises; I remind you a day and an hour before each meeting, and the last "
+            "one opens the retrospective."
+        )
+
+    async def host(self, ctx: CommandContext, args: Args) -> Reply:
+        room, _ = await self._crew_member(ctx)
+        cycle, meeting = await self._next_meeting(room)
+        host = await self._assign(cycle, meeting)
+        return Reply(
+            f"Meeting {meeting.index} of {cycle.meetings}, {self._when(cycle, meeting.at)}: "
+            f"hosted by {host}."
+        )
+
+    async def rotate(self, ctx: CommandContext, args: Args) -> Reply:
+        room, members = await self._crew_member(ctx)
+        cycle, meeting = await self._next_meeting(room)
+        current = await self._assign(cycle, meeting)
+        async with self.sessions.begin() as s:
+            repo = RhythmRepository(s)
+            row = await repo.get(cycle.id)
+            assert row is not None
+            order = rotation_with(row.rotation, members)
+            if len(order) < 2:
+                raise UserError("There is nobody else to pass hosting to yet.")
+            # The passer moves to the end of the rotation: they host later, no face lost.
+            if current in order:
+                order.remove(current)
+                order.append(current)
+            row.rotation = order
+            hosted = Counter(
+                m.host for m in await repo.hosted_by_crew(room) if m.host and m.id != meeting.id
+            )
+            new_host = next_host(order, members, hosted)
+            stored = await s.get(Meeting, meeting.id)
+            assert stored is not None
+            stored.host = new_host
+        return Reply(
+            f"{current} passed hosting on: {new_host} hosts meeting {meeting.index} "
+            f"({self._when(cycle, meeting.at)}).",
+            mentions=(UserId(str(new_host)),),
+        )
+
+    async def _next_meeting(self, room: RoomId) -> tuple[CrewCycle, Meeting]:
+        now = self.clock.now()
+        async with self.sessions.begin() as s:
+            repo = RhythmRepository(s)
+            cycle = await repo.current(room)
+            if cycle is None or cycle.status != ACTIVE:
+                raise UserError("This crew has no cycle running. Set one with `!crew cycle …`.")
+            upcoming = [m for m in await repo.meetings(cycle.id) if m.at > now]
+        if not upcoming:
+            raise UserError("The cycle's meetings are over; the retrospective is open.")
+        return cycle, upcoming[0]
+
+    async def _assign(self, cycle: CrewCycle, meeting: Meeting) -> str:
+        """Name the meeting's host once; later changes of membership do not move it,
+        unless the host has left the crew."""
+        members = await self._members(RoomId(cycle.room_id))
+        async with self.sessions.begin() as s:
+            repo = RhythmRepository(s)
+            stored = await s.get(Meeting, meeting.id)
+            assert stored is not None
+            if stored.host is None or stored.host not in members:
+                hosted = Counter(
+                    m.host
+                    for m in await repo.hosted_by_crew(cycle.room_id)
+                    if m.host and m.id != stored.id
+                )
+                row = await repo.get(cycle.id)
+                assert row is not None
+                row.rotation = rotation_with(row.rotation, members)
+                stored.host = next_host(row.rotation, members, hosted)
+            return stored.host or "nobody yet"
+
+    # -- time passing --------------------------------------------------------------
+    async def tick(self) -> None:
+        """At most one reminder per meeting per tick, and none that is stale: a day
+        reminder whose hour has also come is dropped for the hour reminder."""
+        now = self.clock.now()
+        async with self.sessions.begin() as s:
+            cycles = await RhythmRepository(s).by_status(ACTIVE, RETRO)
+        for cycle in cycles:
+            if cycle.status == ACTIVE:
+                await self._remind(cycle, now)
+            else:
+                await self._maybe_close_retro(cycle, now)
+
+    async def _remind(self, cycle: CrewCycle, now: datetime) -> None:
+        async with self.sessions.begin() as s:
+            meetings = await RhythmRepository(s).meetings(cycle.id)
+        for meeting in meetings:
+            if meeting.at <= now:
+                await self._mark(meeting.id, day="skipped", hour="skipped", only_unset=True)
+                continue
+            if now >= meeting.at - HOUR and meeting.hour_reminder is None:
+                await self._mark(meeting.id, day="skipped", only_unset=True)
+                await self._send_reminder(cycle, meeting, "within the hour", "hour")
+            elif now >= meeting.at - DAY and meeting.day_reminder is None:
+                await self._send_reminder(cycle, meeting, "tomorrow", "day")
+        last = meetings[-1]
+        if now >= last.at:
+            await self._open_retro(cycle)
+
+    async def _mark(
+        self,
+        meeting_id: int,
+        day: str | None = None,
+        hour: str | None = None,
+        only_unset: bool = False,
+    ) -> None:
+        async with self.sessions.begin() as s:
+            row = await s.get(Meeting, meeting_id)
+            assert row is not None
+            if day and not (only_unset and row.day_reminder):
+                row.day_reminder = day
+            if hour and not (only_unset and row.hour_reminder):
+                row.hour_reminder = hour
+
+    async def _send_reminder(
+        self, cycle: CrewCycle, meeting: Meeting, when: str, which: str
+    ) -> None:
+        host = await self._assign(cycle, meeting)
+        text = (
+            f"Reminder: meeting {meeting.index} of {cycle.meetings} is {when}, "
+            f"{self._when(cycle, meeting.at)}. Hosting: {host}."
+        )
+        await self.gateway.send_event(
+            RoomId(cycle.room_id),
+            "m.room.message",
+            notice(text, (UserId(host),) if host.startswith("@") else ()),
+            f"cohost-meeting-{meeting.id}-{which}",
+        )
+        if which == "day":
+            await self._mark(meeting.id, day="sent")
+        else:
+            await self._mark(meeting.id, hour="sent")
+
+    async def _open_retro(self, cycle: CrewCycle) -> None:
+        options = ", ".join(f"{emoji} {choice}" for choice, emoji in CHOICES.items())
+        text = (
+            f"This is the last meeting of cycle {cycle.number}: time for the retrospective. "
+            f"How does the crew go on? React with {options}, or send `!crew retro <choice>`. "
+            "Pausing or leaving at a cycle's end costs no face."
+        )
+        event_id = await self.gateway.send_event(
+            RoomId(cycle.room_id), "m.room.message", notice(text), f"cohost-retro-{cycle.id}"
+        )
+        async with self.sessions.begin() as s:
+            row = await RhythmRepository(s).get(cycle.id)
+            assert row is not None
+            if row.status == ACTIVE:
+                row.status = RETRO
+                row.retro_event_id = event_id
+                row.retro_opened_at = self.clock.now()
+        log.info("retro_opened", room_id=cycle.room_id, cycle=cycle.number)
+
+    # -- the retrospective ---------------------------------------------------------
+    async def retro_answer(self, ctx: CommandContext, args: Args) -> Reply:
+        choice = args["choice"].lower()
+        if choice not in CHOICES:
+            raise UserError("Answer with continue, adjust, split or pause.")
+        room, _ = await self._crew_member(ctx)
+        async with self.sessions.begin() as s:
+            cycle = await RhythmRepository(s).current(room)
+        if cycle is None or cycle.status != RETRO:
+            raise UserError("No retrospective is open in this crew.")
+        await self._answer(
+            cycle, ctx.message.event_id, ctx.sender, choice, ctx.message.origin_server_ts
+        )
+        return Reply(f"Noted: {choice}.")
+
+    async def on_reaction(
+        self, room_id: RoomId, event_id: str, sender: UserId, target: str, key: str, ts: int
+    ) -> None:
+        choice = choice_of(key)
+        if choice is None:
+            return
+        async with self.sessions.begin() as s:
+            cycle = await RhythmRepository(s).by_retro_message(target)
+        if cycle is None or cycle.status != RETRO or sender not in await self._members(room_id):
+            return
+        await self._answer(cycle, event_id, sender, choice, ts)
+
+    async def on_redaction(self, redacts: str, event_id: str, sender: UserId, ts: int) -> None:
+        async with self.sessions.begin() as s:
+            repo = RhythmRepository(s)
+            answered = await repo.answer_by_event(redacts)
+            if answered is None or answered.voter != sender:
+                return
+            await repo.answer(
+                RetroAnswer(
+                    event_id=event_id, cycle_id=answered.cycle_id, voter=sender, choice=None, ts=ts
+                )
+            )
+
+    async def _answer(
+        self, cycle: CrewCycle, event_id: str, voter: str, choice: str, ts: int
+    ) -> None:
+        async with self.sessions.begin() as s:
+            await RhythmRepository(s).answer(
+                RetroAnswer(event_id=event_id, cycle_id=cycle.id, voter=voter, choice=choice, ts=ts)
+            )
+        await self._maybe_close_retro(cycle, self.clock.now())
+
+    async def _maybe_close_retro(self, cycle: CrewCycle, now: datetime) -> None:
+        members = await self._members(RoomId(cycle.room_id))
+        async with self.sessions.begin() as s:
+            repo = RhythmRepository(s)
+            row = await repo.get(cycle.id)
+            assert row is not None
+            if row.status != RETRO:
+                return
+            latest: dict[str, str] = {}
+            for a in sorted(await repo.answers(cycle.id), key=lambda a: (a.ts, a.event_id)):
+                if a.choice is None:
+                    latest.pop(a.voter, None)
+                else:
+                    latest[a.voter] = a.choice
+            answers = {v: c for v, c in latest.items() if v in members}
+            everyone = bool(members) and set(answers) >= members
+            due = row.retro_opened_at is not None and now >= row.retro_opened_at + self.retro_window
+            if not (everyone or due):
+                return
+            outcome = retro_result(answers) if answers else "pause"
+            row.status = PAUSED if outcome == "pause" else ENDED
+            row.outcome = outcome
+        await self._after_retro(row, outcome, answers)
+
+    async def _after_retro(self, cycle: CrewCycle, outcome: str, answers: dict[str, str]) -> None:
+        room = RoomId(cycle.room_id)
+        counted = (
+            ", ".join(f"{c}: {n}" for c, n in sorted(Counter(answers.values()).items()))
+            or "no answers"
+        )
+        follow = {
+            "continue": "A new cycle starts with the same rhythm.",
+            "adjust": "Set the new rhythm with `!crew cycle …` when you are ready.",
+            "split": "The caller (or anyone) can call a second crew with `!crew new <name> @…`; "
+            "each of you chooses where to go.",
+            "pause": "No more reminders until someone sets a new cycle. Thank you all.",
+        }[outcome]
+        await self.gateway.send_event(
+            room,
+            "m.room.message",
+            notice(
+                f"The retrospective of cycle {cycle.number} chose **{outcome}** "
+                f"({counted}). {follow}"
+            ),
+            f"cohost-retro-outcome-{cycle.id}",
+        )
+        await self._record_state(cycle)
+        if outcome == "continue":
+            await self._continue(cycle)
+
+    async def _continue(self, cycle: CrewCycle) -> None:
+        zone = ZoneInfo(cycle.timezone)
+        at = parse_time(cycle.local_time)
+        async with self.sessions.begin() as s:
+            repo = RhythmRepository(s)
+            if (await repo.current(cycle.room_id)).id != cycle.id:  # type: ignore[union-attr]
+                return  # already continued
+            times = meeting_times(self.clock.now(), cycle.meetings, cycle.weekday, at, zone)
+            new = await repo.add(
+                CrewCycle(
+                    room_id=cycle.room_id,
+                    number=0,
+                    meetings=cycle.meetings,
+                    weekday=cycle.weekday,
+                    local_time=cycle.local_time,
+                    timezone=cycle.timezone,
+                    rotation=cycle.rotation,
+                    status=ACTIVE,
+                    created_at=self.clock.now(),
+                ),
+                times,
+            )
+        await self._record_state(new)
+
+    async def _record_state(self, cycle: CrewCycle) -> None:
+        content: dict[str, Any] = {
+            "meetings": cycle.meetings,
+            "weekday": WEEKDAYS[cycle.weekday],
+            "time": cycle.local_time,
+            "timezone": cycle.timezone,
+            "status": cycle.status,
+            "outcome": cycle.outcome,
+        }
+        await self.gateway.put_state(RoomId(cycle.room_id), CYCLE_STATE, str(cycle.number), content)
+
+    # -- crew size -------------------------------------------------------------------
+    async def on_member(self, event: IncomingMember) -> None:
+        if event.membership != "join":
+            return
+        place = await self.directory.place(event.room_id)
+        if place.crew is None or place.crew.released:
+            return
+        members = await self._members(event.room_id)
+        if len(members) <= CREW_SIZE_LIMIT:
+            return
+        async with self.sessions.begin() as s:
+            first = await DecisionRepository(s).first_time(f"crew-size:{event.room_id}")
+        if first:
+            await self.gateway.send_event(
+                event.room_id,
+                "m.room.message",
+                notice(
+                    f"**{place.crew.name}** now has {len(members)} members. Crews work best with "
+                    "3–8 people; consider splitting in two at the end of the cycle "
+                    "(`!crew new <name> @…` calls the second crew)."
+                ),
+                f"cohost-crew-size-{event.room_id}",
+            )

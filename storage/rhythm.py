@@ -1,0 +1,74 @@
+"""Repositories of crew cycles, their meetings and retrospective answers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import CrewCycle, Meeting, RetroAnswer
+
+ACTIVE, RETRO, PAUSED, ENDED = "active", "retro", "paused", "ended"
+
+
+class RhythmRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def current(self, room_id: str) -> CrewCycle | None:
+        """The crew's latest cycle."""
+        return await self._s.scalar(
+            select(CrewCycle)
+            .where(CrewCycle.room_id == room_id)
+            .order_by(CrewCycle.number.desc())
+            .limit(1)
+        )
+
+    async def get(self, cycle_id: int) -> CrewCycle | None:
+        return await self._s.get(CrewCycle, cycle_id)
+
+    async def add(self, cycle: CrewCycle, times: list[datetime]) -> CrewCycle:
+        latest = await self._s.scalar(
+            select(func.max(CrewCycle.number)).where(CrewCycle.room_id == cycle.room_id)
+        )
+        cycle.number = (latest or 0) + 1
+        self._s.add(cycle)
+        await self._s.flush()
+        for i, at in enumerate(times, start=1):
+            self._s.add(Meeting(cycle_id=cycle.id, index=i, at=at))
+        return cycle
+
+    async def by_status(self, *statuses: str) -> list[CrewCycle]:
+        rows = await self._s.scalars(select(CrewCycle).where(CrewCycle.status.in_(statuses)))
+        return list(rows)
+
+    async def by_retro_message(self, event_id: str) -> CrewCycle | None:
+        return await self._s.scalar(select(CrewCycle).where(CrewCycle.retro_event_id == event_id))
+
+    async def meetings(self, cycle_id: int) -> list[Meeting]:
+        rows = await self._s.scalars(
+            select(Meeting).where(Meeting.cycle_id == cycle_id).order_by(Meeting.index)
+        )
+        return list(rows)
+
+    async def hosted_by_crew(self, room_id: str) -> list[Meeting]:
+        rows = await self._s.scalars(
+            select(Meeting)
+            .join(CrewCycle, CrewCycle.id == Meeting.cycle_id)
+            .where(CrewCycle.room_id == room_id, Meeting.host.is_not(None))
+        )
+        return list(rows)
+
+    async def answer(self, answer: RetroAnswer) -> bool:
+        if await self._s.get(RetroAnswer, answer.event_id) is not None:
+            return False
+        self._s.add(answer)
+        return True
+
+    async def answer_by_event(self, event_id: str) -> RetroAnswer | None:
+        return await self._s.get(RetroAnswer, event_id)
+
+    async def answers(self, cycle_id: int) -> list[RetroAnswer]:
+        rows = await self._s.scalars(select(RetroAnswer).where(RetroAnswer.cycle_id == cycle_id))
+        return list(rows)

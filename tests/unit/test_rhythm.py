@@ -1,0 +1,214 @@
+"""Crew life with an injected clock: cycles, rotation, reminders, retrospectives."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from handlers.rhythm import meeting_times, next_host, parse_time
+from handlers.state import CREW_ROOM
+from handlers.types import EventId, IncomingMember, RoomId, UserId
+from tests.unit.world import ALICE, BOB, CAROL, World, make_world
+
+DAVE = "@dave:example.org"
+ERIN = "@erin:example.org"
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+async def crew(world: World, *others: str) -> RoomId:
+    await world.congregation("Riverside")
+    await world.say(f"!crew new Walkers {' '.join(others)}")
+    await world.settle()
+    [room] = world.rooms_of_kind(CREW_ROOM)
+    for person in (ALICE, *others):
+        world.gateway.accept(room, person)
+    return room
+
+
+async def run_until(world: World, end: datetime, step: timedelta = timedelta(hours=1)) -> None:
+    while world.clock.now() < end:
+        world.clock.advance(step)
+        await world.cohost.rhythm.tick()
+
+
+def reminders(world: World, room: RoomId) -> list[str]:
+    return [n for n in world.gateway.notices_in(room) if n.startswith("Reminder:")]
+
+
+def test_meetings_keep_local_time_across_daylight_saving() -> None:
+    # Berlin leaves summer time on Sunday 25 October 2026.
+    times = meeting_times(datetime(2026, 10, 16, tzinfo=UTC), 3, 1, parse_time("19:00"), BERLIN)
+    assert [t.astimezone(BERLIN).strftime("%a %d %H:%M") for t in times] == [
+        "Tue 20 19:00",
+        "Tue 27 19:00",
+        "Tue 03 19:00",
+    ]
+    assert [t.hour for t in times] == [
+        17,
+        18,
+        18,
+    ]  # in UTC: the offset changed, the meeting did not
+
+
+def test_everyone_hosts_once_before_anyone_hosts_twice() -> None:
+    from collections import Counter
+
+    rotation, members, hosted = ["a", "b", "c"], {"a", "b", "c"}, Counter[str]()
+    order = []
+    for _ in range(6):
+        host = next_host(rotation, members, hosted)
+        assert host is not None
+        hosted[host] += 1
+        order.append(host)
+    assert order == ["a", "b", "c", "a", "b", "c"]
+    # b leaves, d arrives: b is skipped, d comes after those already in the rotation.
+    members = {"a", "c", "d"}
+    assert next_host(rotation, members, Counter({"a": 2, "c": 2})) == "d"
+
+
+async def test_a_six_meeting_cycle_from_start_to_retrospective(world: World) -> None:
+    room = await crew(world, BOB, CAROL, DAVE)
+    reply = await world.say("!crew cycle 6 meetings every Tuesday 19:00 Europe/Berlin", room=room)
+    assert (
+        "Cycle 1: 6 meetings every Tuesday at 19:00 Europe/Berlin, from Tuesday 01 December"
+        in reply
+    )
+    await run_until(world, datetime(2027, 1, 5, 18, 30, tzinfo=UTC))
+
+    sent = reminders(world, room)
+    assert len(sent) == 12  # a day and an hour before each of six meetings
+    assert sent[0].startswith(
+        "Reminder: meeting 1 of 6 is tomorrow, Tuesday 01 December, 19:00 Europe/Berlin"
+    )
+    hosts = [s.split("Hosting: ")[1].rstrip(".") for s in sent if "within the hour" in s]
+    assert sorted(hosts[:4]) == sorted([ALICE, BOB, CAROL, DAVE])
+    assert hosts[4:] == hosts[:2]
+    retro = [n for n in world.gateway.notices_in(room) if "time for the retrospective" in n]
+    assert len(retro) == 1
+
+    await world.say("!crew retro continue", room=room)
+    await world.say("!crew retro continue", sender=BOB, room=room)
+    await world.say("!crew retro continue", sender=CAROL, room=room)
+    assert "No retrospective" not in await world.say("!crew retro pause", sender=DAVE, room=room)
+    chose = [n for n in world.gateway.notices_in(room) if "chose **continue**" in n]
+    assert len(chose) == 1 and "continue: 3, pause: 1" in chose[0]
+    assert "Meeting 1 of 6, Tuesday 12 January" in await world.say("!crew host", room=room)
+    state = world.gateway.rooms[room].content("cc.microsolidarity.cycle", "2")
+    assert state is not None and state["status"] == "active"
+
+
+async def test_a_pause_stops_the_reminders(world: World) -> None:
+    room = await crew(world, BOB)
+    await world.say("!crew cycle 1 meeting every Tuesday 19:00 Europe/Berlin", room=room)
+    await run_until(world, datetime(2026, 12, 1, 18, 30, tzinfo=UTC))
+    await world.say("!crew retro pause", room=room)
+    await world.say("!crew retro pause", sender=BOB, room=room)
+    before = len(reminders(world, room))
+    await run_until(world, datetime(2026, 12, 30, tzinfo=UTC), step=timedelta(hours=6))
+    assert len(reminders(world, room)) == before
+    assert any("chose **pause**" in n for n in world.gateway.notices_in(room))
+
+
+async def test_rotation_skips_who_left_and_adds_newcomers_at_the_end(world: World) -> None:
+    room = await crew(world, BOB, CAROL)
+    await world.say("!crew cycle 6 meetings every Tuesday 19:00 UTC", room=room)
+    await run_until(world, datetime(2026, 12, 8, 20, 0, tzinfo=UTC))  # two meetings done
+    hosted = [
+        s.split("Hosting: ")[1].rstrip(".") for s in reminders(world, room) if "within the hour" in s
+    ]
+    assert hosted == [ALICE, BOB]
+    # Carol leaves, Dave arrives.
+    world.gateway._set(
+        world.gateway.rooms[room], "m.room.member", CAROL, {"membership": "leave"}, CAROL
+    )
+    world.gateway.accept(room, DAVE)
+    await run_until(world, datetime(2026, 12, 22, 20, 0, tzinfo=UTC))
+    hosted = [
+        s.split("Hosting: ")[1].rstrip(".") for s in reminders(world, room) if "within the hour" in s
+    ]
+    assert hosted == [ALICE, BOB, DAVE, ALICE]
+
+
+async def test_rotate_passes_hosting_on(world: World) -> None:
+    room = await crew(world, BOB, CAROL)
+    await world.say("!crew cycle 3 meetings every Tuesday 19:00 UTC", room=room)
+    assert f"hosted by {ALICE}" in await world.say("!crew host", sender=BOB, room=room)
+    assert f"passed hosting on: {BOB} hosts meeting 1" in await world.say("!crew rotate", room=room)
+    assert f"hosted by {BOB}" in await world.say("!crew host", room=room)
+
+
+async def test_a_restart_sends_a_missed_reminder_once_and_never_a_stale_burst(
+    tmp_path: Path,
+) -> None:
+    world = await make_world(tmp_path)
+    room = await crew(world, BOB)
+    await world.say("!crew cycle 3 meetings every Tuesday 19:00 UTC", room=room)
+    # Down from Friday until Monday 20:00, past the day reminder's time (Monday 19:00).
+    world.clock.current = datetime(2026, 11, 30, 20, 0, tzinfo=UTC)
+    await world.restart()
+    await world.cohost.rhythm.tick()
+    await world.cohost.rhythm.tick()
+    assert [r.split(",")[0] for r in reminders(world, room)] == [
+        "Reminder: meeting 1 of 3 is tomorrow"
+    ]
+    # Down again across both reminders of meeting 2, back 30 minutes before it.
+    world.clock.current = datetime(2026, 12, 8, 18, 30, tzinfo=UTC)
+    await world.restart()
+    await world.cohost.rhythm.tick()
+    assert [r.split(",")[0] for r in reminders(world, room)][1:] == [
+        "Reminder: meeting 2 of 3 is within the hour"
+    ]
+    # Down past meeting 3 entirely: nothing stale, the retrospective opens.
+    world.clock.current = datetime(2026, 12, 15, 21, 0, tzinfo=UTC)
+    await world.restart()
+    await world.cohost.rhythm.tick()
+    assert len(reminders(world, room)) == 2
+    assert any("time for the retrospective" in n for n in world.gateway.notices_in(room))
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("!crew cycle 6 meetings every Tuesday 19:00 Mars/Olympus", "not a time zone"),
+        ("!crew cycle 6 meetings every Toosday 19:00 UTC", "not a weekday"),
+        ("!crew cycle 6 meetings every Tuesday 7pm UTC", "not a time of day"),
+        ("!crew cycle 6 meetings every Tuesday 24:00 UTC", "not a time of day"),
+        ("!crew cycle 0 meetings every Tuesday 19:00 UTC", "1 to 52 meetings"),
+        ("!crew cycle 1000 meetings every Tuesday 19:00 UTC", "1 to 52 meetings"),
+        ("!crew cycle six meetings every Tuesday 19:00 UTC", "whole number"),
+        ("!crew cycle 6 sessions each Tuesday 19:00 UTC", "Write it as"),
+        ("!crew cycle 6 meetings every Tuesday", "Missing time"),
+    ],
+)
+async def test_bad_cycles_are_refused_and_change_nothing(
+    world: World, command: str, expected: str
+) -> None:
+    room = await crew(world, BOB)
+    assert expected in await world.say(command, room=room)
+    assert "no cycle running" in await world.say("!crew host", room=room)
+
+
+async def test_only_members_set_the_cycle(world: World) -> None:
+    room = await crew(world, BOB)
+    reply = await world.say(
+        "!crew cycle 6 meetings every Tuesday 19:00 UTC", sender=ERIN, room=room
+    )
+    assert "Only the crew's members" in reply
+    assert "your crew's room" in await world.say("!crew cycle 6 meetings every Tuesday 19:00 UTC")
+
+
+async def test_a_ninth_member_brings_one_word_about_splitting(world: World) -> None:
+    others = [f"@m{i}:example.org" for i in range(7)]
+    room = await crew(world, *others)  # alice and seven: eight
+    newcomer = "@ninth:example.org"
+    world.gateway.accept(room, newcomer)
+    event = IncomingMember(room, EventId("$j1"), UserId(newcomer), newcomer, "join", "invite", None)
+    await world.cohost.rhythm.on_member(event)
+    await world.cohost.rhythm.on_member(
+        IncomingMember(room, EventId("$j2"), UserId(newcomer), newcomer, "join", "join", None)
+    )
+    told = [n for n in world.gateway.notices_in(room) if "work best with 3–8" in n]
+    assert len(told) == 1
