@@ -179,10 +179,14 @@ class Rhythm:
             parse_zone(args["timezone"]),
         )
         room, members = await self._crew_member(ctx)
+        place = await self.directory.place(room)
+        caller = place.crew.caller if place.crew else ""
         async with self.sessions.begin() as s:
             repo = RhythmRepository(s)
             previous = await repo.current(room)
-            rotation = rotation_with(previous.rotation if previous else [], members)
+            # The caller hosts first; the rotation then goes on from cycle to cycle.
+            start = previous.rotation if previous else [caller]
+            rotation = rotation_with(start, members)
             if previous is not None and previous.status in (ACTIVE, RETRO):
                 previous.status = ENDED
             times = meeting_times(self.clock.now(), count, weekday, at, zone)

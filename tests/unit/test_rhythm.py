@@ -117,7 +117,9 @@ async def test_rotation_skips_who_left_and_adds_newcomers_at_the_end(world: Worl
     await world.say("!crew cycle 6 meetings every Tuesday 19:00 UTC", room=room)
     await run_until(world, datetime(2026, 12, 8, 20, 0, tzinfo=UTC))  # two meetings done
     hosted = [
-        s.split("Hosting: ")[1].rstrip(".") for s in reminders(world, room) if "within the hour" in s
+        s.split("Hosting: ")[1].rstrip(".")
+        for s in reminders(world, room)
+        if "within the hour" in s
     ]
     assert hosted == [ALICE, BOB]
     # Carol leaves, Dave arrives.
@@ -127,7 +129,9 @@ async def test_rotation_skips_who_left_and_adds_newcomers_at_the_end(world: Worl
     world.gateway.accept(room, DAVE)
     await run_until(world, datetime(2026, 12, 22, 20, 0, tzinfo=UTC))
     hosted = [
-        s.split("Hosting: ")[1].rstrip(".") for s in reminders(world, room) if "within the hour" in s
+        s.split("Hosting: ")[1].rstrip(".")
+        for s in reminders(world, room)
+        if "within the hour" in s
     ]
     assert hosted == [ALICE, BOB, DAVE, ALICE]
 

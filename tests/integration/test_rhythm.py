@@ -1,0 +1,65 @@
+"""A crew's rhythm on a real Synapse: a reminder, then the retrospective answered with
+reactions (one in the clear, one encrypted)."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from service.devserver import Homeserver
+from tests.integration.cohost_process import CohostProcess
+from tests.integration.community import create_congregation, create_crew
+from tests.integration.conftest import unique
+from tests.integration.matrix_user import User
+from tests.integration.test_decisions import react_encrypted, react_in_the_clear
+
+pytestmark = pytest.mark.integration
+
+
+async def test_a_reminder_and_the_retrospective(homeserver: Homeserver, tmp_path: Path) -> None:
+    bot = CohostProcess(homeserver, unique("rhythmic"), tmp_path / "rhythmic")
+    bot.start()
+    alice = await User.create(homeserver, unique("alice"), store=tmp_path / "alice")
+    bob = await User.create(homeserver, unique("bob"), store=tmp_path / "bob")
+    try:
+        riverside = await create_congregation(alice, bot, "Rhythm Ridge")
+        crew = await create_crew(alice, bot, riverside.lobby, f"!crew new Walkers {bob.user_id}")
+        await bob.join(crew)
+
+        # One meeting, two to three minutes from now: its hour reminder is due at once,
+        # and the retrospective opens when it starts.
+        meeting = (datetime.now(UTC) + timedelta(minutes=3)).replace(second=0, microsecond=0)
+        command = f"!crew cycle 1 meeting every {meeting:%A} {meeting:%H:%M} UTC"
+        assert "Cycle 1: 1 meeting" in await alice.ask(crew, command)
+        reminder = await alice.wait_for_notice(
+            crew, bot.user_id, "Reminder: meeting 1 of 1", within=90
+        )
+        assert "within the hour" in reminder and f"{meeting:%H:%M} UTC" in reminder
+        assert "Hosting: @alice" in reminder  # the caller hosts first
+
+        wait = (meeting - datetime.now(UTC)).total_seconds() + 90
+        await alice.wait_for_notice(crew, bot.user_id, "time for the retrospective", within=wait)
+        retro = next(
+            e.event_id
+            for e in alice.notices(crew, bot.user_id)
+            if "time for the retrospective" in e.source["content"]["body"]
+        )
+        await react_in_the_clear(alice, crew, retro, "🔁")
+        await react_encrypted(bob, crew, retro, "🔁")
+        outcome = await alice.wait_for_notice(crew, bot.user_id, "chose **continue**", within=60)
+        assert "continue: 2" in outcome
+        deadline = time.monotonic() + 30
+        state = None
+        while time.monotonic() < deadline:
+            state = await alice.state(crew, "cc.microsolidarity.cycle", "2")
+            if state is not None:
+                break
+            await alice.sync(500)
+        assert state is not None and state["status"] == "active"
+    finally:
+        await alice.close()
+        await bob.close()
+        bot.kill()
