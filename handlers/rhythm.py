@@ -390,6 +390,7 @@ class Rhythm:
         async with self.sessions.begin() as s:
             cycle = await RhythmRepository(s).by_retro_message(target)
         if cycle is None or cycle.status != RETRO or sender not in await self._members(room_id):
+            log.info("retro_reaction_ignored", room_id=room_id, known=cycle is not None)
             return
         await self._answer(cycle, event_id, sender, choice, ts)
 
@@ -408,6 +409,7 @@ class Rhythm:
     async def _answer(
         self, cycle: CrewCycle, event_id: str, voter: str, choice: str, ts: int
     ) -> None:
+        log.info("retro_answered", room_id=cycle.room_id, cycle=cycle.number, choice=choice)
         async with self.sessions.begin() as s:
             await RhythmRepository(s).answer(
                 RetroAnswer(event_id=event_id, cycle_id=cycle.id, voter=voter, choice=choice, ts=ts)

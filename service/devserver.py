@@ -17,6 +17,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from string import Template
 from typing import Any
@@ -46,12 +47,20 @@ RELAXED = "relaxed"
 
 class Homeserver:
     def __init__(
-        self, directory: Path, *, port: int | None = None, ratelimits: str | None = RELAXED
+        self,
+        directory: Path,
+        *,
+        port: int | None = None,
+        ratelimits: str | None = RELAXED,
+        federation: bool = False,
     ):
-        """`ratelimits`: RELAXED (out of the way), None (Synapse's defaults), or YAML."""
+        """`ratelimits`: RELAXED (out of the way), None (Synapse's defaults), or YAML.
+        `federation`: also listen for other homeservers (TLS, self-signed) on loopback;
+        the server name is then `localhost:<federation port>`."""
         self.dir = directory.resolve()
         self.port = port or free_port()
-        self.server_name = f"localhost:{self.port}"
+        self.federation_port = free_port() if federation else None
+        self.server_name = f"localhost:{self.federation_port or self.port}"
         self.url = f"http://127.0.0.1:{self.port}"
         self.ratelimits = ratelimits
         self._shared_secret = secrets.token_hex(16)
@@ -63,7 +72,18 @@ class Homeserver:
         limits = self.ratelimits or ""
         if limits == RELAXED:
             limits = (TEMPLATES / "relaxed-ratelimits.yaml").read_text()
+        federation = settings = ""
+        if self.federation_port is not None:
+            self_signed_certificate(self.dir)
+            federation = Template((TEMPLATES / "federation.yaml.tmpl").read_text()).substitute(
+                port=str(self.federation_port)
+            )
+            settings = Template(
+                (TEMPLATES / "federation-settings.yaml.tmpl").read_text()
+            ).substitute(dir=str(self.dir))
         values = {
+            "federation": federation,
+            "federation_settings": settings,
             "dir": str(self.dir),
             "port": str(self.port),
             "server_name": self.server_name,
@@ -164,6 +184,40 @@ class Homeserver:
             created.get("access_token", ""),
             created.get("device_id", ""),
         )
+
+
+def self_signed_certificate(directory: Path) -> None:
+    """A certificate for "localhost", good enough for federation on loopback with
+    certificate checks off."""
+    if (directory / "tls.crt").exists():
+        return
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=365))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    (directory / "tls.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (directory / "tls.key").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption(),
+        )
+    )
 
 
 def _request(method: str, url: str, body: dict[str, Any] | None = None) -> dict[str, Any]:

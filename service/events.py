@@ -4,8 +4,9 @@ error boundary around every handler."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import timedelta
+from functools import partial
 from typing import Any, Protocol
 
 import structlog
@@ -34,6 +35,10 @@ log = structlog.get_logger(__name__)
 
 # How long handled event ids are remembered; a replayed sync is far younger than this.
 HANDLED_RETENTION = timedelta(days=30)
+
+
+# An event's handling, not yet started: nothing runs for an event already handled.
+Work = Callable[[], Awaitable[None]]
 
 
 class Handlers(Protocol):
@@ -69,9 +74,8 @@ class EventRouter:
         for room_id, info in response.rooms.invite.items():
             inviter = _inviter(info.invite_state, self._own)
             if inviter is not None:
-                await self._guarded(
-                    self._invites.on_invite(IncomingInvite(RoomId(room_id), inviter))
-                )
+                invite = IncomingInvite(RoomId(room_id), inviter)
+                await self._guarded(partial(self._invites.on_invite, invite))
         if not with_timeline:
             return
         # Rooms in parallel, events of one room in order.
@@ -91,7 +95,7 @@ class EventRouter:
             if work is not None:
                 await self._once(room_id, event.event_id, work)
 
-    def _work_for(self, room_id: RoomId, event: Event) -> Coroutine[Any, Any, None] | None:
+    def _work_for(self, room_id: RoomId, event: Event) -> Work | None:
         """The handler call for an event, or None when cohost has nothing to do with it.
         Reactions and redactions are read from the event source, so that encrypted ones
         (Element X) and clear ones (Element Web) are treated alike."""
@@ -102,7 +106,8 @@ class EventRouter:
         event_id = EventId(event.event_id)
         ts = int(getattr(event, "server_timestamp", 0) or source.get("origin_server_ts", 0))
         if isinstance(event, RoomMessageText):
-            return self._commands.on_message(
+            return partial(
+                self._commands.on_message,
                 IncomingMessage(
                     room_id,
                     event_id,
@@ -110,7 +115,7 @@ class EventRouter:
                     event.body,
                     bool(getattr(event, "decrypted", False)),
                     ts,
-                )
+                ),
             )
         if isinstance(event, RoomMemberEvent):
             content = event.content or {}
@@ -123,34 +128,38 @@ class EventRouter:
                 event.prev_membership,
                 content.get("reason"),
             )
-            return _all(self._membership.on_member(member), self._rhythm.on_member(member))
+            return partial(
+                _all,
+                partial(self._membership.on_member, member),
+                partial(self._rhythm.on_member, member),
+            )
         kind = source.get("type")
         content = source.get("content", {}) or {}
         if kind == "m.reaction":
             relation = content.get("m.relates_to", {})
             if relation.get("rel_type") == "m.annotation" and relation.get("event_id"):
-                return self._decisions.on_reaction(
-                    room_id,
-                    event_id,
-                    sender,
-                    relation["event_id"],
-                    str(relation.get("key", "")),
-                    ts,
+                target, key = relation["event_id"], str(relation.get("key", ""))
+                args = (room_id, event_id, sender, target, key, ts)
+                return partial(
+                    _all,
+                    partial(self._decisions.on_reaction, *args),
+                    partial(self._rhythm.on_reaction, *args),
                 )
         if kind == "m.room.redaction":
             redacts = source.get("redacts") or content.get("redacts")
             if redacts:
-                return _all(
-                    self._decisions.on_redaction(redacts, event_id, sender, ts),
-                    self._rhythm.on_redaction(redacts, event_id, sender, ts),
+                undo = (str(redacts), event_id, sender, ts)
+                return partial(
+                    _all,
+                    partial(self._decisions.on_redaction, *undo),
+                    partial(self._rhythm.on_redaction, *undo),
                 )
         return None
 
-    async def _once(self, room_id: RoomId, event_id: str, work: Coroutine[Any, Any, None]) -> None:
+    async def _once(self, room_id: RoomId, event_id: str, work: Work) -> None:
         async with self._sessions.begin() as session:
             already = await HandledEventRepository(session).seen(event_id)
         if already:
-            work.close()
             log.info("event_already_handled", event_id=event_id)
             return
         with structlog.contextvars.bound_contextvars(room_id=room_id, event_id=event_id):
@@ -159,9 +168,9 @@ class EventRouter:
             await HandledEventRepository(session).mark(event_id, room_id, self._clock.now())
         self._metrics.events_handled += 1
 
-    async def _guarded(self, work: Coroutine[Any, Any, None]) -> None:
+    async def _guarded(self, work: Work) -> None:
         try:
-            await work
+            await work()
         except HomeserverUnavailable:
             raise  # retried with the whole batch once the homeserver is back
         except Exception:
@@ -178,10 +187,10 @@ class EventRouter:
             log.info("handled_events_pruned", count=removed)
 
 
-async def _all(*works: Coroutine[Any, Any, None]) -> None:
+async def _all(*works: Work) -> None:
     """Several handlers of one event, in order."""
     for work in works:
-        await work
+        await work()
 
 
 def _inviter(invite_state: Iterable[Event], own: str) -> UserId | None:

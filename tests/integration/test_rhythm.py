@@ -31,7 +31,7 @@ async def test_a_reminder_and_the_retrospective(homeserver: Homeserver, tmp_path
 
         # One meeting, two to three minutes from now: its hour reminder is due at once,
         # and the retrospective opens when it starts.
-        meeting = (datetime.now(UTC) + timedelta(minutes=3)).replace(second=0, microsecond=0)
+        meeting = (datetime.now(UTC) + timedelta(minutes=2)).replace(second=0, microsecond=0)
         command = f"!crew cycle 1 meeting every {meeting:%A} {meeting:%H:%M} UTC"
         assert "Cycle 1: 1 meeting" in await alice.ask(crew, command)
         reminder = await alice.wait_for_notice(

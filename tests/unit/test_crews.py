@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from handlers.state import CREW_ROOM, LOBBY
 from tests.fakes import BOT, Crash
-from tests.unit.world import ALICE, BOB, CAROL, World, make_world
+from tests.unit.world import ALICE, BOB, CAROL, World
 
 
 async def test_crew_new_makes_an_encrypted_knock_room_in_the_space(world: World) -> None:
@@ -109,10 +107,7 @@ async def test_leaving_a_crew(world: World) -> None:
     assert "in the room of the crew" in await world.say("!crew leave")
 
 
-async def test_a_crash_in_the_middle_of_a_creation_resumes_without_duplicates(
-    tmp_path: Path,
-) -> None:
-    world = await make_world(tmp_path)
+async def test_a_crash_in_the_middle_of_a_creation_resumes_without_duplicates(world: World) -> None:
     await world.congregation("Riverside")
     await world.say(f"!crew new Walkers {BOB}")
     world.gateway.crash_after_create = True  # the room exists, cohost dies before noting it
@@ -132,8 +127,7 @@ async def test_a_crash_in_the_middle_of_a_creation_resumes_without_duplicates(
     assert await world.cohost.runner.pending_params("create_crew") == []
 
 
-async def test_the_homeserver_away_delays_an_operation_without_losing_it(tmp_path: Path) -> None:
-    world = await make_world(tmp_path)
+async def test_the_homeserver_away_delays_an_operation_without_losing_it(world: World) -> None:
     await world.congregation("Riverside")
     await world.say("!crew new Walkers")
     world.cohost.runner.retry_delay = 0

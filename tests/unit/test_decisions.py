@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import itertools
 from datetime import timedelta
-from pathlib import Path
 
 from handlers.decisions import PROPOSAL_STATE
 from handlers.state import CREW_ROOM
 from handlers.types import EventId, IncomingMember, RoomId, UserId
 from tests.fakes import BOT
-from tests.unit.world import ALICE, BOB, CAROL, World, make_world
+from tests.unit.world import ALICE, BOB, CAROL, World
 
 DAVE = "@dave:example.org"
 ERIN = "@erin:example.org"
@@ -267,10 +266,7 @@ async def test_a_direct_invite_is_noted_once_and_not_undone(world: World) -> Non
     assert len(noted) == 1 and "directly" in noted[0]
 
 
-async def test_a_close_that_came_while_cohost_was_down_happens_once_at_start(
-    tmp_path: Path,
-) -> None:
-    world = await make_world(tmp_path)
+async def test_a_close_that_came_while_cohost_was_down_happens_once_at_start(world: World) -> None:
     crew = await crew_of(world, BOB)
     await knock(world, crew, DAVE)
     await react(world, crew, BOB, 1, "👍")  # cast before the close, seen before the restart

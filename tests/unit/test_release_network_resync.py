@@ -8,7 +8,7 @@ from handlers.resync import rebuild_index
 from handlers.state import COMMONS, CREW_ROOM, LOBBY, NETWORK_ANNOUNCEMENTS, NETWORK_SPACE
 from storage.database import make_engine, make_sessionmaker, migrate
 from tests.fakes import BOT, message
-from tests.unit.world import ALICE, BOB, CAROL, World, make_world
+from tests.unit.world import ALICE, BOB, CAROL, World
 
 
 async def test_release_from_a_crew_records_it_leaves_and_never_acts_again(world: World) -> None:
@@ -76,8 +76,9 @@ async def test_network_create_needs_a_host_in_the_hosts_room(world: World) -> No
     assert "already belongs to a network" in await world.say("!network create Again", room=hosts)
 
 
-async def test_resync_rebuilds_the_same_answers_from_matrix_alone(tmp_path: Path) -> None:
-    world = await make_world(tmp_path)
+async def test_resync_rebuilds_the_same_answers_from_matrix_alone(
+    world: World, tmp_path: Path
+) -> None:
     space = await world.congregation("Riverside", BOB)
     await world.say(f"!crew new Walkers {CAROL} intention: walk and talk")
     await world.say("!crew new Bakers")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,7 +10,7 @@ import pytest
 from handlers.rhythm import meeting_times, next_host, parse_time
 from handlers.state import CREW_ROOM
 from handlers.types import EventId, IncomingMember, RoomId, UserId
-from tests.unit.world import ALICE, BOB, CAROL, World, make_world
+from tests.unit.world import ALICE, BOB, CAROL, World
 
 DAVE = "@dave:example.org"
 ERIN = "@erin:example.org"
@@ -144,10 +143,7 @@ async def test_rotate_passes_hosting_on(world: World) -> None:
     assert f"hosted by {BOB}" in await world.say("!crew host", room=room)
 
 
-async def test_a_restart_sends_a_missed_reminder_once_and_never_a_stale_burst(
-    tmp_path: Path,
-) -> None:
-    world = await make_world(tmp_path)
+async def test_a_restart_sends_a_missed_reminder_once_and_never_a_stale_burst(world: World) -> None:
     room = await crew(world, BOB)
     await world.say("!crew cycle 3 meetings every Tuesday 19:00 UTC", room=room)
     # Down from Friday until Monday 20:00, past the day reminder's time (Monday 19:00).
@@ -216,3 +212,20 @@ async def test_a_ninth_member_brings_one_word_about_splitting(world: World) -> N
     )
     told = [n for n in world.gateway.notices_in(room) if "work best with 3–8" in n]
     assert len(told) == 1
+
+
+async def test_the_retrospective_is_answered_with_reactions(world: World) -> None:
+    room = await crew(world, BOB)
+    await world.say("!crew cycle 1 meeting every Tuesday 19:00 UTC", room=room)
+    await run_until(world, datetime(2026, 12, 1, 19, 30, tzinfo=UTC))
+    retro = next(
+        s.event_id for s in world.gateway.sent if "time for the retrospective" in s.content["body"]
+    )
+    now = int(world.clock.now().timestamp() * 1000)
+    rhythm = world.cohost.rhythm
+    await rhythm.on_reaction(room, "$r1", UserId(ALICE), retro, "⏸️", now)
+    await rhythm.on_redaction("$r1", "$x1", UserId(ALICE), now + 1)  # alice takes it back
+    await rhythm.on_reaction(room, "$r2", UserId(ALICE), retro, "🔁", now + 2)
+    assert not any("chose" in n for n in world.gateway.notices_in(room))
+    await rhythm.on_reaction(room, "$r3", UserId(BOB), retro, "🔁", now + 3)
+    assert any("chose **continue** (continue: 2)" in n for n in world.gateway.notices_in(room))

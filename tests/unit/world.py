@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from handlers.types import RoomId
 from service.app import Cohost, build_cohost
@@ -28,6 +29,7 @@ class World:
     cohost: Cohost
     db_url: str
     config: Settings
+    engine: AsyncEngine
 
     async def say(self, body: str, sender: str = ALICE, room: str = DM) -> str:
         """Send a command; return the one reply (and fail if there is not exactly one)."""
@@ -42,8 +44,11 @@ class World:
 
     async def restart(self) -> None:
         """A new cohost process over the same database and homeserver."""
-        engine = make_engine(self.db_url)
-        self.cohost = build_cohost(self.gateway, make_sessionmaker(engine), self.config, self.clock)
+        await self.engine.dispose()
+        self.engine = make_engine(self.db_url)
+        self.cohost = build_cohost(
+            self.gateway, make_sessionmaker(self.engine), self.config, self.clock
+        )
         await self.cohost.runner.resume_pending()
 
     def rooms_of_kind(self, kind: str) -> list[RoomId]:
@@ -82,9 +87,11 @@ async def make_world(tmp_path: Path, **settings: object) -> World:
         homeserver_url="http://hs.invalid", user_id=BOT, password="pw-for-tests", **settings
     )
     cohost = build_cohost(gateway, make_sessionmaker(engine), config, clock)
-    return World(gateway, clock, cohost, url, config)
+    return World(gateway, clock, cohost, url, config, engine)
 
 
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[World]:
-    yield await make_world(tmp_path)
+    made = await make_world(tmp_path)
+    yield made
+    await made.engine.dispose()

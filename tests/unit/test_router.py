@@ -1,0 +1,93 @@
+"""Events as they come out of a sync reach the right handlers, once each."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from nio import Event
+
+from handlers.decisions import PROPOSAL_STATE
+from handlers.rhythm import CYCLE_STATE
+from handlers.state import CREW_ROOM
+from handlers.types import RoomId
+from service.events import EventRouter
+from service.metrics import Metrics
+from tests.fakes import BOT
+from tests.unit.world import ALICE, BOB, World
+
+DAVE = "@dave:example.org"
+
+
+def parsed(
+    event_type: str, sender: str, event_id: str, content: dict[str, Any], **extra: Any
+) -> Event:
+    return Event.parse_event(
+        {
+            "type": event_type,
+            "event_id": event_id,
+            "sender": sender,
+            "origin_server_ts": 1_800_000_000_000,
+            "content": content,
+            **extra,
+        }
+    )
+
+
+def reaction(sender: str, event_id: str, target: str, key: str) -> Event:
+    relation = {"m.relates_to": {"rel_type": "m.annotation", "event_id": target, "key": key}}
+    return parsed("m.reaction", sender, event_id, relation)
+
+
+async def test_knocks_reactions_and_redactions_from_a_sync_reach_the_decisions(
+    world: World,
+) -> None:
+    await world.congregation("Riverside")
+    await world.say(f"!crew new Walkers {BOB}")
+    await world.settle()
+    [crew] = world.rooms_of_kind(CREW_ROOM)
+    world.gateway.accept(crew, ALICE)
+    world.gateway.accept(crew, BOB)
+    metrics = Metrics()
+    router = EventRouter(BOT, world.cohost, world.cohost.directory.sessions, world.clock, metrics)
+    world.clock.current = datetime.fromtimestamp(1_799_999_000, tz=world.clock.current.tzinfo)
+
+    knock = parsed("m.room.member", DAVE, "$knock", {"membership": "knock"}, state_key=DAVE)
+    await router._room_timeline(RoomId(crew), [knock, knock])
+    [proposal] = [s for s in world.gateway.sent if "cc.microsolidarity.proposal" in s.content]
+    events = [
+        reaction(ALICE, "$r1", proposal.event_id, "👍"),
+        reaction(BOB, "$r2", proposal.event_id, "✋"),
+        parsed("m.room.redaction", BOB, "$x2", {}, redacts="$r2"),
+        reaction(BOB, "$r3", proposal.event_id, "👍"),
+    ]
+    await router._room_timeline(RoomId(crew), events)
+    await router._room_timeline(RoomId(crew), events)  # a replayed sync changes nothing
+    state = world.gateway.rooms[RoomId(crew)].content(PROPOSAL_STATE, "1")
+    assert state is not None and state["status"] == "passed"
+    assert len([s for s in world.gateway.sent if "cc.microsolidarity.proposal" in s.content]) == 1
+    assert metrics.events_handled == 5  # the knock and four acts, each once
+
+
+async def test_commands_and_retrospective_reactions_from_a_sync(world: World) -> None:
+    await world.congregation("Riverside")
+    await world.say("!crew new Walkers")
+    await world.settle()
+    [crew] = world.rooms_of_kind(CREW_ROOM)
+    world.gateway.accept(crew, ALICE)
+    router = EventRouter(BOT, world.cohost, world.cohost.directory.sessions, world.clock, Metrics())
+    command = parsed(
+        "m.room.message",
+        ALICE,
+        "$c1",
+        {"msgtype": "m.text", "body": "!crew cycle 1 meeting every Tuesday 19:00 UTC"},
+    )
+    await router._room_timeline(RoomId(crew), [command])
+    world.clock.current = datetime(2026, 12, 1, 19, 1, tzinfo=world.clock.current.tzinfo)
+    await world.cohost.rhythm.tick()
+    retro = next(
+        s.event_id for s in world.gateway.sent if "time for the retrospective" in s.content["body"]
+    )
+    await router._room_timeline(RoomId(crew), [reaction(ALICE, "$r9", retro, "⏸️")])
+    state = world.gateway.rooms[RoomId(crew)].content(CYCLE_STATE, "1")
+    assert state is not None and state["outcome"] == "pause"
