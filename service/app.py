@@ -12,6 +12,7 @@ import structlog
 from nio import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from handlers.announcements import Announcements
 from handlers.clock import Clock, SystemClock
 from handlers.congregations import Congregations
 from handlers.crews import Crews
@@ -84,6 +85,7 @@ def build_cohost(
     )
     membership.register(registry)
     Privacy(sessions, clock).register(registry)
+    Announcements(directory).register(registry)
     rhythm = Rhythm(directory, sessions, clock, settings.crew_window)
     rhythm.register(registry)
     commands = CommandHandler(registry, directory.gateway, directory.is_released)

@@ -121,3 +121,18 @@ async def test_a_founder_who_leaves_is_told_to_leave_by_themselves(world: World)
     assert "leave them from Element" in reply
     assert world.gateway.rooms[space].membership(BOB) == "join"
     assert world.gateway.rooms[space].content("cc.microsolidarity.congregation")["hosts"] == [ALICE]
+
+
+async def test_a_host_announces_through_cohost(world: World) -> None:
+    space = await world.congregation("Riverside", BOB)
+    hosts_room = world.hosts_room(space)
+    [announcements] = world.rooms_of_kind(ANNOUNCEMENTS)
+    world.gateway.accept(hosts_room, CAROL)
+    assert "Only the hosts" in await world.say("!announce hello", sender=CAROL, room=hosts_room)
+    assert "Hosts room" in await world.say("!announce hello")
+    assert "Missing text" in await world.say("!announce", room=hosts_room)
+    assert "Posted" in await world.say("!announce Gathering on **Saturday**", room=hosts_room)
+    [posted] = world.gateway.notices_in(announcements)
+    assert posted.startswith("Gathering on **Saturday**\n— @alice:example.org, host of Riverside")
+    assert "not available yet" in await world.say("!announce network hi all", room=hosts_room)
+    assert len(world.gateway.notices_in(announcements)) == 1
