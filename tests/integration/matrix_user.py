@@ -135,8 +135,13 @@ class User:
         )
         return body if status == 200 else None
 
-    async def join(self, room_id: str) -> None:
-        status, body = await self.api("POST", f"/_matrix/client/v3/join/{quote(room_id)}", {})
+    async def join(self, room_id: str, via: str | None = None) -> None:
+        """Join (or accept an invitation); `via` names a server in the room, which a
+        homeserver not yet in it needs."""
+        query = f"?server_name={quote(via)}" if via else ""
+        status, body = await self.api(
+            "POST", f"/_matrix/client/v3/join/{quote(room_id)}{query}", {}
+        )
         assert status == 200, body
         await self.wait_for_member(room_id, self.user_id)
 
