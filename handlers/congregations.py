@@ -14,7 +14,7 @@ from handlers.operations import OperationRunner, Run
 from handlers.patterns import UserPatterns
 from handlers.registry import Args, CommandContext, CommandRegistry, Kind, Param
 from handlers.replies import Reply
-from handlers.rooms import creators, invite_once, kick_quietly, link, report
+from handlers.rooms import creators, invite_once, kick_quietly, link, report, report_unfinished
 from handlers.shape import (
     announcements,
     congregation_space,
@@ -190,14 +190,8 @@ class Congregations:
             await index_congregation(CommunityRepository(s), space, facts, released=False)
 
     async def report_failure(self, run: Run, reason: str) -> None:
-        await report(
-            self.gateway,
-            RoomId(run.params["reply_room"]),
-            f"I could not finish creating congregation **{run.params['name']}** ({reason}). "
-            "The operator can find the details in cohost's log.",
-            UserId(run.params["requester"]),
-            f"cohost-op-{run.id}-failed",
-        )
+        what = f"congregation **{run.params['name']}**"
+        await report_unfinished(self.gateway, run, what, "requester", reason)
 
     # -- info and members ------------------------------------------------------
     async def info(self, ctx: CommandContext, args: Args) -> Reply:

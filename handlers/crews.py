@@ -13,7 +13,15 @@ from handlers.names import clean_name, name_key
 from handlers.operations import OperationRunner, Run
 from handlers.registry import Args, CommandContext, CommandRegistry, Kind, Param
 from handlers.replies import Reply
-from handlers.rooms import creators, crew_order, invite_once, kick_quietly, link, report
+from handlers.rooms import (
+    creators,
+    crew_order,
+    invite_once,
+    kick_quietly,
+    link,
+    report,
+    report_unfinished,
+)
 from handlers.shape import create_request, crew_room
 from handlers.state import CREW, CREW_ROOM, ROOM, room_marker
 from handlers.types import RoomId, UserId
@@ -144,14 +152,8 @@ class Crews:
             await index_crew(CommunityRepository(s), room, space, facts)
 
     async def report_failure(self, run: Run, reason: str) -> None:
-        await report(
-            self.gateway,
-            RoomId(run.params["reply_room"]),
-            f"I could not finish creating crew **{run.params['name']}** ({reason}). "
-            "The operator can find the details in cohost's log.",
-            UserId(run.params["caller"]),
-            f"cohost-op-{run.id}-failed",
-        )
+        what = f"crew **{run.params['name']}**"
+        await report_unfinished(self.gateway, run, what, "caller", reason)
 
     # -- list and info ---------------------------------------------------------
     async def find(self, space: str, name: str) -> Crew | None:

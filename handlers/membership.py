@@ -242,17 +242,7 @@ class Membership:
             raise UserError(
                 f"{subject} has to be a member of **{congregation.name}** before hosting it."
             )
-        await self._no_open_duplicate(HOST_ADD, congregation.space_id, subject)
-        proposal = await self.decisions.open(
-            kind=HOST_ADD,
-            room_id=RoomId(congregation.hosts_room_id),
-            scope=congregation.space_id,
-            subject=subject,
-            proposer=ctx.sender,
-            deciders=hosts,
-            window=self.congregation_window,
-            opening_key=ctx.message.event_id,
-        )
+        proposal = await self._open_host_change(HOST_ADD, congregation, ctx, subject, hosts)
         return Reply(f"Proposal #{proposal.number} is open: {subject} becomes a host.")
 
     async def host_remove(self, ctx: CommandContext, args: Args) -> Reply:
@@ -267,9 +257,20 @@ class Membership:
         deciders = [h for h in hosts if h != subject]
         if not deciders:
             raise UserError("A congregation keeps at least one host.")
-        await self._no_open_duplicate(HOST_REMOVE, congregation.space_id, subject)
-        proposal = await self.decisions.open(
-            kind=HOST_REMOVE,
+        proposal = await self._open_host_change(HOST_REMOVE, congregation, ctx, subject, deciders)
+        return Reply(f"Proposal #{proposal.number} is open: {subject} is no longer a host.")
+
+    async def _open_host_change(
+        self,
+        kind: str,
+        congregation: Congregation,
+        ctx: CommandContext,
+        subject: UserId,
+        deciders: list[UserId],
+    ) -> Proposal:
+        await self._no_open_duplicate(kind, congregation.space_id, subject)
+        return await self.decisions.open(
+            kind=kind,
             room_id=RoomId(congregation.hosts_room_id),
             scope=congregation.space_id,
             subject=subject,
@@ -278,7 +279,6 @@ class Membership:
             window=self.congregation_window,
             opening_key=ctx.message.event_id,
         )
-        return Reply(f"Proposal #{proposal.number} is open: {subject} is no longer a host.")
 
     async def _congregation(self, space: str) -> Congregation:
         async with self.directory.sessions.begin() as s:

@@ -13,7 +13,7 @@ from handlers.names import clean_name
 from handlers.operations import OperationRunner, Run
 from handlers.registry import Args, CommandContext, CommandRegistry, Kind, Param
 from handlers.replies import Reply
-from handlers.rooms import invite_once, link, report
+from handlers.rooms import invite_once, link, report, report_unfinished
 from handlers.shape import commons, create_request, network_announcements, network_space
 from handlers.state import (
     COMMONS,
@@ -166,14 +166,8 @@ class Networks:
             await index_network(CommunityRepository(s), space, facts)
 
     async def report_failure(self, run: Run, reason: str) -> None:
-        await report(
-            self.gateway,
-            RoomId(run.params["reply_room"]),
-            f"I could not finish creating network **{run.params['name']}** ({reason}). "
-            "The operator can find the details in cohost's log.",
-            UserId(run.params["requester"]),
-            f"cohost-op-{run.id}-failed",
-        )
+        what = f"network **{run.params['name']}**"
+        await report_unfinished(self.gateway, run, what, "requester", reason)
 
     async def info(self, ctx: CommandContext, args: Args) -> Reply:
         congregation = await self.directory.congregation_for(ctx.message.room_id, ctx.sender)

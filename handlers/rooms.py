@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from handlers.errors import MatrixError
 from handlers.gateway import MatrixGateway
+from handlers.operations import Run
 from handlers.replies import notice
 from handlers.shape import space_child, space_parent
 from handlers.types import RoomId, UserId
@@ -28,6 +29,20 @@ async def report(
     gateway: MatrixGateway, room_id: RoomId, text: str, mention: UserId, txn_id: str
 ) -> None:
     await gateway.send_event(room_id, "m.room.message", notice(text, (mention,)), txn_id)
+
+
+async def report_unfinished(
+    gateway: MatrixGateway, run: Run, what: str, requester: str, reason: str
+) -> None:
+    """Tell whoever asked for a creation that it could not be finished."""
+    await report(
+        gateway,
+        RoomId(run.params["reply_room"]),
+        f"I could not finish creating {what} ({reason}). "
+        "The operator can find the details in cohost's log.",
+        UserId(run.params[requester]),
+        f"cohost-op-{run.id}-failed",
+    )
 
 
 async def creators(gateway: MatrixGateway, room_id: RoomId) -> set[UserId]:

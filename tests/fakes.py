@@ -58,6 +58,7 @@ class FakeGateway:
     offline: bool = False
     crash_after_create: bool = False  # die right after the homeserver made a room
     room_version: str = "12"
+    refuse_creation: str | None = None  # an errcode the homeserver answers createRoom with
     _txns: dict[str, EventId] = field(default_factory=dict)
     _ids: itertools.count = field(default_factory=itertools.count)  # type: ignore[type-arg]
 
@@ -98,6 +99,8 @@ class FakeGateway:
 
     async def create_room(self, request: dict[str, Any]) -> RoomId:
         self._check()
+        if self.refuse_creation:
+            raise MatrixError(403, self.refuse_creation, "refused")
         room_id = RoomId(f"!r{next(self._ids)}")
         room = FakeRoom(room_id, request)
         creation = {

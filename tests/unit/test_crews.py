@@ -139,3 +139,18 @@ async def test_the_homeserver_away_delays_an_operation_without_losing_it(world: 
     assert any(
         "Crew **Walkers** is ready" in n for n in world.gateway.notices_in("!dm:example.org")
     )
+
+
+async def test_a_creation_the_homeserver_refuses_is_reported_once(world: World) -> None:
+    await world.congregation("Riverside")
+    await world.say("!crew new Walkers")
+    world.gateway.refuse_creation = "M_FORBIDDEN"
+    await world.settle()
+    await world.settle()
+    failed = [n for n in world.gateway.notices_in("!dm:example.org") if "could not finish" in n]
+    assert failed == [
+        "I could not finish creating crew **Walkers** (M_FORBIDDEN). "
+        "The operator can find the details in cohost's log."
+    ]
+    assert world.rooms_of_kind(CREW_ROOM) == []
+    assert await world.cohost.runner.pending_params("create_crew") == []
