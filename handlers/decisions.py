@@ -42,6 +42,8 @@ class KindSpec:
 
     describe: Callable[[Proposal], str]
     carry_out: Callable[[Run], Awaitable[None]]
+    # How to name the deciders when they are groups, not persons.
+    name_deciders: Callable[[Proposal], str] | None = None
 
 
 def reaction_meaning(key: str) -> str | None:
@@ -53,6 +55,22 @@ def reaction_meaning(key: str) -> str | None:
 
 def ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
+
+
+def voice_of(proposal: Proposal, user: str) -> str | None:
+    """The decider a person speaks for: themselves, or the group whose voice they give."""
+    if proposal.voices is None:
+        return user if user in proposal.deciders else None
+    voice = proposal.voices.get(user)
+    return voice if voice in proposal.deciders else None
+
+
+def people(proposal: Proposal, voices: list[str] | None = None) -> tuple[UserId, ...]:
+    """The persons behind some deciders (all of them by default), e.g. to mention."""
+    wanted = set(proposal.deciders if voices is None else voices)
+    if proposal.voices is None:
+        return tuple(UserId(d) for d in sorted(wanted))
+    return tuple(UserId(u) for u, v in sorted(proposal.voices.items()) if v in wanted)
 
 
 class Decisions:
@@ -103,6 +121,7 @@ class Decisions:
         window: timedelta,
         opening_key: str,
         reason: str | None = None,
+        voices: dict[str, str] | None = None,
     ) -> Proposal:
         """Open a proposal once per opening event; the deciding group is fixed now."""
         now = self.clock.now()
@@ -123,9 +142,10 @@ class Decisions:
                         closes_at=now + window,
                         status=OPEN,
                         opening_key=opening_key,
+                        voices=voices,
                     )
                 )
-                if proposer is not None and proposer in proposal.deciders:
+                if proposer is not None and voice_of(proposal, proposer) is not None:
                     # Proposing is consenting.
                     await repo.add_ballot(
                         Ballot(
@@ -137,9 +157,7 @@ class Decisions:
                         )
                     )
         if proposal.message_event_id is None:
-            content = notice(
-                self._announcement(proposal), tuple(UserId(d) for d in proposal.deciders)
-            )
+            content = notice(self._announcement(proposal), people(proposal))
             content["cc.microsolidarity.proposal"] = {"number": proposal.number, "kind": kind}
             event_id = await self.gateway.send_event(
                 room_id, "m.room.message", content, f"cohost-proposal-{opening_key}"
@@ -160,7 +178,7 @@ class Decisions:
         lines = [
             f"Proposal #{p.number}: {what} ({asked}).",
             *([f"Why: {p.reason}"] if p.reason else []),
-            f"Decided by consent of: {', '.join(p.deciders)}.",
+            f"Decided by consent of: {self._deciders(p)}.",
             "It passes as soon as all of you consent; "
             f"at its close, {p.closes_at:%Y-%m-%d %H:%M} UTC, "
             "it passes if at least one consents and no objection stands.",
@@ -183,10 +201,14 @@ class Decisions:
             )
         return proposal
 
+    def _deciders(self, p: Proposal) -> str:
+        named = self.kinds[p.kind].name_deciders
+        return named(p) if named else ", ".join(p.deciders)
+
     def _require_decider(self, proposal: Proposal, voter: UserId) -> None:
-        if voter not in proposal.deciders:
+        if voice_of(proposal, voter) is None:
             raise UserError(
-                f"Proposal #{proposal.number} is decided by {', '.join(proposal.deciders)}, "
+                f"Proposal #{proposal.number} is decided by {self._deciders(proposal)}, "
                 "the group fixed when it opened; your vote does not count, but your voice "
                 "in this room does."
             )
@@ -226,7 +248,8 @@ class Decisions:
             return Reply(f"You withdrew proposal #{proposal.number}.")
         async with self.sessions.begin() as s:
             ballots = await DecisionRepository(s).ballots(proposal.id)
-        current = self._tally(proposal, ballots, closed=False).stances.get(ctx.sender)
+        voice = voice_of(proposal, ctx.sender) or ctx.sender
+        current = self._tally(proposal, ballots, closed=False).stances.get(voice)
         if current is None or current.kind != OBJECT:
             raise UserError(
                 f"You have no objection to #{proposal.number} to withdraw; only the person "
@@ -277,7 +300,7 @@ class Decisions:
             proposal = await DecisionRepository(s).by_message(target)
         if proposal is None or proposal.status != OPEN:
             return
-        if sender not in proposal.deciders:
+        if voice_of(proposal, sender) is None:
             await self._tell_once(
                 proposal,
                 sender,
@@ -340,13 +363,7 @@ class Decisions:
     def _tally(self, proposal: Proposal, ballots: list[Ballot], closed: bool) -> Tally:
         limit = ms(proposal.closes_at)
         acts = [
-            Act(
-                b.event_id,
-                b.voter,
-                b.act if b.act != OBJECT or b.reason else OBJECT,
-                b.ts,
-                b.reason,
-            )
+            Act(b.event_id, voice_of(proposal, b.voter) or b.voter, b.act, b.ts, b.reason)
             for b in ballots
             if b.ts <= limit
         ]
@@ -376,7 +393,7 @@ class Decisions:
             ballots = await repo.ballots(proposal_id)
         result = self._tally(proposal, ballots, closed=True)
         text = self._outcome_text(proposal, result)
-        mentions = tuple(UserId(d) for d in proposal.deciders)
+        mentions = people(proposal)
         await self.gateway.send_event(
             RoomId(proposal.room_id),
             "m.room.message",
@@ -457,14 +474,15 @@ class Decisions:
             )
         if not silent:
             return
+        waiting = people(proposal, silent)
         await self.gateway.send_event(
             RoomId(proposal.room_id),
             "m.room.message",
             notice(
                 f"Proposal #{proposal.number} closes in 24 hours "
                 f"({proposal.closes_at:%Y-%m-%d %H:%M} UTC). "
-                f"Not yet answered: {', '.join(silent)}.",
-                tuple(UserId(u) for u in silent),
+                f"Not yet answered: {', '.join(waiting)}.",
+                waiting,
             ),
             f"cohost-remind-{proposal.id}",
         )

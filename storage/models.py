@@ -159,6 +159,9 @@ class Proposal(Base):
     reminded: Mapped[bool] = mapped_column(Boolean, default=False)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
     opening_key: Mapped[str] = mapped_column(String(255), unique=True)  # the event that opened it
+    # Who speaks for which decider, where deciders are groups (a congregation in the
+    # network has one voice, given by any of its hosts); None: every decider is a person.
+    voices: Mapped[dict[str, str] | None] = mapped_column(JSON, default=None)
 
 
 class Ballot(Base):
@@ -226,3 +229,16 @@ class RetroAnswer(Base):
     voter: Mapped[str] = mapped_column(String(255))
     choice: Mapped[str | None] = mapped_column(String(16))  # None: a withdrawn reaction
     ts: Mapped[int] = mapped_column()
+
+
+class Application(Base):
+    """This congregation's request to join a network, until it is a member."""
+
+    __tablename__ = "application"
+
+    network_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    congregation_id: Mapped[str] = mapped_column(String(255))
+    via: Mapped[list[str]] = mapped_column(JSON)
+    requester: Mapped[str] = mapped_column(String(255))
+    reply_room: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
