@@ -28,3 +28,7 @@ class MatrixError(Exception):
 
 class HomeserverUnavailable(Exception):
     """The homeserver could not be reached at all."""
+
+
+class NotYet(Exception):
+    """A step cannot be done yet (an invitation still on its way); try again later."""

@@ -15,7 +15,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.clock import Clock
-from handlers.errors import HomeserverUnavailable, MatrixError
+from handlers.errors import HomeserverUnavailable, MatrixError, NotYet
 from handlers.gateway import MatrixGateway
 from handlers.state import ROOM
 from handlers.types import RoomId
@@ -146,10 +146,10 @@ class OperationRunner:
         with structlog.contextvars.bound_contextvars(operation=op_id, kind=op.kind):
             try:
                 await self._performers[op.kind](run)
-            except HomeserverUnavailable as err:
-                log.warning("operation_waiting_for_homeserver", error=str(err))
-                await asyncio.sleep(self.retry_delay)
-                self._queue.put_nowait(op_id)
+            except (HomeserverUnavailable, NotYet) as err:
+                log.warning("operation_waiting", error=str(err))
+                # Back in the queue after a while, without holding up other operations.
+                asyncio.get_running_loop().call_later(self.retry_delay, self._queue.put_nowait, op_id)
                 return
             except Exception as err:
                 log.exception("operation_failed")

@@ -10,12 +10,14 @@ from handlers.shape import space_child, space_parent
 from handlers.types import RoomId, UserId
 
 
-async def invite_once(gateway: MatrixGateway, room_id: RoomId, user_id: UserId) -> bool:
+async def invite_once(
+    gateway: MatrixGateway, room_id: RoomId, user_id: UserId, reason: str | None = None
+) -> bool:
     """Invite unless already invited or joined; True when an invite was sent."""
     member = await gateway.get_state(room_id, "m.room.member", user_id)
     if member and member.get("membership") in ("invite", "join"):
         return False
-    await gateway.invite(room_id, user_id)
+    await gateway.invite(room_id, user_id, reason)
     return True
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 from typing import NewType
 
 UserId = NewType("UserId", str)
@@ -20,6 +22,7 @@ class IncomingMessage:
     body: str
     encrypted: bool
     origin_server_ts: int
+    content: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,7 @@ class IncomingInvite:
 
     room_id: RoomId
     inviter: UserId
+    reason: str | None = None
 
 
 @dataclass(frozen=True)

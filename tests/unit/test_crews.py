@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from handlers.state import CREW_ROOM, LOBBY
@@ -134,6 +136,7 @@ async def test_the_homeserver_away_delays_an_operation_without_losing_it(world: 
     world.gateway.offline = True
     await world.settle()
     world.gateway.offline = False
+    await asyncio.sleep(0.01)  # the operation comes back to the queue after retry_delay
     await world.settle()
     assert len(world.rooms_of_kind(CREW_ROOM)) == 1
     assert any(
