@@ -3,19 +3,31 @@ cohost (members there cannot post)."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import structlog
+
 from handlers.directory import Directory
 from handlers.errors import UserError
+from handlers.network_membership import NetworkMembership
 from handlers.registry import Args, CommandContext, CommandRegistry, Kind, Param
 from handlers.replies import Reply, to_html
-from handlers.types import RoomId
+from handlers.state import NETWORK, NETWORK_ANNOUNCEMENTS
+from handlers.types import IncomingMessage, RoomId
+from storage.community import CommunityRepository
 
 MAX_ANNOUNCEMENT = 4000
+# Marks a network announcement with where it came from; relays are made from it.
+ORIGIN = "cc.microsolidarity.announcement"
+
+log = structlog.get_logger(__name__)
 
 
 class Announcements:
-    def __init__(self, directory: Directory) -> None:
+    def __init__(self, directory: Directory, network: NetworkMembership) -> None:
         self.directory = directory
         self.gateway = directory.gateway
+        self.network = network
 
     def register(self, registry: CommandRegistry) -> None:
         registry.command(
@@ -26,7 +38,7 @@ class Announcements:
         registry.command(
             "announce network",
             Param("text", Kind.TEXT),
-            summary="Post to every congregation of the network (not available yet).",
+            summary="Post to every congregation of the network (a host, in the Hosts room).",
         )(self.announce_network)
 
     async def announce(self, ctx: CommandContext, args: Args) -> Reply:
@@ -34,17 +46,8 @@ class Announcements:
             await self.directory.place(ctx.message.room_id), "!announce"
         )
         await self.directory.require_host(congregation, ctx.sender)
-        text = args["text"].strip()
-        if len(text) > MAX_ANNOUNCEMENT:
-            raise UserError(f"Keep an announcement to {MAX_ANNOUNCEMENT} characters.")
-        body = f"{text}\n— {ctx.sender}, host of {congregation.name}"
-        content = {
-            "msgtype": "m.text",
-            "body": body,
-            "format": "org.matrix.custom.html",
-            "formatted_body": to_html(body),
-            "m.mentions": {},
-        }
+        body = f"{self._text(args)}\n— {ctx.sender}, host of {congregation.name}"
+        content = message(body)
         await self.gateway.send_event(
             RoomId(congregation.announcements_id),
             "m.room.message",
@@ -54,8 +57,75 @@ class Announcements:
         return Reply(f"Posted in the Announcements room of **{congregation.name}**.")
 
     async def announce_network(self, ctx: CommandContext, args: Args) -> Reply:
-        raise UserError(
-            "Network announcements are not available yet: this cohost cannot relay between "
-            "congregations on other homeservers so far. `!announce <text>` posts in your own "
-            "congregation."
+        congregation = self.directory.require_hosts_room(
+            await self.directory.place(ctx.message.room_id), "!announce network"
         )
+        await self.directory.require_host(congregation, ctx.sender)
+        network = (await self.directory.facts(congregation)).get("network")
+        if not network:
+            raise UserError(f"**{congregation.name}** is not part of a network yet.")
+        facts = await self.gateway.get_state(RoomId(network), NETWORK) or {}
+        room = facts.get("rooms", {}).get("announcements")
+        if not room:
+            raise UserError("I cannot find the network's Announcements room.")
+        text = self._text(args)
+        body = f"{text}\n— {ctx.sender}, host of {congregation.name}"
+        content = message(body)
+        content[ORIGIN] = {
+            "congregation": congregation.space_id,
+            "name": congregation.name,
+            "author": ctx.sender,
+            "text": text,
+        }
+        event_id = await self.gateway.send_event(
+            RoomId(room), "m.room.message", content, f"cohost-announce-{ctx.message.event_id}"
+        )
+        await self._relay(RoomId(congregation.announcements_id), event_id, content[ORIGIN])
+        return Reply(
+            f"Posted to the network **{facts.get('name', '')}**; every member congregation's "
+            "cohost relays it into its Announcements room."
+        )
+
+    async def relay(self, incoming: IncomingMessage) -> None:
+        """Another member cohost posted in the network's Announcements: relay it once."""
+        origin = incoming.content.get(ORIGIN)
+        if not isinstance(origin, dict) or incoming.sender == self.gateway.user_id:
+            return
+        place = await self.directory.place(incoming.room_id)
+        if place.room is None or place.room.kind != NETWORK_ANNOUNCEMENTS or place.room.released:
+            return
+        network = RoomId(place.room.network_id or "")
+        members = await self.network.members(network)
+        if incoming.sender not in {m.get("bot") for m in members.values()}:
+            log.warning("announcement_from_non_member_ignored", sender=incoming.sender)
+            return
+        async with self.directory.sessions.begin() as s:
+            mine = [
+                c
+                for c in await CommunityRepository(s).congregations()
+                if c.network_space_id == network and not c.released
+            ]
+        for congregation in mine:
+            await self._relay(RoomId(congregation.announcements_id), incoming.event_id, origin)
+
+    async def _relay(self, room: RoomId, source: str, origin: dict[str, Any]) -> None:
+        body = f"From {origin.get('name')}: {origin.get('text')}\n— {origin.get('author')}"
+        await self.gateway.send_event(
+            room, "m.room.message", message(body), f"cohost-relay-{source}"
+        )
+
+    def _text(self, args: Args) -> str:
+        text = str(args["text"]).strip()
+        if len(text) > MAX_ANNOUNCEMENT:
+            raise UserError(f"Keep an announcement to {MAX_ANNOUNCEMENT} characters.")
+        return text
+
+
+def message(body: str) -> dict[str, Any]:
+    return {
+        "msgtype": "m.text",
+        "body": body,
+        "format": "org.matrix.custom.html",
+        "formatted_body": to_html(body),
+        "m.mentions": {},
+    }

@@ -8,7 +8,7 @@ proposal (crew membership, congregation membership, hosts, and later the network
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -117,7 +117,7 @@ class Decisions:
         scope: str,
         subject: str,
         proposer: UserId | None,
-        deciders: list[UserId],
+        deciders: Sequence[str],
         window: timedelta,
         opening_key: str,
         reason: str | None = None,

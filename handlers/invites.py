@@ -1,32 +1,54 @@
-"""Accepts invitations from allowed inviters and declines the rest."""
+"""Accepts invitations from allowed inviters, and those a cohost decision asked for;
+declines the rest."""
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
 
 import structlog
 
 from handlers.gateway import MatrixGateway
 from handlers.messages import RoomFilter, never
-from handlers.patterns import UserPatterns
+from handlers.patterns import UserPatterns, server_of
 from handlers.types import IncomingInvite
 
 log = structlog.get_logger(__name__)
 
+InviteHook = Callable[[IncomingInvite], Awaitable[bool]]
+AfterJoin = Callable[[IncomingInvite], Awaitable[None]]
+
+
+async def unexpected(invite: IncomingInvite) -> bool:
+    return False
+
+
+async def nothing(invite: IncomingInvite) -> None:
+    return None
+
 
 class InviteHandler:
     def __init__(
-        self, gateway: MatrixGateway, allowed_inviters: UserPatterns, released: RoomFilter = never
+        self,
+        gateway: MatrixGateway,
+        allowed_inviters: UserPatterns,
+        released: RoomFilter = never,
+        expected: InviteHook = unexpected,
+        after_join: AfterJoin = nothing,
     ) -> None:
         self._gateway = gateway
         self._allowed = allowed_inviters
         self._released = released
+        self._expected = expected
+        self._after_join = after_join
 
     async def on_invite(self, invite: IncomingInvite) -> None:
         if await self._released(invite.room_id):
             log.info("invite_to_released_room_declined", room_id=invite.room_id)
             await self._gateway.leave_room(invite.room_id)
-        elif self._allowed.allows(invite.inviter):
+        elif self._allowed.allows(invite.inviter) or await self._expected(invite):
             log.info("invite_accepted", room_id=invite.room_id, inviter=invite.inviter)
-            await self._gateway.join_room(invite.room_id)
+            await self._gateway.join_room(invite.room_id, [server_of(invite.inviter)])
+            await self._after_join(invite)
         else:
             log.info("invite_declined", room_id=invite.room_id, inviter=invite.inviter)
             await self._gateway.leave_room(invite.room_id)

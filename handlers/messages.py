@@ -10,7 +10,7 @@ from handlers.errors import UserError
 from handlers.gateway import MatrixGateway
 from handlers.registry import CommandContext, CommandRegistry
 from handlers.replies import Reply, notice_content, reply_txn_id
-from handlers.types import IncomingMessage, RoomId
+from handlers.types import IncomingMessage, RoomId, UserId
 
 log = structlog.get_logger(__name__)
 
@@ -27,13 +27,25 @@ async def never(room_id: RoomId) -> bool:
     return False
 
 
+Answers = Callable[[RoomId, UserId], Awaitable[bool]]
+
+
+async def always(room_id: RoomId, sender: UserId) -> bool:
+    return True
+
+
 class CommandHandler:
     def __init__(
-        self, registry: CommandRegistry, gateway: MatrixGateway, released: RoomFilter = never
+        self,
+        registry: CommandRegistry,
+        gateway: MatrixGateway,
+        released: RoomFilter = never,
+        answers: Answers = always,
     ) -> None:
         self._registry = registry
         self._gateway = gateway
         self._released = released
+        self._answers = answers
 
     async def on_message(self, message: IncomingMessage) -> None:
         if message.sender == self._gateway.user_id:
@@ -41,8 +53,8 @@ class CommandHandler:
         if await self._released(message.room_id):
             return  # cohost never acts again where it was released
         reply = await self._answer(message)
-        if reply is None:
-            return
+        if reply is None or not await self._answers(message.room_id, message.sender):
+            return  # in rooms shared by several cohosts, another one answers
         await self._gateway.send_event(
             message.room_id, "m.room.message", notice_content(reply, message), reply_txn_id(message)
         )

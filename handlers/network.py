@@ -9,6 +9,7 @@ from typing import Any
 from handlers.clock import Clock
 from handlers.directory import Directory, room_link
 from handlers.errors import UserError
+from handlers.gateway import MatrixGateway
 from handlers.names import clean_name
 from handlers.operations import OperationRunner, Run
 from handlers.registry import Args, CommandContext, CommandRegistry, Kind, Param
@@ -25,9 +26,11 @@ from handlers.state import (
 )
 from handlers.types import RoomId, UserId
 from storage.community import CommunityRepository
-from storage.models import Congregation, Network
+from storage.models import Network
 
 CREATE = "create_network"
+# The network's register of member congregations (see handlers.network_membership).
+MEMBER = "cc.microsolidarity.member"
 
 
 class Networks:
@@ -65,6 +68,7 @@ class Networks:
         params = {
             "name": name,
             "congregation": congregation.space_id,
+            "congregation_name": congregation.name,
             "hosts": facts.get("hosts", []),
             "requester": ctx.sender,
             "reply_room": ctx.message.room_id,
@@ -131,6 +135,10 @@ class Networks:
             "created_at": p["created_at"],
         }
         await run.step("facts", partial(self.gateway.put_state, space, NETWORK, "", facts))
+        entry = {"name": p.get("congregation_name", ""), "bot": bot, "hosts": p["hosts"]}
+        await run.step(
+            "register", partial(self.gateway.put_state, space, MEMBER, congregation, entry)
+        )
         await run.step("congregation_facts", partial(self.join_congregation, congregation, space))
         for host in hosts:
             for key, room in (("space", space), ("commons", rooms["commons"])):
@@ -177,13 +185,9 @@ class Networks:
                 "with `!network create <name>` or apply with `!network join`."
             )
         async with self.directory.sessions.begin() as s:
-            repo = CommunityRepository(s)
-            network = await repo.network(congregation.network_space_id)
-            members: list[Congregation] = [
-                c
-                for c in await repo.congregations()
-                if c.network_space_id == congregation.network_space_id
-            ]
+            network = await CommunityRepository(s).network(congregation.network_space_id)
+        members = await network_members(self.gateway, RoomId(congregation.network_space_id))
+        names = sorted(str(m.get("name", "?")) for m in members.values())
         if network is None:
             raise UserError("I don't know this congregation's network yet; try again in a moment.")
         via = self.directory.via
@@ -191,12 +195,22 @@ class Networks:
             "\n".join(
                 [
                     f"**{network.name}** — since {network.created_at:%Y-%m-%d}",
-                    f"Congregations: {', '.join(sorted(c.name for c in members))}",
+                    f"Congregations: {', '.join(names)}",
                     f"Space: {room_link(network.space_id, via)}",
                     f"Announcements: {room_link(network.announcements_id, via)}",
                 ]
             )
         )
+
+
+async def network_members(gateway: MatrixGateway, network: RoomId) -> dict[str, dict[str, Any]]:
+    """Member congregations by space id, from the register in the network space. An
+    entry counts only when written by the cohost it names."""
+    return {
+        e["state_key"]: e["content"]
+        for e in await gateway.room_state(network)
+        if e.get("type") == MEMBER and e.get("content") and e["sender"] == e["content"].get("bot")
+    }
 
 
 async def index_network(repo: CommunityRepository, space: str, facts: dict[str, Any]) -> None:

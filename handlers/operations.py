@@ -149,7 +149,9 @@ class OperationRunner:
             except (HomeserverUnavailable, NotYet) as err:
                 log.warning("operation_waiting", error=str(err))
                 # Back in the queue after a while, without holding up other operations.
-                asyncio.get_running_loop().call_later(self.retry_delay, self._queue.put_nowait, op_id)
+                asyncio.get_running_loop().call_later(
+                    self.retry_delay, self._queue.put_nowait, op_id
+                )
                 return
             except Exception as err:
                 log.exception("operation_failed")

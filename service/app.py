@@ -24,6 +24,7 @@ from handlers.invites import InviteHandler
 from handlers.membership import Membership
 from handlers.messages import CommandHandler
 from handlers.network import Networks
+from handlers.network_membership import NetworkMembership
 from handlers.operations import OperationRunner
 from handlers.patterns import UserPatterns
 from handlers.privacy import Privacy
@@ -56,6 +57,8 @@ class Cohost:
     decisions: Decisions
     membership: Membership
     rhythm: Rhythm
+    network: NetworkMembership
+    announcements: Announcements
 
 
 def build_cohost(
@@ -85,16 +88,32 @@ def build_cohost(
     )
     membership.register(registry)
     Privacy(sessions, clock).register(registry)
-    Announcements(directory).register(registry)
+    network = NetworkMembership(directory, decisions, runner, clock, settings.network_window)
+    network.register(registry)
+    announcements = Announcements(directory, network)
+    announcements.register(registry)
     rhythm = Rhythm(directory, sessions, clock, settings.crew_window)
     rhythm.register(registry)
-    commands = CommandHandler(registry, directory.gateway, directory.is_released)
+    commands = CommandHandler(registry, directory.gateway, directory.is_released, network.answers)
     invites = InviteHandler(
         directory.gateway,
         UserPatterns.parse(settings.effective_allowed_inviters),
         directory.is_released,
+        network.expects,
+        network.accepted,
     )
-    return Cohost(registry, commands, invites, runner, directory, decisions, membership, rhythm)
+    return Cohost(
+        registry,
+        commands,
+        invites,
+        runner,
+        directory,
+        decisions,
+        membership,
+        rhythm,
+        network,
+        announcements,
+    )
 
 
 @contextlib.asynccontextmanager

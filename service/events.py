@@ -20,12 +20,14 @@ from nio import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from handlers.announcements import Announcements
 from handlers.clock import Clock
 from handlers.decisions import Decisions
 from handlers.errors import HomeserverUnavailable
 from handlers.invites import InviteHandler
 from handlers.membership import Membership
 from handlers.messages import CommandHandler
+from handlers.network_membership import NetworkMembership
 from handlers.rhythm import Rhythm
 from handlers.types import EventId, IncomingInvite, IncomingMember, IncomingMessage, RoomId, UserId
 from service.metrics import Metrics
@@ -47,6 +49,8 @@ class Handlers(Protocol):
     decisions: Decisions
     membership: Membership
     rhythm: Rhythm
+    network: NetworkMembership
+    announcements: Announcements
 
 
 class EventRouter:
@@ -64,6 +68,8 @@ class EventRouter:
         self._decisions = handlers.decisions
         self._membership = handlers.membership
         self._rhythm = handlers.rhythm
+        self._network = handlers.network
+        self._announcements = handlers.announcements
         self._sessions = sessions
         self._clock = clock
         self._metrics = metrics
@@ -72,9 +78,8 @@ class EventRouter:
         """Handle one sync batch. Raises HomeserverUnavailable when the batch must be
         retried: the caller then keeps the old sync position."""
         for room_id, info in response.rooms.invite.items():
-            inviter = _inviter(info.invite_state, self._own)
-            if inviter is not None:
-                invite = IncomingInvite(RoomId(room_id), inviter)
+            invite = _invitation(RoomId(room_id), info.invite_state, self._own)
+            if invite is not None:
                 await self._guarded(partial(self._invites.on_invite, invite))
         if not with_timeline:
             return
@@ -106,16 +111,19 @@ class EventRouter:
         event_id = EventId(event.event_id)
         ts = int(getattr(event, "server_timestamp", 0) or source.get("origin_server_ts", 0))
         if isinstance(event, RoomMessageText):
+            incoming = IncomingMessage(
+                room_id,
+                event_id,
+                sender,
+                event.body,
+                bool(getattr(event, "decrypted", False)),
+                ts,
+                source.get("content", {}) or {},
+            )
             return partial(
-                self._commands.on_message,
-                IncomingMessage(
-                    room_id,
-                    event_id,
-                    sender,
-                    event.body,
-                    bool(getattr(event, "decrypted", False)),
-                    ts,
-                ),
+                _all,
+                partial(self._commands.on_message, incoming),
+                partial(self._announcements.relay, incoming),
             )
         if isinstance(event, RoomMemberEvent):
             content = event.content or {}
@@ -131,6 +139,7 @@ class EventRouter:
             return partial(
                 _all,
                 partial(self._membership.on_member, member),
+                partial(self._network.on_member, member),
                 partial(self._rhythm.on_member, member),
             )
         kind = source.get("type")
@@ -193,12 +202,13 @@ async def _all(*works: Work) -> None:
         await work()
 
 
-def _inviter(invite_state: Iterable[Event], own: str) -> UserId | None:
+def _invitation(room_id: RoomId, invite_state: Iterable[Event], own: str) -> IncomingInvite | None:
     for event in invite_state:
         if (
             isinstance(event, InviteMemberEvent)
             and event.state_key == own
             and event.membership == "invite"
         ):
-            return UserId(event.sender)
+            reason = (event.content or {}).get("reason")
+            return IncomingInvite(room_id, UserId(event.sender), reason)
     return None

@@ -152,6 +152,14 @@ class NioGateway:
     async def leave_room(self, room_id: RoomId) -> None:
         await self._json("POST", ["rooms", room_id, "leave"], {}, "leave")
 
+    async def knock(self, room_id: RoomId, reason: str, via: Sequence[str]) -> None:
+        query = [("server_name", s) for s in via]
+        await self._json("POST", ["knock", room_id], {"reason": reason}, "knock", query)
+
+    async def resolve_alias(self, alias: str) -> tuple[RoomId, list[str]]:
+        data = await self._json("GET", ["directory", "room", alias], None, "resolve_alias")
+        return RoomId(data["room_id"]), list(data.get("servers", []))
+
     async def _json(
         self,
         method: str,

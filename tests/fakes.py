@@ -59,6 +59,8 @@ class FakeGateway:
     crash_after_create: bool = False  # die right after the homeserver made a room
     room_version: str = "12"
     refuse_creation: str | None = None  # an errcode the homeserver answers createRoom with
+    knocked: list[tuple[RoomId, str, list[str]]] = field(default_factory=list)
+    aliases: dict[str, RoomId] = field(default_factory=dict)
     _txns: dict[str, EventId] = field(default_factory=dict)
     _ids: itertools.count = field(default_factory=itertools.count)  # type: ignore[type-arg]
 
@@ -200,6 +202,14 @@ class FakeGateway:
                 {"membership": "leave"},
                 self.user_id,
             )
+
+    async def knock(self, room_id: RoomId, reason: str, via: Sequence[str]) -> None:
+        self.knocked.append((room_id, reason, list(via)))
+
+    async def resolve_alias(self, alias: str) -> tuple[RoomId, list[str]]:
+        if alias not in self.aliases:
+            raise MatrixError(404, "M_NOT_FOUND", "no such alias")
+        return self.aliases[alias], [alias.split(":", 1)[1]]
 
     # -- what people do, for tests --------------------------------------------
     def accept(self, room_id: RoomId, user: str) -> None:

@@ -134,5 +134,5 @@ async def test_a_host_announces_through_cohost(world: World) -> None:
     assert "Posted" in await world.say("!announce Gathering on **Saturday**", room=hosts_room)
     [posted] = world.gateway.notices_in(announcements)
     assert posted.startswith("Gathering on **Saturday**\n— @alice:example.org, host of Riverside")
-    assert "not available yet" in await world.say("!announce network hi all", room=hosts_room)
+    assert "not part of a network" in await world.say("!announce network hi", room=hosts_room)
     assert len(world.gateway.notices_in(announcements)) == 1

@@ -1,0 +1,337 @@
+"""Joining a network of congregations hosted on different homeservers.
+
+The applicant's cohost knocks on the network space (`!network join`); a member cohost
+opens a proposal in the network Commons, decided by the member congregations with one
+voice each (given by any of its hosts). When it passes, member cohosts carry it out:
+power and invitations for the applicant's cohost and the link to its space. The
+applicant's cohost then joins, writes its congregation into the network's register,
+and brings in its own hosts.
+
+The register lives in the network space: one `cc.microsolidarity.member` state event
+per congregation (state key: its space id), written by that congregation's cohost.
+
+In the network's rooms several cohosts read every command; each command is answered by
+the cohost of the sender's own congregation (or, for a sender who hosts none, by the
+member cohost whose user id sorts first), while all of them record votes."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from functools import partial
+from typing import Any
+from urllib.parse import parse_qs, unquote
+
+import structlog
+
+from handlers.clock import Clock
+from handlers.decisions import Decisions, KindSpec
+from handlers.directory import Directory
+from handlers.errors import MatrixError, NotYet, UserError
+from handlers.network import MEMBER, index_network, network_members
+from handlers.operations import OperationRunner, Run
+from handlers.patterns import server_of
+from handlers.registry import Args, CommandContext, CommandRegistry, Kind, Param
+from handlers.replies import Reply
+from handlers.rooms import invite_once, report
+from handlers.shape import HOST_LEVEL, space_child, space_parent
+from handlers.state import COMMONS, NETWORK, NETWORK_ANNOUNCEMENTS, NETWORK_SPACE
+from handlers.types import IncomingInvite, IncomingMember, RoomId, UserId
+from storage.community import CommunityRepository
+from storage.decisions import DecisionRepository
+from storage.models import Application, Proposal
+from storage.network import ApplicationRepository
+
+log = structlog.get_logger(__name__)
+
+NETWORK_JOIN = "network_join"
+JOINED = "joined_network"
+INVITE_MARK = "cohost:network:"
+NETWORK_ROOMS = (NETWORK_SPACE, NETWORK_ANNOUNCEMENTS, COMMONS)
+_SPACE_IN_REASON = re.compile(r"· (![^\s]+)\s*$")
+
+
+def parse_target(text: str) -> tuple[str, list[str]]:
+    """`#alias:server`, a matrix.to link (with `via`), or a room id and server names."""
+    words = text.split()
+    if not words:
+        raise UserError("Name the network: `#name:server`, a matrix.to link, or `!roomid server…`.")
+    first = words[0]
+    if first.startswith("https://matrix.to/#/"):
+        fragment = unquote(first.split("#/", 1)[1])
+        target, _, query = fragment.partition("?")
+        return target, parse_qs(query).get("via", [])
+    if first.startswith("#") and ":" in first:
+        return first, []
+    if first.startswith("!"):
+        if len(words) == 1 and ":" not in first:
+            raise UserError("A room id needs the names of servers in the room after it.")
+        return first, words[1:] or [first.split(":", 1)[1]]
+    raise UserError(f"`{first}` is not an alias, a matrix.to link or a room id.")
+
+
+def applicant_space(reason: str | None) -> str | None:
+    found = _SPACE_IN_REASON.search(reason or "")
+    return found.group(1) if found else None
+
+
+class NetworkMembership:
+    def __init__(
+        self,
+        directory: Directory,
+        decisions: Decisions,
+        runner: OperationRunner,
+        clock: Clock,
+        window: timedelta,
+    ) -> None:
+        self.directory = directory
+        self.gateway = directory.gateway
+        self.decisions = decisions
+        self.runner = runner
+        self.clock = clock
+        self.window = window
+        decisions.register_kind(
+            NETWORK_JOIN, KindSpec(self._describe, self._carry_out, self._name_deciders)
+        )
+        runner.register(JOINED, self._perform_joined, self._report_join_failed)
+
+    def register(self, registry: CommandRegistry) -> None:
+        registry.command(
+            "network join",
+            Param("network", Kind.TEXT),
+            summary="Ask to join a network (`#name:server`, a matrix.to link, or `!id server…`).",
+        )(self.join)
+
+    # -- the register ------------------------------------------------------------
+    async def members(self, network: RoomId) -> dict[str, dict[str, Any]]:
+        return await network_members(self.gateway, network)
+
+    # -- applying ----------------------------------------------------------------
+    async def join(self, ctx: CommandContext, args: Args) -> Reply:
+        congregation = self.directory.require_hosts_room(
+            await self.directory.place(ctx.message.room_id), "!network join"
+        )
+        await self.directory.require_host(congregation, ctx.sender)
+        if (await self.directory.facts(congregation)).get("network"):
+            raise UserError(f"**{congregation.name}** already belongs to a network.")
+        target, via = parse_target(args["network"])
+        if target.startswith("#"):
+            try:
+                room, servers = await self.gateway.resolve_alias(target)
+            except MatrixError:
+                raise UserError(f"I could not find `{target}`.") from None
+            via = via or servers
+        else:
+            room = RoomId(target)
+        async with self.directory.sessions.begin() as s:
+            await ApplicationRepository(s).put(
+                Application(
+                    network_id=room,
+                    congregation_id=congregation.space_id,
+                    via=via,
+                    requester=ctx.sender,
+                    reply_room=ctx.message.room_id,
+                    created_at=self.clock.now(),
+                )
+            )
+        reason = f"{congregation.name} asks to join this network · {congregation.space_id}"
+
+        async def knock() -> None:
+            await self.gateway.knock(room, reason, via)
+
+        return Reply(
+            f"I knocked on the network for **{congregation.name}**. Its member congregations "
+            "decide; I will tell you here when we are in.",
+            then=knock,
+        )
+
+    async def expects(self, invite: IncomingInvite) -> bool:
+        """Invitations a network decision asked for are always accepted."""
+        if not invite.reason or INVITE_MARK not in invite.reason:
+            return False
+        network = invite.reason.split(INVITE_MARK, 1)[1].split()[0]
+        async with self.directory.sessions.begin() as s:
+            return await ApplicationRepository(s).get(network) is not None
+
+    async def accepted(self, invite: IncomingInvite) -> None:
+        """Joined a room of the network we applied to: finish becoming a member."""
+        network = (invite.reason or "").split(INVITE_MARK, 1)[1].split()[0]
+        if invite.room_id != network:
+            return
+        async with self.directory.sessions.begin() as s:
+            application = await ApplicationRepository(s).get(network)
+        if application is None:
+            return
+        await self.runner.start(
+            f"joined-{network}",
+            JOINED,
+            {
+                "network": network,
+                "congregation": application.congregation_id,
+                "via": [server_of(invite.inviter), *application.via],
+                "requester": application.requester,
+                "reply_room": application.reply_room,
+            },
+        )
+
+    async def _perform_joined(self, run: Run) -> None:
+        p = run.params
+        network, space = RoomId(p["network"]), RoomId(p["congregation"])
+        async with self.directory.sessions.begin() as s:
+            congregation = await CommunityRepository(s).congregation(space)
+        assert congregation is not None
+        facts = await self.gateway.get_state(network, NETWORK)
+        if facts is None:
+            raise NotYet("the network's facts are not readable yet")
+        rooms = {k: RoomId(v) for k, v in facts.get("rooms", {}).items()}
+        await run.step(
+            "join:announcements", partial(self.gateway.join_room, rooms["announcements"], p["via"])
+        )
+        await run.step("join:commons", partial(self._join_invited, rooms["commons"], p["via"]))
+        hosts = [UserId(h) for h in congregation.hosts]
+        entry = {"name": congregation.name, "bot": self.gateway.user_id, "hosts": hosts}
+        await run.step("register", partial(self.gateway.put_state, network, MEMBER, space, entry))
+        await run.step(
+            "parent",
+            partial(
+                self.gateway.put_state, space, "m.space.parent", network, space_parent(p["via"][0])
+            ),
+        )
+
+        def set_network(f: dict[str, Any]) -> None:
+            f["network"] = network
+
+        await run.step("facts", partial(self.directory.update_facts, congregation, set_network))
+        await run.step("index", partial(self._index, network, facts))
+        for room in (network, rooms["commons"], rooms["announcements"]):
+            await run.step(f"power:{room}", partial(self._raise, room, hosts))
+        for host in hosts:
+            await run.step(
+                f"invite:space:{host}", partial(invite_once, self.gateway, network, host)
+            )
+            await run.step(
+                f"invite:commons:{host}", partial(invite_once, self.gateway, rooms["commons"], host)
+            )
+        async with self.directory.sessions.begin() as s:
+            await ApplicationRepository(s).drop(network)
+        await run.step(
+            "report",
+            partial(
+                report,
+                self.gateway,
+                RoomId(p["reply_room"]),
+                f"**{congregation.name}** is now a member of the network **{facts['name']}**. "
+                "I have invited its hosts to the network space and Commons.",
+                UserId(p["requester"]),
+                f"cohost-op-{run.id}-ready",
+            ),
+        )
+
+    async def _join_invited(self, room: RoomId, via: list[str]) -> None:
+        try:
+            await self.gateway.join_room(room, via)
+        except MatrixError as err:
+            if err.errcode == "M_FORBIDDEN":
+                raise NotYet("no invitation to the Commons yet") from err
+            raise
+
+    async def _index(self, network: RoomId, facts: dict[str, Any]) -> None:
+        async with self.directory.sessions.begin() as s:
+            await index_network(CommunityRepository(s), network, facts)
+
+    async def _raise(self, room: RoomId, users: list[UserId]) -> None:
+        power = dict(await self.gateway.get_state(room, "m.room.power_levels") or {})
+        levels = dict(power.get("users", {}))
+        wanted = {u: HOST_LEVEL for u in users if levels.get(u, 0) < HOST_LEVEL}
+        if wanted:
+            await self.gateway.put_state(
+                room, "m.room.power_levels", "", {**power, "users": {**levels, **wanted}}
+            )
+
+    async def _report_join_failed(self, run: Run, reason: str) -> None:
+        await report(
+            self.gateway,
+            RoomId(run.params["reply_room"]),
+            f"I was let into the network but could not finish joining it ({reason}).",
+            UserId(run.params["requester"]),
+            f"cohost-op-{run.id}-failed",
+        )
+
+    # -- deciding ------------------------------------------------------------------
+    async def on_member(self, event: IncomingMember) -> None:
+        if event.membership != "knock" or event.state_key == self.gateway.user_id:
+            return
+        place = await self.directory.place(event.room_id)
+        if place.room is None or place.room.kind != NETWORK_SPACE or place.room.released:
+            return
+        network = event.room_id
+        space = applicant_space(event.reason)
+        members = await self.members(network)
+        if space is None or space in members:
+            log.info("network_knock_ignored", room_id=network)
+            return
+        if min((m["bot"] for m in members.values()), default=None) != self.gateway.user_id:
+            return  # one member cohost opens the proposal
+        facts = await self.gateway.get_state(network, NETWORK) or {}
+        commons = RoomId(facts.get("rooms", {}).get("commons", ""))
+        voices = {
+            h: congregation for congregation, m in members.items() for h in m.get("hosts", [])
+        }
+        await self.decisions.open(
+            kind=NETWORK_JOIN,
+            room_id=commons,
+            scope=network,
+            subject=event.state_key,
+            proposer=None,
+            deciders=sorted(members),
+            window=self.window,
+            opening_key=event.event_id,
+            reason=event.reason,
+            voices=voices,
+        )
+
+    def _describe(self, p: Proposal) -> str:
+        name = (p.reason or "").split(" asks to join", 1)[0] or p.subject
+        return f"the congregation **{name}** (cohost {p.subject}) joins the network"
+
+    def _name_deciders(self, p: Proposal) -> str:
+        count = len(p.deciders)
+        return f"the {count} member congregation(s), one voice each, given by any of its hosts"
+
+    async def _carry_out(self, run: Run) -> None:
+        network, bot = RoomId(run.params["scope"]), UserId(run.params["subject"])
+        async with self.directory.sessions.begin() as s:
+            proposal = await DecisionRepository(s).get(run.params["proposal"])
+        assert proposal is not None
+        space = applicant_space(proposal.reason)
+        facts = await self.gateway.get_state(network, NETWORK) or {}
+        rooms = {k: RoomId(v) for k, v in facts.get("rooms", {}).items()}
+        for room in (network, rooms["commons"], rooms["announcements"]):
+            await run.step(f"power:{room}", partial(self._raise, room, [bot]))
+        mark = f"Welcome to the network. {INVITE_MARK}{network}"
+        await run.step("invite:space", partial(invite_once, self.gateway, network, bot, mark))
+        await run.step(
+            "invite:commons", partial(invite_once, self.gateway, rooms["commons"], bot, mark)
+        )
+        if space:
+            child = space_child(server_of(bot), "50")
+            await run.step(
+                "link", partial(self.gateway.put_state, network, "m.space.child", space, child)
+            )
+
+    # -- who answers in the network's rooms ----------------------------------------
+    async def answers(self, room: RoomId, sender: UserId) -> bool:
+        place = await self.directory.place(room)
+        if place.room is None or place.room.kind not in NETWORK_ROOMS:
+            return True
+        network = RoomId(place.room.network_id or room)
+        members = await self.members(network)
+        mine = [m for m in members.values() if m.get("bot") == self.gateway.user_id]
+        if any(sender in m.get("hosts", []) for m in mine):
+            return True
+        if any(sender in m.get("hosts", []) for m in members.values()):
+            return False
+        return (
+            min((m["bot"] for m in members.values()), default=self.gateway.user_id)
+            == self.gateway.user_id
+        )
