@@ -11,7 +11,7 @@ import pytest
 
 from service.devserver import Homeserver
 from tests.integration.cohost_process import CohostProcess
-from tests.integration.community import create_congregation, create_crew
+from tests.integration.community import create_congregation, create_crew, linked_room
 from tests.integration.matrix_user import User
 
 pytestmark = pytest.mark.integration
@@ -82,3 +82,95 @@ async def test_a_member_from_another_homeserver_joins_by_consent_and_calls_a_cre
         for user in (alice, rémi, friend):
             await user.close()
         bot.kill()
+
+
+async def announcements_seen(user: User, room: str, text: str) -> int:
+    history = await user.history(room)
+    return sum(1 for e in history if text in str(e.get("content", {}).get("body", "")))
+
+
+async def wait_until_seen(user: User, room: str, text: str, within: float = 60) -> int:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        count = await announcements_seen(user, room, text)
+        if count:
+            return count
+        await user.sync(500)
+    return 0
+
+
+async def test_a_congregation_on_another_homeserver_joins_the_network_and_announcements_cross(
+    two_homeservers: tuple[Homeserver, Homeserver], tmp_path: Path
+) -> None:
+    home, away = two_homeservers
+    bot_a = CohostProcess(home, "cohost", tmp_path / "cohost-a")
+    bot_b = CohostProcess(away, "cohost", tmp_path / "cohost-b")
+    bot_a.start()
+    bot_b.start()
+    alice = await User.create(home, "alice", store=tmp_path / "alice")
+    bea = await User.create(away, "bea", store=tmp_path / "bea")
+    try:
+        riverside = await create_congregation(alice, bot_a, "Riverside")
+        hilltop = await create_congregation(bea, bot_b, "Hilltop")
+        assert "on its way" in await alice.ask(riverside.hosts_room, "!network create Rivers")
+        network = linked_room(
+            await alice.wait_for_notice(riverside.hosts_room, bot_a.user_id, "is ready: ")
+        )
+        facts = await alice.state(riverside.space, "cc.microsolidarity.congregation")
+        assert facts is not None and facts["network"] == network
+        await alice.join(network)
+        network_facts = await alice.state(network, "cc.microsolidarity.network")
+        assert network_facts is not None
+        commons = network_facts["rooms"]["commons"]
+        await alice.join(commons)
+
+        link = f"https://matrix.to/#/{network}?via={home.server_name}"
+        assert "I knocked" in await bea.ask(hilltop.hosts_room, f"!network join {link}")
+        proposal = await alice.wait_for_notice(commons, bot_a.user_id, "Proposal #1:")
+        assert "**Hilltop**" in proposal and "one voice each" in proposal
+        assert "recorded" in await alice.ask(commons, "!consent 1")
+        await bea.wait_for_notice(
+            hilltop.hosts_room, bot_b.user_id, "is now a member of the network", within=90
+        )
+
+        # Hilltop is linked into the network, its cohost holds the hosts' level there.
+        child = await alice.state(network, "m.space.child", hilltop.space)
+        assert child is not None and child["via"]
+        for room in (network, commons, network_facts["rooms"]["announcements"]):
+            power = await alice.state(room, "m.room.power_levels")
+            assert power is not None and power["users"].get(bot_b.user_id) == 100, room
+        info = await bea.ask(hilltop.hosts_room, "!network info")
+        assert "**Rivers**" in info and "Congregations: Hilltop, Riverside" in info
+
+        # A network announcement from Hilltop reaches both congregations once.
+        assert "Posted to the network" in await bea.ask(
+            hilltop.hosts_room, "!announce network Picnic on Sunday"
+        )
+        assert (
+            await wait_until_seen(alice, riverside.announcements, "From Hilltop: Picnic on Sunday")
+            == 1
+        )
+        assert (
+            await wait_until_seen(bea, hilltop.announcements, "From Hilltop: Picnic on Sunday") == 1
+        )
+
+        # The away homeserver is down while Riverside announces: Hilltop catches up, once.
+        away.stop()
+        assert "Posted to the network" in await alice.ask(
+            riverside.hosts_room, "!announce network Rain plan: the barn"
+        )
+        away.start()
+        seen = await wait_until_seen(
+            bea, hilltop.announcements, "From Riverside: Rain plan", within=120
+        )
+        await bea.quiet_for(3)
+        assert seen == 1
+        assert (
+            await announcements_seen(bea, hilltop.announcements, "From Riverside: Rain plan") == 1
+        )
+        assert await announcements_seen(alice, riverside.announcements, "From Hilltop: Picnic") == 1
+    finally:
+        await alice.close()
+        await bea.close()
+        bot_a.kill()
+        bot_b.kill()
