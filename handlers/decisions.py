@@ -11,25 +11,30 @@ import unicodedata
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.clock import Clock
-from handlers.errors import UserError
+from handlers.errors import NotYet, UserError
 from handlers.gateway import MatrixGateway
 from handlers.operations import OperationRunner, Run
 from handlers.registry import Args, CommandContext, CommandRegistry, Kind, Param
 from handlers.replies import Reply, notice
 from handlers.tally import CONSENT, OBJECT, WITHDRAW, Act, Outcome, Tally, tally
-from handlers.types import RoomId, UserId
+from handlers.types import IncomingMessage, RoomId, UserId
 from storage.decisions import OPEN, DecisionRepository
 from storage.models import Ballot, Proposal
 
 log = structlog.get_logger(__name__)
 
 PROPOSAL_STATE = "cc.microsolidarity.proposal"
+SPEC = "cc.microsolidarity.proposal"  # in the content of a proposal's message
+# A cohost that did not open a proposal carries out its outcome only after this, in
+# case the one that opened it is gone (carrying out twice changes nothing).
+FALLBACK_DELAY = timedelta(seconds=30)
 THUMBS_UP = "👍"
 RAISED_HAND = "✋"
 REMINDER_BEFORE = timedelta(hours=24)
@@ -55,6 +60,27 @@ def reaction_meaning(key: str) -> str | None:
 
 def ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
+
+
+def spec(p: Proposal) -> dict[str, Any]:
+    """All another cohost needs to adopt the proposal as it stands, number included."""
+    return {
+        "number": p.number,
+        "kind": p.kind,
+        "subject": p.subject,
+        "scope": p.scope,
+        "proposer": p.proposer,
+        "reason": p.reason,
+        "deciders": p.deciders,
+        "voices": p.voices,
+        "opened_at": p.opened_at.isoformat(),
+        "closes_at": p.closes_at.isoformat(),
+        "opening_key": p.opening_key,
+    }
+
+
+async def nobody(room_id: RoomId, user: UserId) -> bool:
+    return False
 
 
 def voice_of(proposal: Proposal, user: str) -> str | None:
@@ -86,10 +112,61 @@ class Decisions:
         self.runner = runner
         self.clock = clock
         self.kinds: dict[str, KindSpec] = {}
+        # Whose proposals may be adopted in a room (set where rooms are shared).
+        self.trusted: Callable[[RoomId, UserId], Awaitable[bool]] = nobody
 
     def register_kind(self, kind: str, spec: KindSpec) -> None:
         self.kinds[kind] = spec
-        self.runner.register(f"outcome:{kind}", spec.carry_out, self._carry_out_failed)
+        self.runner.register(
+            f"outcome:{kind}", partial(self._carry_out, spec.carry_out), self._carry_out_failed
+        )
+
+    async def _carry_out(self, perform: Callable[[Run], Awaitable[None]], run: Run) -> None:
+        not_before = run.params.get("not_before")
+        if not_before and self.clock.now() < datetime.fromisoformat(not_before):
+            raise NotYet("leaving the carrying out to the cohost that opened the proposal")
+        await perform(run)
+
+    # -- proposals opened by other cohosts -----------------------------------------
+    async def adopt(self, incoming: IncomingMessage) -> None:
+        """Another cohost of a shared room opened a proposal: take it on as it stands,
+        so that votes here are counted (and answered) the same everywhere."""
+        data = incoming.content.get(SPEC)
+        if not isinstance(data, dict) or incoming.sender == self.gateway.user_id:
+            return
+        if data.get("kind") not in self.kinds or not await self.trusted(
+            incoming.room_id, incoming.sender
+        ):
+            return
+        async with self.sessions.begin() as s:
+            repo = DecisionRepository(s)
+            if await repo.by_opening(str(data["opening_key"])) is not None:
+                return
+            if await repo.by_number(incoming.room_id, int(data["number"])) is not None:
+                log.warning(
+                    "proposal_number_taken", number=data["number"], room_id=incoming.room_id
+                )
+                return
+            await repo.adopt(
+                Proposal(
+                    room_id=incoming.room_id,
+                    number=int(data["number"]),
+                    kind=str(data["kind"]),
+                    subject=str(data["subject"]),
+                    scope=str(data["scope"]),
+                    proposer=data.get("proposer"),
+                    reason=data.get("reason"),
+                    deciders=list(data["deciders"]),
+                    voices=data.get("voices"),
+                    opened_at=datetime.fromisoformat(data["opened_at"]),
+                    closes_at=datetime.fromisoformat(data["closes_at"]),
+                    status=OPEN,
+                    opening_key=str(data["opening_key"]),
+                    message_event_id=incoming.event_id,
+                    opened_by=incoming.sender,
+                )
+            )
+        log.info("proposal_adopted", number=data["number"], room_id=incoming.room_id)
 
     def register(self, registry: CommandRegistry) -> None:
         registry.command("proposals", summary="The open proposals in this room.")(self.list_open)
@@ -143,6 +220,7 @@ class Decisions:
                         status=OPEN,
                         opening_key=opening_key,
                         voices=voices,
+                        opened_by=self.gateway.user_id,
                     )
                 )
                 if proposer is not None and voice_of(proposal, proposer) is not None:
@@ -158,7 +236,7 @@ class Decisions:
                     )
         if proposal.message_event_id is None:
             content = notice(self._announcement(proposal), people(proposal))
-            content["cc.microsolidarity.proposal"] = {"number": proposal.number, "kind": kind}
+            content[SPEC] = spec(proposal)
             event_id = await self.gateway.send_event(
                 room_id, "m.room.message", content, f"cohost-proposal-{opening_key}"
             )
@@ -392,15 +470,16 @@ class Decisions:
                 proposal.closed_at = self.clock.now()
             ballots = await repo.ballots(proposal_id)
         result = self._tally(proposal, ballots, closed=True)
-        text = self._outcome_text(proposal, result)
-        mentions = people(proposal)
-        await self.gateway.send_event(
-            RoomId(proposal.room_id),
-            "m.room.message",
-            notice(text, mentions),
-            f"cohost-outcome-{proposal.id}",
-        )
-        await self._record_state(proposal, result)
+        opener = proposal.opened_by in (None, self.gateway.user_id)
+        if opener:  # one voice posts and records the outcome: the cohost that opened it
+            text = self._outcome_text(proposal, result)
+            await self.gateway.send_event(
+                RoomId(proposal.room_id),
+                "m.room.message",
+                notice(text, people(proposal)),
+                f"cohost-outcome-{proposal.id}",
+            )
+            await self._record_state(proposal, result)
         log.info(
             "proposal_closed",
             proposal=proposal.number,
@@ -418,6 +497,9 @@ class Decisions:
                     "scope": proposal.scope,
                     "subject": proposal.subject,
                     "proposer": proposal.proposer,
+                    "not_before": None
+                    if opener
+                    else (self.clock.now() + FALLBACK_DELAY).isoformat(),
                 },
             )
 

@@ -16,8 +16,9 @@ member cohost whose user id sorts first), while all of them record votes."""
 
 from __future__ import annotations
 
+import hashlib
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 from urllib.parse import parse_qs, unquote
@@ -46,6 +47,8 @@ log = structlog.get_logger(__name__)
 
 NETWORK_JOIN = "network_join"
 JOINED = "joined_network"
+OPEN_JOIN = "open_network_join"
+OPENING_TURN = timedelta(seconds=20)
 INVITE_MARK = "cohost:network:"
 NETWORK_ROOMS = (NETWORK_SPACE, NETWORK_ANNOUNCEMENTS, COMMONS)
 _SPACE_IN_REASON = re.compile(r"· (![^\s]+)\s*$")
@@ -94,6 +97,7 @@ class NetworkMembership:
             NETWORK_JOIN, KindSpec(self._describe, self._carry_out, self._name_deciders)
         )
         runner.register(JOINED, self._perform_joined, self._report_join_failed)
+        runner.register(OPEN_JOIN, self._perform_open, self._opening_failed)
 
     def register(self, registry: CommandRegistry) -> None:
         registry.command(
@@ -239,6 +243,10 @@ class NetworkMembership:
         async with self.directory.sessions.begin() as s:
             await index_network(CommunityRepository(s), network, facts)
 
+    async def _link(self, network: RoomId, space: RoomId, via: str) -> None:
+        if await self.gateway.get_state(network, "m.space.child", space) is None:
+            await self.gateway.put_state(network, "m.space.child", space, space_child(via, "50"))
+
     async def _raise(self, room: RoomId, users: list[UserId]) -> None:
         power = dict(await self.gateway.get_state(room, "m.room.power_levels") or {})
         levels = dict(power.get("users", {}))
@@ -247,6 +255,9 @@ class NetworkMembership:
             await self.gateway.put_state(
                 room, "m.room.power_levels", "", {**power, "users": {**levels, **wanted}}
             )
+
+    async def _opening_failed(self, run: Run, reason: str) -> None:
+        log.warning("network_proposal_not_opened", knock=run.params["knock"], reason=reason)
 
     async def _report_join_failed(self, run: Run, reason: str) -> None:
         await report(
@@ -259,36 +270,69 @@ class NetworkMembership:
 
     # -- deciding ------------------------------------------------------------------
     async def on_member(self, event: IncomingMember) -> None:
+        """A knock on the network space: a member cohost opens the proposal. They take
+        turns in an order drawn from the knock, each waiting for those before it, so a
+        cohost that is gone for good does not stop the network from deciding."""
         if event.membership != "knock" or event.state_key == self.gateway.user_id:
             return
         place = await self.directory.place(event.room_id)
         if place.room is None or place.room.kind != NETWORK_SPACE or place.room.released:
             return
-        network = event.room_id
         space = applicant_space(event.reason)
-        members = await self.members(network)
+        members = await self.members(event.room_id)
         if space is None or space in members:
-            log.info("network_knock_ignored", room_id=network)
+            log.info("network_knock_ignored", room_id=event.room_id)
             return
-        if min((m["bot"] for m in members.values()), default=None) != self.gateway.user_id:
-            return  # one member cohost opens the proposal
+        bots = sorted(
+            (str(m["bot"]) for m in members.values()),
+            key=lambda bot: hashlib.sha256(f"{event.event_id}{bot}".encode()).hexdigest(),
+        )
+        if self.gateway.user_id not in bots:
+            return
+        rank = bots.index(self.gateway.user_id)
+        await self.runner.start(
+            f"open-{event.event_id}",
+            OPEN_JOIN,
+            {
+                "network": event.room_id,
+                "knock": event.event_id,
+                "applicant": event.state_key,
+                "reason": event.reason,
+                "not_before": (self.clock.now() + rank * OPENING_TURN).isoformat(),
+            },
+        )
+
+    async def _perform_open(self, run: Run) -> None:
+        p = run.params
+        if self.clock.now() < datetime.fromisoformat(p["not_before"]):
+            raise NotYet("another member cohost has the first turn to open this proposal")
+        async with self.directory.sessions.begin() as s:
+            if await DecisionRepository(s).by_opening(p["knock"]) is not None:
+                return  # opened by another cohost, and adopted here
+        network = RoomId(p["network"])
+        members = await self.members(network)
         facts = await self.gateway.get_state(network, NETWORK) or {}
         commons = RoomId(facts.get("rooms", {}).get("commons", ""))
-        voices = {
-            h: congregation for congregation, m in members.items() for h in m.get("hosts", [])
-        }
+        voices = {h: c for c, m in members.items() for h in m.get("hosts", [])}
         await self.decisions.open(
             kind=NETWORK_JOIN,
             room_id=commons,
             scope=network,
-            subject=event.state_key,
+            subject=p["applicant"],
             proposer=None,
             deciders=sorted(members),
             window=self.window,
-            opening_key=event.event_id,
-            reason=event.reason,
+            opening_key=p["knock"],
+            reason=p["reason"],
             voices=voices,
         )
+
+    async def is_member_bot(self, room: RoomId, user: UserId) -> bool:
+        place = await self.directory.place(room)
+        if place.room is None or place.room.kind not in NETWORK_ROOMS:
+            return False
+        members = await self.members(RoomId(place.room.network_id or room))
+        return user in {m.get("bot") for m in members.values()}
 
     def _describe(self, p: Proposal) -> str:
         name = (p.reason or "").split(" asks to join", 1)[0] or p.subject
@@ -314,10 +358,7 @@ class NetworkMembership:
             "invite:commons", partial(invite_once, self.gateway, rooms["commons"], bot, mark)
         )
         if space:
-            child = space_child(server_of(bot), "50")
-            await run.step(
-                "link", partial(self.gateway.put_state, network, "m.space.child", space, child)
-            )
+            await run.step("link", partial(self._link, network, RoomId(space), server_of(bot)))
 
     # -- who answers in the network's rooms ----------------------------------------
     async def answers(self, room: RoomId, sender: UserId) -> bool:

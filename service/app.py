@@ -90,6 +90,7 @@ def build_cohost(
     Privacy(sessions, clock).register(registry)
     network = NetworkMembership(directory, decisions, runner, clock, settings.network_window)
     network.register(registry)
+    decisions.trusted = network.is_member_bot
     announcements = Announcements(directory, network)
     announcements.register(registry)
     rhythm = Rhythm(directory, sessions, clock, settings.crew_window)

@@ -124,6 +124,7 @@ class EventRouter:
                 _all,
                 partial(self._commands.on_message, incoming),
                 partial(self._announcements.relay, incoming),
+                partial(self._decisions.adopt, incoming),
             )
         if isinstance(event, RoomMemberEvent):
             content = event.content or {}

@@ -25,6 +25,11 @@ class DecisionRepository:
         await self._s.flush()
         return proposal
 
+    async def adopt(self, proposal: Proposal) -> None:
+        """A proposal numbered elsewhere (by another cohost in a shared room)."""
+        self._s.add(proposal)
+        await self._s.flush()
+
     async def get(self, proposal_id: int) -> Proposal | None:
         return await self._s.get(Proposal, proposal_id)
 

@@ -162,6 +162,8 @@ class Proposal(Base):
     # Who speaks for which decider, where deciders are groups (a congregation in the
     # network has one voice, given by any of its hosts); None: every decider is a person.
     voices: Mapped[dict[str, str] | None] = mapped_column(JSON, default=None)
+    # The cohost that posted it; in rooms shared by several cohosts the others adopt it.
+    opened_by: Mapped[str | None] = mapped_column(String(255), default=None)
 
 
 class Ballot(Base):

@@ -1,4 +1,4 @@
-"""network applications and voices
+"""network applications, voices and proposals adopted from other cohosts
 
 Revision ID: 0005
 Revises: 0004
@@ -17,7 +17,6 @@ depends_on = None
 
 
 def upgrade() -> None:
-
     op.create_table(
         "application",
         sa.Column("network_id", sa.String(length=255), nullable=False),
@@ -30,11 +29,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("proposal", schema=None) as batch_op:
         batch_op.add_column(sa.Column("voices", sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column("opened_by", sa.String(length=255), nullable=True))
 
 
 def downgrade() -> None:
 
     with op.batch_alter_table("proposal", schema=None) as batch_op:
+        batch_op.drop_column("opened_by")
         batch_op.drop_column("voices")
 
     op.drop_table("application")
