@@ -202,12 +202,19 @@ class Decisions:
     ) -> Proposal:
         """Open a proposal once per opening event; the deciding group is fixed now."""
         now = self.clock.now()
+        # Numbers are the room's, not this cohost's: other cohosts may share the room.
+        taken = [
+            int(e["state_key"])
+            for e in await self.gateway.room_state(room_id)
+            if e.get("type") == PROPOSAL_STATE and str(e.get("state_key", "")).isdigit()
+        ]
         async with self.sessions.begin() as s:
             repo = DecisionRepository(s)
             proposal = await repo.by_opening(opening_key)
             if proposal is None:
                 proposal = await repo.add(
-                    Proposal(
+                    above=max(taken, default=0),
+                    proposal=Proposal(
                         room_id=room_id,
                         kind=kind,
                         subject=subject,
@@ -221,7 +228,7 @@ class Decisions:
                         opening_key=opening_key,
                         voices=voices,
                         opened_by=self.gateway.user_id,
-                    )
+                    ),
                 )
                 if proposer is not None and voice_of(proposal, proposer) is not None:
                     # Proposing is consenting.

@@ -73,6 +73,14 @@ def parse_target(text: str) -> tuple[str, list[str]]:
     raise UserError(f"`{first}` is not an alias, a matrix.to link or a room id.")
 
 
+def marked_network(reason: str | None) -> str | None:
+    """The network named in an invitation a network decision sent."""
+    if not reason or INVITE_MARK not in reason:
+        return None
+    rest = reason.split(INVITE_MARK, 1)[1].split()
+    return rest[0] if rest else None
+
+
 def applicant_space(reason: str | None) -> str | None:
     found = _SPACE_IN_REASON.search(reason or "")
     return found.group(1) if found else None
@@ -151,16 +159,16 @@ class NetworkMembership:
 
     async def expects(self, invite: IncomingInvite) -> bool:
         """Invitations a network decision asked for are always accepted."""
-        if not invite.reason or INVITE_MARK not in invite.reason:
+        network = marked_network(invite.reason)
+        if network is None:
             return False
-        network = invite.reason.split(INVITE_MARK, 1)[1].split()[0]
         async with self.directory.sessions.begin() as s:
             return await ApplicationRepository(s).get(network) is not None
 
     async def accepted(self, invite: IncomingInvite) -> None:
         """Joined a room of the network we applied to: finish becoming a member."""
-        network = (invite.reason or "").split(INVITE_MARK, 1)[1].split()[0]
-        if invite.room_id != network:
+        network = marked_network(invite.reason)
+        if network is None or invite.room_id != network:
             return
         async with self.directory.sessions.begin() as s:
             application = await ApplicationRepository(s).get(network)

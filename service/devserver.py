@@ -16,6 +16,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -53,6 +54,7 @@ class Homeserver:
         port: int | None = None,
         ratelimits: str | None = RELAXED,
         federation: bool = False,
+        notaries: Sequence[str] = (),
     ):
         """`ratelimits`: RELAXED (out of the way), None (Synapse's defaults), or YAML.
         `federation`: also listen for other homeservers (TLS, self-signed) on loopback;
@@ -63,6 +65,9 @@ class Homeserver:
         self.server_name = f"localhost:{self.federation_port or self.port}"
         self.url = f"http://127.0.0.1:{self.port}"
         self.ratelimits = ratelimits
+        # Servers that vouch for the signing keys of others (say, of a homeserver that is
+        # gone for good, whose events a newcomer must still verify).
+        self.notaries = list(notaries)
         self._shared_secret = secrets.token_hex(16)
         self._proc: subprocess.Popen[bytes] | None = None
 
@@ -83,6 +88,9 @@ class Homeserver:
             ).substitute(dir=str(self.dir))
         values = {
             "federation": federation,
+            "trusted_key_servers": json.dumps(
+                [{"server_name": n, "accept_keys_insecurely": True} for n in self.notaries]
+            ),
             "federation_settings": settings,
             "dir": str(self.dir),
             "port": str(self.port),

@@ -15,6 +15,7 @@ from nio import (
     InviteMemberEvent,
     MegolmEvent,
     RoomMemberEvent,
+    RoomMessageNotice,
     RoomMessageText,
     SyncResponse,
 )
@@ -110,6 +111,12 @@ class EventRouter:
             return None
         event_id = EventId(event.event_id)
         ts = int(getattr(event, "server_timestamp", 0) or source.get("origin_server_ts", 0))
+        if isinstance(event, RoomMessageNotice):
+            # Bots speak in notices: only a proposal opened by another cohost matters.
+            notice = IncomingMessage(
+                room_id, event_id, sender, event.body, False, ts, source.get("content", {}) or {}
+            )
+            return partial(self._decisions.adopt, notice)
         if isinstance(event, RoomMessageText):
             incoming = IncomingMessage(
                 room_id,

@@ -16,11 +16,12 @@ class DecisionRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
 
-    async def add(self, proposal: Proposal) -> Proposal:
+    async def add(self, proposal: Proposal, above: int = 0) -> Proposal:
+        """Number it next in its room (and above `above`, the highest number seen)."""
         current = await self._s.scalar(
             select(func.max(Proposal.number)).where(Proposal.room_id == proposal.room_id)
         )
-        proposal.number = (current or 0) + 1
+        proposal.number = max(current or 0, above) + 1
         self._s.add(proposal)
         await self._s.flush()
         return proposal

@@ -135,13 +135,20 @@ class User:
         )
         return body if status == 200 else None
 
-    async def join(self, room_id: str, via: str | None = None) -> None:
-        """Join (or accept an invitation); `via` names a server in the room, which a
-        homeserver not yet in it needs."""
-        query = f"?server_name={quote(via)}" if via else ""
-        status, body = await self.api(
-            "POST", f"/_matrix/client/v3/join/{quote(room_id)}{query}", {}
-        )
+    async def join(self, room_id: str, via: str | None = None, *more_via: str) -> None:
+        """Join (or accept an invitation); `via` names servers in the room, which a
+        homeserver not yet in it needs. An invitation still travelling between
+        homeservers is waited for, as a person would retry."""
+        servers = [s for s in (via, *more_via) if s]
+        query = "?" + "&".join(f"server_name={quote(s)}" for s in servers) if servers else ""
+        deadline = time.monotonic() + 30
+        while True:
+            status, body = await self.api(
+                "POST", f"/_matrix/client/v3/join/{quote(room_id)}{query}", {}
+            )
+            if status == 200 or time.monotonic() > deadline:
+                break
+            await self.sync(500)
         assert status == 200, body
         await self.wait_for_member(room_id, self.user_id)
 
