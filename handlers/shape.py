@@ -180,6 +180,11 @@ def crew_room(
     )
 
 
+# In the network's rooms level 100 (what later members get) may do all a creator may,
+# upgrading the room included.
+EQUAL_FOOTING = {"m.room.tombstone": HOST_LEVEL}
+
+
 def network_space(name: str, state: Sequence[tuple[str, str, dict[str, Any]]]) -> RoomPlan:
     return RoomPlan(
         name=name,
@@ -187,7 +192,12 @@ def network_space(name: str, state: Sequence[tuple[str, str, dict[str, Any]]]) -
         join_rule="knock",
         history="world_readable",
         is_space=True,
-        power={"invite": HOST_LEVEL, "kick": HOST_LEVEL, "ban": HOST_LEVEL},
+        power={
+            "invite": HOST_LEVEL,
+            "kick": HOST_LEVEL,
+            "ban": HOST_LEVEL,
+            "events": EQUAL_FOOTING,
+        },
         state=state,
     )
 
@@ -201,7 +211,7 @@ def network_announcements(
         join_rule="public",
         history="world_readable",
         parent=space,
-        power={"events_default": HOST_LEVEL},
+        power={"events_default": HOST_LEVEL, "events": EQUAL_FOOTING},
         state=state,
     )
 
@@ -212,6 +222,6 @@ def commons(name: str, space: RoomId, state: Sequence[tuple[str, str, dict[str, 
         topic="Hosts of member congregations and their cohost bots: network decisions.",
         join_rule="invite",
         parent=space,
-        power={"invite": HOST_LEVEL},
+        power={"invite": HOST_LEVEL, "events": EQUAL_FOOTING},
         state=state,
     )

@@ -1,5 +1,7 @@
 """Benchmarks, outside the default test run: `make bench`.
 
+Announcement fan-out across two homeservers: see tests/benchmarks/fanout.py.
+
 !ping round trip (client send → reply seen by the client's sync), cohost against a
 minimal nio echo bot on the same homeserver in the same run, interleaved so that
 machine noise hits both alike. Prints the median ratio cohost/echo."""
@@ -76,8 +78,14 @@ async def bench_ping(rounds: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=60)
+    parser.add_argument("--only", choices=["ping", "fanout"], help="run one benchmark")
     args = parser.parse_args()
-    asyncio.run(bench_ping(args.rounds))
+    if args.only in (None, "ping"):
+        asyncio.run(bench_ping(args.rounds))
+    if args.only in (None, "fanout"):
+        from tests.benchmarks.fanout import bench_fanout
+
+        asyncio.run(bench_fanout(max(10, args.rounds // 3)))
 
 
 if __name__ == "__main__":

@@ -70,6 +70,8 @@ async def test_network_create_needs_a_host_in_the_hosts_room(world: World) -> No
     assert g.rooms[network].content("m.space.child", space) is not None
     assert g.rooms[space].content("m.space.parent", network)["canonical"] is True
     assert g.rooms[network].creators == {BOT, ALICE, BOB}
+    for room in (network, announcements, commons):
+        assert g.rooms[room].content("m.room.power_levels")["events"]["m.room.tombstone"] == 100
     assert g.rooms[space].content("cc.microsolidarity.congregation")["network"] == network
     info = await world.say("!network info")
     assert "**Rivers of Care**" in info and "Congregations: Riverside" in info

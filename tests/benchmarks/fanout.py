@@ -1,0 +1,87 @@
+"""Announcement fan-out: from a host's `!announce network` on one homeserver to the text
+in another congregation's Announcements room on another homeserver, against a raw
+federated send and receive between the same two homeservers, interleaved."""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from service.devserver import Homeserver
+from tests.integration.cohost_process import CohostProcess
+from tests.integration.community import create_congregation, linked_room
+from tests.integration.matrix_user import User
+
+
+async def seen_within(user: User, room: str, text: str, started: float) -> float:
+    while True:
+        await user.sync(30_000)
+        for event in user.seen.get(room, []):
+            if text in str(event.source.get("content", {}).get("body", "")):
+                return time.perf_counter() - started
+
+
+async def bench_fanout(rounds: int) -> None:
+    with tempfile.TemporaryDirectory(prefix="cohost-bench-") as tmp:
+        root = Path(tmp)
+        home = Homeserver(root / "home", federation=True)
+        away = Homeserver(root / "away", federation=True)
+        home.start()
+        away.start()
+        bot_a = CohostProcess(home, "cohost", root / "bot-a")
+        bot_b = CohostProcess(away, "cohost", root / "bot-b")
+        try:
+            bot_a.start()
+            bot_b.start()
+            alice = await User.create(home, "alice")
+            bea = await User.create(away, "bea")
+            riverside = await create_congregation(alice, bot_a, "Riverside")
+            hilltop = await create_congregation(bea, bot_b, "Hilltop")
+            await alice.ask(riverside.hosts_room, "!network create Rivers")
+            network = linked_room(
+                await alice.wait_for_notice(riverside.hosts_room, bot_a.user_id, "is ready: ")
+            )
+            facts = await alice.state(network, "cc.microsolidarity.network")
+            assert facts is not None
+            await alice.join(network)
+            await alice.join(facts["rooms"]["commons"])
+            link = f"https://matrix.to/#/{network}?via={home.server_name}"
+            await bea.ask(hilltop.hosts_room, f"!network join {link}")
+            await alice.wait_for_notice(facts["rooms"]["commons"], bot_a.user_id, "Proposal #1:")
+            await alice.ask(facts["rooms"]["commons"], "!consent 1")
+            await bea.wait_for_notice(hilltop.hosts_room, bot_b.user_id, "is now a member", 120)
+            # The baseline: a plain room both people are in.
+            status, body = await alice.api(
+                "POST", "/_matrix/client/v3/createRoom", {"preset": "public_chat"}
+            )
+            plain = body["room_id"]
+            await bea.join(plain, home.server_name)
+
+            times: dict[str, list[float]] = {"fan-out": [], "raw": []}
+            for i in range(rounds + 1):  # the first round warms up
+                nonce = uuid.uuid4().hex[:8]
+                started = time.perf_counter()
+                await alice.send(riverside.hosts_room, f"!announce network bench {nonce}")
+                fanout = await seen_within(bea, hilltop.announcements, nonce, started)
+                nonce = uuid.uuid4().hex[:8]
+                started = time.perf_counter()
+                await alice.send(plain, f"raw {nonce}")
+                raw = await seen_within(bea, plain, nonce, started)
+                if i:
+                    times["fan-out"].append(fanout)
+                    times["raw"].append(raw)
+            await alice.close()
+            await bea.close()
+        finally:
+            bot_a.kill()
+            bot_b.kill()
+            home.stop()
+            away.stop()
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    print(f"announcement fan-out over {rounds} announcements, two federated homeservers (median):")
+    for name, value in medians.items():
+        print(f"  {name:8s} {value * 1000:7.1f} ms")
+    print(f"  ratio fan-out/raw: {medians['fan-out'] / medians['raw']:.2f}  (target ≤ 1.5)")
