@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from handlers.congregations import index_congregation
 from handlers.crews import index_crew
 from handlers.gateway import MatrixGateway
-from handlers.network import index_network
+from handlers.network import MEMBER, index_network
 from handlers.state import (
     CONGREGATION,
     CONGREGATION_SPACE,
@@ -37,19 +37,29 @@ class ResyncSummary:
 async def rebuild_index(
     gateway: MatrixGateway, sessions: async_sessionmaker[AsyncSession]
 ) -> ResyncSummary:
-    """Facts are trusted only when cohost itself wrote them: state set by anyone else
-    is reported in the log, not indexed."""
+    """Facts are trusted only when cohost itself wrote them, or, in a network space,
+    a cohost the network's register names: state set by anyone else is reported in the
+    log, not indexed."""
     me = gateway.user_id
     states: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
     for joined in await gateway.joined_rooms():
         events = await gateway.room_state(joined)
         states[joined] = {(e["type"], e.get("state_key", "")): e for e in events}
 
+    def writers(room: str) -> set[str]:
+        """Who may write facts here: this cohost, and the register's member cohosts."""
+        register = {
+            e["sender"]
+            for (t, _), e in states[room].items()
+            if t == MEMBER and e.get("sender") == (e.get("content") or {}).get("bot")
+        }
+        return {me, *register}
+
     def trusted(room: str, event_type: str, key: str = "") -> dict[str, Any] | None:
         event = states[room].get((event_type, key))
         if event is None:
             return None
-        if event.get("sender") != me:
+        if event.get("sender") not in writers(room):
             log.warning(
                 "untrusted_state_ignored", room_id=room, type=event_type, sender=event.get("sender")
             )
