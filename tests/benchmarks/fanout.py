@@ -36,8 +36,8 @@ async def bench_fanout(rounds: int) -> None:
         try:
             bot_a.start()
             bot_b.start()
-            alice = await User.create(home, "alice")
-            bea = await User.create(away, "bea")
+            alice = await User.create(home, "alice", store=root / "alice")
+            bea = await User.create(away, "bea", store=root / "bea")
             riverside = await create_congregation(alice, bot_a, "Riverside")
             hilltop = await create_congregation(bea, bot_b, "Hilltop")
             await alice.ask(riverside.hosts_room, "!network create Rivers")
@@ -59,6 +59,7 @@ async def bench_fanout(rounds: int) -> None:
             )
             plain = body["room_id"]
             await bea.join(plain, home.server_name)
+            await alice.wait_for_member(plain, bea.user_id)
 
             times: dict[str, list[float]] = {"fan-out": [], "raw": []}
             for i in range(rounds + 1):  # the first round warms up
