@@ -48,12 +48,10 @@ class Membership:
         self.crew_window = crew_window
         self.congregation_window = congregation_window
         self.decided_by = decided_by
-        decisions.register_kind(
-            CREW_JOIN, KindSpec(self._describe_crew_join, self._carry_out_crew_join)
-        )
+        decisions.register_kind(CREW_JOIN, KindSpec(self._describe_crew_join, self._invite_subject))
         decisions.register_kind(
             CONGREGATION_JOIN,
-            KindSpec(self._describe_congregation_join, self._carry_out_congregation_join),
+            KindSpec(self._describe_congregation_join, self._invite_subject),
         )
         decisions.register_kind(
             HOST_ADD, KindSpec(self._describe_host_add, self._carry_out_host_add)
@@ -161,7 +159,8 @@ class Membership:
         if existing is not None:
             raise UserError(f"Proposal #{existing.number} about {subject} is already open.")
 
-    async def _carry_out_crew_join(self, run: Run) -> None:
+    async def _invite_subject(self, run: Run) -> None:
+        """Carrying out a membership decision: the newcomer gets an invitation (once)."""
         await run.step(
             "invite",
             partial(
@@ -215,17 +214,6 @@ class Membership:
             window=self.congregation_window,
             opening_key=key,
             reason=why,
-        )
-
-    async def _carry_out_congregation_join(self, run: Run) -> None:
-        await run.step(
-            "invite",
-            partial(
-                invite_once,
-                self.gateway,
-                RoomId(run.params["scope"]),
-                UserId(run.params["subject"]),
-            ),
         )
 
     # -- hosts -------------------------------------------------------------------
