@@ -48,6 +48,7 @@ log = structlog.get_logger(__name__)
 NETWORK_JOIN = "network_join"
 JOINED = "joined_network"
 OPEN_JOIN = "open_network_join"
+LEAVE = "leave_network"
 OPENING_TURN = timedelta(seconds=20)
 INVITE_MARK = "cohost:network:"
 NETWORK_ROOMS = (NETWORK_SPACE, NETWORK_ANNOUNCEMENTS, COMMONS)
@@ -106,6 +107,7 @@ class NetworkMembership:
         )
         runner.register(JOINED, self._perform_joined, self._report_join_failed)
         runner.register(OPEN_JOIN, self._perform_open, self._opening_failed)
+        runner.register(LEAVE, self._perform_leave, self._leave_failed)
 
     def register(self, registry: CommandRegistry) -> None:
         registry.command(
@@ -113,6 +115,9 @@ class NetworkMembership:
             Param("network", Kind.TEXT),
             summary="Ask to join a network (`#name:server`, a matrix.to link, or `!id server…`).",
         )(self.join)
+        registry.command(
+            "network leave", summary="Take this congregation out of its network (a host)."
+        )(self.leave)
 
     # -- the register ------------------------------------------------------------
     async def members(self, network: RoomId) -> dict[str, dict[str, Any]]:
@@ -156,6 +161,61 @@ class NetworkMembership:
             "decide; I will tell you here when we are in.",
             then=knock,
         )
+
+    async def leave(self, ctx: CommandContext, args: Args) -> Reply:
+        congregation = self.directory.require_hosts_room(
+            await self.directory.place(ctx.message.room_id), "!network leave"
+        )
+        await self.directory.require_host(congregation, ctx.sender)
+        network = (await self.directory.facts(congregation)).get("network")
+        if not network:
+            raise UserError(f"**{congregation.name}** is not part of a network.")
+
+        async def go() -> None:
+            await self.runner.start(
+                f"leave-{ctx.message.event_id}",
+                LEAVE,
+                {"network": network, "congregation": congregation.space_id},
+            )
+
+        return Reply(
+            f"**{congregation.name}** is leaving the network. I am taking it out of the "
+            "register and leaving the network's rooms; its hosts stay where they are "
+            "until they leave themselves.",
+            then=go,
+        )
+
+    async def _perform_leave(self, run: Run) -> None:
+        network, space = RoomId(run.params["network"]), RoomId(run.params["congregation"])
+        async with self.directory.sessions.begin() as s:
+            congregation = await CommunityRepository(s).congregation(space)
+        assert congregation is not None
+        facts = await self.gateway.get_state(network, NETWORK) or {}
+        rooms = [RoomId(r) for r in facts.get("rooms", {}).values()]
+        # Empty content removes a state event: the register entry and both links.
+        await run.step("register", partial(self.gateway.put_state, network, MEMBER, space, {}))
+        await run.step("child", partial(self._unlink_child, network, space))
+        await run.step(
+            "parent", partial(self.gateway.put_state, space, "m.space.parent", network, {})
+        )
+
+        def no_network(f: dict[str, Any]) -> None:
+            f["network"] = None
+
+        await run.step("facts", partial(self.directory.update_facts, congregation, no_network))
+        for room in [*rooms, network]:
+            await run.step(f"leave:{room}", partial(self.gateway.leave_room, room))
+
+    async def _unlink_child(self, network: RoomId, space: RoomId) -> None:
+        try:
+            await self.gateway.put_state(network, "m.space.child", space, {})
+        except MatrixError as err:
+            if err.errcode != "M_FORBIDDEN":
+                raise
+            log.info("network_link_left_for_members", network=network)
+
+    async def _leave_failed(self, run: Run, reason: str) -> None:
+        log.warning("network_leave_unfinished", network=run.params["network"], reason=reason)
 
     async def expects(self, invite: IncomingInvite) -> bool:
         """Invitations a network decision asked for are always accepted."""

@@ -119,3 +119,23 @@ async def test_resync_ignores_facts_written_by_someone_else(world: World) -> Non
     room.state[("cc.microsolidarity.congregation", "")] = forged
     summary = await rebuild_index(world.gateway, world.cohost.directory.sessions)
     assert summary.congregations == 0
+
+
+async def test_a_congregation_leaves_its_network(world: World) -> None:
+    space = await world.congregation("Riverside", BOB)
+    hosts = world.hosts_room(space)
+    await world.say("!network create Rivers", room=hosts)
+    await world.settle()
+    [network] = world.rooms_of_kind(NETWORK_SPACE)
+    g = world.gateway
+    entry = g.rooms[network].content("cc.microsolidarity.member", space)
+    assert entry == {"name": "Riverside", "bot": BOT, "hosts": [ALICE, BOB]}
+    assert "Only the hosts" in await world.say("!network leave", sender=CAROL, room=hosts)
+    assert "is leaving the network" in await world.say("!network leave", room=hosts)
+    await world.settle()
+    assert g.rooms[network].content("cc.microsolidarity.member", space) == {}
+    assert g.rooms[network].content("m.space.child", space) == {}
+    assert g.rooms[space].content("m.space.parent", network) == {}
+    assert g.rooms[network].membership(BOT) == "leave"
+    assert "not part of a network" in await world.say("!network info")
+    assert "not part of a network" in await world.say("!network leave", room=hosts)
