@@ -14,11 +14,18 @@ from handlers.operations import OperationRunner, Run
 from handlers.patterns import UserPatterns
 from handlers.registry import Args, CommandContext, CommandRegistry, Kind, Param
 from handlers.replies import Reply
-from handlers.rooms import creators, invite_once, kick_quietly, link, report, report_unfinished
+from handlers.rooms import (
+    creators,
+    invite_once,
+    kick_quietly,
+    link,
+    report,
+    report_unfinished,
+    room_maker,
+)
 from handlers.shape import (
     announcements,
     congregation_space,
-    create_request,
     hosts_room,
     lobby,
 )
@@ -28,8 +35,6 @@ from handlers.state import (
     CONGREGATION_SPACE,
     HOSTS,
     LOBBY,
-    ROOM,
-    room_marker,
 )
 from handlers.types import RoomId, UserId
 from storage.community import CommunityRepository
@@ -115,40 +120,25 @@ class Congregations:
 
     async def perform_create(self, run: Run) -> None:
         p: dict[str, Any] = run.params
-        bot, via = self.gateway.user_id, self.directory.via
+        via = self.directory.via
         hosts = [UserId(h) for h in p["hosts"]]
-        version = await self.gateway.default_room_version()
-
-        def request(plan: Any) -> dict[str, Any]:
-            return create_request(plan, bot=bot, founders=hosts, room_version=version, via=via)
-
-        def marker(
-            kind: str, step: str, space: str | None = None
-        ) -> list[tuple[str, str, dict[str, Any]]]:
-            return [(ROOM, "", room_marker(kind, congregation=space, operation=run.id, step=step))]
-
-        space = await run.create_room(
-            "space",
-            self.gateway,
-            request(congregation_space(p["name"], marker(CONGREGATION_SPACE, "space"))),
+        make = await room_maker(run, self.gateway, hosts, via)
+        space = await make.create(
+            "space", congregation_space(p["name"], make.marker(CONGREGATION_SPACE, "space"))
         )
+        name = p["name"]
         rooms = {
-            "lobby": await run.create_room(
-                "lobby",
-                self.gateway,
-                request(lobby(p["name"], space, marker(LOBBY, "lobby", space))),
+            "lobby": await make.create(
+                "lobby", lobby(name, space, make.marker(LOBBY, "lobby", congregation=space))
             ),
-            "announcements": await run.create_room(
+            "announcements": await make.create(
                 "announcements",
-                self.gateway,
-                request(
-                    announcements(p["name"], space, marker(ANNOUNCEMENTS, "announcements", space))
+                announcements(
+                    name, space, make.marker(ANNOUNCEMENTS, "announcements", congregation=space)
                 ),
             ),
-            "hosts": await run.create_room(
-                "hosts",
-                self.gateway,
-                request(hosts_room(p["name"], space, marker(HOSTS, "hosts", space))),
+            "hosts": await make.create(
+                "hosts", hosts_room(name, space, make.marker(HOSTS, "hosts", congregation=space))
             ),
         }
         for order, key in enumerate(("lobby", "announcements", "hosts"), start=1):

@@ -21,9 +21,10 @@ from handlers.rooms import (
     link,
     report,
     report_unfinished,
+    room_maker,
 )
-from handlers.shape import create_request, crew_room
-from handlers.state import CREW, CREW_ROOM, ROOM, room_marker
+from handlers.shape import crew_room
+from handlers.state import CREW, CREW_ROOM
 from handlers.types import RoomId, UserId
 from storage.community import CommunityRepository
 from storage.models import Crew
@@ -103,29 +104,15 @@ class Crews:
 
     async def perform_create(self, run: Run) -> None:
         p: dict[str, Any] = run.params
-        bot, via = self.gateway.user_id, self.directory.via
+        via = self.directory.via
         space = RoomId(p["congregation"])
         caller = UserId(p["caller"])
         people = [caller, *(UserId(u) for u in p["invitees"])]
         facts = crew_facts(p)
-        plan = crew_room(
-            p["name"],
-            p["intention"],
-            space,
-            [
-                (
-                    ROOM,
-                    "",
-                    room_marker(CREW_ROOM, congregation=space, operation=run.id, step="room"),
-                ),
-                (CREW, "", facts),
-            ],
-        )
-        version = await self.gateway.default_room_version()
-        room = await run.create_room(
-            "room",
-            self.gateway,
-            create_request(plan, bot=bot, founders=people, room_version=version, via=via),
+        make = await room_maker(run, self.gateway, people, via)
+        marker = make.marker(CREW_ROOM, "room", congregation=space)
+        room = await make.create(
+            "room", crew_room(p["name"], p["intention"], space, [*marker, (CREW, "", facts)])
         )
         await run.step(
             "link", partial(link, self.gateway, space, room, crew_order(p["created_at"]), via)

@@ -14,15 +14,13 @@ from handlers.names import clean_name
 from handlers.operations import OperationRunner, Run
 from handlers.registry import Args, CommandContext, CommandRegistry, Kind, Param
 from handlers.replies import Reply
-from handlers.rooms import invite_once, link, report, report_unfinished
-from handlers.shape import commons, create_request, network_announcements, network_space
+from handlers.rooms import invite_once, link, report, report_unfinished, room_maker
+from handlers.shape import commons, network_announcements, network_space
 from handlers.state import (
     COMMONS,
     NETWORK,
     NETWORK_ANNOUNCEMENTS,
     NETWORK_SPACE,
-    ROOM,
-    room_marker,
 )
 from handlers.types import RoomId, UserId
 from storage.community import CommunityRepository
@@ -89,33 +87,20 @@ class Networks:
         bot, via = self.gateway.user_id, self.directory.via
         hosts = [UserId(h) for h in p["hosts"]]
         congregation = RoomId(p["congregation"])
-        version = await self.gateway.default_room_version()
-
-        def request(plan: Any) -> dict[str, Any]:
-            return create_request(plan, bot=bot, founders=hosts, room_version=version, via=via)
-
-        def marker(
-            kind: str, step: str, network: str | None = None
-        ) -> list[tuple[str, str, dict[str, Any]]]:
-            return [(ROOM, "", room_marker(kind, network=network, operation=run.id, step=step))]
-
-        space = await run.create_room(
-            "space", self.gateway, request(network_space(p["name"], marker(NETWORK_SPACE, "space")))
+        make = await room_maker(run, self.gateway, hosts, via)
+        space = await make.create(
+            "space", network_space(p["name"], make.marker(NETWORK_SPACE, "space"))
         )
+        name = p["name"]
         rooms = {
-            "announcements": await run.create_room(
+            "announcements": await make.create(
                 "announcements",
-                self.gateway,
-                request(
-                    network_announcements(
-                        p["name"], space, marker(NETWORK_ANNOUNCEMENTS, "announcements", space)
-                    )
+                network_announcements(
+                    name, space, make.marker(NETWORK_ANNOUNCEMENTS, "announcements", network=space)
                 ),
             ),
-            "commons": await run.create_room(
-                "commons",
-                self.gateway,
-                request(commons(p["name"], space, marker(COMMONS, "commons", space))),
+            "commons": await make.create(
+                "commons", commons(name, space, make.marker(COMMONS, "commons", network=space))
             ),
         }
         await run.step(

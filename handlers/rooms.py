@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
 from handlers.errors import MatrixError
 from handlers.gateway import MatrixGateway
 from handlers.operations import Run
 from handlers.replies import notice
-from handlers.shape import space_child, space_parent
+from handlers.shape import RoomPlan, create_request, space_child, space_parent
+from handlers.state import ROOM, room_marker
 from handlers.types import RoomId, UserId
 
 
@@ -71,6 +76,42 @@ async def kick_quietly(
     except MatrixError as err:
         if err.errcode != "M_FORBIDDEN":
             raise
+
+
+@dataclass(frozen=True)
+class RoomMaker:
+    """Creates the rooms of one operation: the founders share the top level with cohost,
+    and every room carries the marker by which a resumed operation finds it."""
+
+    run: Run
+    gateway: MatrixGateway
+    founders: Sequence[UserId]
+    room_version: str
+    via: str
+
+    def marker(
+        self, kind: str, step: str, *, congregation: str | None = None, network: str | None = None
+    ) -> list[tuple[str, str, dict[str, Any]]]:
+        content = room_marker(
+            kind, congregation=congregation, network=network, operation=self.run.id, step=step
+        )
+        return [(ROOM, "", content)]
+
+    async def create(self, step: str, plan: RoomPlan) -> RoomId:
+        request = create_request(
+            plan,
+            bot=self.gateway.user_id,
+            founders=self.founders,
+            room_version=self.room_version,
+            via=self.via,
+        )
+        return await self.run.create_room(step, self.gateway, request)
+
+
+async def room_maker(
+    run: Run, gateway: MatrixGateway, founders: Sequence[UserId], via: str
+) -> RoomMaker:
+    return RoomMaker(run, gateway, founders, await gateway.default_room_version(), via)
 
 
 def crew_order(created_at: str) -> str:
