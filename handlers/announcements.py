@@ -60,8 +60,7 @@ class Announcements:
         congregation = self.directory.require_hosts_room(
             await self.directory.place(ctx.message.room_id), "!announce network"
         )
-        await self.directory.require_host(congregation, ctx.sender)
-        network = (await self.directory.facts(congregation)).get("network")
+        network = (await self.directory.require_host(congregation, ctx.sender)).get("network")
         if not network:
             raise UserError(f"**{congregation.name}** is not part of a network yet.")
         facts = await self.gateway.get_state(RoomId(network), NETWORK) or {}

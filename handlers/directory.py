@@ -99,9 +99,12 @@ class Directory:
     async def hosts(self, congregation: Congregation) -> list[UserId]:
         return [UserId(h) for h in (await self.facts(congregation)).get("hosts", [])]
 
-    async def require_host(self, congregation: Congregation, user: UserId) -> None:
-        if user not in await self.hosts(congregation):
+    async def require_host(self, congregation: Congregation, user: UserId) -> dict[str, Any]:
+        """Refuse anyone but a host; return the facts read to decide, for reuse."""
+        facts = await self.facts(congregation)
+        if user not in facts.get("hosts", []):
             raise UserError(f"Only the hosts of **{congregation.name}** can do that.")
+        return facts
 
     def require_hosts_room(self, place: Place, command: str) -> Congregation:
         if place.room is None or place.room.kind != HOSTS or place.congregation is None:

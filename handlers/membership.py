@@ -221,9 +221,9 @@ class Membership:
         congregation = self.directory.require_hosts_room(
             await self.directory.place(ctx.message.room_id), "!host add"
         )
-        await self.directory.require_host(congregation, ctx.sender)
+        facts = await self.directory.require_host(congregation, ctx.sender)
         subject = args["user"]
-        hosts = await self.directory.hosts(congregation)
+        hosts = [UserId(h) for h in facts.get("hosts", [])]
         if subject in hosts:
             raise UserError(f"{subject} is already a host.")
         if subject not in await self.gateway.joined_members(RoomId(congregation.space_id)):
@@ -237,9 +237,9 @@ class Membership:
         congregation = self.directory.require_hosts_room(
             await self.directory.place(ctx.message.room_id), "!host remove"
         )
-        await self.directory.require_host(congregation, ctx.sender)
+        facts = await self.directory.require_host(congregation, ctx.sender)
         subject = args["user"]
-        hosts = await self.directory.hosts(congregation)
+        hosts = [UserId(h) for h in facts.get("hosts", [])]
         if subject not in hosts:
             raise UserError(f"{subject} is not a host of **{congregation.name}**.")
         deciders = [h for h in hosts if h != subject]

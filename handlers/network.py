@@ -53,8 +53,7 @@ class Networks:
         name = clean_name(args["name"], "network")
         place = await self.directory.place(ctx.message.room_id)
         congregation = self.directory.require_hosts_room(place, "!network create")
-        await self.directory.require_host(congregation, ctx.sender)
-        facts = await self.directory.facts(congregation)
+        facts = await self.directory.require_host(congregation, ctx.sender)
         if facts.get("network"):
             raise UserError(f"**{congregation.name}** already belongs to a network.")
         if [

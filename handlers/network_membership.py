@@ -128,8 +128,7 @@ class NetworkMembership:
         congregation = self.directory.require_hosts_room(
             await self.directory.place(ctx.message.room_id), "!network join"
         )
-        await self.directory.require_host(congregation, ctx.sender)
-        if (await self.directory.facts(congregation)).get("network"):
+        if (await self.directory.require_host(congregation, ctx.sender)).get("network"):
             raise UserError(f"**{congregation.name}** already belongs to a network.")
         target, via = parse_target(args["network"])
         if target.startswith("#"):
@@ -166,8 +165,7 @@ class NetworkMembership:
         congregation = self.directory.require_hosts_room(
             await self.directory.place(ctx.message.room_id), "!network leave"
         )
-        await self.directory.require_host(congregation, ctx.sender)
-        network = (await self.directory.facts(congregation)).get("network")
+        network = (await self.directory.require_host(congregation, ctx.sender)).get("network")
         if not network:
             raise UserError(f"**{congregation.name}** is not part of a network.")
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers.clock import Clock
 from handlers.errors import UserError
 from handlers.registry import Args, CommandContext, CommandRegistry, Param
 from handlers.replies import Reply
@@ -12,9 +11,8 @@ from storage.decisions import DecisionRepository
 
 
 class Privacy:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.sessions = sessions
-        self.clock = clock
 
     def register(self, registry: CommandRegistry) -> None:
         registry.command(
@@ -25,7 +23,7 @@ class Privacy:
         if args["who"].lower() != "me":
             raise UserError("I only forget the person who asks: send `!forget me`.")
         async with self.sessions.begin() as s:
-            erased = await DecisionRepository(s).forget(ctx.sender, self.clock.now())
+            erased = await DecisionRepository(s).forget(ctx.sender)
         counts = ", ".join(f"{n} {what}" for what, n in erased.items())
         return Reply(
             f"Done: I erased what my database held about you ({counts}); your votes on open "

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -98,7 +96,7 @@ class DecisionRepository:
         return True
 
     # -- forgetting ------------------------------------------------------------
-    async def forget(self, user_id: str, now: datetime) -> dict[str, int]:
+    async def forget(self, user_id: str) -> dict[str, int]:
         ballots = await self._s.execute(delete(Ballot).where(Ballot.voter == user_id))
         notes = await self._s.execute(delete(Notified).where(Notified.user_id == user_id))
         closed = await self._s.execute(

@@ -212,6 +212,10 @@ class FakeGateway:
         return self.aliases[alias], [alias.split(":", 1)[1]]
 
     # -- what people do, for tests --------------------------------------------
+    def member(self, room_id: RoomId, user: str, membership: str) -> None:
+        """A person's own membership change: a knock, a leave, a declined invitation."""
+        self._set(self.rooms[room_id], "m.room.member", user, {"membership": membership}, user)
+
     def accept(self, room_id: RoomId, user: str) -> None:
         """A person accepts their invitation (or joins a room open to them)."""
         self._set(self.rooms[room_id], "m.room.member", user, {"membership": "join"}, user)

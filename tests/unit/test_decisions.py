@@ -33,9 +33,7 @@ async def crew_of(world: World, *members: str) -> RoomId:
 
 
 async def knock(world: World, room: RoomId, who: str, reason: str | None = None) -> None:
-    world.gateway._set(
-        world.gateway.rooms[room], "m.room.member", who, {"membership": "knock"}, who
-    )
+    world.gateway.member(room, who, "knock")
     await world.cohost.membership.on_member(
         IncomingMember(room, eid("$knock"), UserId(who), who, "knock", None, reason)
     )
@@ -248,9 +246,7 @@ async def test_a_knock_on_the_congregation_goes_to_the_hosts(world: World) -> No
     await world.settle()
     assert world.gateway.rooms[space].membership(ERIN) == "invite"
     # Erin declines: recorded with the proposal.
-    world.gateway._set(
-        world.gateway.rooms[space], "m.room.member", ERIN, {"membership": "leave"}, ERIN
-    )
+    world.gateway.member(space, ERIN, "leave")
     await world.cohost.membership.on_member(
         IncomingMember(space, eid(), UserId(ERIN), ERIN, "leave", "invite", None)
     )

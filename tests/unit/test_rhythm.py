@@ -122,9 +122,7 @@ async def test_rotation_skips_who_left_and_adds_newcomers_at_the_end(world: Worl
     ]
     assert hosted == [ALICE, BOB]
     # Carol leaves, Dave arrives.
-    world.gateway._set(
-        world.gateway.rooms[room], "m.room.member", CAROL, {"membership": "leave"}, CAROL
-    )
+    world.gateway.member(room, CAROL, "leave")
     world.gateway.accept(room, DAVE)
     await run_until(world, datetime(2026, 12, 22, 20, 0, tzinfo=UTC))
     hosted = [
