@@ -173,7 +173,12 @@ class NetworkMembership:
             await self.runner.start(
                 f"leave-{ctx.message.event_id}",
                 LEAVE,
-                {"network": network, "congregation": congregation.space_id},
+                {
+                    "network": network,
+                    "congregation": congregation.space_id,
+                    "requester": ctx.sender,
+                    "reply_room": ctx.message.room_id,
+                },
             )
 
         return Reply(
@@ -203,6 +208,18 @@ class NetworkMembership:
         await run.step("facts", partial(self.directory.update_facts, congregation, no_network))
         for room in [*rooms, network]:
             await run.step(f"leave:{room}", partial(self.gateway.leave_room, room))
+        await run.step(
+            "done",
+            partial(
+                report,
+                self.gateway,
+                RoomId(run.params["reply_room"]),
+                f"**{congregation.name}** has left the network. I have left its rooms; "
+                "a host can apply again with `!network join`.",
+                UserId(run.params["requester"]),
+                f"cohost-op-{run.id}-done",
+            ),
+        )
 
     async def _unlink_child(self, network: RoomId, space: RoomId) -> None:
         try:

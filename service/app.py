@@ -146,10 +146,13 @@ async def run_service(
     try:
         async with connected(settings) as (client, sessions):
             clock = SystemClock()
-            cohost = build_cohost(NioGateway(client), sessions, settings, clock)
+            gateway = NioGateway(client)
+            cohost = build_cohost(gateway, sessions, settings, clock)
             router = EventRouter(client.user_id, cohost, sessions, clock, metrics)
             tasks = {
-                asyncio.create_task(SyncLoop(client, sessions, router, metrics, ready).run()),
+                asyncio.create_task(
+                    SyncLoop(client, sessions, router, metrics, ready, gateway.cache).run()
+                ),
                 asyncio.create_task(cohost.runner.run_forever()),
                 asyncio.create_task(keep_time(cohost, ready)),
                 asyncio.create_task(stop.wait()),

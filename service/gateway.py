@@ -15,6 +15,7 @@ from nio import Api, AsyncClient, ErrorResponse, MatrixRoom, RoomSendResponse
 
 from handlers.errors import HomeserverUnavailable, MatrixError
 from handlers.types import EventId, RoomId, UserId
+from service.state_cache import StateCache
 
 log = structlog.get_logger(__name__)
 
@@ -55,9 +56,11 @@ async def call(request: Callable[[], Awaitable[T]], what: str) -> T:
 class NioGateway:
     """MatrixGateway over a logged-in nio AsyncClient."""
 
-    def __init__(self, client: AsyncClient) -> None:
+    def __init__(self, client: AsyncClient, cache: StateCache | None = None) -> None:
         self._client = client
         self._room_version: str | None = None
+        # Kept current by the sync loop (see service.state_cache).
+        self.cache = cache or StateCache()
 
     @property
     def user_id(self) -> UserId:
@@ -98,31 +101,38 @@ class NioGateway:
     async def put_state(
         self, room_id: RoomId, event_type: str, state_key: str, content: dict[str, Any]
     ) -> EventId:
-        data = await self._json(
-            "PUT", ["rooms", room_id, "state", event_type, state_key], content, "put_state"
-        )
+        path = ["rooms", room_id, "state", event_type, state_key]
+        data = await self._changing(room_id, "PUT", path, content, "put_state")
         return EventId(data["event_id"])
 
     async def get_state(
         self, room_id: RoomId, event_type: str, state_key: str = ""
     ) -> dict[str, Any] | None:
-        try:
-            content: dict[str, Any] = await self._json(
-                "GET", ["rooms", room_id, "state", event_type, state_key], None, "get_state"
-            )
-        except MatrixError as err:
-            if err.errcode == "M_NOT_FOUND":
-                return None
-            raise
-        return content
+        async def fetch() -> dict[str, Any] | None:
+            try:
+                content: dict[str, Any] = await self._json(
+                    "GET", ["rooms", room_id, "state", event_type, state_key], None, "get_state"
+                )
+            except MatrixError as err:
+                if err.errcode == "M_NOT_FOUND":
+                    return None
+                raise
+            return content
+
+        return await self.cache.read(room_id, (event_type, state_key), fetch)
 
     async def room_state(self, room_id: RoomId) -> list[dict[str, Any]]:
-        data = await self._json("GET", ["rooms", room_id, "state"], None, "room_state")
-        return list(data)
+        async def fetch() -> list[dict[str, Any]]:
+            return list(await self._json("GET", ["rooms", room_id, "state"], None, "room_state"))
+
+        return await self.cache.read(room_id, "all", fetch)
 
     async def joined_members(self, room_id: RoomId) -> set[UserId]:
-        data = await self._json("GET", ["rooms", room_id, "joined_members"], None, "members")
-        return {UserId(u) for u in data.get("joined", {})}
+        async def fetch() -> set[UserId]:
+            data = await self._json("GET", ["rooms", room_id, "joined_members"], None, "members")
+            return {UserId(u) for u in data.get("joined", {})}
+
+        return await self.cache.read(room_id, "joined", fetch)
 
     async def joined_rooms(self) -> list[RoomId]:
         data = await self._json("GET", ["joined_rooms"], None, "joined_rooms")
@@ -139,18 +149,21 @@ class NioGateway:
         body: dict[str, Any] = {"user_id": user_id}
         if reason:
             body["reason"] = reason
-        await self._json("POST", ["rooms", room_id, "invite"], body, "invite")
+        await self._changing(room_id, "POST", ["rooms", room_id, "invite"], body, "invite")
 
     async def kick(self, room_id: RoomId, user_id: UserId, reason: str) -> None:
         body = {"user_id": user_id, "reason": reason}
-        await self._json("POST", ["rooms", room_id, "kick"], body, "kick")
+        await self._changing(room_id, "POST", ["rooms", room_id, "kick"], body, "kick")
 
     async def join_room(self, room_id: RoomId, via: Sequence[str] = ()) -> None:
         query = [("server_name", s) for s in via]
-        await self._json("POST", ["join", room_id], {}, "join", query)
+        await self._changing(room_id, "POST", ["join", room_id], {}, "join", query)
 
     async def leave_room(self, room_id: RoomId) -> None:
-        await self._json("POST", ["rooms", room_id, "leave"], {}, "leave")
+        try:
+            await self._json("POST", ["rooms", room_id, "leave"], {}, "leave")
+        finally:
+            self.cache.synced(joined=(), changed=(), left=[room_id])
 
     async def knock(self, room_id: RoomId, reason: str, via: Sequence[str]) -> None:
         query = [("server_name", s) for s in via]
@@ -159,6 +172,21 @@ class NioGateway:
     async def resolve_alias(self, alias: str) -> tuple[RoomId, list[str]]:
         data = await self._json("GET", ["directory", "room", alias], None, "resolve_alias")
         return RoomId(data["room_id"]), list(data.get("servers", []))
+
+    async def _changing(
+        self,
+        room_id: RoomId,
+        method: str,
+        parts: Sequence[str],
+        body: dict[str, Any],
+        what: str,
+        query: Sequence[tuple[str, str]] = (),
+    ) -> Any:
+        """A request that changes the room's state: what was read of it is stale."""
+        try:
+            return await self._json(method, parts, body, what, query)
+        finally:
+            self.cache.forget(room_id)
 
     async def _json(
         self,

@@ -7,13 +7,14 @@ import asyncio
 from typing import Any
 
 import structlog
-from nio import AsyncClient, SyncResponse
+from nio import AsyncClient, RoomInfo, RoomMemberEvent, SyncResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.errors import HomeserverUnavailable, MatrixError
 from service.events import EventRouter
 from service.gateway import call
 from service.metrics import Metrics
+from service.state_cache import StateCache
 from storage.repositories import NEXT_BATCH, SyncStateRepository
 
 log = structlog.get_logger(__name__)
@@ -47,6 +48,7 @@ class SyncLoop:
         router: EventRouter,
         metrics: Metrics,
         ready: asyncio.Event,
+        cache: StateCache,
         backoff: Backoff | None = None,
     ) -> None:
         self._client = client
@@ -54,6 +56,7 @@ class SyncLoop:
         self._router = router
         self._metrics = metrics
         self._ready = ready
+        self._cache = cache
         self._backoff = backoff or Backoff()
 
     async def run(self) -> None:
@@ -88,8 +91,15 @@ class SyncLoop:
         assert isinstance(resp, SyncResponse)
         if not first:
             for room_id, info in resp.rooms.join.items():
-                if info.timeline.limited:
+                # A room just joined starts with a cut-short timeline of history from
+                # before cohost was there: nothing of cohost's was missed.
+                if info.timeline.limited and not self._joined_in(info):
                     log.warning("timeline_gap", room_id=room_id)
+        self._cache.synced(
+            joined=resp.rooms.join,
+            changed=[r for r, info in resp.rooms.join.items() if _state_changed(info)],
+            left=resp.rooms.leave,
+        )
         await self._crypto_housekeeping()
         await self._router.handle(resp, with_timeline=not first)
         async with self._sessions.begin() as session:
@@ -101,6 +111,13 @@ class SyncLoop:
             log.info("first_sync_done")
             await self._router.prune()
         return str(resp.next_batch)
+
+    def _joined_in(self, info: RoomInfo) -> bool:
+        own = self._client.user_id
+        return any(
+            isinstance(e, RoomMemberEvent) and e.state_key == own and e.membership == "join"
+            for e in info.timeline.events
+        )
 
     async def _crypto_housekeeping(self) -> None:
         """What nio's sync_forever does between syncs, so E2EE keeps working."""
@@ -115,3 +132,11 @@ class SyncLoop:
         if client.should_claim_keys:
             users = client.get_users_for_key_claiming()
             await call(lambda: client.keys_claim(users), "keys_claim")
+
+
+def _state_changed(info: RoomInfo) -> bool:
+    """A joined room's sync entry says its state changed (in the state section, or by a
+    state event in the timeline)."""
+    return bool(info.state) or any(
+        "state_key" in (getattr(e, "source", None) or {}) for e in info.timeline.events
+    )

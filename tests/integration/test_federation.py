@@ -195,6 +195,27 @@ async def test_a_congregation_on_another_homeserver_joins_the_network_and_announ
         assert await bea.ask(hilltop.hosts_room, "!network info") == before
         theirs = await alice.ask(riverside.hosts_room, "!network info")
         assert before.splitlines()[:2] == theirs.splitlines()[:2]  # name, congregations
+
+        # Hilltop leaves: out of the register and the space, its cohost out of the rooms.
+        assert "is leaving" in await bea.ask(hilltop.hosts_room, "!network leave")
+        await bea.wait_for_notice(hilltop.hosts_room, bot_b.user_id, "has left the network")
+        assert not await bea.state(hilltop.space, "m.space.parent", network)
+        announcements = network_facts["rooms"]["announcements"]
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            status, joined = await alice.api(
+                "GET", f"/_matrix/client/v3/rooms/{quote(announcements)}/joined_members"
+            )
+            entry = await alice.state(network, "cc.microsolidarity.member", hilltop.space)
+            if bot_b.user_id not in joined["joined"] and not entry:
+                break
+            await alice.sync(500)
+        assert bot_b.user_id not in joined["joined"] and not entry
+        assert not await alice.state(network, "m.space.child", hilltop.space)
+        assert "Congregations: Riverside\n" in await alice.ask(
+            riverside.hosts_room, "!network info"
+        )
+        assert "not part of a network" in await bea.ask(hilltop.hosts_room, "!network info")
     finally:
         await alice.close()
         await bea.close()

@@ -137,5 +137,6 @@ async def test_a_congregation_leaves_its_network(world: World) -> None:
     assert g.rooms[network].content("m.space.child", space) == {}
     assert g.rooms[space].content("m.space.parent", network) == {}
     assert g.rooms[network].membership(BOT) == "leave"
+    assert any("has left the network" in text for text in g.notices_in(hosts))
     assert "not part of a network" in await world.say("!network info")
     assert "not part of a network" in await world.say("!network leave", room=hosts)

@@ -1,0 +1,40 @@
+"""The smallest nio bot that relays: a text message in one of its two rooms is posted
+again in the other. Two of them, on two homeservers, make the same path an
+announcement takes through two cohosts (Hosts room → network Announcements →
+another congregation's Announcements), without anything cohost does on the way.
+
+Run as `python -m tests.benchmarks.relay_bot HOMESERVER USER_ID PASSWORD`."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+from nio import AsyncClient, InviteMemberEvent, MatrixRoom, RoomMessageText
+
+
+async def main(homeserver: str, user_id: str, password: str) -> None:
+    client = AsyncClient(homeserver, user_id)
+    await client.login(password)
+    first = await client.sync(timeout=0)
+
+    async def on_invite(room: MatrixRoom, event: InviteMemberEvent) -> None:
+        if event.state_key == client.user_id and event.membership == "invite":
+            await client.join(room.room_id)
+
+    async def on_message(room: MatrixRoom, event: RoomMessageText) -> None:
+        if event.sender == client.user_id:
+            return
+        for other in [r for r in client.rooms if r != room.room_id]:
+            await client.room_send(
+                other, "m.room.message", {"msgtype": "m.text", "body": event.body}
+            )
+
+    client.add_event_callback(on_invite, InviteMemberEvent)  # type: ignore[arg-type]
+    client.add_event_callback(on_message, RoomMessageText)  # type: ignore[arg-type]
+    print("ready", flush=True)
+    await client.sync_forever(timeout=30000, since=first.next_batch)  # type: ignore[union-attr]
+
+
+if __name__ == "__main__":
+    asyncio.run(main(*sys.argv[1:4]))
