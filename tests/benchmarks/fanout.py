@@ -24,12 +24,18 @@ from tests.integration.community import create_congregation, linked_room
 from tests.integration.matrix_user import User
 
 
-async def seen_within(user: User, room: str, text: str, started: float) -> float:
-    while True:
+async def seen_in(user: User, rooms: list[str], text: str, started: float) -> list[float]:
+    """When the text first reached each room, as seen by this user's sync."""
+    seen: dict[str, float] = {}
+    while len(seen) < len(rooms):
         await user.sync(30_000)
-        for event in user.seen.get(room, []):
-            if text in str(event.source.get("content", {}).get("body", "")):
-                return time.perf_counter() - started
+        for room in rooms:
+            if room not in seen and any(
+                text in str(event.source.get("content", {}).get("body", ""))
+                for event in user.seen.get(room, [])
+            ):
+                seen[room] = time.perf_counter() - started
+    return [seen[room] for room in rooms]
 
 
 async def bench_fanout(rounds: int) -> None:
@@ -70,7 +76,8 @@ async def bench_fanout(rounds: int) -> None:
             await bea.join(plain, home.server_name)
             await alice.wait_for_member(plain, bea.user_id)
             # The floor: Hosts-like room → federated room → Announcements-like room,
-            # through the two relay bots.
+            # through the two relay bots. Bea is in the federated room too: what she sees
+            # there has passed through one bot only.
             relay_home, relay_away = (user_id for user_id, _ in relays)
             start_room = await alice.create_dm(relay_home, encrypted=False)
             status, body = await alice.api(
@@ -79,29 +86,31 @@ async def bench_fanout(rounds: int) -> None:
                 {"preset": "public_chat", "invite": [relay_home, relay_away]},
             )
             shared = body["room_id"]
+            await bea.join(shared, home.server_name)
             end_room = await bea.create_dm(relay_away, encrypted=False)
             await alice.wait_for_member(shared, relay_home)
             await alice.wait_for_member(shared, relay_away)
 
+            # What alice sends where, and where bea's sync sees it.
             paths = {
-                "fan-out": (
-                    alice,
+                ("fan-out",): (
                     riverside.hosts_room,
                     "!announce network bench",
-                    hilltop.announcements,
+                    [hilltop.announcements],
                 ),
-                "floor": (alice, start_room, "relay", end_room),
-                "raw": (alice, plain, "raw", plain),
+                ("one relay bot", "two relay bots"): (start_room, "relay", [shared, end_room]),
+                ("raw",): (plain, "raw", [plain]),
             }
-            times: dict[str, list[float]] = {name: [] for name in paths}
+            times: dict[str, list[float]] = {name: [] for names in paths for name in names}
             for i in range(rounds + 1):  # the first round warms up
-                for name, (sender, room, prefix, seen_in) in paths.items():
+                for names, (room, prefix, rooms) in paths.items():
                     nonce = uuid.uuid4().hex[:8]
                     started = time.perf_counter()
-                    await sender.send(room, f"{prefix} {nonce}")
-                    took = await seen_within(bea, seen_in, nonce, started)
+                    await alice.send(room, f"{prefix} {nonce}")
+                    took = await seen_in(bea, rooms, nonce, started)
                     if i:
-                        times[name].append(took)
+                        for name, value in zip(names, took, strict=True):
+                            times[name].append(value)
             await alice.close()
             await bea.close()
         finally:
@@ -114,14 +123,15 @@ async def bench_fanout(rounds: int) -> None:
     medians = {name: statistics.median(values) for name, values in times.items()}
     print(f"announcement fan-out over {rounds} announcements, two federated homeservers (median):")
     for name, value in medians.items():
-        print(f"  {name:8s} {value * 1000:7.1f} ms")
-    print(f"  ratio fan-out/raw:   {medians['fan-out'] / medians['raw']:.2f}  (target ≤ 1.5)")
+        print(f"  {name:15s} {value * 1000:7.1f} ms")
+    fanout, raw, floor = medians["fan-out"], medians["raw"], medians["two relay bots"]
+    print(f"  ratio fan-out/raw:        {fanout / raw:.2f}  (target ≤ 1.5)")
+    print(f"  ratio two relay bots/raw: {floor / raw:.2f}  (the floor of the path SPEC §4 sets)")
     print(
-        f"  ratio floor/raw:     {medians['floor'] / medians['raw']:.2f}  (two minimal relay bots)"
+        f"  ratio one relay bot/raw:  {medians['one relay bot'] / raw:.2f}"
+        "  (the floor of any path through one bot)"
     )
-    print(
-        f"  ratio fan-out/floor: {medians['fan-out'] / medians['floor']:.2f}  (cohost's own cost)"
-    )
+    print(f"  ratio fan-out/two relay bots: {fanout / floor:.2f}  (cohost's own cost)")
 
 
 def start_relay(hs: Homeserver, localpart: str) -> tuple[str, subprocess.Popen[bytes]]:
