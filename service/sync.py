@@ -4,10 +4,18 @@ position saved only after its events are handled, no replay of history on first 
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from typing import Any
 
 import structlog
-from nio import AsyncClient, RoomInfo, RoomMemberEvent, SyncResponse
+from nio import (
+    AsyncClient,
+    Event,
+    RoomInfo,
+    RoomMemberEvent,
+    RoomMessagesResponse,
+    SyncResponse,
+)
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.errors import HomeserverUnavailable, MatrixError
@@ -22,9 +30,12 @@ log = structlog.get_logger(__name__)
 LONG_POLL_MS = 30_000
 # On the very first start only the current state matters, not old messages.
 FIRST_SYNC_FILTER: dict[str, Any] = {"room": {"timeline": {"limit": 0}}}
-# Afterwards, room for everything that happened while cohost was down: a timeline cut
-# short ("limited") would skip commands and votes.
+# Afterwards, room for most of what happened while cohost was down in one response; a
+# timeline cut short ("limited") has its gap filled from the room's history.
 CATCH_UP_FILTER: dict[str, Any] = {"room": {"timeline": {"limit": 500}}}
+GAP_PAGE = 500
+# Beyond this, a room's gap is logged rather than read: days of a busy room.
+MAX_GAP = 20_000
 
 
 class Backoff:
@@ -89,18 +100,14 @@ class SyncLoop:
             "sync",
         )
         assert isinstance(resp, SyncResponse)
-        if not first:
-            for room_id, info in resp.rooms.join.items():
-                # A room just joined starts with a cut-short timeline of history from
-                # before cohost was there: nothing of cohost's was missed.
-                if info.timeline.limited and not self._joined_in(info):
-                    log.warning("timeline_gap", room_id=room_id)
         self._cache.synced(
             joined=resp.rooms.join,
             changed=[r for r, info in resp.rooms.join.items() if _state_changed(info)],
             left=resp.rooms.leave,
         )
         await self._crypto_housekeeping()
+        if not first:
+            await self._fill_gaps(resp, since)
         await self._router.handle(resp, with_timeline=not first)
         async with self._sessions.begin() as session:
             await SyncStateRepository(session).put(NEXT_BATCH, resp.next_batch)
@@ -111,6 +118,31 @@ class SyncLoop:
             log.info("first_sync_done")
             await self._router.prune()
         return str(resp.next_batch)
+
+    async def _fill_gaps(self, resp: SyncResponse, since: str | None) -> None:
+        """Put in front of each cut-short timeline what happened between the last sync
+        and its first event, so that no command or vote is skipped. Runs after the
+        crypto housekeeping: room keys sent while cohost was down are known by then."""
+        for room_id, info in resp.rooms.join.items():
+            # A room just joined starts with history from before cohost was there.
+            if info.timeline.limited and not self._joined_in(info):
+                missed = await self._history(room_id, info.timeline.prev_batch, since)
+                log.info("timeline_gap_filled", room_id=room_id, events=len(missed))
+                info.timeline.events[:0] = missed
+
+    async def _history(self, room_id: str, start: str | None, end: str | None) -> list[Event]:
+        """A room's events from `start` back to `end`, oldest first."""
+        missed: list[Event] = []
+        while start:
+            if len(missed) >= MAX_GAP:
+                log.warning("timeline_gap_too_long", room_id=room_id, events=len(missed))
+                break
+            request = partial(self._client.room_messages, room_id, start, end, limit=GAP_PAGE)
+            page = await call(request, "room_messages")
+            assert isinstance(page, RoomMessagesResponse)
+            missed.extend(page.chunk)  # newest first
+            start = page.end if page.chunk else None
+        return list(reversed(missed))
 
     def _joined_in(self, info: RoomInfo) -> bool:
         own = self._client.user_id

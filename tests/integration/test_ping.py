@@ -64,6 +64,29 @@ async def test_restart_answers_nothing_twice_and_catches_up(
     assert len(alice.replies_seen(room, before)) == 1
 
 
+async def test_a_command_further_back_than_one_sync_carries_is_answered_once(
+    cohost: CohostProcess, alice_e2ee: User
+) -> None:
+    """While cohost is down, a command and then more messages than one catch-up sync
+    returns (500); the room keys change along the way (every 100 messages)."""
+    alice = alice_e2ee
+    room = await alice.create_dm(cohost.user_id, encrypted=True)
+    before = await alice.send(room, "!ping")
+    assert len(await alice.replies_to(room, before)) == 1
+
+    assert cohost.stop() == 0
+    while_down = await alice.send(room, "!ping")
+    for n in range(520):
+        await alice.send(room, f"chatter {n}")
+    cohost.start()
+
+    [reply] = await alice.replies_to(room, while_down, settle=3, within=60)
+    assert "Pong" in reply.source["content"]["body"]
+    assert len(alice.replies_seen(room, before)) == 1
+    filled = [r for r in cohost.log_records() if r.get("event") == "timeline_gap_filled"]
+    assert filled and int(str(filled[-1]["events"])) >= 21
+
+
 async def test_crash_answers_nothing_twice(cohost: CohostProcess, alice: User) -> None:
     room = await alice.create_dm(cohost.user_id, encrypted=False)
     before = await alice.send(room, "!ping")
