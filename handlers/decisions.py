@@ -79,6 +79,53 @@ def spec(p: Proposal) -> dict[str, Any]:
     }
 
 
+def act_entry(b: Ballot) -> dict[str, Any]:
+    return {
+        "event": b.event_id,
+        "voter": b.voter,
+        "act": b.act,
+        "reason": b.reason,
+        "ts": b.ts,
+        "reaction": b.reaction_key,
+    }
+
+
+def restore(room_id: str, number: int, sender: str, content: dict[str, Any]) -> Proposal:
+    """An open proposal as its room state records it (see Decisions._record_state)."""
+    return Proposal(
+        room_id=room_id,
+        number=number,
+        kind=str(content["kind"]),
+        subject=str(content["subject"]),
+        scope=str(content["scope"]),
+        proposer=content.get("proposer"),
+        deciders=list(content["deciders"]),
+        voices=content.get("voices"),
+        opened_at=datetime.fromisoformat(content["opened_at"]),
+        closes_at=datetime.fromisoformat(content["closes_at"]),
+        status=OPEN,
+        message_event_id=content.get("message"),
+        opening_key=str(content.get("opening_key") or f"restored-{room_id}-{number}"),
+        opened_by=sender,
+    )
+
+
+def restore_acts(proposal_id: int, content: dict[str, Any]) -> list[Ballot]:
+    return [
+        Ballot(
+            event_id=str(a["event"]),
+            proposal_id=proposal_id,
+            voter=str(a["voter"]),
+            act=str(a["act"]),
+            reason=a.get("reason"),
+            ts=int(a["ts"]),
+            reaction_key=a.get("reaction"),
+        )
+        for a in content.get("acts", [])
+        if isinstance(a, dict)
+    ]
+
+
 async def nobody(room_id: RoomId, user: UserId) -> bool:
     return False
 
@@ -300,8 +347,13 @@ class Decisions:
 
     async def _record(self, proposal: Proposal, ballot: Ballot) -> None:
         async with self.sessions.begin() as s:
-            await DecisionRepository(s).add_ballot(ballot)
+            added = await DecisionRepository(s).add_ballot(ballot)
         await self._evaluate(proposal.id)
+        if added:
+            async with self.sessions.begin() as s:
+                current = await DecisionRepository(s).get(proposal.id)
+            if current is not None and current.status == OPEN and self._opened_here(current):
+                await self._record_state(current, None)
 
     async def consent(self, ctx: CommandContext, args: Args) -> Reply:
         proposal = await self._proposal_here(ctx.message.room_id, args["n"])
@@ -477,7 +529,7 @@ class Decisions:
                 proposal.closed_at = self.clock.now()
             ballots = await repo.ballots(proposal_id)
         result = self._tally(proposal, ballots, closed=True)
-        opener = proposal.opened_by in (None, self.gateway.user_id)
+        opener = self._opened_here(proposal)
         if opener:  # one voice posts and records the outcome: the cohost that opened it
             text = self._outcome_text(proposal, result)
             await self.gateway.send_event(
@@ -523,21 +575,34 @@ class Decisions:
         )
         return f"Proposal #{p.number} lapsed ({why}): {what} does not happen now."
 
+    def _opened_here(self, p: Proposal) -> bool:
+        """One voice records a proposal in room state: the cohost that opened it."""
+        return p.opened_by in (None, self.gateway.user_id)
+
     async def _record_state(self, p: Proposal, result: Tally | None) -> None:
+        """The proposal in room state: while open with every act so far, so that any
+        cohost can take it up again from Matrix alone (`cohost resync`); once closed
+        with its outcome."""
         content: dict[str, Any] = {
             "kind": p.kind,
             "subject": p.subject,
             "scope": p.scope,
             "proposer": p.proposer,
             "deciders": p.deciders,
+            "voices": p.voices,
             "opened_at": p.opened_at.isoformat(),
             "closes_at": p.closes_at.isoformat(),
             "status": p.status,
             "message": p.message_event_id,
+            "opening_key": p.opening_key,
         }
         if result is not None:
             content["consents"] = result.consents
             content["objections"] = {v: result.stances[v].reason for v in result.objections}
+        else:
+            async with self.sessions.begin() as s:
+                ballots = await DecisionRepository(s).ballots(p.id)
+            content["acts"] = [act_entry(b) for b in sorted(ballots, key=lambda b: b.ts)]
         await self.gateway.put_state(RoomId(p.room_id), PROPOSAL_STATE, str(p.number), content)
 
     async def tick(self) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.congregations import index_congregation
 from handlers.crews import index_crew
+from handlers.decisions import PROPOSAL_STATE, restore, restore_acts
 from handlers.gateway import MatrixGateway
 from handlers.network import MEMBER, index_network
 from handlers.state import (
@@ -22,6 +23,7 @@ from handlers.state import (
     ROOM,
 )
 from storage.community import CommunityRepository
+from storage.decisions import OPEN, DecisionRepository
 
 log = structlog.get_logger(__name__)
 
@@ -32,6 +34,7 @@ class ResyncSummary:
     congregations: int = 0
     crews: int = 0
     networks: int = 0
+    proposals: int = 0
 
 
 async def rebuild_index(
@@ -46,14 +49,27 @@ async def rebuild_index(
         events = await gateway.room_state(joined)
         states[joined] = {(e["type"], e.get("state_key", "")): e for e in events}
 
-    def writers(room: str) -> set[str]:
-        """Who may write facts here: this cohost, and the register's member cohosts."""
-        register = {
+    def register(room: str) -> set[str]:
+        """The member cohosts a network space's register names."""
+        return {
             e["sender"]
-            for (t, _), e in states[room].items()
+            for (t, _), e in states.get(room, {}).items()
             if t == MEMBER and e.get("sender") == (e.get("content") or {}).get("bot")
         }
-        return {me, *register}
+
+    # The network a room belongs to (its Commons, its Announcements), as the network's
+    # facts say, where this cohost or a registered one wrote them.
+    network_of: dict[str, str] = {}
+    for room_id, state in states.items():
+        facts = state.get((NETWORK, ""))
+        if facts is not None and facts.get("sender") in {me, *register(room_id)}:
+            for member_room in (facts.get("content") or {}).get("rooms", {}).values():
+                network_of[str(member_room)] = room_id
+
+    def writers(room: str) -> set[str]:
+        """Who may write facts here: this cohost, and the member cohosts of the network
+        the room is (or belongs to)."""
+        return {me, *register(room), *register(network_of.get(room, ""))}
 
     def trusted(room: str, event_type: str, key: str = "") -> dict[str, Any] | None:
         event = states[room].get((event_type, key))
@@ -96,5 +112,22 @@ async def rebuild_index(
                 if facts is not None:
                     await index_network(repo, room_id, facts)
                     summary.networks += 1
+    async with sessions.begin() as s:
+        repo_d = DecisionRepository(s)
+        for room_id, state in states.items():
+            for event_type, key in state:
+                if event_type != PROPOSAL_STATE or not key.isdigit():
+                    continue
+                content = trusted(room_id, PROPOSAL_STATE, key)
+                if content is None or content.get("status") != OPEN:
+                    continue
+                if await repo_d.by_number(room_id, int(key)) is not None:
+                    continue  # still known: the database was not lost
+                sender = str(state[(event_type, key)]["sender"])
+                proposal = restore(room_id, int(key), sender, content)
+                await repo_d.adopt(proposal)
+                for ballot in restore_acts(proposal.id, content):
+                    await repo_d.add_ballot(ballot)
+                summary.proposals += 1
     log.info("index_rebuilt", **summary.__dict__)
     return summary

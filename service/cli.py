@@ -78,7 +78,8 @@ async def _resync(settings: Settings) -> int:
         summary = await rebuild_index(NioGateway(client), sessions)
     print(
         f"cohost: index rebuilt from Matrix: {summary.congregations} congregation(s), "
-        f"{summary.crews} crew(s), {summary.networks} network(s) in {summary.rooms} room(s)"
+        f"{summary.crews} crew(s), {summary.networks} network(s), "
+        f"{summary.proposals} open proposal(s) in {summary.rooms} room(s)"
     )
     return 0
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import itertools
 from datetime import timedelta
+from pathlib import Path
 
 from handlers.decisions import PROPOSAL_STATE
+from handlers.resync import rebuild_index
 from handlers.state import CREW_ROOM
 from handlers.types import EventId, IncomingMember, RoomId, UserId
+from storage.database import make_engine, make_sessionmaker, migrate
 from tests.fakes import BOT
 from tests.unit.world import ALICE, BOB, CAROL, World
 
@@ -298,3 +301,51 @@ async def test_forget_me_erases_votes_and_says_what_stays(world: World) -> None:
     await react(world, crew, ALICE, 1, "👍")
     assert state(world, crew, 1)["status"] == "open"  # bob's vote is gone
     assert BOT not in state(world, crew, 1)["deciders"]  # type: ignore[operator]
+
+
+async def test_an_open_proposal_and_its_votes_come_back_from_room_state_after_resync(
+    world: World, tmp_path: Path
+) -> None:
+    crew = await crew_of(world, BOB, CAROL)
+    await world.say(f"!crew invite {DAVE}", room=crew)  # proposing is consenting
+    thumbs = await react(world, crew, BOB, 1, "👍")
+    acts = state(world, crew, 1)["acts"]
+    assert isinstance(acts, list) and {a["voter"] for a in acts} == {ALICE, BOB}
+
+    # The database is lost; a fresh one is rebuilt from Matrix alone.
+    (tmp_path / "fresh").mkdir()
+    world.db_url = f"sqlite:///{tmp_path / 'fresh' / 'cohost.db'}"
+    engine = make_engine(world.db_url)
+    await migrate(engine)
+    await world.restart()
+    assert "No proposals are open" in await world.say("!proposals", room=crew)
+    summary = await rebuild_index(world.gateway, make_sessionmaker(engine))
+    await engine.dispose()
+    assert summary.proposals == 1
+    assert "2 of 3 consented" in await world.say("!proposals", room=crew)
+
+    # Taking back a reaction made before the loss still withdraws it.
+    await world.cohost.decisions.on_redaction(thumbs, eid("$redaction"), UserId(BOB), ms(world) + 1)
+    assert "1 of 3 consented" in await world.say("!proposals", room=crew)
+    world.clock.advance(timedelta(minutes=1))
+    await react(world, crew, BOB, 1, "👍")
+    await world.say("!consent 1", sender=CAROL, room=crew)
+    assert state(world, crew, 1)["status"] == "passed"
+    await world.settle()
+    assert world.gateway.rooms[crew].membership(DAVE) == "invite"
+    # Resync again changes nothing: the proposal is closed, and known.
+    summary = await rebuild_index(world.gateway, world.cohost.decisions.sessions)
+    assert summary.proposals == 0
+
+
+async def test_resync_takes_up_no_proposal_written_by_someone_else(world: World) -> None:
+    crew = await crew_of(world, BOB)
+    await world.say(f"!crew invite {DAVE}", room=crew)
+    room = world.gateway.rooms[crew]
+    forged = dict(room.state[(PROPOSAL_STATE, "1")])
+    forged["sender"] = "@mallory:evil.example"
+    forged["state_key"] = "2"
+    room.state[(PROPOSAL_STATE, "2")] = forged
+    summary = await rebuild_index(world.gateway, world.cohost.decisions.sessions)
+    assert summary.proposals == 0  # #1 is still known; #2 is nobody's to open
+    assert "#2" not in await world.say("!proposals", room=crew)
