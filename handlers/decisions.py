@@ -488,6 +488,18 @@ class Decisions:
         )
         await self._record(proposal, withdrawal)
 
+    async def forget(self, user: UserId) -> dict[str, int]:
+        """Erase a person's votes and notes; open proposals that recorded their acts in
+        room state are recorded again without them."""
+        async with self.sessions.begin() as s:
+            repo = DecisionRepository(s)
+            voted = {b.proposal_id for b in await repo.ballots_of(user)}
+            erased = await repo.forget(user)
+            rewrite = [p for p in await repo.all_open() if p.id in voted and self._opened_here(p)]
+        for proposal in rewrite:
+            await self._record_state(proposal, None)
+        return erased
+
     async def _tell_once(self, proposal: Proposal, user: UserId, key: str, text: str) -> None:
         async with self.sessions.begin() as s:
             first = await DecisionRepository(s).first_time(key, user)

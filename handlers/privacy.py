@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
+from handlers.decisions import Decisions
 from handlers.errors import UserError
 from handlers.registry import Args, CommandContext, CommandRegistry, Param
 from handlers.replies import Reply
-from storage.decisions import DecisionRepository
 
 
 class Privacy:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self.sessions = sessions
+    def __init__(self, decisions: Decisions) -> None:
+        self.decisions = decisions
 
     def register(self, registry: CommandRegistry) -> None:
         registry.command(
@@ -22,8 +20,7 @@ class Privacy:
     async def forget(self, ctx: CommandContext, args: Args) -> Reply:
         if args["who"].lower() != "me":
             raise UserError("I only forget the person who asks: send `!forget me`.")
-        async with self.sessions.begin() as s:
-            erased = await DecisionRepository(s).forget(ctx.sender)
+        erased = await self.decisions.forget(ctx.sender)
         counts = ", ".join(f"{n} {what}" for what, n in erased.items())
         return Reply(
             f"Done: I erased what my database held about you ({counts}); your votes on open "

@@ -87,7 +87,7 @@ def build_cohost(
         settings.membership_decided_by,
     )
     membership.register(registry)
-    Privacy(sessions).register(registry)
+    Privacy(decisions).register(registry)
     network = NetworkMembership(directory, decisions, runner, clock, settings.network_window)
     network.register(registry)
     decisions.trusted = network.is_member_bot

@@ -83,6 +83,9 @@ class DecisionRepository:
     async def ballot(self, event_id: str) -> Ballot | None:
         return await self._s.get(Ballot, event_id)
 
+    async def ballots_of(self, voter: str) -> list[Ballot]:
+        return list(await self._s.scalars(select(Ballot).where(Ballot.voter == voter)))
+
     async def ballots(self, proposal_id: int) -> list[Ballot]:
         rows = await self._s.scalars(select(Ballot).where(Ballot.proposal_id == proposal_id))
         return list(rows)
