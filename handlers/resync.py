@@ -121,10 +121,12 @@ async def rebuild_index(
                 content = trusted(room_id, PROPOSAL_STATE, key)
                 if content is None or content.get("status") != OPEN:
                     continue
-                if await repo_d.by_number(room_id, int(key)) is not None:
-                    continue  # still known: the database was not lost
                 sender = str(state[(event_type, key)]["sender"])
                 proposal = restore(room_id, int(key), sender, content)
+                if await repo_d.by_number(room_id, proposal.number) or await repo_d.by_opening(
+                    proposal.opening_key
+                ):
+                    continue  # still known: the database was not lost
                 await repo_d.adopt(proposal)
                 for ballot in restore_acts(proposal.id, content):
                     await repo_d.add_ballot(ballot)

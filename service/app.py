@@ -37,6 +37,7 @@ from service.http import make_http_app, start_http
 from service.login import log_in, make_client
 from service.metrics import Metrics
 from service.settings import Settings
+from service.state_cache import StateCache
 from service.sync import SyncLoop
 from storage.database import make_engine, make_sessionmaker, migrate
 
@@ -146,12 +147,12 @@ async def run_service(
     try:
         async with connected(settings) as (client, sessions):
             clock = SystemClock()
-            gateway = NioGateway(client)
-            cohost = build_cohost(gateway, sessions, settings, clock)
+            cache = StateCache()
+            cohost = build_cohost(NioGateway(client, cache), sessions, settings, clock)
             router = EventRouter(client.user_id, cohost, sessions, clock, metrics)
             tasks = {
                 asyncio.create_task(
-                    SyncLoop(client, sessions, router, metrics, ready, gateway.cache).run()
+                    SyncLoop(client, sessions, router, metrics, ready, cache).run()
                 ),
                 asyncio.create_task(cohost.runner.run_forever()),
                 asyncio.create_task(keep_time(cohost, ready)),

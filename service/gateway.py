@@ -59,8 +59,9 @@ class NioGateway:
     def __init__(self, client: AsyncClient, cache: StateCache | None = None) -> None:
         self._client = client
         self._room_version: str | None = None
-        # Kept current by the sync loop (see service.state_cache).
-        self.cache = cache or StateCache()
+        # Kept current by the sync loop (see service.state_cache); without one, as in
+        # `cohost resync`, no room counts as joined and every read goes to the server.
+        self._cache = cache or StateCache()
 
     @property
     def user_id(self) -> UserId:
@@ -119,20 +120,20 @@ class NioGateway:
                 raise
             return content
 
-        return await self.cache.read(room_id, (event_type, state_key), fetch)
+        return await self._cache.read(room_id, (event_type, state_key), fetch)
 
     async def room_state(self, room_id: RoomId) -> list[dict[str, Any]]:
         async def fetch() -> list[dict[str, Any]]:
             return list(await self._json("GET", ["rooms", room_id, "state"], None, "room_state"))
 
-        return await self.cache.read(room_id, "all", fetch)
+        return await self._cache.read(room_id, "all", fetch)
 
     async def joined_members(self, room_id: RoomId) -> set[UserId]:
         async def fetch() -> set[UserId]:
             data = await self._json("GET", ["rooms", room_id, "joined_members"], None, "members")
             return {UserId(u) for u in data.get("joined", {})}
 
-        return await self.cache.read(room_id, "joined", fetch)
+        return await self._cache.read(room_id, "joined", fetch)
 
     async def joined_rooms(self) -> list[RoomId]:
         data = await self._json("GET", ["joined_rooms"], None, "joined_rooms")
@@ -163,7 +164,7 @@ class NioGateway:
         try:
             await self._json("POST", ["rooms", room_id, "leave"], {}, "leave")
         finally:
-            self.cache.synced(joined=(), changed=(), left=[room_id])
+            self._cache.synced(joined=(), changed=(), left=[room_id])
 
     async def knock(self, room_id: RoomId, reason: str, via: Sequence[str]) -> None:
         query = [("server_name", s) for s in via]
@@ -186,7 +187,7 @@ class NioGateway:
         try:
             return await self._json(method, parts, body, what, query)
         finally:
-            self.cache.forget(room_id)
+            self._cache.forget(room_id)
 
     async def _json(
         self,
