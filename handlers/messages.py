@@ -8,7 +8,7 @@ import structlog
 
 from handlers.errors import UserError
 from handlers.gateway import MatrixGateway
-from handlers.registry import CommandContext, CommandRegistry
+from handlers.registry import CommandContext, CommandRegistry, looks_like_command
 from handlers.replies import Reply, notice_content, reply_txn_id
 from handlers.types import IncomingMessage, RoomId, UserId
 
@@ -48,7 +48,7 @@ class CommandHandler:
         self._answers = answers
 
     async def on_message(self, message: IncomingMessage) -> None:
-        if message.sender == self._gateway.user_id:
+        if message.sender == self._gateway.user_id or not looks_like_command(message.body):
             return
         if await self._released(message.room_id):
             return  # cohost never acts again where it was released

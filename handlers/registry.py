@@ -166,10 +166,9 @@ class CommandRegistry:
     def parse(self, body: str) -> ParsedCommand | None:
         """None when the message is not a command at all; UserError when it is a
         command that cannot be understood."""
-        text = body.strip()
-        if not text.startswith(PREFIX) or len(text) == len(PREFIX) or text[1].isspace():
+        if not looks_like_command(body):
             return None
-        line = text[len(PREFIX) :]
+        line = body.strip()[len(PREFIX) :]
         words = line.split()
         # Longest registered path wins: `crew new x` before `crew`.
         for length in range(min(len(words), 3), 0, -1):
@@ -214,3 +213,9 @@ def tokenize(text: str) -> list[str]:
         raise UserError(
             'A quote is not closed. Put names with spaces in "double quotes".'
         ) from None
+
+
+def looks_like_command(body: str) -> bool:
+    """Whether a message is meant for cohost at all (`!` then a word)."""
+    text = body.strip()
+    return text.startswith(PREFIX) and len(text) > len(PREFIX) and not text[1].isspace()

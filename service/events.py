@@ -21,14 +21,15 @@ from nio import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers.announcements import Announcements
+from handlers.announcements import ORIGIN, Announcements
 from handlers.clock import Clock
-from handlers.decisions import Decisions
+from handlers.decisions import SPEC, Decisions
 from handlers.errors import HomeserverUnavailable
 from handlers.invites import InviteHandler
 from handlers.membership import Membership
 from handlers.messages import CommandHandler
 from handlers.network_membership import NetworkMembership
+from handlers.registry import looks_like_command
 from handlers.rhythm import Rhythm
 from handlers.types import EventId, IncomingInvite, IncomingMember, IncomingMessage, RoomId, UserId
 from service.metrics import Metrics
@@ -111,21 +112,19 @@ class EventRouter:
             return None
         event_id = EventId(event.event_id)
         ts = int(getattr(event, "server_timestamp", 0) or source.get("origin_server_ts", 0))
+        content: dict[str, Any] = source.get("content", {}) or {}
         if isinstance(event, RoomMessageNotice):
             # Bots speak in notices: only a proposal opened by another cohost matters.
-            notice = IncomingMessage(
-                room_id, event_id, sender, event.body, False, ts, source.get("content", {}) or {}
-            )
+            if SPEC not in content:
+                return None
+            notice = IncomingMessage(room_id, event_id, sender, event.body, False, ts, content)
             return partial(self._decisions.adopt, notice)
         if isinstance(event, RoomMessageText):
+            if not (looks_like_command(event.body) or ORIGIN in content or SPEC in content):
+                return None  # conversation: nothing for cohost to do, nor to remember
+            decrypted = bool(getattr(event, "decrypted", False))
             incoming = IncomingMessage(
-                room_id,
-                event_id,
-                sender,
-                event.body,
-                bool(getattr(event, "decrypted", False)),
-                ts,
-                source.get("content", {}) or {},
+                room_id, event_id, sender, event.body, decrypted, ts, content
             )
             return partial(
                 _all,
@@ -151,7 +150,6 @@ class EventRouter:
                 partial(self._rhythm.on_member, member),
             )
         kind = source.get("type")
-        content = source.get("content", {}) or {}
         if kind == "m.reaction":
             relation = content.get("m.relates_to", {})
             if relation.get("rel_type") == "m.annotation" and relation.get("event_id"):

@@ -13,6 +13,7 @@ from handlers.state import CREW_ROOM
 from handlers.types import RoomId
 from service.events import EventRouter
 from service.metrics import Metrics
+from storage.repositories import HandledEventRepository
 from tests.fakes import BOT
 from tests.unit.world import ALICE, BOB, World
 
@@ -91,3 +92,24 @@ async def test_commands_and_retrospective_reactions_from_a_sync(world: World) ->
     await router._room_timeline(RoomId(crew), [reaction(ALICE, "$r9", retro, "⏸️")])
     state = world.gateway.rooms[RoomId(crew)].content(CYCLE_STATE, "1")
     assert state is not None and state["outcome"] == "pause"
+
+
+async def test_conversation_is_neither_handled_nor_remembered(world: World) -> None:
+    await world.congregation("Riverside")
+    metrics = Metrics()
+    router = EventRouter(BOT, world.cohost, world.cohost.directory.sessions, world.clock, metrics)
+    talk = [
+        parsed("m.room.message", ALICE, f"$talk{n}", {"msgtype": "m.text", "body": text})
+        for n, text in enumerate(["hello all", "! not a command", "ping!"])
+    ]
+    command = parsed("m.room.message", ALICE, "$ping", {"msgtype": "m.text", "body": "!ping"})
+    await router._room_timeline(RoomId("!dm:example.org"), [*talk, command])
+    assert metrics.events_handled == 1
+    assert [r["body"] for r in world.gateway.replies_to("$ping")] == ["Pong! cohost is here."]
+    async with world.cohost.directory.sessions.begin() as s:
+        remembered = {
+            e
+            for e in ["$talk0", "$talk1", "$talk2", "$ping"]
+            if await HandledEventRepository(s).seen(e)
+        }
+    assert remembered == {"$ping"}
