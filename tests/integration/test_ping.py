@@ -3,6 +3,7 @@ of the homeserver."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -76,8 +77,8 @@ async def test_a_command_further_back_than_one_sync_carries_is_answered_once(
 
     assert cohost.stop() == 0
     while_down = await alice.send(room, "!ping")
-    for n in range(520):
-        await alice.send(room, f"chatter {n}")
+    for batch in range(52):
+        await asyncio.gather(*(alice.send(room, f"chatter {batch}.{n}") for n in range(10)))
     cohost.start()
 
     [reply] = await alice.replies_to(room, while_down, settle=3, within=60)
