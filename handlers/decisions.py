@@ -7,6 +7,7 @@ proposal (crew membership, congregation membership, hosts, and later the network
 
 from __future__ import annotations
 
+import hashlib
 import unicodedata
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -33,8 +34,11 @@ log = structlog.get_logger(__name__)
 PROPOSAL_STATE = "cc.microsolidarity.proposal"
 SPEC = "cc.microsolidarity.proposal"  # in the content of a proposal's message
 # A cohost that did not open a proposal carries out its outcome only after this, in
-# case the one that opened it is gone (carrying out twice changes nothing).
+# case the one that opened it is gone (carrying out twice changes nothing). If by then
+# no outcome is recorded, the others post it, in turns this far apart.
 FALLBACK_DELAY = timedelta(seconds=30)
+FALLBACK_TURN = timedelta(seconds=20)
+OUTCOME_NOTICE = "outcome_notice"
 THUMBS_UP = "👍"
 RAISED_HAND = "✋"
 REMINDER_BEFORE = timedelta(hours=24)
@@ -126,8 +130,8 @@ def restore_acts(proposal_id: int, content: dict[str, Any]) -> list[Ballot]:
     ]
 
 
-async def nobody(room_id: RoomId, user: UserId) -> bool:
-    return False
+async def nobody(room_id: RoomId) -> set[UserId]:
+    return set()
 
 
 def voice_of(proposal: Proposal, user: str) -> str | None:
@@ -159,8 +163,10 @@ class Decisions:
         self.runner = runner
         self.clock = clock
         self.kinds: dict[str, KindSpec] = {}
-        # Whose proposals may be adopted in a room (set where rooms are shared).
-        self.trusted: Callable[[RoomId, UserId], Awaitable[bool]] = nobody
+        # The other cohosts that share a room, whose proposals are adopted there (set
+        # where rooms are shared: a network's rooms).
+        self.peers: Callable[[RoomId], Awaitable[set[UserId]]] = nobody
+        runner.register(OUTCOME_NOTICE, self._outcome_notice, self._carry_out_failed)
 
     def register_kind(self, kind: str, spec: KindSpec) -> None:
         self.kinds[kind] = spec
@@ -181,8 +187,8 @@ class Decisions:
         data = incoming.content.get(SPEC)
         if not isinstance(data, dict) or incoming.sender == self.gateway.user_id:
             return
-        if data.get("kind") not in self.kinds or not await self.trusted(
-            incoming.room_id, incoming.sender
+        if data.get("kind") not in self.kinds or incoming.sender not in await self.peers(
+            incoming.room_id
         ):
             return
         async with self.sessions.begin() as s:
@@ -543,14 +549,9 @@ class Decisions:
         result = self._tally(proposal, ballots, closed=True)
         opener = self._opened_here(proposal)
         if opener:  # one voice posts and records the outcome: the cohost that opened it
-            text = self._outcome_text(proposal, result)
-            await self.gateway.send_event(
-                RoomId(proposal.room_id),
-                "m.room.message",
-                notice(text, people(proposal)),
-                f"cohost-outcome-{proposal.id}",
-            )
-            await self._record_state(proposal, result)
+            await self._post_outcome(proposal, result)
+        else:  # unless it is gone: then the others, in turns
+            await self._await_outcome(proposal)
         log.info(
             "proposal_closed",
             proposal=proposal.number,
@@ -573,6 +574,42 @@ class Decisions:
                     else (self.clock.now() + FALLBACK_DELAY).isoformat(),
                 },
             )
+
+    async def _post_outcome(self, p: Proposal, result: Tally) -> None:
+        """Post the outcome and record it in room state, unless another cohost of the
+        room has recorded it already."""
+        recorded = await self.gateway.get_state(RoomId(p.room_id), PROPOSAL_STATE, str(p.number))
+        if recorded is not None and recorded.get("status") not in (None, OPEN):
+            return
+        text = self._outcome_text(p, result)
+        await self.gateway.send_event(
+            RoomId(p.room_id), "m.room.message", notice(text, people(p)), f"cohost-outcome-{p.id}"
+        )
+        await self._record_state(p, result)
+
+    async def _await_outcome(self, p: Proposal) -> None:
+        others = sorted(
+            (await self.peers(RoomId(p.room_id))) - {p.opened_by},
+            key=lambda bot: hashlib.sha256(f"{p.opening_key}{bot}".encode()).hexdigest(),
+        )
+        if self.gateway.user_id not in others:
+            return
+        turn = FALLBACK_DELAY + others.index(self.gateway.user_id) * FALLBACK_TURN
+        await self.runner.start(
+            f"outcome-notice-{p.id}",
+            OUTCOME_NOTICE,
+            {"proposal": p.id, "not_before": (self.clock.now() + turn).isoformat()},
+        )
+
+    async def _outcome_notice(self, run: Run) -> None:
+        if self.clock.now() < datetime.fromisoformat(run.params["not_before"]):
+            raise NotYet("the cohost that opened the proposal posts its outcome first")
+        async with self.sessions.begin() as s:
+            repo = DecisionRepository(s)
+            proposal = await repo.get(run.params["proposal"])
+            assert proposal is not None
+            ballots = await repo.ballots(proposal.id)
+        await self._post_outcome(proposal, self._tally(proposal, ballots, closed=True))
 
     def _outcome_text(self, p: Proposal, result: Tally) -> str:
         what = self.kinds[p.kind].describe(p)

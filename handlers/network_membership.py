@@ -410,12 +410,13 @@ class NetworkMembership:
             voices=voices,
         )
 
-    async def is_member_bot(self, room: RoomId, user: UserId) -> bool:
+    async def member_bots(self, room: RoomId) -> set[UserId]:
+        """The cohosts of the network a room belongs to, by its register."""
         place = await self.directory.place(room)
         if place.room is None or place.room.kind not in NETWORK_ROOMS:
-            return False
+            return set()
         members = await self.members(RoomId(place.room.network_id or room))
-        return user in {m.get("bot") for m in members.values()}
+        return {UserId(str(m["bot"])) for m in members.values() if m.get("bot")}
 
     def _describe(self, p: Proposal) -> str:
         name = (p.reason or "").split(" asks to join", 1)[0] or p.subject

@@ -91,7 +91,7 @@ def build_cohost(
     Privacy(decisions).register(registry)
     network = NetworkMembership(directory, decisions, runner, clock, settings.network_window)
     network.register(registry)
-    decisions.trusted = network.is_member_bot
+    decisions.peers = network.member_bots
     announcements = Announcements(directory, network)
     announcements.register(registry)
     rhythm = Rhythm(directory, sessions, clock, settings.crew_window)

@@ -216,6 +216,12 @@ class FakeGateway:
         """A person's own membership change: a knock, a leave, a declined invitation."""
         self._set(self.rooms[room_id], "m.room.member", user, {"membership": membership}, user)
 
+    def set_state(
+        self, room_id: RoomId, event_type: str, key: str, content: dict[str, Any], sender: str
+    ) -> None:
+        """State written by someone else: another cohost, or a person."""
+        self._set(self.rooms[room_id], event_type, key, content, sender)
+
     def accept(self, room_id: RoomId, user: str) -> None:
         """A person accepts their invitation (or joins a room open to them)."""
         self._set(self.rooms[room_id], "m.room.member", user, {"membership": "join"}, user)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
+from handlers.decisions import PROPOSAL_STATE, SPEC
+from handlers.network import MEMBER
+from handlers.network_membership import NETWORK_JOIN
 from handlers.resync import rebuild_index
 from handlers.state import COMMONS, CREW_ROOM, LOBBY, NETWORK_ANNOUNCEMENTS, NETWORK_SPACE
+from handlers.types import EventId, IncomingMessage, RoomId, UserId
 from storage.database import make_engine, make_sessionmaker, migrate
 from tests.fakes import BOT, message
 from tests.unit.world import ALICE, BOB, CAROL, World
@@ -140,3 +145,77 @@ async def test_a_congregation_leaves_its_network(world: World) -> None:
     assert any("has left the network" in text for text in g.notices_in(hosts))
     assert "not part of a network" in await world.say("!network info")
     assert "not part of a network" in await world.say("!network leave", room=hosts)
+
+
+OTHER = "@cohost:hilltop.example"
+DELTA_BOT = "@cohost:delta.example"
+
+
+async def a_proposal_opened_by_another_cohost(world: World) -> tuple[RoomId, RoomId]:
+    """Riverside's network with Hilltop's cohost in its register; Hilltop's cohost has
+    opened proposal #1 in the Commons (Delta applies), decided by Riverside alone."""
+    space = await world.congregation("Riverside")
+    await world.say("!network create Rivers", room=world.hosts_room(space))
+    await world.settle()
+    [network] = world.rooms_of_kind(NETWORK_SPACE)
+    [commons] = world.rooms_of_kind(COMMONS)
+    g = world.gateway
+    g.set_state(network, MEMBER, "!hilltop", {"name": "Hilltop", "bot": OTHER}, OTHER)
+    g.accept(commons, ALICE)
+    now = world.clock.now()
+    spec = {
+        "number": 1,
+        "kind": NETWORK_JOIN,
+        "subject": DELTA_BOT,
+        "scope": network,
+        "proposer": None,
+        "reason": "Delta asks to join this network · !delta",
+        "deciders": [space],
+        "voices": {ALICE: space},
+        "opened_at": now.isoformat(),
+        "closes_at": (now + timedelta(days=7)).isoformat(),
+        "opening_key": "$delta-knock",
+    }
+    opened = IncomingMessage(
+        commons,
+        EventId("$proposal-by-hilltop"),
+        UserId(OTHER),
+        "Proposal #1: the congregation Delta joins the network",
+        False,
+        0,
+        {"msgtype": "m.notice", "body": "Proposal #1", SPEC: spec},
+    )
+    await world.cohost.decisions.adopt(opened)
+    assert "#1 the congregation **Delta**" in await world.say("!proposals", room=commons)
+    return network, commons
+
+
+async def outcomes(world: World, commons: RoomId) -> list[str]:
+    return [n for n in world.gateway.notices_in(commons) if n.startswith("Proposal #1 passed")]
+
+
+async def test_when_the_cohost_that_opened_a_proposal_is_gone_another_posts_the_outcome(
+    world: World,
+) -> None:
+    network, commons = await a_proposal_opened_by_another_cohost(world)
+    await world.say("!consent 1", room=commons)  # Riverside's one voice: it passes
+    await world.settle()
+    assert await outcomes(world, commons) == []  # the opener's turn first
+
+    world.clock.advance(timedelta(seconds=31))
+    await world.cohost.runner.resume_pending()
+    await world.settle()
+    assert len(await outcomes(world, commons)) == 1
+    recorded = world.gateway.rooms[commons].content(PROPOSAL_STATE, "1")
+    assert recorded is not None and recorded["status"] == "passed"
+    assert world.gateway.rooms[network].membership(DELTA_BOT) == "invite"
+
+
+async def test_an_outcome_the_opener_recorded_is_not_posted_again(world: World) -> None:
+    _, commons = await a_proposal_opened_by_another_cohost(world)
+    await world.say("!consent 1", room=commons)
+    world.gateway.set_state(commons, PROPOSAL_STATE, "1", {"status": "passed"}, OTHER)
+    world.clock.advance(timedelta(seconds=31))
+    await world.cohost.runner.resume_pending()
+    await world.settle()
+    assert await outcomes(world, commons) == []
