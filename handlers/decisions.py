@@ -219,7 +219,18 @@ class Decisions:
                     opened_by=incoming.sender,
                 )
             )
+        # Acts cast before this cohost was in the room, as the opener records them.
+        recorded = await self.gateway.get_state(
+            incoming.room_id, PROPOSAL_STATE, str(data["number"])
+        )
+        async with self.sessions.begin() as s:
+            repo = DecisionRepository(s)
+            adopted = await repo.by_opening(str(data["opening_key"]))
+            assert adopted is not None
+            for ballot in restore_acts(adopted.id, recorded or {}):
+                await repo.add_ballot(ballot)
         log.info("proposal_adopted", number=data["number"], room_id=incoming.room_id)
+        await self._evaluate(adopted.id)
 
     def register(self, registry: CommandRegistry) -> None:
         registry.command("proposals", summary="The open proposals in this room.")(self.list_open)

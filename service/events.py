@@ -4,7 +4,7 @@ error boundary around every handler."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import timedelta
 from functools import partial
 from typing import Any, Protocol
@@ -93,16 +93,19 @@ class EventRouter:
             )
         )
 
-    async def _room_timeline(self, room_id: RoomId, events: Iterable[Event]) -> None:
-        for event in events:
+    async def _room_timeline(self, room_id: RoomId, events: Sequence[Event]) -> None:
+        # A room just joined comes with some of its history: what was said before cohost
+        # was asked in is not answered nor relayed; proposals still open are taken on.
+        history_ends = first_addressed(events, self._own)
+        for index, event in enumerate(events):
             if isinstance(event, MegolmEvent):
                 log.warning("undecryptable_event", room_id=room_id, event_id=event.event_id)
                 continue
-            work = self._work_for(room_id, event)
+            work = self._work_for(room_id, event, history=index < history_ends)
             if work is not None:
                 await self._once(room_id, event.event_id, work)
 
-    def _work_for(self, room_id: RoomId, event: Event) -> Work | None:
+    def _work_for(self, room_id: RoomId, event: Event, *, history: bool = False) -> Work | None:
         """The handler call for an event, or None when cohost has nothing to do with it.
         Reactions and redactions are read from the event source, so that encrypted ones
         (Element X) and clear ones (Element Web) are treated alike."""
@@ -126,12 +129,16 @@ class EventRouter:
             incoming = IncomingMessage(
                 room_id, event_id, sender, event.body, decrypted, ts, content
             )
+            if history:
+                return partial(self._decisions.adopt, incoming) if SPEC in content else None
             return partial(
                 _all,
                 partial(self._commands.on_message, incoming),
                 partial(self._announcements.relay, incoming),
                 partial(self._decisions.adopt, incoming),
             )
+        if history:
+            return None
         if isinstance(event, RoomMemberEvent):
             content = event.content or {}
             member = IncomingMember(
@@ -200,6 +207,34 @@ class EventRouter:
             )
         if removed:
             log.info("handled_events_pruned", count=removed)
+
+
+def own_join(events: Sequence[Event], own: str) -> int:
+    """Where this account's own join stands in a timeline (-1: it does not)."""
+    for index, event in enumerate(events):
+        if (
+            isinstance(event, RoomMemberEvent)
+            and event.state_key == own
+            and event.membership == "join"
+            and event.prev_membership != "join"
+        ):
+            return index
+    return -1
+
+
+def first_addressed(events: Sequence[Event], own: str) -> int:
+    """Where a timeline stops being history for cohost: after its invitation into the
+    room, or after its own join where nobody invited it (0 for a room already joined)."""
+    joined = own_join(events, own)
+    if joined < 0:
+        return 0
+    if getattr(events[joined], "prev_membership", None) != "invite":
+        return joined
+    for index in range(joined - 1, -1, -1):
+        event = events[index]
+        if isinstance(event, RoomMemberEvent) and event.state_key == own:
+            return index  # the invitation; what follows it was said with cohost asked in
+    return 0
 
 
 async def _all(*works: Work) -> None:

@@ -12,14 +12,13 @@ from nio import (
     AsyncClient,
     Event,
     RoomInfo,
-    RoomMemberEvent,
     RoomMessagesResponse,
     SyncResponse,
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.errors import HomeserverUnavailable, MatrixError
-from service.events import EventRouter
+from service.events import EventRouter, own_join
 from service.gateway import call
 from service.metrics import Metrics
 from service.state_cache import StateCache
@@ -125,7 +124,7 @@ class SyncLoop:
         crypto housekeeping: room keys sent while cohost was down are known by then."""
         for room_id, info in resp.rooms.join.items():
             # A room just joined starts with history from before cohost was there.
-            if info.timeline.limited and not self._joined_in(info):
+            if info.timeline.limited and own_join(info.timeline.events, self._client.user_id) < 0:
                 missed = await self._history(room_id, info.timeline.prev_batch, since)
                 log.info("timeline_gap_filled", room_id=room_id, events=len(missed))
                 info.timeline.events[:0] = missed
@@ -143,13 +142,6 @@ class SyncLoop:
             missed.extend(page.chunk)  # newest first
             start = page.end if page.chunk else None
         return list(reversed(missed))
-
-    def _joined_in(self, info: RoomInfo) -> bool:
-        own = self._client.user_id
-        return any(
-            isinstance(e, RoomMemberEvent) and e.state_key == own and e.membership == "join"
-            for e in info.timeline.events
-        )
 
     async def _crypto_housekeeping(self) -> None:
         """What nio's sync_forever does between syncs, so E2EE keeps working."""

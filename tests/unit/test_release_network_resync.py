@@ -151,9 +151,12 @@ OTHER = "@cohost:hilltop.example"
 DELTA_BOT = "@cohost:delta.example"
 
 
-async def a_proposal_opened_by_another_cohost(world: World) -> tuple[RoomId, RoomId]:
+async def a_proposal_opened_by_another_cohost(
+    world: World, acts: list[dict[str, object]] | None = None
+) -> tuple[RoomId, RoomId]:
     """Riverside's network with Hilltop's cohost in its register; Hilltop's cohost has
-    opened proposal #1 in the Commons (Delta applies), decided by Riverside alone."""
+    opened proposal #1 in the Commons (Delta applies), decided by Riverside alone, and
+    recorded these acts in its room state."""
     space = await world.congregation("Riverside")
     await world.say("!network create Rivers", room=world.hosts_room(space))
     await world.settle()
@@ -185,8 +188,9 @@ async def a_proposal_opened_by_another_cohost(world: World) -> tuple[RoomId, Roo
         0,
         {"msgtype": "m.notice", "body": "Proposal #1", SPEC: spec},
     )
+    if acts is not None:
+        g.set_state(commons, PROPOSAL_STATE, "1", {"status": "open", "acts": acts}, OTHER)
     await world.cohost.decisions.adopt(opened)
-    assert "#1 the congregation **Delta**" in await world.say("!proposals", room=commons)
     return network, commons
 
 
@@ -198,6 +202,7 @@ async def test_when_the_cohost_that_opened_a_proposal_is_gone_another_posts_the_
     world: World,
 ) -> None:
     network, commons = await a_proposal_opened_by_another_cohost(world)
+    assert "#1 the congregation **Delta**" in await world.say("!proposals", room=commons)
     await world.say("!consent 1", room=commons)  # Riverside's one voice: it passes
     await world.settle()
     assert await outcomes(world, commons) == []  # the opener's turn first
@@ -219,3 +224,9 @@ async def test_an_outcome_the_opener_recorded_is_not_posted_again(world: World) 
     await world.cohost.runner.resume_pending()
     await world.settle()
     assert await outcomes(world, commons) == []
+
+
+async def test_acts_recorded_before_a_cohost_took_a_proposal_on_count(world: World) -> None:
+    consent = {"event": "$early", "voter": ALICE, "act": "consent", "ts": 1, "reason": None}
+    _, commons = await a_proposal_opened_by_another_cohost(world, acts=[consent])
+    assert "No proposals are open" in await world.say("!proposals", room=commons)

@@ -113,3 +113,44 @@ async def test_conversation_is_neither_handled_nor_remembered(world: World) -> N
             if await HandledEventRepository(s).seen(e)
         }
     assert remembered == {"$ping"}
+
+
+def ping(event_id: str) -> Event:
+    return parsed("m.room.message", ALICE, event_id, {"msgtype": "m.text", "body": "!ping"})
+
+
+def own_membership(event_id: str, membership: str, before: str | None) -> Event:
+    unsigned = {"prev_content": {"membership": before}} if before else {}
+    return parsed(
+        "m.room.member",
+        ALICE if membership == "invite" else BOT,
+        event_id,
+        {"membership": membership},
+        state_key=BOT,
+        unsigned=unsigned,
+    )
+
+
+async def test_a_room_just_joined_answers_only_what_was_said_once_cohost_was_asked_in(
+    world: World,
+) -> None:
+    router = EventRouter(BOT, world.cohost, world.cohost.directory.sessions, world.clock, Metrics())
+    room = RoomId("!dm:example.org")
+    timeline = [
+        ping("$before-invite"),
+        own_membership("$invite", "invite", None),
+        ping("$while-invited"),  # typed before cohost got there: meant for it
+        own_membership("$join", "join", "invite"),
+        ping("$after-join"),
+    ]
+    await router._room_timeline(room, timeline)
+    pings = ("$before-invite", "$while-invited", "$after-join")
+    answered = {e for e in pings if world.gateway.replies_to(e)}
+    assert answered == {"$while-invited", "$after-join"}
+
+    # Joined without an invitation (a public room): all before the join is history.
+    other = RoomId("!public:example.org")
+    await router._room_timeline(
+        other, [ping("$old"), own_membership("$join2", "join", None), ping("$new")]
+    )
+    assert not world.gateway.replies_to("$old") and world.gateway.replies_to("$new")
