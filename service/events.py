@@ -140,7 +140,6 @@ class EventRouter:
         if history:
             return None
         if isinstance(event, RoomMemberEvent):
-            content = event.content or {}
             member = IncomingMember(
                 room_id,
                 event_id,
