@@ -95,7 +95,8 @@ def act_entry(b: Ballot) -> dict[str, Any]:
 
 
 def restore(room_id: str, number: int, sender: str, content: dict[str, Any]) -> Proposal:
-    """An open proposal as its room state records it (see Decisions._record_state)."""
+    """An open proposal as the cohost that opened it describes it: in its room state
+    (see Decisions._record_state) or in its message (see spec)."""
     return Proposal(
         room_id=room_id,
         number=number,
@@ -191,46 +192,27 @@ class Decisions:
             incoming.room_id
         ):
             return
-        async with self.sessions.begin() as s:
-            repo = DecisionRepository(s)
-            if await repo.by_opening(str(data["opening_key"])) is not None:
-                return
-            if await repo.by_number(incoming.room_id, int(data["number"])) is not None:
-                log.warning(
-                    "proposal_number_taken", number=data["number"], room_id=incoming.room_id
-                )
-                return
-            await repo.adopt(
-                Proposal(
-                    room_id=incoming.room_id,
-                    number=int(data["number"]),
-                    kind=str(data["kind"]),
-                    subject=str(data["subject"]),
-                    scope=str(data["scope"]),
-                    proposer=data.get("proposer"),
-                    reason=data.get("reason"),
-                    deciders=list(data["deciders"]),
-                    voices=data.get("voices"),
-                    opened_at=datetime.fromisoformat(data["opened_at"]),
-                    closes_at=datetime.fromisoformat(data["closes_at"]),
-                    status=OPEN,
-                    opening_key=str(data["opening_key"]),
-                    message_event_id=incoming.event_id,
-                    opened_by=incoming.sender,
-                )
-            )
+        proposal = restore(incoming.room_id, int(data["number"]), incoming.sender, data)
+        proposal.reason = data.get("reason")
+        proposal.message_event_id = incoming.event_id
         # Acts cast before this cohost was in the room, as the opener records them.
         recorded = await self.gateway.get_state(
-            incoming.room_id, PROPOSAL_STATE, str(data["number"])
+            incoming.room_id, PROPOSAL_STATE, str(proposal.number)
         )
         async with self.sessions.begin() as s:
             repo = DecisionRepository(s)
-            adopted = await repo.by_opening(str(data["opening_key"]))
-            assert adopted is not None
-            for ballot in restore_acts(adopted.id, recorded or {}):
+            if await repo.by_opening(proposal.opening_key) is not None:
+                return
+            if await repo.by_number(incoming.room_id, proposal.number) is not None:
+                log.warning(
+                    "proposal_number_taken", number=proposal.number, room_id=incoming.room_id
+                )
+                return
+            await repo.adopt(proposal)
+            for ballot in restore_acts(proposal.id, recorded or {}):
                 await repo.add_ballot(ballot)
-        log.info("proposal_adopted", number=data["number"], room_id=incoming.room_id)
-        await self._evaluate(adopted.id)
+        log.info("proposal_adopted", number=proposal.number, room_id=incoming.room_id)
+        await self._evaluate(proposal.id)
 
     def register(self, registry: CommandRegistry) -> None:
         registry.command("proposals", summary="The open proposals in this room.")(self.list_open)
@@ -365,12 +347,9 @@ class Decisions:
     async def _record(self, proposal: Proposal, ballot: Ballot) -> None:
         async with self.sessions.begin() as s:
             added = await DecisionRepository(s).add_ballot(ballot)
-        await self._evaluate(proposal.id)
-        if added:
-            async with self.sessions.begin() as s:
-                current = await DecisionRepository(s).get(proposal.id)
-            if current is not None and current.status == OPEN and self._opened_here(current):
-                await self._record_state(current, None)
+        still_open = await self._evaluate(proposal.id)
+        if added and still_open is not None and self._opened_here(still_open):
+            await self._record_state(still_open, None)
 
     async def consent(self, ctx: CommandContext, args: Args) -> Reply:
         proposal = await self._proposal_here(ctx.message.room_id, args["n"])
@@ -535,16 +514,19 @@ class Decisions:
         ]
         return tally(proposal.deciders, acts, closed)
 
-    async def _evaluate(self, proposal_id: int) -> None:
+    async def _evaluate(self, proposal_id: int) -> Proposal | None:
+        """Close the proposal if its tally says so; the proposal if it stays open."""
         async with self.sessions.begin() as s:
             repo = DecisionRepository(s)
             proposal = await repo.get(proposal_id)
             if proposal is None or proposal.status != OPEN:
-                return
+                return None
             closed = self.clock.now() >= proposal.closes_at
             result = self._tally(proposal, await repo.ballots(proposal_id), closed)
         if result.outcome is not Outcome.OPEN:
             await self._close(proposal_id, result.outcome.value)
+            return None
+        return proposal
 
     async def _close(self, proposal_id: int, status: str) -> None:
         """Close once: the status changes inside one unit of work, and the outcome

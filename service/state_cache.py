@@ -23,8 +23,6 @@ class StateCache:
         self._rooms: dict[str, dict[Hashable, object]] = {}
         # Bumped on every change, so that a read begun before a change is not kept.
         self._generation: defaultdict[str, int] = defaultdict(int)
-        self.hits = 0
-        self.misses = 0
 
     def synced(self, joined: Iterable[str], changed: Iterable[str], left: Iterable[str]) -> None:
         """One sync batch: rooms joined, rooms whose state changed, rooms left."""
@@ -42,9 +40,7 @@ class StateCache:
     async def read(self, room_id: str, key: Hashable, fetch: Callable[[], Awaitable[T]]) -> T:
         entries = self._rooms.get(room_id)
         if entries is not None and key in entries:
-            self.hits += 1
             return copy.deepcopy(entries[key])  # type: ignore[return-value]
-        self.misses += 1
         generation = self._generation[room_id]
         value = await fetch()
         if room_id in self._joined and self._generation[room_id] == generation:
