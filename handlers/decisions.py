@@ -431,8 +431,8 @@ class Decisions:
             return
         async with self.sessions.begin() as s:
             proposal = await DecisionRepository(s).by_message(target)
-        if proposal is None or proposal.status != OPEN:
-            return
+        if proposal is None or proposal.status != OPEN or proposal.room_id != room_id:
+            return  # a reaction counts only in the proposal's own room
         if voice_of(proposal, sender) is None:
             await self._tell_once(
                 proposal,
@@ -464,15 +464,17 @@ class Decisions:
                 f"cohost-ask-reason-{event_id}",
             )
 
-    async def on_redaction(self, redacts: str, event_id: str, sender: UserId, ts: int) -> None:
-        """A removed 👍 or ✋ withdraws that consent or objection."""
+    async def on_redaction(
+        self, room_id: RoomId, redacts: str, event_id: str, sender: UserId, ts: int
+    ) -> None:
+        """A removed 👍 or ✋ withdraws that consent or objection (in its own room)."""
         async with self.sessions.begin() as s:
             repo = DecisionRepository(s)
             reacted = await repo.ballot(redacts)
             proposal = await repo.get(reacted.proposal_id) if reacted else None
         if reacted is None or proposal is None or reacted.reaction_key is None:
             return
-        if proposal.status != OPEN or reacted.voter != sender:
+        if proposal.status != OPEN or reacted.voter != sender or proposal.room_id != room_id:
             return
         withdrawal = Ballot(
             event_id=event_id,

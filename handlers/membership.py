@@ -15,6 +15,7 @@ from handlers.directory import Directory
 from handlers.errors import UserError
 from handlers.names import clean_name, name_key
 from handlers.operations import Run
+from handlers.power import change_users
 from handlers.registry import Args, CommandContext, CommandRegistry, Kind, Param
 from handlers.replies import Reply, notice
 from handlers.rooms import creators, invite_once
@@ -309,14 +310,14 @@ class Membership:
         """A host's level in a room; creators already hold more than any level."""
         if user in await creators(self.gateway, room):
             return
-        power = dict(await self.gateway.get_state(room, "m.room.power_levels") or {})
-        users = dict(power.get("users", {}))
-        if level is None:
-            users.pop(user, None)
-        else:
-            users[user] = level
-        if users != power.get("users", {}):
-            await self.gateway.put_state(room, "m.room.power_levels", "", {**power, "users": users})
+
+        def set_level(users: dict[str, Any]) -> None:
+            if level is None:
+                users.pop(user, None)
+            else:
+                users[user] = level
+
+        await change_users(self.gateway, room, set_level)
 
     # -- membership events -------------------------------------------------------
     async def on_member(self, event: IncomingMember) -> None:

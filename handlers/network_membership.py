@@ -32,6 +32,7 @@ from handlers.errors import MatrixError, NotYet, UserError
 from handlers.network import MEMBER, index_network, network_members
 from handlers.operations import OperationRunner, Run
 from handlers.patterns import server_of
+from handlers.power import raise_to
 from handlers.registry import Args, CommandContext, CommandRegistry, Kind, Param
 from handlers.replies import Reply
 from handlers.rooms import invite_once, report
@@ -331,13 +332,7 @@ class NetworkMembership:
             await self.gateway.put_state(network, "m.space.child", space, space_child(via, "50"))
 
     async def _raise(self, room: RoomId, users: list[UserId]) -> None:
-        power = dict(await self.gateway.get_state(room, "m.room.power_levels") or {})
-        levels = dict(power.get("users", {}))
-        wanted = {u: HOST_LEVEL for u in users if levels.get(u, 0) < HOST_LEVEL}
-        if wanted:
-            await self.gateway.put_state(
-                room, "m.room.power_levels", "", {**power, "users": {**levels, **wanted}}
-            )
+        await raise_to(self.gateway, room, users, HOST_LEVEL)
 
     async def _opening_failed(self, run: Run, reason: str) -> None:
         log.warning("network_proposal_not_opened", knock=run.params["knock"], reason=reason)

@@ -10,9 +10,9 @@ from handlers.clock import Clock
 from handlers.directory import Directory
 from handlers.errors import MatrixError, UserError
 from handlers.operations import OperationRunner, Run
+from handlers.power import CREATOR_ROOM_VERSIONS, change_users, room_version
 from handlers.registry import Args, CommandContext, CommandRegistry
 from handlers.replies import Reply
-from handlers.shape import CREATOR_ROOM_VERSIONS
 from handlers.state import CONGREGATION, CREW, CREW_ROOM, HOSTS, RELEASE
 from handlers.types import RoomId
 from storage.community import CommunityRepository
@@ -124,24 +124,13 @@ class Release:
     async def give_up_power(self, room: RoomId) -> None:
         """Creators' power cannot be given up (room version 12); elsewhere cohost
         removes its own entry from the power levels."""
-        create = next(
-            (e for e in await self.gateway.room_state(room) if e.get("type") == "m.room.create"),
-            None,
-        )
-        if (
-            create is None
-            or str(create.get("content", {}).get("room_version", "1")) in CREATOR_ROOM_VERSIONS
-        ):
+        if await room_version(self.gateway, room) in CREATOR_ROOM_VERSIONS:
             return
-        power = await self.gateway.get_state(room, "m.room.power_levels") or {}
-        users = dict(power.get("users", {}))
-        if users.pop(self.gateway.user_id, None) is not None:
-            try:
-                await self.gateway.put_state(
-                    room, "m.room.power_levels", "", {**power, "users": users}
-                )
-            except MatrixError:
-                pass  # leaving is what matters
+        bot = self.gateway.user_id
+        try:
+            await change_users(self.gateway, room, lambda users: users.pop(bot, None))
+        except MatrixError:
+            pass  # leaving is what matters
 
     async def report_failure(self, run: Run, reason: str) -> None:
         # Nothing to post: cohost may already have left the room that asked.

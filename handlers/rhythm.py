@@ -389,16 +389,26 @@ class Rhythm:
             return
         async with self.sessions.begin() as s:
             cycle = await RhythmRepository(s).by_retro_message(target)
-        if cycle is None or cycle.status != RETRO or sender not in await self._members(room_id):
+        if (
+            cycle is None
+            or cycle.status != RETRO
+            or cycle.room_id != room_id  # only in the crew's own room
+            or sender not in await self._members(room_id)
+        ):
             log.info("retro_reaction_ignored", room_id=room_id, known=cycle is not None)
             return
         await self._answer(cycle, event_id, sender, choice, ts)
 
-    async def on_redaction(self, redacts: str, event_id: str, sender: UserId, ts: int) -> None:
+    async def on_redaction(
+        self, room_id: RoomId, redacts: str, event_id: str, sender: UserId, ts: int
+    ) -> None:
         async with self.sessions.begin() as s:
             repo = RhythmRepository(s)
             answered = await repo.answer_by_event(redacts)
             if answered is None or answered.voter != sender:
+                return
+            cycle = await repo.get(answered.cycle_id)
+            if cycle is None or cycle.room_id != room_id:
                 return
             await repo.answer(
                 RetroAnswer(

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from handlers.power import CREATOR_ROOM_VERSIONS, full_events
 from handlers.types import RoomId, UserId
 
-# Room versions where creators hold an unlimited, unchangeable power level and
+# In CREATOR_ROOM_VERSIONS creators hold an unlimited, unchangeable power level and
 # `additional_creators` makes the founding humans co-creators.
-CREATOR_ROOM_VERSIONS = frozenset({"12"})
 
 HOST_LEVEL = 100
 CREW_MEMBER_LEVEL = 50
@@ -44,6 +44,8 @@ def create_request(
     humans = sorted({f for f in founders if f != bot})
     creation: dict[str, Any] = {}
     power: dict[str, Any] = {"users": {}, **plan.power}
+    # The whole map, never only the room's own entries (see handlers.power).
+    power["events"] = full_events(room_version, plan.power.get("events", {}))
     if plan.is_space:
         creation["type"] = "m.space"
         power.setdefault("state_default", HOST_LEVEL)  # only hosts arrange a space

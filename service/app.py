@@ -27,6 +27,7 @@ from handlers.network import Networks
 from handlers.network_membership import NetworkMembership
 from handlers.operations import OperationRunner
 from handlers.patterns import UserPatterns
+from handlers.power import repair_rooms
 from handlers.privacy import Privacy
 from handlers.registry import CommandRegistry
 from handlers.release import Release
@@ -40,10 +41,13 @@ from service.settings import Settings
 from service.state_cache import StateCache
 from service.sync import SyncLoop
 from storage.database import make_engine, make_sessionmaker, migrate
+from storage.repositories import SyncStateRepository
 
 log = structlog.get_logger(__name__)
 
 TICK_SECONDS = 30.0
+# Set once the rooms of earlier versions have their protected power levels back.
+POWER_REPAIRED = "power_levels_repaired"
 
 
 @dataclass
@@ -178,6 +182,7 @@ async def keep_time(cohost: Cohost, ready: asyncio.Event, every: float = TICK_SE
     """Close due proposals, remind of meetings, open retrospectives. The first tick waits
     for the first sync, so votes cast while cohost was down count before anything closes."""
     await ready.wait()
+    await repair_once(cohost.directory.gateway, cohost.directory.sessions)
     while True:
         for tick in (cohost.decisions.tick, cohost.rhythm.tick):
             try:
@@ -185,6 +190,22 @@ async def keep_time(cohost: Cohost, ready: asyncio.Event, every: float = TICK_SE
             except Exception:
                 log.exception("tick_failed")
         await asyncio.sleep(every)
+
+
+async def repair_once(gateway: MatrixGateway, sessions: async_sessionmaker[AsyncSession]) -> None:
+    """Rooms made by an earlier cohost get the protected power levels back, once per
+    database (`cohost repair` does it again on demand)."""
+    async with sessions.begin() as session:
+        if await SyncStateRepository(session).get(POWER_REPAIRED) is not None:
+            return
+    try:
+        count = await repair_rooms(gateway)
+    except Exception:
+        log.exception("power_levels_repair_failed")
+        return
+    async with sessions.begin() as session:
+        await SyncStateRepository(session).put(POWER_REPAIRED, str(count))
+    log.info("power_levels_checked", repaired=count)
 
 
 def install_stop_signals(stop: asyncio.Event) -> None:

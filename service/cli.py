@@ -17,6 +17,7 @@ def main(argv: list[str] | None = None) -> int:
         ("run", "run the service"),
         ("migrate", "apply database migrations and exit"),
         ("resync", "rebuild the database index from Matrix state and exit"),
+        ("repair", "give founders back the protected power levels in cohost's rooms and exit"),
     ):
         p = sub.add_parser(name, help=text)
         p.add_argument("--config", type=Path, help="TOML settings file (COHOST_* variables win)")
@@ -35,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_migrate(settings))
         if args.command == "resync":
             return asyncio.run(_resync(settings))
+        if args.command == "repair":
+            return asyncio.run(_repair(settings))
         return asyncio.run(_run(settings))
     except SettingsError as err:
         print(f"cohost: {err}", file=sys.stderr)
@@ -81,6 +84,19 @@ async def _resync(settings: Settings) -> int:
         f"{summary.crews} crew(s), {summary.networks} network(s), "
         f"{summary.proposals} open proposal(s) in {summary.rooms} room(s)"
     )
+    return 0
+
+
+async def _repair(settings: Settings) -> int:
+    from handlers.power import repair_rooms
+    from service.app import connected
+    from service.gateway import NioGateway
+    from service.logging import configure_logging
+
+    configure_logging(settings.log_format)
+    async with connected(settings) as (client, _):
+        repaired = await repair_rooms(NioGateway(client))
+    print(f"cohost: protected power levels checked; {repaired} room(s) repaired")
     return 0
 
 

@@ -80,7 +80,11 @@ class EventRouter:
         """Handle one sync batch. Raises HomeserverUnavailable when the batch must be
         retried: the caller then keeps the old sync position."""
         for room_id, info in response.rooms.invite.items():
-            invite = _invitation(RoomId(room_id), info.invite_state, self._own)
+            try:
+                invite = _invitation(RoomId(room_id), info.invite_state, self._own)
+            except Exception as err:
+                log.warning("invite_unreadable", room_id=room_id, error=type(err).__name__)
+                continue
             if invite is not None:
                 await self._guarded(partial(self._invites.on_invite, invite))
         if not with_timeline:
@@ -101,34 +105,49 @@ class EventRouter:
             if isinstance(event, MegolmEvent):
                 log.warning("undecryptable_event", room_id=room_id, event_id=event.event_id)
                 continue
-            work = self._work_for(room_id, event, history=index < history_ends)
+            try:
+                work = self._work_for(room_id, event, history=index < history_ends)
+            except Exception as err:
+                # Malformed beyond what the accessors expect: logged once, skipped, and
+                # the sync position moves on (never a loop that dies on every restart).
+                self._metrics.handler_errors += 1
+                log.warning(
+                    "event_unreadable",
+                    room_id=room_id,
+                    event_id=getattr(event, "event_id", None),
+                    error=type(err).__name__,
+                )
+                continue
             if work is not None:
                 await self._once(room_id, event.event_id, work)
 
     def _work_for(self, room_id: RoomId, event: Event, *, history: bool = False) -> Work | None:
         """The handler call for an event, or None when cohost has nothing to do with it.
         Reactions and redactions are read from the event source, so that encrypted ones
-        (Element X) and clear ones (Element Web) are treated alike."""
-        source: dict[str, Any] = getattr(event, "source", {}) or {}
-        sender = UserId(event.sender)
+        (Element X) and clear ones (Element Web) are treated alike. Content is anyone's
+        JSON: every field is read through the checked accessors below."""
+        source = _mapping(getattr(event, "source", None))
+        sender = UserId(str(event.sender))
         if sender == self._own:
             return None
-        event_id = EventId(event.event_id)
-        ts = int(getattr(event, "server_timestamp", 0) or source.get("origin_server_ts", 0))
-        content: dict[str, Any] = source.get("content", {}) or {}
+        event_id = EventId(str(event.event_id))
+        ts = _int(getattr(event, "server_timestamp", None)) or _int(source.get("origin_server_ts"))
+        content = _mapping(source.get("content"))
         if isinstance(event, RoomMessageNotice):
             # Bots speak in notices: only a proposal opened by another cohost matters.
-            if SPEC not in content:
+            if not isinstance(content.get(SPEC), dict):
                 return None
-            notice = IncomingMessage(room_id, event_id, sender, event.body, False, ts, content)
+            body = _text(event.body)
+            notice = IncomingMessage(room_id, event_id, sender, body, False, ts, content)
             return partial(self._decisions.adopt, notice)
         if isinstance(event, RoomMessageText):
-            if not (looks_like_command(event.body) or ORIGIN in content or SPEC in content):
+            body = _text(event.body)
+            if _relation(content).get("rel_type") == "m.replace":
+                return None  # an edit is never a command (nor a vote, nor a relay)
+            if not (looks_like_command(body) or ORIGIN in content or SPEC in content):
                 return None  # conversation: nothing for cohost to do, nor to remember
             decrypted = bool(getattr(event, "decrypted", False))
-            incoming = IncomingMessage(
-                room_id, event_id, sender, event.body, decrypted, ts, content
-            )
+            incoming = IncomingMessage(room_id, event_id, sender, body, decrypted, ts, content)
             if history:
                 return partial(self._decisions.adopt, incoming) if SPEC in content else None
             return partial(
@@ -140,14 +159,17 @@ class EventRouter:
         if history:
             return None
         if isinstance(event, RoomMemberEvent):
+            if not isinstance(event.state_key, str) or not isinstance(event.membership, str):
+                return None
+            prev = event.prev_membership if isinstance(event.prev_membership, str) else None
             member = IncomingMember(
                 room_id,
                 event_id,
                 sender,
                 event.state_key,
                 event.membership,
-                event.prev_membership,
-                content.get("reason"),
+                prev,
+                _text(content.get("reason")) or None,
             )
             return partial(
                 _all,
@@ -157,9 +179,14 @@ class EventRouter:
             )
         kind = source.get("type")
         if kind == "m.reaction":
-            relation = content.get("m.relates_to", {})
-            if relation.get("rel_type") == "m.annotation" and relation.get("event_id"):
-                target, key = relation["event_id"], str(relation.get("key", ""))
+            relation = _relation(content)
+            target, key = relation.get("event_id"), relation.get("key")
+            if (
+                relation.get("rel_type") == "m.annotation"
+                and isinstance(target, str)
+                and isinstance(key, str)
+                and target
+            ):
                 args = (room_id, event_id, sender, target, key, ts)
                 return partial(
                     _all,
@@ -168,8 +195,8 @@ class EventRouter:
                 )
         if kind == "m.room.redaction":
             redacts = source.get("redacts") or content.get("redacts")
-            if redacts:
-                undo = (str(redacts), event_id, sender, ts)
+            if isinstance(redacts, str) and redacts:
+                undo = (room_id, redacts, event_id, sender, ts)
                 return partial(
                     _all,
                     partial(self._decisions.on_redaction, *undo),
@@ -249,6 +276,23 @@ def _invitation(room_id: RoomId, invite_state: Iterable[Event], own: str) -> Inc
             and event.state_key == own
             and event.membership == "invite"
         ):
-            reason = (event.content or {}).get("reason")
+            reason = _text(_mapping(event.content).get("reason")) or None
             return IncomingInvite(room_id, UserId(event.sender), reason)
     return None
+
+
+# -- reading anyone's JSON ----------------------------------------------------------
+def _mapping(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _relation(content: dict[str, Any]) -> dict[str, Any]:
+    return _mapping(content.get("m.relates_to"))
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _int(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0

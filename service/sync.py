@@ -82,6 +82,13 @@ class SyncLoop:
                 delay = self._backoff.failed()
                 log.warning("sync_failed", error=str(err), retry_in=delay)
                 await asyncio.sleep(delay)
+            except Exception as err:
+                # Events are handled each inside its own boundary; what lands here is a
+                # batch that could not be read at all. Retried, never the end of cohost.
+                self._metrics.sync_failures += 1
+                delay = self._backoff.failed()
+                log.error("sync_batch_failed", error=type(err).__name__, retry_in=delay)
+                await asyncio.sleep(delay)
 
     async def _once(self, since: str | None) -> str:
         first = since is None

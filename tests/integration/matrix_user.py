@@ -179,15 +179,12 @@ class User:
         return str(replies[0].source["content"]["body"])
 
     def replies_seen(self, room_id: str, event_id: str) -> list[Event]:
-        return [
-            e
-            for e in self.seen.get(room_id, [])
-            if e.source.get("content", {})
-            .get("m.relates_to", {})
-            .get("m.in_reply_to", {})
-            .get("event_id")
-            == event_id
-        ]
+        def replied_to(event: Event) -> object:
+            relation = (event.source.get("content") or {}).get("m.relates_to")
+            reply = relation.get("m.in_reply_to") if isinstance(relation, dict) else None
+            return reply.get("event_id") if isinstance(reply, dict) else None
+
+        return [e for e in self.seen.get(room_id, []) if replied_to(e) == event_id]
 
     async def replies_to(
         self, room_id: str, event_id: str, *, settle: float = 1.5, within: float = 30

@@ -163,7 +163,9 @@ async def test_a_raised_hand_asks_for_a_reason_and_blocks_only_with_one(world: W
     )  # bob's objection has no reason, but is no consent
     await world.say("!object 1 they hurt someone here before", sender=BOB, room=crew)
     # Taking the ✋ back withdraws the objection.
-    await world.cohost.decisions.on_redaction(hand, eid("$redaction"), UserId(BOB), ms(world) + 1)
+    await world.cohost.decisions.on_redaction(
+        crew, hand, eid("$redaction"), UserId(BOB), ms(world) + 1
+    )
     world.clock.advance(timedelta(days=2))
     await world.cohost.decisions.tick()
     assert state(world, crew, 1)["status"] == "passed"
@@ -327,7 +329,9 @@ async def test_an_open_proposal_and_its_votes_come_back_from_room_state_after_re
     assert "2 of 3 consented" in await world.say("!proposals", room=crew)
 
     # Taking back a reaction made before the loss still withdraws it.
-    await world.cohost.decisions.on_redaction(thumbs, eid("$redaction"), UserId(BOB), ms(world) + 1)
+    await world.cohost.decisions.on_redaction(
+        crew, thumbs, eid("$redaction"), UserId(BOB), ms(world) + 1
+    )
     assert "1 of 3 consented" in await world.say("!proposals", room=crew)
     world.clock.advance(timedelta(minutes=1))
     await react(world, crew, BOB, 1, "👍")

@@ -222,7 +222,7 @@ async def test_the_retrospective_is_answered_with_reactions(world: World) -> Non
     now = int(world.clock.now().timestamp() * 1000)
     rhythm = world.cohost.rhythm
     await rhythm.on_reaction(room, "$r1", UserId(ALICE), retro, "⏸️", now)
-    await rhythm.on_redaction("$r1", "$x1", UserId(ALICE), now + 1)  # alice takes it back
+    await rhythm.on_redaction(room, "$r1", "$x1", UserId(ALICE), now + 1)  # alice takes it back
     await rhythm.on_reaction(room, "$r2", UserId(ALICE), retro, "🔁", now + 2)
     assert not any("chose" in n for n in world.gateway.notices_in(room))
     await rhythm.on_reaction(room, "$r3", UserId(BOB), retro, "🔁", now + 3)
