@@ -9,10 +9,11 @@ import structlog
 
 from handlers.directory import Directory
 from handlers.errors import UserError
+from handlers.facts import NetworkFacts
 from handlers.network_membership import NetworkMembership
 from handlers.registry import Args, CommandContext, CommandRegistry, Kind, Param
 from handlers.replies import Reply, to_html
-from handlers.state import NETWORK, NETWORK_ANNOUNCEMENTS
+from handlers.state import NETWORK_ANNOUNCEMENTS
 from handlers.types import IncomingMessage, RoomId
 from storage.community import CommunityRepository
 
@@ -60,12 +61,12 @@ class Announcements:
         congregation = self.directory.require_hosts_room(
             await self.directory.place(ctx.message.room_id), "!announce network"
         )
-        network = (await self.directory.require_host(congregation, ctx.sender)).get("network")
+        network = (await self.directory.require_host(congregation, ctx.sender)).network
         if not network:
             raise UserError(f"**{congregation.name}** is not part of a network yet.")
-        facts = await self.gateway.get_state(RoomId(network), NETWORK) or {}
-        room = facts.get("rooms", {}).get("announcements")
-        if not room:
+        facts = await self.directory.shared.get(RoomId(network), NetworkFacts)
+        room = facts.rooms.get("announcements") if facts else None
+        if facts is None or not room:
             raise UserError("I cannot find the network's Announcements room.")
         text = self._text(args)
         body = f"{text}\n— {ctx.sender}, host of {congregation.name}"
@@ -81,7 +82,7 @@ class Announcements:
         )
         await self._relay(RoomId(congregation.announcements_id), event_id, content[ORIGIN])
         return Reply(
-            f"Posted to the network **{facts.get('name', '')}**; every member congregation's "
+            f"Posted to the network **{facts.name}**; every member congregation's "
             "cohost relays it into its Announcements room."
         )
 
@@ -95,9 +96,18 @@ class Announcements:
             return
         network = RoomId(place.room.network_id or "")
         members = await self.network.members(network)
-        if incoming.sender not in {m.get("bot") for m in members.values()}:
+        entry = next((m for m in members.values() if m.bot == incoming.sender), None)
+        if entry is None:
             log.warning("announcement_from_non_member_ignored", sender=incoming.sender)
             return
+        # The congregation is the one the register names for this cohost, whatever the
+        # announcement claims; an author counts only as one of its hosts.
+        author = origin.get("author")
+        origin = {
+            "name": entry.name,
+            "text": str(origin.get("text", ""))[:MAX_ANNOUNCEMENT],
+            "author": author if author in entry.hosts else f"a host of {entry.name}",
+        }
         async with self.directory.sessions.begin() as s:
             mine = [
                 c

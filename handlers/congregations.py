@@ -9,6 +9,7 @@ from typing import Any
 from handlers.clock import Clock
 from handlers.directory import Directory, room_link
 from handlers.errors import UserError
+from handlers.facts import CongregationFacts
 from handlers.names import clean_name, name_key
 from handlers.operations import OperationRunner, Run
 from handlers.patterns import UserPatterns
@@ -260,8 +261,8 @@ class Congregations:
                 "Another host has to join first (`!host add`)."
             )
 
-        def drop(facts: dict[str, Any]) -> None:
-            facts["hosts"] = [h for h in facts.get("hosts", []) if h != user]
+        def drop(facts: CongregationFacts) -> None:
+            facts.hosts = [h for h in facts.hosts if h != user]
 
         await self.directory.update_facts(congregation, drop)
 

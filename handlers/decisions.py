@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.clock import Clock
 from handlers.errors import NotYet, UserError
+from handlers.facts import ProposalRecord, SharedFacts, number_key
 from handlers.gateway import MatrixGateway
 from handlers.operations import OperationRunner, Run
 from handlers.registry import Args, CommandContext, CommandRegistry, Kind, Param
@@ -53,6 +54,8 @@ class KindSpec:
     carry_out: Callable[[Run], Awaitable[None]]
     # How to name the deciders when they are groups, not persons.
     name_deciders: Callable[[Proposal], str] | None = None
+    # Structured data of the kind recorded with the proposal in room state.
+    details: Callable[[Proposal], dict[str, Any]] | None = None
 
 
 def reaction_meaning(key: str) -> str | None:
@@ -115,19 +118,20 @@ def restore(room_id: str, number: int, sender: str, content: dict[str, Any]) -> 
     )
 
 
-def restore_acts(proposal_id: int, content: dict[str, Any]) -> list[Ballot]:
+def restore_acts(proposal_id: int, record: ProposalRecord | None) -> list[Ballot]:
+    """The acts a proposal's trusted record holds (see handlers.facts)."""
     return [
         Ballot(
-            event_id=str(a["event"]),
+            event_id=a.event,
             proposal_id=proposal_id,
-            voter=str(a["voter"]),
-            act=str(a["act"]),
-            reason=a.get("reason"),
-            ts=int(a["ts"]),
-            reaction_key=a.get("reaction"),
+            voter=a.voter,
+            act=a.act,
+            reason=a.reason,
+            ts=a.ts,
+            reaction_key=a.reaction,
         )
-        for a in content.get("acts", [])
-        if isinstance(a, dict)
+        for a in (record.acts if record else [])
+        if a.act in (CONSENT, OBJECT, WITHDRAW)
     ]
 
 
@@ -155,11 +159,13 @@ class Decisions:
     def __init__(
         self,
         gateway: MatrixGateway,
+        facts: SharedFacts,
         sessions: async_sessionmaker[AsyncSession],
         runner: OperationRunner,
         clock: Clock,
     ) -> None:
         self.gateway = gateway
+        self.facts = facts
         self.sessions = sessions
         self.runner = runner
         self.clock = clock
@@ -192,13 +198,16 @@ class Decisions:
             incoming.room_id
         ):
             return
-        proposal = restore(incoming.room_id, int(data["number"]), incoming.sender, data)
+        number = data.get("number")
+        if not isinstance(number, int) or number_key(str(number)) is None:
+            return
+        proposal = restore(incoming.room_id, number, incoming.sender, data)
         proposal.reason = data.get("reason")
         proposal.message_event_id = incoming.event_id
-        # Acts cast before this cohost was in the room, as the opener records them.
-        recorded = await self.gateway.get_state(
-            incoming.room_id, PROPOSAL_STATE, str(proposal.number)
-        )
+        # Acts cast before this cohost was in the room, as the opener (and only the
+        # opener) records them.
+        found = await self.facts.proposal(incoming.room_id, number)
+        recorded = found[1] if found and found[0] == incoming.sender else None
         async with self.sessions.begin() as s:
             repo = DecisionRepository(s)
             if await repo.by_opening(proposal.opening_key) is not None:
@@ -209,7 +218,7 @@ class Decisions:
                 )
                 return
             await repo.adopt(proposal)
-            for ballot in restore_acts(proposal.id, recorded or {}):
+            for ballot in restore_acts(proposal.id, recorded):
                 await repo.add_ballot(ballot)
         log.info("proposal_adopted", number=proposal.number, room_id=incoming.room_id)
         await self._evaluate(proposal.id)
@@ -249,11 +258,7 @@ class Decisions:
         """Open a proposal once per opening event; the deciding group is fixed now."""
         now = self.clock.now()
         # Numbers are the room's, not this cohost's: other cohosts may share the room.
-        taken = [
-            int(e["state_key"])
-            for e in await self.gateway.room_state(room_id)
-            if e.get("type") == PROPOSAL_STATE and str(e.get("state_key", "")).isdigit()
-        ]
+        taken = list(await self.facts.proposals(room_id))
         async with self.sessions.begin() as s:
             repo = DecisionRepository(s)
             proposal = await repo.by_opening(opening_key)
@@ -573,8 +578,8 @@ class Decisions:
     async def _post_outcome(self, p: Proposal, result: Tally) -> None:
         """Post the outcome and record it in room state, unless another cohost of the
         room has recorded it already."""
-        recorded = await self.gateway.get_state(RoomId(p.room_id), PROPOSAL_STATE, str(p.number))
-        if recorded is not None and recorded.get("status") not in (None, OPEN):
+        found = await self.facts.proposal(RoomId(p.room_id), p.number)
+        if found is not None and found[1].status != OPEN:
             return
         text = self._outcome_text(p, result)
         await self.gateway.send_event(
@@ -640,6 +645,9 @@ class Decisions:
             "message": p.message_event_id,
             "opening_key": p.opening_key,
         }
+        details = self.kinds[p.kind].details if p.kind in self.kinds else None
+        if details is not None:
+            content.update(details(p))
         if result is not None:
             content["consents"] = result.consents
             content["objections"] = {v: result.stances[v].reason for v in result.objections}
@@ -699,9 +707,8 @@ class Decisions:
             proposal = await DecisionRepository(s).latest_about(scope, subject)
         if proposal is None or proposal.status != Outcome.PASSED.value:
             return
-        content = await self.gateway.get_state(
-            RoomId(proposal.room_id), PROPOSAL_STATE, str(proposal.number)
-        )
+        found = await self.facts.proposal(RoomId(proposal.room_id), proposal.number)
+        content = found[1].content() if found else None
         if content is not None and "declined_at" not in content:
             content["declined_at"] = self.clock.now().isoformat()
             await self.gateway.put_state(

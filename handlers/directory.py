@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.errors import MatrixError, UserError
+from handlers.facts import CongregationFacts, SharedFacts
 from handlers.gateway import MatrixGateway
 from handlers.patterns import server_of
 from handlers.state import CONGREGATION, CREW_ROOM, HOSTS
@@ -34,6 +34,7 @@ class Directory:
     def __init__(self, gateway: MatrixGateway, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.gateway = gateway
         self.sessions = sessions
+        self.shared = SharedFacts(gateway)
 
     @property
     def via(self) -> str:
@@ -90,19 +91,19 @@ class Directory:
                 "you have not joined its space."
             )
 
-    async def facts(self, congregation: Congregation) -> dict[str, Any]:
-        content = await self.gateway.get_state(RoomId(congregation.space_id), CONGREGATION)
-        if content is None:
+    async def facts(self, congregation: Congregation) -> CongregationFacts:
+        facts = await self.shared.get(RoomId(congregation.space_id), CongregationFacts)
+        if facts is None:
             raise MatrixError(None, "M_NOT_FOUND", "congregation facts missing from its space")
-        return content
+        return facts
 
     async def hosts(self, congregation: Congregation) -> list[UserId]:
-        return [UserId(h) for h in (await self.facts(congregation)).get("hosts", [])]
+        return list((await self.facts(congregation)).hosts)
 
-    async def require_host(self, congregation: Congregation, user: UserId) -> dict[str, Any]:
+    async def require_host(self, congregation: Congregation, user: UserId) -> CongregationFacts:
         """Refuse anyone but a host; return the facts read to decide, for reuse."""
         facts = await self.facts(congregation)
-        if user not in facts.get("hosts", []):
+        if user not in facts.hosts:
             raise UserError(f"Only the hosts of **{congregation.name}** can do that.")
         return facts
 
@@ -112,16 +113,17 @@ class Directory:
         return place.congregation
 
     async def update_facts(
-        self, congregation: Congregation, change: Callable[[dict[str, Any]], None]
-    ) -> dict[str, Any]:
+        self, congregation: Congregation, change: Callable[[CongregationFacts], None]
+    ) -> None:
         """Read-modify-write of the congregation's facts in its space, then the index."""
-        content = dict(await self.facts(congregation))
-        change(content)
-        await self.gateway.put_state(RoomId(congregation.space_id), CONGREGATION, "", content)
+        facts = await self.facts(congregation)
+        change(facts)
+        await self.gateway.put_state(
+            RoomId(congregation.space_id), CONGREGATION, "", facts.content()
+        )
         async with self.sessions.begin() as s:
             repo = CommunityRepository(s)
             row = await repo.congregation(congregation.space_id)
             if row is not None:
-                row.hosts = list(content.get("hosts", []))
-                row.network_space_id = content.get("network")
-        return content
+                row.hosts = list(facts.hosts)
+                row.network_space_id = facts.network

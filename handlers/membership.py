@@ -13,6 +13,7 @@ import structlog
 from handlers.decisions import Decisions, KindSpec
 from handlers.directory import Directory
 from handlers.errors import UserError
+from handlers.facts import CongregationFacts
 from handlers.names import clean_name, name_key
 from handlers.operations import Run
 from handlers.power import change_users
@@ -224,7 +225,7 @@ class Membership:
         )
         facts = await self.directory.require_host(congregation, ctx.sender)
         subject = args["user"]
-        hosts = [UserId(h) for h in facts.get("hosts", [])]
+        hosts = list(facts.hosts)
         if subject in hosts:
             raise UserError(f"{subject} is already a host.")
         if subject not in await self.gateway.joined_members(RoomId(congregation.space_id)):
@@ -240,7 +241,7 @@ class Membership:
         )
         facts = await self.directory.require_host(congregation, ctx.sender)
         subject = args["user"]
-        hosts = [UserId(h) for h in facts.get("hosts", [])]
+        hosts = list(facts.hosts)
         if subject not in hosts:
             raise UserError(f"{subject} is not a host of **{congregation.name}**.")
         deciders = [h for h in hosts if h != subject]
@@ -279,8 +280,8 @@ class Membership:
         congregation = await self._congregation(run.params["scope"])
         subject = UserId(run.params["subject"])
 
-        def add(facts: dict[str, Any]) -> None:
-            facts["hosts"] = sorted({*facts.get("hosts", []), subject})
+        def add(facts: CongregationFacts) -> None:
+            facts.hosts = sorted({*facts.hosts, subject})
 
         await run.step("facts", partial(self.directory.update_facts, congregation, add))
         for room in self._host_rooms(congregation):
@@ -294,8 +295,8 @@ class Membership:
         congregation = await self._congregation(run.params["scope"])
         subject = UserId(run.params["subject"])
 
-        def drop(facts: dict[str, Any]) -> None:
-            facts["hosts"] = [h for h in facts.get("hosts", []) if h != subject]
+        def drop(facts: CongregationFacts) -> None:
+            facts.hosts = [h for h in facts.hosts if h != subject]
 
         await run.step("facts", partial(self.directory.update_facts, congregation, drop))
         for room in self._host_rooms(congregation):

@@ -9,7 +9,8 @@ from typing import Any
 from handlers.clock import Clock
 from handlers.directory import Directory, room_link
 from handlers.errors import UserError
-from handlers.gateway import MatrixGateway
+from handlers.facts import MEMBER as FACT_MEMBER
+from handlers.facts import CongregationFacts
 from handlers.names import clean_name
 from handlers.operations import OperationRunner, Run
 from handlers.registry import Args, CommandContext, CommandRegistry, Kind, Param
@@ -27,8 +28,8 @@ from storage.community import CommunityRepository
 from storage.models import Network
 
 CREATE = "create_network"
-# The network's register of member congregations (see handlers.network_membership).
-MEMBER = "cc.microsolidarity.member"
+# The network's register of member congregations (read through handlers.facts).
+MEMBER = FACT_MEMBER
 
 
 class Networks:
@@ -54,7 +55,7 @@ class Networks:
         place = await self.directory.place(ctx.message.room_id)
         congregation = self.directory.require_hosts_room(place, "!network create")
         facts = await self.directory.require_host(congregation, ctx.sender)
-        if facts.get("network"):
+        if facts.network:
             raise UserError(f"**{congregation.name}** already belongs to a network.")
         if [
             p
@@ -66,7 +67,7 @@ class Networks:
             "name": name,
             "congregation": congregation.space_id,
             "congregation_name": congregation.name,
-            "hosts": facts.get("hosts", []),
+            "hosts": list(facts.hosts),
             "requester": ctx.sender,
             "reply_room": ctx.message.room_id,
             "created_at": self.clock.now().isoformat(),
@@ -148,8 +149,8 @@ class Networks:
             row = await CommunityRepository(s).congregation(congregation)
         assert row is not None
 
-        def set_network(facts: dict[str, Any]) -> None:
-            facts["network"] = network
+        def set_network(facts: CongregationFacts) -> None:
+            facts.network = network
 
         await self.directory.update_facts(row, set_network)
 
@@ -170,8 +171,8 @@ class Networks:
             )
         async with self.directory.sessions.begin() as s:
             network = await CommunityRepository(s).network(congregation.network_space_id)
-        members = await network_members(self.gateway, RoomId(congregation.network_space_id))
-        names = sorted(str(m.get("name", "?")) for m in members.values())
+        members = await self.directory.shared.members(RoomId(congregation.network_space_id))
+        names = sorted(m.name or "?" for m in members.values())
         if network is None:
             raise UserError("I don't know this congregation's network yet; try again in a moment.")
         via = self.directory.via
@@ -185,16 +186,6 @@ class Networks:
                 ]
             )
         )
-
-
-async def network_members(gateway: MatrixGateway, network: RoomId) -> dict[str, dict[str, Any]]:
-    """Member congregations by space id, from the register in the network space. An
-    entry counts only when written by the cohost it names."""
-    return {
-        e["state_key"]: e["content"]
-        for e in await gateway.room_state(network)
-        if e.get("type") == MEMBER and e.get("content") and e["sender"] == e["content"].get("bot")
-    }
 
 
 async def index_network(repo: CommunityRepository, space: str, facts: dict[str, Any]) -> None:

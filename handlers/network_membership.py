@@ -29,7 +29,8 @@ from handlers.clock import Clock
 from handlers.decisions import Decisions, KindSpec
 from handlers.directory import Directory
 from handlers.errors import MatrixError, NotYet, UserError
-from handlers.network import MEMBER, index_network, network_members
+from handlers.facts import CongregationFacts, MemberEntry, NetworkFacts
+from handlers.network import MEMBER, index_network
 from handlers.operations import OperationRunner, Run
 from handlers.patterns import server_of
 from handlers.power import raise_to
@@ -37,7 +38,7 @@ from handlers.registry import Args, CommandContext, CommandRegistry, Kind, Param
 from handlers.replies import Reply
 from handlers.rooms import invite_once, report
 from handlers.shape import HOST_LEVEL, space_child, space_parent
-from handlers.state import COMMONS, NETWORK, NETWORK_ANNOUNCEMENTS, NETWORK_SPACE
+from handlers.state import COMMONS, NETWORK_ANNOUNCEMENTS, NETWORK_SPACE
 from handlers.types import IncomingInvite, IncomingMember, RoomId, UserId
 from storage.community import CommunityRepository
 from storage.decisions import DecisionRepository
@@ -104,7 +105,8 @@ class NetworkMembership:
         self.clock = clock
         self.window = window
         decisions.register_kind(
-            NETWORK_JOIN, KindSpec(self._describe, self._carry_out, self._name_deciders)
+            NETWORK_JOIN,
+            KindSpec(self._describe, self._carry_out, self._name_deciders, self._details),
         )
         runner.register(JOINED, self._perform_joined, self._report_join_failed)
         runner.register(OPEN_JOIN, self._perform_open, self._opening_failed)
@@ -121,15 +123,15 @@ class NetworkMembership:
         )(self.leave)
 
     # -- the register ------------------------------------------------------------
-    async def members(self, network: RoomId) -> dict[str, dict[str, Any]]:
-        return await network_members(self.gateway, network)
+    async def members(self, network: RoomId) -> dict[str, MemberEntry]:
+        return await self.directory.shared.members(network)
 
     # -- applying ----------------------------------------------------------------
     async def join(self, ctx: CommandContext, args: Args) -> Reply:
         congregation = self.directory.require_hosts_room(
             await self.directory.place(ctx.message.room_id), "!network join"
         )
-        if (await self.directory.require_host(congregation, ctx.sender)).get("network"):
+        if (await self.directory.require_host(congregation, ctx.sender)).network:
             raise UserError(f"**{congregation.name}** already belongs to a network.")
         target, via = parse_target(args["network"])
         if target.startswith("#"):
@@ -166,7 +168,7 @@ class NetworkMembership:
         congregation = self.directory.require_hosts_room(
             await self.directory.place(ctx.message.room_id), "!network leave"
         )
-        network = (await self.directory.require_host(congregation, ctx.sender)).get("network")
+        network = (await self.directory.require_host(congregation, ctx.sender)).network
         if not network:
             raise UserError(f"**{congregation.name}** is not part of a network.")
 
@@ -194,8 +196,8 @@ class NetworkMembership:
         async with self.directory.sessions.begin() as s:
             congregation = await CommunityRepository(s).congregation(space)
         assert congregation is not None
-        facts = await self.gateway.get_state(network, NETWORK) or {}
-        rooms = [RoomId(r) for r in facts.get("rooms", {}).values()]
+        facts = await self.directory.shared.get(network, NetworkFacts)
+        rooms = list(facts.rooms.values()) if facts else []
         # Empty content removes a state event: the register entry and both links.
         await run.step("register", partial(self.gateway.put_state, network, MEMBER, space, {}))
         await run.step("child", partial(self._unlink_child, network, space))
@@ -203,8 +205,8 @@ class NetworkMembership:
             "parent", partial(self.gateway.put_state, space, "m.space.parent", network, {})
         )
 
-        def no_network(f: dict[str, Any]) -> None:
-            f["network"] = None
+        def no_network(f: CongregationFacts) -> None:
+            f.network = None
 
         await run.step("facts", partial(self.directory.update_facts, congregation, no_network))
         for room in [*rooms, network]:
@@ -268,10 +270,10 @@ class NetworkMembership:
         async with self.directory.sessions.begin() as s:
             congregation = await CommunityRepository(s).congregation(space)
         assert congregation is not None
-        facts = await self.gateway.get_state(network, NETWORK)
+        facts = await self.directory.shared.get(network, NetworkFacts)
         if facts is None:
             raise NotYet("the network's facts are not readable yet")
-        rooms = {k: RoomId(v) for k, v in facts.get("rooms", {}).items()}
+        rooms = facts.rooms
         await run.step(
             "join:announcements", partial(self.gateway.join_room, rooms["announcements"], p["via"])
         )
@@ -286,11 +288,11 @@ class NetworkMembership:
             ),
         )
 
-        def set_network(f: dict[str, Any]) -> None:
-            f["network"] = network
+        def set_network(f: CongregationFacts) -> None:
+            f.network = network
 
         await run.step("facts", partial(self.directory.update_facts, congregation, set_network))
-        await run.step("index", partial(self._index, network, facts))
+        await run.step("index", partial(self._index, network, facts.content()))
         for room in (network, rooms["commons"], rooms["announcements"]):
             await run.step(f"power:{room}", partial(self._raise, room, hosts))
         for host in hosts:
@@ -308,7 +310,7 @@ class NetworkMembership:
                 report,
                 self.gateway,
                 RoomId(p["reply_room"]),
-                f"**{congregation.name}** is now a member of the network **{facts['name']}**. "
+                f"**{congregation.name}** is now a member of the network **{facts.name}**. "
                 "I have invited its hosts to the network space and Commons.",
                 UserId(p["requester"]),
                 f"cohost-op-{run.id}-ready",
@@ -362,7 +364,7 @@ class NetworkMembership:
             log.info("network_knock_ignored", room_id=event.room_id)
             return
         bots = sorted(
-            (str(m["bot"]) for m in members.values()),
+            (str(m.bot) for m in members.values()),
             key=lambda bot: hashlib.sha256(f"{event.event_id}{bot}".encode()).hexdigest(),
         )
         if self.gateway.user_id not in bots:
@@ -389,9 +391,9 @@ class NetworkMembership:
                 return  # opened by another cohost, and adopted here
         network = RoomId(p["network"])
         members = await self.members(network)
-        facts = await self.gateway.get_state(network, NETWORK) or {}
-        commons = RoomId(facts.get("rooms", {}).get("commons", ""))
-        voices = {h: c for c, m in members.items() for h in m.get("hosts", [])}
+        facts = await self.directory.shared.get(network, NetworkFacts)
+        commons = RoomId(facts.rooms.get("commons", "") if facts else "")
+        voices: dict[str, str] = {h: c for c, m in members.items() for h in m.hosts}
         await self.decisions.open(
             kind=NETWORK_JOIN,
             room_id=commons,
@@ -411,11 +413,15 @@ class NetworkMembership:
         if place.room is None or place.room.kind not in NETWORK_ROOMS:
             return set()
         members = await self.members(RoomId(place.room.network_id or room))
-        return {UserId(str(m["bot"])) for m in members.values() if m.get("bot")}
+        return {m.bot for m in members.values()}
 
     def _describe(self, p: Proposal) -> str:
         name = (p.reason or "").split(" asks to join", 1)[0] or p.subject
         return f"the congregation **{name}** (cohost {p.subject}) joins the network"
+
+    def _details(self, p: Proposal) -> dict[str, Any]:
+        """The congregation the applicant is admitted for: what the register trusts."""
+        return {"space": applicant_space(p.reason)}
 
     def _name_deciders(self, p: Proposal) -> str:
         count = len(p.deciders)
@@ -427,8 +433,10 @@ class NetworkMembership:
             proposal = await DecisionRepository(s).get(run.params["proposal"])
         assert proposal is not None
         space = applicant_space(proposal.reason)
-        facts = await self.gateway.get_state(network, NETWORK) or {}
-        rooms = {k: RoomId(v) for k, v in facts.get("rooms", {}).items()}
+        facts = await self.directory.shared.get(network, NetworkFacts)
+        if facts is None:
+            raise NotYet("the network's facts are not readable yet")
+        rooms = facts.rooms
         for room in (network, rooms["commons"], rooms["announcements"]):
             await run.step(f"power:{room}", partial(self._raise, room, [bot]))
         mark = f"Welcome to the network. {INVITE_MARK}{network}"
@@ -446,12 +454,12 @@ class NetworkMembership:
             return True
         network = RoomId(place.room.network_id or room)
         members = await self.members(network)
-        mine = [m for m in members.values() if m.get("bot") == self.gateway.user_id]
-        if any(sender in m.get("hosts", []) for m in mine):
+        mine = [m for m in members.values() if m.bot == self.gateway.user_id]
+        if any(sender in m.hosts for m in mine):
             return True
-        if any(sender in m.get("hosts", []) for m in members.values()):
+        if any(sender in m.hosts for m in members.values()):
             return False
         return (
-            min((m["bot"] for m in members.values()), default=self.gateway.user_id)
+            min((m.bot for m in members.values()), default=self.gateway.user_id)
             == self.gateway.user_id
         )

@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.clock import Clock
 from handlers.errors import HomeserverUnavailable, MatrixError, NotYet
+from handlers.facts import RoomMarker, SharedFacts
 from handlers.gateway import MatrixGateway
-from handlers.state import ROOM
 from handlers.types import RoomId
 from storage.operations import DONE, FAILED, PENDING, OperationRepository
 
@@ -73,9 +73,10 @@ class Run:
 
 
 async def find_created_room(gateway: MatrixGateway, op_id: str, step: str) -> RoomId | None:
+    facts = SharedFacts(gateway)
     for room_id in await gateway.joined_rooms():
-        marker = await gateway.get_state(room_id, ROOM)
-        if marker and marker.get("operation") == op_id and marker.get("step") == step:
+        marker = await facts.own(room_id, RoomMarker)  # only a marker cohost wrote
+        if marker and marker.operation == op_id and marker.step == step:
             return room_id
     return None
 

@@ -9,6 +9,7 @@ from typing import Any
 from handlers.clock import Clock
 from handlers.directory import Directory
 from handlers.errors import MatrixError, UserError
+from handlers.facts import CongregationFacts, CrewFacts
 from handlers.operations import OperationRunner, Run
 from handlers.power import CREATOR_ROOM_VERSIONS, change_users, room_version
 from handlers.registry import Args, CommandContext, CommandRegistry
@@ -94,15 +95,15 @@ class Release:
             await run.step(f"leave:{room}", partial(self.gateway.leave_room, room))
 
     async def record_in_space(self, space: RoomId, rooms: list[RoomId], scope: str) -> None:
-        for event in await self.gateway.room_state(space):
-            if event.get("type") == CREW and (
-                scope == "congregation" or event.get("state_key") in rooms
-            ):
-                content = {**event.get("content", {}), "released": True}
-                await self.gateway.put_state(space, CREW, event["state_key"], content)
-        if scope == "congregation":
-            facts = await self.gateway.get_state(space, CONGREGATION) or {}
-            await self.gateway.put_state(space, CONGREGATION, "", {**facts, "released": True})
+        shared = self.directory.shared
+        for key, crew in (await shared.own_all(space, CrewFacts)).items():
+            if key and (scope == "congregation" or key in rooms):
+                crew.released = True
+                await self.gateway.put_state(space, CREW, key, crew.content())
+        facts = await shared.own(space, CongregationFacts)
+        if scope == "congregation" and facts is not None:
+            facts.released = True
+            await self.gateway.put_state(space, CONGREGATION, "", facts.content())
 
     async def index(self, space: RoomId, rooms: list[RoomId], scope: str) -> None:
         async with self.directory.sessions.begin() as s:

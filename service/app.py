@@ -82,7 +82,7 @@ def build_cohost(
     Crews(directory, runner, clock).register(registry)
     Networks(directory, runner, clock).register(registry)
     Release(directory, runner, clock).register(registry)
-    decisions = Decisions(gateway, sessions, runner, clock)
+    decisions = Decisions(gateway, directory.shared, sessions, runner, clock)
     decisions.register(registry)
     membership = Membership(
         directory,

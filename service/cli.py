@@ -75,10 +75,15 @@ async def _resync(settings: Settings) -> int:
     from service.app import connected
     from service.gateway import NioGateway
     from service.logging import configure_logging
+    from service.state_cache import StateCache
 
     configure_logging(settings.log_format)
     async with connected(settings) as (client, sessions):
-        summary = await rebuild_index(NioGateway(client), sessions)
+        # Every room's state is read once: a cache that counts all joined rooms as kept.
+        cache = StateCache()
+        gateway = NioGateway(client, cache)
+        cache.synced(joined=await gateway.joined_rooms(), changed=(), left=())
+        summary = await rebuild_index(gateway, sessions)
     print(
         f"cohost: index rebuilt from Matrix: {summary.congregations} congregation(s), "
         f"{summary.crews} crew(s), {summary.networks} network(s), "

@@ -135,6 +135,15 @@ class NioGateway:
 
         return await self._cache.read(room_id, "joined", fetch)
 
+    async def event(self, room_id: RoomId, event_id: str) -> dict[str, Any] | None:
+        try:
+            found = await self._json("GET", ["rooms", room_id, "event", event_id], None, "event")
+        except MatrixError as err:
+            if err.errcode in ("M_NOT_FOUND", "M_FORBIDDEN"):
+                return None
+            raise
+        return found if isinstance(found, dict) else None
+
     async def joined_rooms(self) -> list[RoomId]:
         data = await self._json("GET", ["joined_rooms"], None, "joined_rooms")
         return [RoomId(r) for r in data.get("joined_rooms", [])]

@@ -61,6 +61,7 @@ class FakeGateway:
     refuse_creation: str | None = None  # an errcode the homeserver answers createRoom with
     knocked: list[tuple[RoomId, str, list[str]]] = field(default_factory=list)
     aliases: dict[str, RoomId] = field(default_factory=dict)
+    events: dict[str, dict[str, Any]] = field(default_factory=dict)  # every state event
     _txns: dict[str, EventId] = field(default_factory=dict)
     _ids: itertools.count = field(default_factory=itertools.count)  # type: ignore[type-arg]
 
@@ -77,13 +78,18 @@ class FakeGateway:
         self, room: FakeRoom, event_type: str, key: str, content: dict[str, Any], sender: str
     ) -> EventId:
         event_id = EventId(f"$state{next(self._ids)}")
-        room.state[(event_type, key)] = {
+        replaced = room.state.get((event_type, key))
+        event: dict[str, Any] = {
             "type": event_type,
             "state_key": key,
             "sender": sender,
             "content": content,
             "event_id": event_id,
         }
+        if replaced is not None:  # as Synapse serves state: what this event replaced
+            event["unsigned"] = {"replaces_state": replaced["event_id"]}
+        room.state[(event_type, key)] = event
+        self.events[event_id] = event
         return event_id
 
     # -- the protocol ----------------------------------------------------------
@@ -158,6 +164,10 @@ class FakeGateway:
             for (t, k) in room.state
             if t == "m.room.member" and room.membership(k) == "join"
         }
+
+    async def event(self, room_id: RoomId, event_id: str) -> dict[str, Any] | None:
+        self._check()
+        return self.events.get(event_id)
 
     async def joined_rooms(self) -> list[RoomId]:
         return [r for r, room in self.rooms.items() if room.membership(self.user_id) == "join"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from handlers.decisions import PROPOSAL_STATE, SPEC
 from handlers.network import MEMBER
@@ -163,6 +164,9 @@ async def a_proposal_opened_by_another_cohost(
     [network] = world.rooms_of_kind(NETWORK_SPACE)
     [commons] = world.rooms_of_kind(COMMONS)
     g = world.gateway
+    # Hilltop was admitted by a decision the founding cohost recorded in the Commons.
+    admitted = {"kind": NETWORK_JOIN, "subject": OTHER, "scope": network, "status": "passed"}
+    g.set_state(commons, PROPOSAL_STATE, "9", {**admitted, "space": "!hilltop"}, BOT)
     g.set_state(network, MEMBER, "!hilltop", {"name": "Hilltop", "bot": OTHER}, OTHER)
     g.accept(commons, ALICE)
     now = world.clock.now()
@@ -189,9 +193,15 @@ async def a_proposal_opened_by_another_cohost(
         {"msgtype": "m.notice", "body": "Proposal #1", SPEC: spec},
     )
     if acts is not None:
-        g.set_state(commons, PROPOSAL_STATE, "1", {"status": "open", "acts": acts}, OTHER)
+        g.set_state(commons, PROPOSAL_STATE, "1", record(spec, "open", acts=acts), OTHER)
     await world.cohost.decisions.adopt(opened)
     return network, commons
+
+
+def record(spec: dict[str, Any] | None, status: str, **more: object) -> dict[str, Any]:
+    """A proposal as its opener records it in room state."""
+    assert spec is not None
+    return {**spec, "status": status, **more}
 
 
 async def outcomes(world: World, commons: RoomId) -> list[str]:
@@ -217,9 +227,11 @@ async def test_when_the_cohost_that_opened_a_proposal_is_gone_another_posts_the_
 
 
 async def test_an_outcome_the_opener_recorded_is_not_posted_again(world: World) -> None:
-    _, commons = await a_proposal_opened_by_another_cohost(world)
+    network, commons = await a_proposal_opened_by_another_cohost(world)
     await world.say("!consent 1", room=commons)
-    world.gateway.set_state(commons, PROPOSAL_STATE, "1", {"status": "passed"}, OTHER)
+    opened = {"kind": NETWORK_JOIN, "subject": DELTA_BOT, "scope": network}
+    recorded = record(opened, "passed")
+    world.gateway.set_state(commons, PROPOSAL_STATE, "1", recorded, OTHER)
     world.clock.advance(timedelta(seconds=31))
     await world.cohost.runner.resume_pending()
     await world.settle()

@@ -1,0 +1,405 @@
+"""The one reader of shared facts (SPEC §3.6–3.7): every `cc.microsolidarity.*` state
+event is parsed here into a typed model and counts only from its writers.
+
+Anyone with enough power may write state in a room, so who wrote an event decides
+whether it is a fact:
+- in a congregation's rooms (space, Lobby, Announcements, Hosts, crews), only this
+  cohost;
+- in a network's rooms (its space, Announcements, Commons), the network's cohosts:
+  the founding cohost (the creator of the network space, which Matrix itself vouches
+  for), and every cohost admitted by a passed `network_join` proposal that an
+  already-trusted cohost recorded in the Commons. Trust grows only along that chain.
+
+A register entry counts when its trusted writer names itself as the bot, under the
+congregation it was admitted for. Anything else is logged once and ignored: a human's
+edit of `cc.microsolidarity.*` state is never a fact."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any, ClassVar, TypeVar
+
+import structlog
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from handlers.errors import MatrixError
+from handlers.gateway import MatrixGateway
+from handlers.state import (
+    COMMONS,
+    CONGREGATION,
+    CREW,
+    NETWORK,
+    NETWORK_ANNOUNCEMENTS,
+    NETWORK_SPACE,
+    PREFIX,
+    RELEASE,
+    ROOM,
+)
+from handlers.types import RoomId, UserId
+
+log = structlog.get_logger(__name__)
+
+MEMBER = PREFIX + "member"
+PROPOSAL = PREFIX + "proposal"
+CYCLE = PREFIX + "cycle"
+NETWORK_ROOMS = (NETWORK_SPACE, NETWORK_ANNOUNCEMENTS, COMMONS)
+NETWORK_JOIN = "network_join"
+# Proposal and cycle numbers: ASCII decimal, bounded (never "١" or "10⁹⁹").
+NUMBER_KEY = re.compile(r"[0-9]{1,9}")
+# How far back through a fact's earlier versions a writer's own version is looked for.
+MAX_VERSIONS = 8
+MAX_KEPT_VERSIONS = 10_000
+
+
+class Fact(BaseModel):
+    """A kind of shared state: its event type, and its content as a typed model.
+    Unknown fields are kept, so that rewriting a fact loses nothing a newer cohost
+    added."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    TYPE: ClassVar[str]
+
+    def content(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True)
+
+
+class RoomMarker(Fact):
+    TYPE = ROOM
+    kind: str
+    congregation: str | None = None
+    network: str | None = None
+    operation: str | None = None
+    step: str | None = None
+
+
+class CongregationFacts(Fact):
+    TYPE = CONGREGATION
+    name: str
+    hosts: list[UserId] = Field(default_factory=list)
+    rooms: dict[str, RoomId] = Field(default_factory=dict)
+    network: RoomId | None = None
+    released: bool = False
+
+
+class CrewFacts(Fact):
+    TYPE = CREW
+    name: str
+    released: bool = False
+
+
+class NetworkFacts(Fact):
+    TYPE = NETWORK
+    name: str
+    rooms: dict[str, RoomId] = Field(default_factory=dict)
+    founded_by: str = ""
+    created_at: str
+
+
+class MemberEntry(Fact):
+    """One member congregation in a network's register (state key: its space)."""
+
+    TYPE = MEMBER
+    name: str = ""
+    bot: UserId
+    hosts: list[UserId] = Field(default_factory=list)
+
+
+class ReleaseRecord(Fact):
+    TYPE = RELEASE
+
+
+class Act(BaseModel):
+    event: str
+    voter: str
+    act: str
+    reason: str | None = None
+    ts: int
+    reaction: str | None = None
+
+
+class ProposalRecord(Fact):
+    TYPE = PROPOSAL
+    kind: str
+    subject: str
+    scope: str
+    status: str
+    # The congregation a network_join admits (structured, never read back from text).
+    space: str | None = None
+    acts: list[Act] = Field(default_factory=list)
+
+
+class CycleRecord(Fact):
+    TYPE = CYCLE
+    meetings: int
+    weekday: str
+    time: str
+    timezone: str
+    status: str
+    outcome: str | None = None
+
+
+F = TypeVar("F", bound=Fact)
+
+
+def number_key(key: object) -> int | None:
+    """A proposal's or cycle's number from its state key, strictly."""
+    if isinstance(key, str) and NUMBER_KEY.fullmatch(key):
+        return int(key)
+    return None
+
+
+def _find(state: Iterable[dict[str, Any]], event_type: str, key: str) -> dict[str, Any] | None:
+    for event in state:
+        if event.get("type") == event_type and event.get("state_key") == key:
+            return event
+    return None
+
+
+class SharedFacts:
+    def __init__(self, gateway: MatrixGateway) -> None:
+        self.gateway = gateway
+        self._reported: set[str] = set()
+        self._versions: dict[str, dict[str, Any]] = {}
+
+    # -- reading ---------------------------------------------------------------
+    async def get(self, room: RoomId, model: type[F], key: str = "") -> F | None:
+        """The fact of this kind under `key`, when its writer is trusted here."""
+        event = _find(await self.gateway.room_state(room), model.TYPE, key)
+        if event is None:
+            return None
+        return await self._accept(room, event, model, await self.writers(room))
+
+    async def own(self, room: RoomId, model: type[F], key: str = "") -> F | None:
+        """The fact only as this cohost itself wrote it (its own bookkeeping)."""
+        event = _find(await self.gateway.room_state(room), model.TYPE, key)
+        if event is None:
+            return None
+        return await self._accept(room, event, model, {self.gateway.user_id})
+
+    async def all(self, room: RoomId, model: type[F]) -> dict[str, F]:
+        """Every trusted fact of this kind in the room, by state key."""
+        return await self._all(room, model, await self.writers(room))
+
+    async def own_all(self, room: RoomId, model: type[F]) -> dict[str, F]:
+        return await self._all(room, model, {self.gateway.user_id})
+
+    async def _all(self, room: RoomId, model: type[F], writers: set[UserId]) -> dict[str, F]:
+        found: dict[str, F] = {}
+        for event in await self.gateway.room_state(room):
+            if event.get("type") == model.TYPE:
+                fact = await self._accept(room, event, model, writers)
+                if fact is not None:
+                    found[str(event["state_key"])] = fact
+        return found
+
+    async def proposals(self, room: RoomId) -> dict[int, tuple[UserId, ProposalRecord]]:
+        """Trusted proposal records by number, with who recorded each."""
+        writers = await self.writers(room)
+        found: dict[int, tuple[UserId, ProposalRecord]] = {}
+        for event in await self.gateway.room_state(room):
+            if event.get("type") != PROPOSAL:
+                continue
+            number = number_key(event.get("state_key"))
+            trusted = await self._trusted(room, event, writers) if number is not None else None
+            record = self._parse(room, trusted, ProposalRecord) if trusted else None
+            if number is not None and trusted is not None and record is not None:
+                found[number] = (UserId(str(trusted["sender"])), record)
+        return found
+
+    async def proposal(self, room: RoomId, number: int) -> tuple[UserId, ProposalRecord] | None:
+        """One proposal's record, with who recorded it, when its writer is trusted."""
+        event = _find(await self.gateway.room_state(room), PROPOSAL, str(number))
+        if event is None:
+            return None
+        trusted = await self._trusted(room, event, await self.writers(room))
+        record = self._parse(room, trusted, ProposalRecord) if trusted else None
+        return None if trusted is None or record is None else (UserId(trusted["sender"]), record)
+
+    async def _trusted(
+        self, room: RoomId, event: dict[str, Any], writers: set[UserId]
+    ) -> dict[str, Any] | None:
+        """The version of a state event that counts: the current one when a writer sent
+        it; otherwise the latest one before it that a writer sent (followed back through
+        what each replaced), so that an edit by anyone else changes nothing."""
+        for _ in range(MAX_VERSIONS):
+            if event.get("sender") in writers:
+                return event
+            self._report_once("untrusted_fact_ignored", room, event)
+            found = await self._earlier(room, event)
+            if found is None:
+                return None
+            event = found
+        return None
+
+    async def _earlier(self, room: RoomId, event: dict[str, Any]) -> dict[str, Any] | None:
+        """The state event this one replaced, if the server still gives it."""
+        unsigned = event.get("unsigned")
+        earlier = unsigned.get("replaces_state") if isinstance(unsigned, dict) else None
+        if not isinstance(earlier, str):
+            return None
+        found = self._versions.get(earlier)  # events never change: read each once
+        if found is None:
+            found = await self.gateway.event(room, earlier)
+            if found is not None and len(self._versions) < MAX_KEPT_VERSIONS:
+                self._versions[earlier] = found
+        return found
+
+    async def _accept(
+        self, room: RoomId, event: dict[str, Any], model: type[F], writers: set[UserId]
+    ) -> F | None:
+        trusted = await self._trusted(room, event, writers)
+        return None if trusted is None else self._parse(room, trusted, model)
+
+    def _parse(self, room: RoomId, event: dict[str, Any], model: type[F]) -> F | None:
+        content = event.get("content")
+        if not content:
+            return None  # empty content: the fact was removed
+        try:
+            return model.model_validate(content)
+        except ValidationError:
+            self._report_once("malformed_fact_ignored", room, event)
+            return None
+
+    def _report_once(self, what: str, room: RoomId, event: dict[str, Any]) -> None:
+        event_id = str(event.get("event_id") or (room, event.get("type"), event.get("state_key")))
+        if event_id in self._reported:
+            return
+        self._reported.add(event_id)
+        log.warning(
+            what,
+            room_id=room,
+            type=event.get("type"),
+            state_key=event.get("state_key"),
+            sender=event.get("sender"),
+        )
+
+    # -- who writes facts where -------------------------------------------------
+    async def writers(self, room: RoomId) -> set[UserId]:
+        """This cohost everywhere; in a network's rooms also the network's cohosts."""
+        me = self.gateway.user_id
+        network = await self.network_of(room)
+        if network is None:
+            return {me}
+        return {me, *await self.network_cohosts(network)}
+
+    async def network_of(self, room: RoomId) -> RoomId | None:
+        """The network whose room this is, by the room's latest marker from a cohost
+        that network trusts (and, for the network's own rooms, the network's facts
+        listing it). A marker this cohost wrote for a congregation's room settles it."""
+        event = _find(await self.gateway.room_state(room), ROOM, "")
+        for _ in range(MAX_VERSIONS):
+            if event is None:
+                return None
+            raw = event.get("content")
+            content: dict[str, Any] = raw if isinstance(raw, dict) else {}
+            kind = content.get("kind")
+            if kind in NETWORK_ROOMS:
+                network = RoomId(room if kind == NETWORK_SPACE else str(content.get("network")))
+                if network.startswith("!") and event.get("sender") in await self.network_cohosts(
+                    network
+                ):
+                    return network if await self._lists(network, room) else None
+            elif event.get("sender") == self.gateway.user_id:
+                return None
+            self._report_once("untrusted_fact_ignored", room, event)
+            event = await self._earlier(room, event)
+        return None
+
+    async def _lists(self, network: RoomId, room: RoomId) -> bool:
+        if network == room:
+            return True
+        facts = await self.network_facts(network, await self.network_cohosts(network))
+        return facts is not None and room in facts.rooms.values()
+
+    async def network_cohosts(self, network: RoomId) -> set[UserId]:
+        """The founding cohost and every cohost admitted along the chain of passed
+        admissions that trusted cohosts recorded in the Commons."""
+        state = await self.gateway.room_state(network)
+        create = _find(state, "m.room.create", "")
+        if create is None:
+            return set()
+        trusted = {UserId(str(create["sender"]))}
+        facts = await self.network_facts(network, trusted)
+        commons = facts.rooms.get("commons") if facts else None
+        if not commons:
+            return trusted
+        try:
+            records = await self.gateway.room_state(commons)
+        except MatrixError:  # not (yet) readable from here: the founder alone
+            log.info("commons_not_readable", network=network)
+            return trusted
+        admissions = []
+        for event in records:
+            content = event.get("content")
+            if (
+                event.get("type") == PROPOSAL
+                and isinstance(content, dict)
+                and content.get("kind") == NETWORK_JOIN
+                and content.get("status") == "passed"
+                and content.get("scope") == network
+                and isinstance(content.get("subject"), str)
+            ):
+                admissions.append((UserId(str(event.get("sender"))), UserId(content["subject"])))
+        grew = True
+        while grew:
+            grew = False
+            for recorder, admitted in admissions:
+                if recorder in trusted and admitted not in trusted:
+                    trusted.add(admitted)
+                    grew = True
+        return trusted
+
+    async def network_facts(self, network: RoomId, writers: set[UserId]) -> NetworkFacts | None:
+        event = _find(await self.gateway.room_state(network), NETWORK, "")
+        return None if event is None else await self._accept(network, event, NetworkFacts, writers)
+
+    async def admitted_spaces(self, network: RoomId) -> dict[UserId, set[str]]:
+        """For each trusted cohost, the congregations it was admitted for ("*": an
+        admission recorded before admissions named the congregation: any one that no
+        other admission names)."""
+        cohosts = await self.network_cohosts(network)
+        facts = await self.network_facts(network, cohosts)
+        create = _find(await self.gateway.room_state(network), "m.room.create", "")
+        spaces: dict[UserId, set[str]] = {}
+        if create is not None and facts is not None and facts.founded_by:
+            spaces.setdefault(UserId(str(create["sender"])), set()).add(facts.founded_by)
+        commons = facts.rooms.get("commons") if facts else None
+        if not commons:
+            return spaces
+        try:
+            proposals = await self.proposals(commons)
+        except MatrixError:
+            return spaces
+        for recorder, record in proposals.values():
+            if (
+                record.kind == NETWORK_JOIN
+                and record.status == "passed"
+                and record.scope == network
+                and recorder in cohosts
+            ):
+                spaces.setdefault(UserId(record.subject), set()).add(record.space or "*")
+        return spaces
+
+    async def members(self, network: RoomId) -> dict[str, MemberEntry]:
+        """The network's register: member congregations by space id. An entry counts when
+        a trusted cohost wrote it naming itself, for a congregation it was admitted for."""
+        admitted = await self.admitted_spaces(network)
+        named = {space for claimed in admitted.values() for space in claimed}
+        members: dict[str, MemberEntry] = {}
+        for event in await self.gateway.room_state(network):
+            if event.get("type") != MEMBER:
+                continue
+            space = str(event.get("state_key"))
+            trusted = await self._trusted(network, event, set(admitted))
+            entry = self._parse(network, trusted, MemberEntry) if trusted else None
+            if trusted is None or entry is None:
+                continue
+            claimed = admitted.get(entry.bot, set())
+            if entry.bot != trusted.get("sender") or not (
+                space in claimed or ("*" in claimed and space not in named)
+            ):
+                self._report_once("register_entry_ignored", network, event)
+                continue
+            members[space] = entry
+        return members
