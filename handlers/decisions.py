@@ -536,44 +536,59 @@ class Decisions:
         return proposal
 
     async def _close(self, proposal_id: int, status: str) -> None:
-        """Close once: the status changes inside one unit of work, and the outcome
-        message and the carrying out are idempotent by their ids."""
+        """Close once. The new status, the posting of the outcome and its carrying out
+        are recorded in one unit of work, so that a crash at any point leaves either an
+        open proposal or a closed one with both operations pending; both are
+        idempotent by their ids."""
+        async with self.sessions.begin() as s:
+            proposal = await DecisionRepository(s).get(proposal_id)
+        assert proposal is not None
+        opener = self._opened_here(proposal)
+        # One voice posts and records the outcome: the cohost that opened it, at once;
+        # unless it is gone: then the others, in turns.
+        turn = timedelta(0) if opener else await self._outcome_turn(proposal)
+        now = self.clock.now()
         async with self.sessions.begin() as s:
             repo = DecisionRepository(s)
             proposal = await repo.get(proposal_id)
             assert proposal is not None
             if proposal.status == OPEN:
                 proposal.status = status
-                proposal.closed_at = self.clock.now()
-            ballots = await repo.ballots(proposal_id)
-        result = self._tally(proposal, ballots, closed=True)
-        opener = self._opened_here(proposal)
-        if opener:  # one voice posts and records the outcome: the cohost that opened it
-            await self._post_outcome(proposal, result)
-        else:  # unless it is gone: then the others, in turns
-            await self._await_outcome(proposal)
+                proposal.closed_at = now
+            if turn is not None:
+                await self.runner.add(
+                    s,
+                    f"outcome-notice-{proposal.id}",
+                    OUTCOME_NOTICE,
+                    {"proposal": proposal.id, "not_before": (now + turn).isoformat()},
+                )
+            if proposal.status == Outcome.PASSED.value:
+                await self.runner.add(
+                    s,
+                    f"outcome-{proposal.id}",
+                    f"outcome:{proposal.kind}",
+                    {
+                        "proposal": proposal.id,
+                        "number": proposal.number,
+                        "room": proposal.room_id,
+                        "scope": proposal.scope,
+                        "subject": proposal.subject,
+                        "proposer": proposal.proposer,
+                        "not_before": None if opener else (now + FALLBACK_DELAY).isoformat(),
+                    },
+                )
         log.info(
             "proposal_closed",
             proposal=proposal.number,
             status=proposal.status,
             room_id=proposal.room_id,
         )
+        if opener:  # the outcome is posted before the command that closed it is answered
+            await self.runner.run_one(f"outcome-notice-{proposal.id}")
+        elif turn is not None:
+            self.runner.queue(f"outcome-notice-{proposal.id}")
         if proposal.status == Outcome.PASSED.value:
-            await self.runner.start(
-                f"outcome-{proposal.id}",
-                f"outcome:{proposal.kind}",
-                {
-                    "proposal": proposal.id,
-                    "number": proposal.number,
-                    "room": proposal.room_id,
-                    "scope": proposal.scope,
-                    "subject": proposal.subject,
-                    "proposer": proposal.proposer,
-                    "not_before": None
-                    if opener
-                    else (self.clock.now() + FALLBACK_DELAY).isoformat(),
-                },
-            )
+            self.runner.queue(f"outcome-{proposal.id}")
 
     async def _post_outcome(self, p: Proposal, result: Tally) -> None:
         """Post the outcome and record it in room state, unless another cohost of the
@@ -587,19 +602,16 @@ class Decisions:
         )
         await self._record_state(p, result)
 
-    async def _await_outcome(self, p: Proposal) -> None:
+    async def _outcome_turn(self, p: Proposal) -> timedelta | None:
+        """When this cohost posts the outcome of a proposal another cohost opened, if
+        that one has not: None when it is not among the room's cohosts."""
         others = sorted(
             (await self.peers(RoomId(p.room_id))) - {p.opened_by},
             key=lambda bot: hashlib.sha256(f"{p.opening_key}{bot}".encode()).hexdigest(),
         )
         if self.gateway.user_id not in others:
-            return
-        turn = FALLBACK_DELAY + others.index(self.gateway.user_id) * FALLBACK_TURN
-        await self.runner.start(
-            f"outcome-notice-{p.id}",
-            OUTCOME_NOTICE,
-            {"proposal": p.id, "not_before": (self.clock.now() + turn).isoformat()},
-        )
+            return None
+        return FALLBACK_DELAY + others.index(self.gateway.user_id) * FALLBACK_TURN
 
     async def _outcome_notice(self, run: Run) -> None:
         if self.clock.now() < datetime.fromisoformat(run.params["not_before"]):

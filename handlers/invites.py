@@ -34,12 +34,14 @@ class InviteHandler:
         released: RoomFilter = never,
         expected: InviteHook = unexpected,
         after_join: AfterJoin = nothing,
+        pending: InviteHook = unexpected,
     ) -> None:
         self._gateway = gateway
         self._allowed = allowed_inviters
         self._released = released
         self._expected = expected
         self._after_join = after_join
+        self._pending = pending
 
     async def on_invite(self, invite: IncomingInvite) -> None:
         if await self._released(invite.room_id):
@@ -49,6 +51,9 @@ class InviteHandler:
             log.info("invite_accepted", room_id=invite.room_id, inviter=invite.inviter)
             await self._gateway.join_room(invite.room_id, [server_of(invite.inviter)])
             await self._after_join(invite)
+        elif await self._pending(invite):
+            # Joined later, once a trusted fact names the room (a network's Commons).
+            log.info("invite_left_pending", room_id=invite.room_id, inviter=invite.inviter)
         else:
             log.info("invite_declined", room_id=invite.room_id, inviter=invite.inviter)
             await self._gateway.leave_room(invite.room_id)

@@ -346,7 +346,9 @@ class Membership:
         event: IncomingMember,
     ) -> None:
         try:
-            if kind == CREW_ROOM and crew is not None:
+            if kind == CREW_ROOM and crew is not None and congregation is not None:
+                # As for `!crew join`: crews form among the congregation's members.
+                await self.directory.require_member(congregation, subject)
                 await self._open_crew_join(crew, subject, None, event.event_id)
             elif kind == CONGREGATION_SPACE and congregation is not None:
                 await self._open_congregation_join(

@@ -236,10 +236,18 @@ class NetworkMembership:
         log.warning("network_leave_unfinished", network=run.params["network"], reason=reason)
 
     async def expects(self, invite: IncomingInvite) -> bool:
-        """Invitations a network decision asked for are always accepted."""
+        """The invitation into the network space that a network decision asked for is
+        accepted: a network this congregation applied to, naming itself."""
         network = marked_network(invite.reason)
-        if network is None:
-            return False
+        return network == invite.room_id and await self._applied(network)
+
+    async def awaits(self, invite: IncomingInvite) -> bool:
+        """Invitations into the other rooms of a network applied to are left pending:
+        joined once the network's trusted facts name the room (see _perform_joined)."""
+        network = marked_network(invite.reason)
+        return network is not None and network != invite.room_id and await self._applied(network)
+
+    async def _applied(self, network: str) -> bool:
         async with self.directory.sessions.begin() as s:
             return await ApplicationRepository(s).get(network) is not None
 
@@ -278,6 +286,10 @@ class NetworkMembership:
             "join:announcements", partial(self.gateway.join_room, rooms["announcements"], p["via"])
         )
         await run.step("join:commons", partial(self._join_invited, rooms["commons"], p["via"]))
+        if self.gateway.user_id not in await self.directory.shared.network_cohosts(network):
+            # Let in, but by nobody the network trusts to admit (its Commons records no
+            # admission): the register entry would count for nothing, so wait for one.
+            raise NotYet("no admission of this cohost is recorded in the network yet")
         hosts = [UserId(h) for h in congregation.hosts]
         entry = {"name": congregation.name, "bot": self.gateway.user_id, "hosts": hosts}
         await run.step("register", partial(self.gateway.put_state, network, MEMBER, space, entry))

@@ -108,12 +108,24 @@ class OperationRunner:
     async def start(self, op_id: str, kind: str, params: dict[str, Any]) -> bool:
         """Persist and queue an operation; False when it already existed."""
         async with self._sessions.begin() as session:
-            repo = OperationRepository(session)
-            if await repo.get(op_id) is not None:
-                return False
-            await repo.create(op_id, kind, params, self._clock.now())
-        self._queue.put_nowait(op_id)
+            added = await self.add(session, op_id, kind, params)
+        if added:
+            self.queue(op_id)
+        return added
+
+    async def add(
+        self, session: AsyncSession, op_id: str, kind: str, params: dict[str, Any]
+    ) -> bool:
+        """Persist an operation within the caller's unit of work (so that it exists
+        exactly when what called for it does); queue it once that has committed."""
+        repo = OperationRepository(session)
+        if await repo.get(op_id) is not None:
+            return False
+        await repo.create(op_id, kind, params, self._clock.now())
         return True
+
+    def queue(self, op_id: str) -> None:
+        self._queue.put_nowait(op_id)
 
     async def pending_params(self, kind: str) -> list[dict[str, Any]]:
         async with self._sessions.begin() as session:

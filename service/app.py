@@ -107,6 +107,7 @@ def build_cohost(
         directory.is_released,
         network.expects,
         network.accepted,
+        network.awaits,
     )
     return Cohost(
         registry,

@@ -57,6 +57,7 @@ class FakeGateway:
     left: list[RoomId] = field(default_factory=list)
     offline: bool = False
     crash_after_create: bool = False  # die right after the homeserver made a room
+    crash_on_send: str | None = None  # die as a message with this text is sent, once
     room_version: str = "12"
     refuse_creation: str | None = None  # an errcode the homeserver answers createRoom with
     knocked: list[tuple[RoomId, str, list[str]]] = field(default_factory=list)
@@ -97,6 +98,9 @@ class FakeGateway:
         self, room_id: RoomId, event_type: str, content: dict[str, Any], txn_id: str
     ) -> EventId:
         self._check()
+        if self.crash_on_send and self.crash_on_send in str(content.get("body", "")):
+            self.crash_on_send = None
+            raise Crash()
         # Like a homeserver: a repeated transaction id returns the first event.
         if txn_id in self._txns:
             return self._txns[txn_id]

@@ -12,7 +12,7 @@ from handlers.resync import rebuild_index
 from handlers.state import CREW_ROOM
 from handlers.types import EventId, IncomingMember, RoomId, UserId
 from storage.database import make_engine, make_sessionmaker, migrate
-from tests.fakes import BOT
+from tests.fakes import BOT, Crash
 from tests.unit.world import ALICE, BOB, CAROL, World
 
 DAVE = "@dave:example.org"
@@ -35,7 +35,14 @@ async def crew_of(world: World, *members: str) -> RoomId:
     return crew
 
 
-async def knock(world: World, room: RoomId, who: str, reason: str | None = None) -> None:
+async def knock(
+    world: World, room: RoomId, who: str, reason: str | None = None, *, member: bool = True
+) -> None:
+    """`who` knocks on a room; on a crew room as a member of its congregation unless
+    `member` is False."""
+    marker = world.gateway.rooms[room].content("cc.microsolidarity.room") or {}
+    if member and marker.get("kind") == CREW_ROOM:
+        world.gateway.accept(RoomId(marker["congregation"]), who)
     world.gateway.member(room, who, "knock")
     await world.cohost.membership.on_member(
         IncomingMember(room, eid("$knock"), UserId(who), who, "knock", None, reason)
@@ -355,3 +362,34 @@ async def test_resync_takes_up_no_proposal_written_by_someone_else(world: World)
     summary = await rebuild_index(world.gateway, world.cohost.decisions.sessions)
     assert summary.proposals == 0  # #1 is still known; #2 is nobody's to open
     assert "#2" not in await world.say("!proposals", room=crew)
+
+
+async def test_a_knock_on_a_crew_from_outside_the_congregation_is_refused(world: World) -> None:
+    crew = await crew_of(world, BOB)
+    await knock(world, crew, DAVE, member=False)
+    assert not any(n.startswith("Proposal #") for n in world.gateway.notices_in(crew))
+    await knock(world, crew, ERIN)
+    assert any(n.startswith("Proposal #1") for n in world.gateway.notices_in(crew))
+
+
+async def test_a_crash_while_posting_an_outcome_still_carries_it_out(world: World) -> None:
+    """The outcome and its carrying out are recorded with the closing, in one unit of
+    work: cohost dies as it posts the outcome, and after a restart both happen once."""
+    crew = await crew_of(world, BOB)
+    await world.say(f"!crew invite {DAVE}", sender=BOB, room=crew)
+    world.gateway.crash_on_send = "passed"
+    try:
+        await world.say("!consent 1", sender=ALICE, room=crew)
+    except Crash:
+        pass
+    else:
+        raise AssertionError("the outcome was not posted")
+    assert state(world, crew, 1)["status"] == "open"  # recorded in state after posting
+    await world.restart()
+    await world.settle()
+    assert [n for n in world.gateway.notices_in(crew) if "#1 passed" in n] != []
+    assert world.gateway.rooms[crew].membership(DAVE) == "invite"
+    assert state(world, crew, 1)["status"] == "passed"
+    await world.restart()
+    await world.settle()
+    assert len([n for n in world.gateway.notices_in(crew) if "#1 passed" in n]) == 1

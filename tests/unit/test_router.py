@@ -53,6 +53,7 @@ async def test_knocks_reactions_and_redactions_from_a_sync_reach_the_decisions(
     router = EventRouter(BOT, world.cohost, world.cohost.directory.sessions, world.clock, metrics)
     world.clock.current = datetime.fromtimestamp(1_799_999_000, tz=world.clock.current.tzinfo)
 
+    world.gateway.accept(next(iter(world.gateway.rooms)), DAVE)  # a congregation member
     knock = parsed("m.room.member", DAVE, "$knock", {"membership": "knock"}, state_key=DAVE)
     await router._room_timeline(RoomId(crew), [knock, knock])
     [proposal] = [s for s in world.gateway.sent if "cc.microsolidarity.proposal" in s.content]
