@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 
 import structlog
@@ -73,6 +74,16 @@ class RoomMarker(Fact):
     step: str | None = None
 
 
+class ApplicationRecord(BaseModel):
+    """A request of this congregation to join a network, until it is a member."""
+
+    network: RoomId
+    via: list[str] = Field(default_factory=list)
+    requester: UserId
+    reply_room: RoomId
+    created_at: datetime
+
+
 class CongregationFacts(Fact):
     TYPE = CONGREGATION
     name: str
@@ -80,6 +91,7 @@ class CongregationFacts(Fact):
     rooms: dict[str, RoomId] = Field(default_factory=dict)
     network: RoomId | None = None
     released: bool = False
+    application: ApplicationRecord | None = None
 
 
 class CrewFacts(Fact):
@@ -129,7 +141,17 @@ class ProposalRecord(Fact):
     acts: list[Act] = Field(default_factory=list)
 
 
+class MeetingRecord(BaseModel):
+    at: datetime
+    host: str | None = None
+    day_reminder: str | None = None  # sent | skipped
+    hour_reminder: str | None = None
+
+
 class CycleRecord(Fact):
+    """A crew's cycle (state key: its number), with what `cohost resync` needs to take
+    it up again: its meetings, their hosts and which reminders went out."""
+
     TYPE = CYCLE
     meetings: int
     weekday: str
@@ -137,6 +159,11 @@ class CycleRecord(Fact):
     timezone: str
     status: str
     outcome: str | None = None
+    rotation: list[str] = Field(default_factory=list)
+    schedule: list[MeetingRecord] = Field(default_factory=list)
+    retro: str | None = None
+    retro_opened_at: datetime | None = None
+    created_at: datetime | None = None
 
 
 F = TypeVar("F", bound=Fact)

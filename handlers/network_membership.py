@@ -29,7 +29,7 @@ from handlers.clock import Clock
 from handlers.decisions import Decisions, KindSpec
 from handlers.directory import Directory
 from handlers.errors import MatrixError, NotYet, UserError
-from handlers.facts import CongregationFacts, MemberEntry, NetworkFacts
+from handlers.facts import ApplicationRecord, CongregationFacts, MemberEntry, NetworkFacts
 from handlers.network import MEMBER, index_network
 from handlers.operations import OperationRunner, Run
 from handlers.patterns import server_of
@@ -89,6 +89,17 @@ def applicant_space(reason: str | None) -> str | None:
     return found.group(1) if found else None
 
 
+def application_row(space: str, record: ApplicationRecord) -> Application:
+    return Application(
+        network_id=record.network,
+        congregation_id=space,
+        via=record.via,
+        requester=record.requester,
+        reply_room=record.reply_room,
+        created_at=record.created_at,
+    )
+
+
 class NetworkMembership:
     def __init__(
         self,
@@ -142,17 +153,20 @@ class NetworkMembership:
             via = via or servers
         else:
             room = RoomId(target)
+        record = ApplicationRecord(
+            network=room,
+            via=via,
+            requester=ctx.sender,
+            reply_room=ctx.message.room_id,
+            created_at=self.clock.now(),
+        )
+
+        def applying(facts: CongregationFacts) -> None:
+            facts.application = record  # in Matrix too, so that resync knows it
+
+        await self.directory.update_facts(congregation, applying)
         async with self.directory.sessions.begin() as s:
-            await ApplicationRepository(s).put(
-                Application(
-                    network_id=room,
-                    congregation_id=congregation.space_id,
-                    via=via,
-                    requester=ctx.sender,
-                    reply_room=ctx.message.room_id,
-                    created_at=self.clock.now(),
-                )
-            )
+            await ApplicationRepository(s).put(application_row(congregation.space_id, record))
         reason = f"{congregation.name} asks to join this network · {congregation.space_id}"
 
         async def knock() -> None:
@@ -302,6 +316,7 @@ class NetworkMembership:
 
         def set_network(f: CongregationFacts) -> None:
             f.network = network
+            f.application = None
 
         await run.step("facts", partial(self.directory.update_facts, congregation, set_network))
         await run.step("index", partial(self._index, network, facts.content()))

@@ -10,19 +10,26 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from handlers.congregations import index_congregation
 from handlers.crews import index_crew
 from handlers.decisions import restore, restore_acts
+from handlers.errors import UserError
 from handlers.facts import (
     CongregationFacts,
     CrewFacts,
+    CycleRecord,
     NetworkFacts,
     ReleaseRecord,
     RoomMarker,
     SharedFacts,
+    number_key,
 )
 from handlers.gateway import MatrixGateway
 from handlers.network import index_network
+from handlers.network_membership import application_row
+from handlers.rhythm import restore_cycle
 from handlers.state import CONGREGATION_SPACE, NETWORK_SPACE
 from storage.community import CommunityRepository
 from storage.decisions import OPEN, DecisionRepository
+from storage.network import ApplicationRepository
+from storage.rhythm import RhythmRepository
 
 log = structlog.get_logger(__name__)
 
@@ -34,6 +41,8 @@ class ResyncSummary:
     crews: int = 0
     networks: int = 0
     proposals: int = 0
+    cycles: int = 0
+    applications: int = 0
 
 
 async def rebuild_index(
@@ -65,6 +74,11 @@ async def rebuild_index(
                     released=released or congregation.released,
                 )
                 summary.congregations += 1
+                if congregation.application and not congregation.network:
+                    await ApplicationRepository(s).put(
+                        application_row(room, congregation.application)
+                    )
+                    summary.applications += 1
                 for key, crew in (await facts.all(room, CrewFacts)).items():
                     if key:
                         await index_crew(repo, key, room, crew.content())
@@ -93,5 +107,19 @@ async def rebuild_index(
                 for ballot in restore_acts(proposal.id, record):
                     await decisions.add_ballot(ballot)
                 summary.proposals += 1
+    async with sessions.begin() as s:
+        rhythm = RhythmRepository(s)
+        for room in rooms:
+            for key, cycle_record in (await facts.all(room, CycleRecord)).items():
+                cycle_number = number_key(key)
+                if cycle_number is None or not cycle_record.schedule:
+                    continue  # recorded before cycles kept their schedule in state
+                try:
+                    cycle, meetings = restore_cycle(room, cycle_number, cycle_record)
+                except UserError:
+                    log.warning("cycle_record_unreadable", room_id=room, number=cycle_number)
+                    continue
+                if await rhythm.restore(cycle, meetings):
+                    summary.cycles += 1
     log.info("index_rebuilt", **summary.__dict__)
     return summary

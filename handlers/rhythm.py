@@ -9,7 +9,6 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import structlog
@@ -18,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from handlers.clock import Clock
 from handlers.directory import Directory
 from handlers.errors import UserError
+from handlers.facts import CycleRecord, MeetingRecord
 from handlers.gateway import MatrixGateway
 from handlers.registry import Args, CommandContext, CommandRegistry, Kind, Param
 from handlers.replies import Reply, notice
@@ -78,6 +78,37 @@ def meeting_times(
         datetime.combine(day + timedelta(weeks=i), at, zone).astimezone(ZoneInfo("UTC"))
         for i in range(count)
     ]
+
+
+def restore_cycle(
+    room_id: str, number: int, record: CycleRecord
+) -> tuple[CrewCycle, list[Meeting]]:
+    """A cycle and its meetings as the crew room's state records them (`cohost resync`)."""
+    cycle = CrewCycle(
+        room_id=room_id,
+        number=number,
+        meetings=record.meetings,
+        weekday=parse_weekday(record.weekday),
+        local_time=record.time,
+        timezone=record.timezone,
+        rotation=list(record.rotation),
+        status=record.status,
+        retro_event_id=record.retro,
+        retro_opened_at=record.retro_opened_at,
+        outcome=record.outcome,
+        created_at=record.created_at or record.schedule[0].at,
+    )
+    meetings = [
+        Meeting(
+            index=i,
+            at=m.at,
+            host=m.host,
+            day_reminder=m.day_reminder,
+            hour_reminder=m.hour_reminder,
+        )
+        for i, m in enumerate(record.schedule, start=1)
+    ]
+    return cycle, meetings
 
 
 def rotation_with(rotation: Sequence[str], members: set[str]) -> list[str]:
@@ -346,6 +377,7 @@ class Rhythm:
             await self._mark(meeting.id, day="sent")
         else:
             await self._mark(meeting.id, hour="sent")
+        await self._record_state(cycle)  # which reminders went out survives a lost index
 
     async def _open_retro(self, cycle: CrewCycle) -> None:
         options = ", ".join(f"{emoji} {choice}" for choice, emoji in CHOICES.items())
@@ -364,6 +396,7 @@ class Rhythm:
                 row.status = RETRO
                 row.retro_event_id = event_id
                 row.retro_opened_at = self.clock.now()
+        await self._record_state(cycle)
         log.info("retro_opened", room_id=cycle.room_id, cycle=cycle.number)
 
     # -- the retrospective ---------------------------------------------------------
@@ -501,15 +534,33 @@ class Rhythm:
         await self._record_state(new)
 
     async def _record_state(self, cycle: CrewCycle) -> None:
-        content: dict[str, Any] = {
-            "meetings": cycle.meetings,
-            "weekday": WEEKDAYS[cycle.weekday],
-            "time": cycle.local_time,
-            "timezone": cycle.timezone,
-            "status": cycle.status,
-            "outcome": cycle.outcome,
-        }
-        await self.gateway.put_state(RoomId(cycle.room_id), CYCLE_STATE, str(cycle.number), content)
+        """The cycle in the crew room's state, as it stands in the database."""
+        async with self.sessions.begin() as s:
+            repo = RhythmRepository(s)
+            row = await repo.get(cycle.id)
+            assert row is not None
+            meetings = await repo.meetings(cycle.id)
+        record = CycleRecord(
+            meetings=row.meetings,
+            weekday=WEEKDAYS[row.weekday],
+            time=row.local_time,
+            timezone=row.timezone,
+            status=row.status,
+            outcome=row.outcome,
+            rotation=row.rotation,
+            schedule=[
+                MeetingRecord(
+                    at=m.at, host=m.host, day_reminder=m.day_reminder, hour_reminder=m.hour_reminder
+                )
+                for m in meetings
+            ],
+            retro=row.retro_event_id,
+            retro_opened_at=row.retro_opened_at,
+            created_at=row.created_at,
+        )
+        await self.gateway.put_state(
+            RoomId(cycle.room_id), CYCLE_STATE, str(cycle.number), record.content()
+        )
 
     # -- crew size -------------------------------------------------------------------
     async def on_member(self, event: IncomingMember) -> None:

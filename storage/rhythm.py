@@ -39,6 +39,22 @@ class RhythmRepository:
             self._s.add(Meeting(cycle_id=cycle.id, index=i, at=at))
         return cycle
 
+    async def restore(self, cycle: CrewCycle, meetings: list[Meeting]) -> bool:
+        """A cycle as room state records it; False when its number is known already."""
+        known = await self._s.scalar(
+            select(CrewCycle.id).where(
+                CrewCycle.room_id == cycle.room_id, CrewCycle.number == cycle.number
+            )
+        )
+        if known is not None:
+            return False
+        self._s.add(cycle)
+        await self._s.flush()
+        for meeting in meetings:
+            meeting.cycle_id = cycle.id
+            self._s.add(meeting)
+        return True
+
     async def by_status(self, *statuses: str) -> list[CrewCycle]:
         rows = await self._s.scalars(select(CrewCycle).where(CrewCycle.status.in_(statuses)))
         return list(rows)

@@ -11,7 +11,7 @@ from handlers.network import MEMBER
 from handlers.network_membership import NETWORK_JOIN
 from handlers.resync import rebuild_index
 from handlers.state import COMMONS, CREW_ROOM, LOBBY, NETWORK_ANNOUNCEMENTS, NETWORK_SPACE
-from handlers.types import EventId, IncomingMessage, RoomId, UserId
+from handlers.types import EventId, IncomingInvite, IncomingMessage, RoomId, UserId
 from storage.database import make_engine, make_sessionmaker, migrate
 from tests.fakes import BOT, message
 from tests.unit.world import ALICE, BOB, CAROL, World
@@ -242,3 +242,27 @@ async def test_acts_recorded_before_a_cohost_took_a_proposal_on_count(world: Wor
     consent = {"event": "$early", "voter": ALICE, "act": "consent", "ts": 1, "reason": None}
     _, commons = await a_proposal_opened_by_another_cohost(world, acts=[consent])
     assert "No proposals are open" in await world.say("!proposals", room=commons)
+
+
+async def test_resync_keeps_a_pending_network_application(world: World, tmp_path: Path) -> None:
+    space = await world.congregation("Riverside")
+    hosts = world.hosts_room(space)
+    reply = await world.say("!network join !rivers:far.example far.example", room=hosts)
+    assert "I knocked on the network" in reply
+    invite = IncomingInvite(
+        RoomId("!rivers:far.example"),
+        UserId("@cohost:far.example"),
+        "Welcome to the network. cohost:network:!rivers:far.example",
+    )
+    assert await world.cohost.network.expects(invite)
+
+    (tmp_path / "fresh").mkdir()
+    world.db_url = f"sqlite:///{tmp_path / 'fresh' / 'cohost.db'}"
+    engine = make_engine(world.db_url)
+    await migrate(engine)
+    await world.restart()
+    assert not await world.cohost.network.expects(invite)  # the index is gone
+    summary = await rebuild_index(world.gateway, make_sessionmaker(engine))
+    assert summary.applications == 1
+    assert await world.cohost.network.expects(invite)  # the invitation is still awaited
+    await engine.dispose()

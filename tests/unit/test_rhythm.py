@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from handlers.resync import rebuild_index
 from handlers.rhythm import meeting_times, next_host, parse_time
 from handlers.state import CREW_ROOM
 from handlers.types import EventId, IncomingMember, RoomId, UserId
+from storage.database import make_engine, make_sessionmaker, migrate
 from tests.unit.world import ALICE, BOB, CAROL, World
 
 DAVE = "@dave:example.org"
@@ -227,3 +230,33 @@ async def test_the_retrospective_is_answered_with_reactions(world: World) -> Non
     assert not any("chose" in n for n in world.gateway.notices_in(room))
     await rhythm.on_reaction(room, "$r3", UserId(BOB), retro, "🔁", now + 3)
     assert any("chose **continue** (continue: 2)" in n for n in world.gateway.notices_in(room))
+
+
+async def lose_the_database(world: World, tmp_path: Path) -> None:
+    """A fresh, empty database, rebuilt from the homeserver's state by `cohost resync`."""
+    (tmp_path / "fresh").mkdir()
+    world.db_url = f"sqlite:///{tmp_path / 'fresh' / 'cohost.db'}"
+    engine = make_engine(world.db_url)
+    await migrate(engine)
+    await world.restart()
+    summary = await rebuild_index(world.gateway, make_sessionmaker(engine))
+    assert summary.cycles == 1
+
+
+async def test_resync_takes_a_cycle_up_again_without_repeating_its_reminders(
+    world: World, tmp_path: Path
+) -> None:
+    room = await crew(world, BOB)
+    await world.say("!crew cycle 3 meetings every Tuesday 19:00 UTC", room=room)
+    await run_until(world, datetime(2026, 11, 30, 20, 30, tzinfo=UTC))  # the day before
+    assert len(reminders(world, room)) == 1
+    host_before = await world.say("!crew host", room=room)
+
+    await lose_the_database(world, tmp_path)
+    await world.cohost.rhythm.tick()
+    assert len(reminders(world, room)) == 1  # the day reminder went out already
+    assert await world.say("!crew host", room=room) == host_before
+    await run_until(world, datetime(2026, 12, 1, 18, 30, tzinfo=UTC))
+    assert len(reminders(world, room)) == 2  # the hour reminder, once
+    await run_until(world, datetime(2026, 12, 15, 19, 30, tzinfo=UTC))
+    assert any("time for the retrospective" in n for n in world.gateway.notices_in(room))
