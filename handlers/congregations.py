@@ -10,6 +10,7 @@ from handlers.clock import Clock
 from handlers.directory import Directory, room_link
 from handlers.errors import UserError
 from handlers.facts import CongregationFacts
+from handlers.limits import Limits
 from handlers.names import clean_name, name_key
 from handlers.operations import OperationRunner, Run
 from handlers.patterns import UserPatterns
@@ -49,8 +50,14 @@ INVITED_ROOMS = ("space", "hosts")
 
 class Congregations:
     def __init__(
-        self, directory: Directory, runner: OperationRunner, clock: Clock, creators: UserPatterns
+        self,
+        directory: Directory,
+        runner: OperationRunner,
+        clock: Clock,
+        creators: UserPatterns,
+        limits: Limits | None = None,
     ) -> None:
+        self.limits = limits or Limits()
         self.directory = directory
         self.gateway = directory.gateway
         self.runner = runner
@@ -90,6 +97,11 @@ class Congregations:
         cohosts = list(dict.fromkeys(u for u in args["cohosts"] if u != ctx.sender))
         if self.gateway.user_id in cohosts:
             raise UserError("I take part in every congregation already; name only human co-hosts.")
+        if len(cohosts) > self.limits.cohosts_at_creation:
+            raise UserError(
+                f"Name at most {self.limits.cohosts_at_creation} co-hosts now; more can be "
+                "added later by the hosts' consent (`!host add`)."
+            )
         await self._require_unused(name, ctx.message.event_id)
         hosts = [ctx.sender, *cohosts]
         params = {

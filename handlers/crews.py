@@ -9,6 +9,7 @@ from typing import Any
 from handlers.clock import Clock
 from handlers.directory import Directory, room_link
 from handlers.errors import UserError
+from handlers.limits import DAY, MAX_INTENTION, Limits
 from handlers.names import clean_name, name_key
 from handlers.operations import OperationRunner, Run
 from handlers.registry import Args, CommandContext, CommandRegistry, Kind, Param
@@ -25,6 +26,7 @@ from handlers.rooms import (
 )
 from handlers.shape import crew_room
 from handlers.state import CREW, CREW_ROOM
+from handlers.text import one_line
 from handlers.types import RoomId, UserId
 from storage.community import CommunityRepository
 from storage.models import Crew
@@ -34,7 +36,14 @@ MAX_CREW = 8  # above eight a crew should split
 
 
 class Crews:
-    def __init__(self, directory: Directory, runner: OperationRunner, clock: Clock) -> None:
+    def __init__(
+        self,
+        directory: Directory,
+        runner: OperationRunner,
+        clock: Clock,
+        limits: Limits | None = None,
+    ) -> None:
+        self.limits = limits or Limits()
         self.directory = directory
         self.gateway = directory.gateway
         self.runner = runner
@@ -71,8 +80,12 @@ class Crews:
                 "Consider calling two crews."
             )
         intention = args["intention"]
-        if intention is not None and len(intention) > 500:
-            raise UserError("Keep the intention to 500 characters; the crew can refine it later.")
+        if intention is not None and len(intention) > MAX_INTENTION:
+            raise UserError(
+                f"Keep the intention to {MAX_INTENTION} characters; the crew can refine it later."
+            )
+        intention = one_line(intention, MAX_INTENTION) if intention else None
+        await self._within_daily_limit(ctx.sender)
         existing = await self.find(congregation.space_id, name)
         pending = [
             p
@@ -101,6 +114,19 @@ class Crews:
             + (f" and I have invited {', '.join(invitees)}." if invitees else "."),
             then=start,
         )
+
+    async def _within_daily_limit(self, caller: UserId) -> None:
+        since = self.clock.now() - DAY
+        async with self.directory.sessions.begin() as s:
+            called = len(await CommunityRepository(s).crews_called_since(caller, since))
+        called += len(
+            [p for p in await self.runner.pending_params(CREATE) if p["caller"] == caller]
+        )
+        if called >= self.limits.crews_per_person_per_day:
+            raise UserError(
+                f"You have called {called} crews in the last day "
+                f"(at most {self.limits.crews_per_person_per_day}); call the next one tomorrow."
+            )
 
     async def perform_create(self, run: Run) -> None:
         p: dict[str, Any] = run.params

@@ -22,10 +22,12 @@ from handlers.clock import Clock
 from handlers.errors import NotYet, UserError
 from handlers.facts import ProposalRecord, SharedFacts, number_key
 from handlers.gateway import MatrixGateway
+from handlers.limits import HOUR, MAX_REASON, Limits
 from handlers.operations import OperationRunner, Run
 from handlers.registry import Args, CommandContext, CommandRegistry, Kind, Param
 from handlers.replies import Reply, notice
 from handlers.tally import CONSENT, OBJECT, WITHDRAW, Act, Outcome, Tally, tally
+from handlers.text import one_line, quoted
 from handlers.types import IncomingMessage, RoomId, UserId
 from storage.decisions import OPEN, DecisionRepository
 from storage.models import Ballot, Proposal
@@ -43,7 +45,6 @@ OUTCOME_NOTICE = "outcome_notice"
 THUMBS_UP = "👍"
 RAISED_HAND = "✋"
 REMINDER_BEFORE = timedelta(hours=24)
-MAX_REASON = 500
 
 
 @dataclass(frozen=True)
@@ -163,9 +164,11 @@ class Decisions:
         sessions: async_sessionmaker[AsyncSession],
         runner: OperationRunner,
         clock: Clock,
+        limits: Limits | None = None,
     ) -> None:
         self.gateway = gateway
         self.facts = facts
+        self.limits = limits or Limits()
         self.sessions = sessions
         self.runner = runner
         self.clock = clock
@@ -257,6 +260,8 @@ class Decisions:
     ) -> Proposal:
         """Open a proposal once per opening event; the deciding group is fixed now."""
         now = self.clock.now()
+        reason = one_line(reason, MAX_REASON) if reason else None
+        await self._within_limits(room_id, proposer, opening_key, now)
         # Numbers are the room's, not this cohost's: other cohosts may share the room.
         taken = list(await self.facts.proposals(room_id))
         async with self.sessions.begin() as s:
@@ -308,12 +313,33 @@ class Decisions:
         await self._evaluate(proposal.id)
         return proposal
 
+    async def _within_limits(
+        self, room_id: RoomId, proposer: UserId | None, opening_key: str, now: datetime
+    ) -> None:
+        async with self.sessions.begin() as s:
+            repo = DecisionRepository(s)
+            if await repo.by_opening(opening_key) is not None:
+                return  # opened already: this is the same opening again
+            in_room = await repo.open_in(room_id)
+            recent = await repo.opened_since(room_id, now - HOUR)
+        if proposer is not None:
+            mine = [p for p in in_room if p.proposer == proposer]
+            if len(mine) >= self.limits.open_proposals_per_person:
+                raise UserError(
+                    f"You have {len(mine)} proposals open in this room already "
+                    f"(at most {self.limits.open_proposals_per_person}); let one close first."
+                )
+        elif len([p for p in recent if p.proposer is None]) >= (
+            self.limits.knock_proposals_per_room_per_hour
+        ):
+            raise UserError("Too many knocks on this room in the last hour; try again later.")
+
     def _announcement(self, p: Proposal) -> str:
         what = self.kinds[p.kind].describe(p)
         asked = f"proposed by {p.proposer}" if p.proposer else "asked by knocking"
         lines = [
             f"Proposal #{p.number}: {what} ({asked}).",
-            *([f"Why: {p.reason}"] if p.reason else []),
+            *([f"Why, in their words: {quoted(p.reason, MAX_REASON)}"] if p.reason else []),
             f"Decided by consent of: {self._deciders(p)}.",
             "It passes as soon as all of you consent; "
             f"at its close, {p.closes_at:%Y-%m-%d %H:%M} UTC, "
@@ -365,7 +391,7 @@ class Decisions:
     async def object(self, ctx: CommandContext, args: Args) -> Reply:
         proposal = await self._proposal_here(ctx.message.room_id, args["n"])
         self._require_decider(proposal, ctx.sender)
-        reason = (args["reason"] or "").strip()
+        reason = one_line(args["reason"] or "", MAX_REASON + 1)
         if not reason:
             raise UserError(
                 f"An objection needs a reason: what harm do you foresee? "

@@ -11,6 +11,9 @@ from typing import Any
 from handlers.types import IncomingMessage, UserId
 
 _CODE = re.compile(r"`([^`]+)`")
+# Far below Matrix's 64 KiB event limit, HTML form and mentions included.
+MAX_BODY = 8_000
+MAX_MENTIONS = 50
 _BOLD = re.compile(r"\*\*([^*]+)\*\*")
 
 
@@ -31,27 +34,41 @@ def to_html(text: str) -> str:
     return with_bold.replace("\n", "<br>")
 
 
+def bounded(text: str) -> str:
+    """A message body that fits in one event whatever lists it holds."""
+    if len(text) <= MAX_BODY:
+        return text
+    return text[:MAX_BODY].rstrip() + f"… ({len(text) - MAX_BODY} more characters left out)"
+
+
+def mentions(users: set[UserId] | set[str], first: str | None = None) -> list[str]:
+    """Whom a message mentions: never more than MAX_MENTIONS (the first one kept)."""
+    ordered = sorted(u for u in users if u != first)
+    return ([first] if first else []) + ordered[: MAX_MENTIONS - (1 if first else 0)]
+
+
 def notice_content(reply: Reply, to: IncomingMessage) -> dict[str, Any]:
     # A reply mentions the person it answers, as Element does for replies.
-    mentioned = sorted({to.sender, *reply.mentions})
-    return {
-        "msgtype": "m.notice",
-        "body": reply.text,
-        "format": "org.matrix.custom.html",
-        "formatted_body": to_html(reply.text),
-        "m.relates_to": {"m.in_reply_to": {"event_id": to.event_id}},
-        "m.mentions": {"user_ids": mentioned},
-    }
-
-
-def notice(text: str, mentions: tuple[UserId, ...] = ()) -> dict[str, Any]:
-    """A notice that answers no command (a report that something finished)."""
+    text = bounded(reply.text)
     return {
         "msgtype": "m.notice",
         "body": text,
         "format": "org.matrix.custom.html",
         "formatted_body": to_html(text),
-        "m.mentions": {"user_ids": sorted(set(mentions))},
+        "m.relates_to": {"m.in_reply_to": {"event_id": to.event_id}},
+        "m.mentions": {"user_ids": sorted(mentions({to.sender, *reply.mentions}, to.sender))},
+    }
+
+
+def notice(text: str, to_mention: tuple[UserId, ...] = ()) -> dict[str, Any]:
+    """A notice that answers no command (a report that something finished)."""
+    text = bounded(text)
+    return {
+        "msgtype": "m.notice",
+        "body": text,
+        "format": "org.matrix.custom.html",
+        "formatted_body": to_html(text),
+        "m.mentions": {"user_ids": sorted(mentions(set(to_mention)))},
     }
 
 

@@ -76,13 +76,14 @@ def build_cohost(
     runner = OperationRunner(sessions, clock)
     registry = CommandRegistry()
     register_general(registry)
+    limits = settings.limits
     Congregations(
-        directory, runner, clock, UserPatterns.parse(settings.effective_creators)
+        directory, runner, clock, UserPatterns.parse(settings.effective_creators), limits
     ).register(registry)
-    Crews(directory, runner, clock).register(registry)
+    Crews(directory, runner, clock, limits).register(registry)
     Networks(directory, runner, clock).register(registry)
     Release(directory, runner, clock).register(registry)
-    decisions = Decisions(gateway, directory.shared, sessions, runner, clock)
+    decisions = Decisions(gateway, directory.shared, sessions, runner, clock, limits)
     decisions.register(registry)
     membership = Membership(
         directory,

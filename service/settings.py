@@ -10,6 +10,8 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from handlers.limits import Limits
+
 # Values copied from an example and never changed must not reach a homeserver.
 PLACEHOLDERS = {"changeme", "change-me", "password", "secret", "xxx", "todo", "<password>"}
 
@@ -34,6 +36,11 @@ class Settings(BaseSettings):
     crew_window: timedelta = timedelta(days=2)
     congregation_window: timedelta = timedelta(days=7)
     network_window: timedelta = timedelta(days=7)
+    # Limits on what one person can set going.
+    max_open_proposals: int = Field(default=3, ge=1)  # per person, in one room
+    max_crews_per_day: int = Field(default=3, ge=1)  # crews one person may call a day
+    max_cohosts: int = Field(default=8, ge=0)  # co-hosts named at !congregation create
+    max_knock_proposals_per_hour: int = Field(default=10, ge=1)  # per room
     log_format: Literal["console", "json"] | None = None
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8480, ge=0, le=65535)
@@ -79,6 +86,15 @@ class Settings(BaseSettings):
         if self.password is None and self.access_token is None:
             raise ValueError("password: set password or access_token")
         return self
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(
+            open_proposals_per_person=self.max_open_proposals,
+            crews_per_person_per_day=self.max_crews_per_day,
+            cohosts_at_creation=self.max_cohosts,
+            knock_proposals_per_room_per_hour=self.max_knock_proposals_per_hour,
+        )
 
     @property
     def server_name(self) -> str:

@@ -3,6 +3,8 @@ room is which. The index mirrors cc.microsolidarity.* room state (see `cohost re
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -64,6 +66,12 @@ class CommunityRepository:
     async def crews(self, congregation_id: str) -> list[Crew]:
         rows = await self._s.scalars(
             select(Crew).where(Crew.congregation_id == congregation_id).order_by(Crew.name_key)
+        )
+        return list(rows)
+
+    async def crews_called_since(self, caller: str, since: datetime) -> list[Crew]:
+        rows = await self._s.scalars(
+            select(Crew).where(Crew.caller == caller, Crew.created_at >= since)
         )
         return list(rows)
 

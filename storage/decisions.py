@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -48,6 +50,12 @@ class DecisionRepository:
             select(Proposal)
             .where(Proposal.room_id == room_id, Proposal.status == OPEN)
             .order_by(Proposal.number)
+        )
+        return list(rows)
+
+    async def opened_since(self, room_id: str, since: datetime) -> list[Proposal]:
+        rows = await self._s.scalars(
+            select(Proposal).where(Proposal.room_id == room_id, Proposal.opened_at >= since)
         )
         return list(rows)
 

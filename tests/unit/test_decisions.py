@@ -251,7 +251,7 @@ async def test_a_knock_on_the_congregation_goes_to_the_hosts(world: World) -> No
     [announcement] = [n for n in world.gateway.notices_in(hosts) if n.startswith("Proposal #1")]
     assert (
         f"{ERIN} joins the congregation" in announcement
-        and "Why: a friend of Bob's" in announcement
+        and "Why, in their words: “a friend of Bob's”" in announcement
     )
     await world.say("!consent 1", room=hosts)
     await world.say("!consent 1", sender=BOB, room=hosts)

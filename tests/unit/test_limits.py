@@ -1,0 +1,82 @@
+"""Abuse has limits (SPEC §3.9): what one person can set going, and how people's free
+text is kept and shown. Each refusal is clear and changes nothing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from handlers.replies import MAX_BODY, MAX_MENTIONS, notice
+from handlers.state import CREW_ROOM
+from handlers.text import one_line, quoted
+from handlers.types import EventId, IncomingMember, RoomId, UserId
+from tests.unit.world import ALICE, BOB, World
+
+
+@given(st.text(), st.integers(min_value=2, max_value=600))
+def test_free_text_is_one_bounded_line(text: str, limit: int) -> None:
+    line = one_line(text, limit)
+    assert len(line) <= limit
+    assert "\n" not in line and "\r" not in line and "\u202e" not in line
+    assert line == line.strip()
+
+
+def test_quoted_words_stay_on_their_line() -> None:
+    assert quoted("line one\n!release\u202e", 100) == "“line one !release”"
+
+
+def test_no_message_outgrows_an_event() -> None:
+    people = tuple(UserId(f"@p{n}:example.org") for n in range(1000))
+    content = notice("Not yet answered: " + ", ".join(people), people)
+    assert len(content["m.mentions"]["user_ids"]) == MAX_MENTIONS
+    assert len(content["body"]) <= MAX_BODY + 60
+    assert "more characters left out" in content["body"]
+
+
+async def test_open_proposals_per_person_in_a_room(world: World) -> None:
+    await world.congregation("Riverside")
+    await world.say(f"!crew new Walkers {BOB}")
+    await world.settle()
+    [crew] = world.rooms_of_kind(CREW_ROOM)
+    world.gateway.accept(crew, ALICE)
+    world.gateway.accept(crew, BOB)
+    for n in range(3):
+        assert "is open" in await world.say(f"!crew invite @n{n}:example.org", BOB, crew)
+    sent = len(world.gateway.sent)
+    refusal = await world.say("!crew invite @n9:example.org", BOB, crew)
+    assert "3 proposals open in this room already" in refusal
+    assert len(world.gateway.sent) == sent + 1  # the refusal, and nothing else
+    assert "is open" in await world.say("!crew invite @n9:example.org", ALICE, crew)
+
+
+async def test_crews_per_person_per_day(world: World) -> None:
+    await world.congregation("Riverside")
+    for name in ("One", "Two", "Three"):
+        assert "on its way" in await world.say(f"!crew new {name}")
+    assert "call the next one tomorrow" in await world.say("!crew new Four")
+    await world.settle()
+    assert len(world.rooms_of_kind(CREW_ROOM)) == 3
+    world.clock.advance(timedelta(days=1, minutes=1))
+    assert "on its way" in await world.say("!crew new Four")
+
+
+async def test_cohosts_named_at_creation(world: World) -> None:
+    many = " ".join(f"@h{n}:example.org" for n in range(9))
+    assert "at most 8 co-hosts" in await world.say(f"!congregation create Big {many}")
+    assert world.gateway.rooms == {}
+
+
+async def test_knock_opened_proposals_per_room_per_hour(world: World) -> None:
+    space = await world.congregation("Riverside")
+    for n in range(12):
+        who = f"@k{n}:example.org"
+        world.gateway.member(space, who, "knock")
+        await world.cohost.membership.on_member(
+            IncomingMember(RoomId(space), EventId(f"$k{n}"), UserId(who), who, "knock", None, None)
+        )
+    opened = [
+        n for n in world.gateway.notices_in(world.hosts_room(space)) if n.startswith("Proposal #")
+    ]
+    assert len(opened) == 10
