@@ -523,6 +523,11 @@ class Decisions:
         async with self.sessions.begin() as s:
             repo = DecisionRepository(s)
             voted = {b.proposal_id for b in await repo.ballots_of(user)}
+            voted |= {
+                p.id
+                for p in await repo.all_open()
+                if user in (*p.deciders, *(p.voices or {}), p.subject, p.proposer)
+            }
             erased = await repo.forget(user)
             rewrite = [p for p in await repo.all_open() if p.id in voted and self._opened_here(p)]
         for proposal in rewrite:

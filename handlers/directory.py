@@ -88,7 +88,8 @@ class Directory:
         if user not in await self.gateway.joined_members(RoomId(congregation.space_id)):
             raise UserError(
                 f"Only members of **{congregation.name}** can do that; "
-                "you have not joined its space."
+                "you have not joined its space.",
+                kind="not_a_member",
             )
 
     async def facts(self, congregation: Congregation) -> CongregationFacts:
@@ -104,7 +105,7 @@ class Directory:
         """Refuse anyone but a host; return the facts read to decide, for reuse."""
         facts = await self.facts(congregation)
         if user not in facts.hosts:
-            raise UserError(f"Only the hosts of **{congregation.name}** can do that.")
+            raise UserError(f"Only the hosts of **{congregation.name}** can do that.", "not_a_host")
         return facts
 
     def require_hosts_room(self, place: Place, command: str) -> Congregation:

@@ -9,9 +9,11 @@ class UserError(Exception):
     Raise it before changing anything: a refused command changes nothing.
     """
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, kind: str = "refused") -> None:
         super().__init__(message)
         self.message = message
+        # What the logs say: a short name, never the text (which may quote the person).
+        self.kind = kind
 
 
 class MatrixError(Exception):

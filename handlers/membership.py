@@ -355,7 +355,7 @@ class Membership:
                     congregation, subject, None, event.event_id, event.reason
                 )
         except UserError as refusal:
-            log.info("knock_not_proposed", reason=refusal.message)
+            log.info("knock_not_proposed", kind=refusal.kind)
 
     async def _bypassed(self, event: IncomingMember, subject: UserId) -> None:
         """Reported once, never undone: the room's people may invite directly."""

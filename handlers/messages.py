@@ -62,14 +62,17 @@ class CommandHandler:
             await reply.then()
 
     async def _answer(self, message: IncomingMessage) -> Reply | None:
+        name: str | None = None
         try:
             parsed = self._registry.parse(message.body)
             if parsed is None:
                 return None
-            log.info("command_received", command=parsed.command.name)
+            name = parsed.command.name
+            log.info("command_received", command=name)
             return await parsed.command.handler(CommandContext(message), parsed.args)
         except UserError as refusal:
-            log.info("command_refused", reason=refusal.message)
+            # The kind of refusal, never its text: it quotes what the person wrote.
+            log.info("command_refused", command=name, kind=refusal.kind)
             return Reply(refusal.message)
         except Exception:
             log.exception("command_failed")

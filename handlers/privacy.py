@@ -6,11 +6,13 @@ from handlers.decisions import Decisions
 from handlers.errors import UserError
 from handlers.registry import Args, CommandContext, CommandRegistry, Param
 from handlers.replies import Reply
+from handlers.rhythm import Rhythm
 
 
 class Privacy:
-    def __init__(self, decisions: Decisions) -> None:
+    def __init__(self, decisions: Decisions, rhythm: Rhythm) -> None:
         self.decisions = decisions
+        self.rhythm = rhythm
 
     def register(self, registry: CommandRegistry) -> None:
         registry.command(
@@ -20,12 +22,18 @@ class Privacy:
     async def forget(self, ctx: CommandContext, args: Args) -> Reply:
         if args["who"].lower() != "me":
             raise UserError("I only forget the person who asks: send `!forget me`.")
-        erased = await self.decisions.forget(ctx.sender)
+        erased = {
+            **await self.decisions.forget(ctx.sender),
+            **await self.rhythm.forget(ctx.sender),
+        }
         counts = ", ".join(f"{n} {what}" for what, n in erased.items())
         return Reply(
-            f"Done: I erased what my database held about you ({counts}); your votes on open "
-            "proposals no longer count. What stays is in Matrix itself: your own messages, "
-            "reactions and memberships, and the outcomes recorded in room state, which "
-            "belong to the rooms you shared. Leaving a room, or redacting your messages, "
-            "is yours to do."
+            f"Done: I erased what my database held about you ({counts}); open proposals "
+            "and crews' cycles are recorded again in their rooms without your votes, "
+            "answers and hosting turns, and your votes on open proposals no longer count.\n"
+            "What stays in Matrix, which I cannot erase: your own messages, reactions and "
+            "memberships; the outcomes of closed proposals recorded in room state (who "
+            "consented and who objected); and the hosts of congregations and networks "
+            "named in their room state while you host. Leaving a room, or redacting your "
+            "messages, is yours to do."
         )

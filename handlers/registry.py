@@ -84,26 +84,32 @@ class Command:
             if param.kind is Kind.TEXT:
                 text = raw_rest_after(raw_rest, pos).strip()
                 if not text and not param.optional:
-                    raise UserError(f"Missing {param.name}. Usage: {self.usage()}")
+                    raise UserError(
+                        f"Missing {param.name}. Usage: {self.usage()}", kind="bad_input"
+                    )
                 args[param.name] = text or None
                 pos = len(tokens)
                 continue
             if param.repeated:
                 values = [convert(param, t, self) for t in tokens[pos:]]
                 if not values and not param.optional:
-                    raise UserError(f"Missing {param.name}. Usage: {self.usage()}")
+                    raise UserError(
+                        f"Missing {param.name}. Usage: {self.usage()}", kind="bad_input"
+                    )
                 args[param.name] = values
                 pos = len(tokens)
                 continue
             if pos >= len(tokens):
                 if not param.optional:
-                    raise UserError(f"Missing {param.name}. Usage: {self.usage()}")
+                    raise UserError(
+                        f"Missing {param.name}. Usage: {self.usage()}", kind="bad_input"
+                    )
                 args[param.name] = None
                 continue
             args[param.name] = convert(param, tokens[pos], self)
             pos += 1
         if pos < len(tokens):
-            raise UserError(f"Too many arguments. Usage: {self.usage()}")
+            raise UserError(f"Too many arguments. Usage: {self.usage()}", kind="bad_input")
         return args
 
 
@@ -122,14 +128,17 @@ def convert(param: Param, token: str, command: Command) -> Any:
         if len(token) > MAX_USER_ID_LENGTH or not _USER_ID.match(token):
             raise UserError(
                 f"`{token}` is not a Matrix user id (like @alice:example.org). "
-                f"Usage: {command.usage()}"
+                f"Usage: {command.usage()}",
+                kind="bad_input",
             )
         return UserId(token)
     if param.kind is Kind.INT:
         try:
             return int(token)
         except ValueError:
-            raise UserError(f"{param.name} must be a whole number, not `{token}`.") from None
+            raise UserError(
+                f"{param.name} must be a whole number, not `{token}`.", kind="bad_input"
+            ) from None
     return token
 
 
@@ -183,8 +192,12 @@ class CommandRegistry:
         family = self.find(words[0])
         if family:
             listing = ", ".join(f"`{c.usage()}`" for c in family)
-            raise UserError(f"I don't know that form of `!{words[0]}`. Try one of: {listing}.")
-        raise UserError(f"I don't know `!{words[0]}`. Send `!help` to see what I can do.")
+            raise UserError(
+                f"I don't know that form of `!{words[0]}`. Try one of: {listing}.", kind="bad_input"
+            )
+        raise UserError(
+            f"I don't know `!{words[0]}`. Send `!help` to see what I can do.", kind="bad_input"
+        )
 
 
 def _only_text(command: Command) -> bool:
@@ -211,7 +224,7 @@ def tokenize(text: str) -> list[str]:
         return shlex.split(text)
     except ValueError:
         raise UserError(
-            'A quote is not closed. Put names with spaces in "double quotes".'
+            'A quote is not closed. Put names with spaces in "double quotes".', kind="bad_input"
         ) from None
 
 

@@ -533,6 +533,15 @@ class Rhythm:
             )
         await self._record_state(new)
 
+    async def forget(self, user: UserId) -> dict[str, int]:
+        """Erase a person's answers, turns and place in rotations; the cycles' room
+        state is recorded again without them."""
+        async with self.sessions.begin() as s:
+            counts, cycles = await RhythmRepository(s).forget(user)
+        for cycle in cycles:
+            await self._record_state(cycle)
+        return counts
+
     async def _record_state(self, cycle: CrewCycle) -> None:
         """The cycle in the crew room's state, as it stands in the database."""
         async with self.sessions.begin() as s:

@@ -32,6 +32,7 @@ from handlers.privacy import Privacy
 from handlers.registry import CommandRegistry
 from handlers.release import Release
 from handlers.rhythm import Rhythm
+from service.credentials import private_dir
 from service.events import EventRouter
 from service.gateway import NioGateway
 from service.http import make_http_app, start_http
@@ -93,7 +94,6 @@ def build_cohost(
         settings.membership_decided_by,
     )
     membership.register(registry)
-    Privacy(decisions).register(registry)
     network = NetworkMembership(directory, decisions, runner, clock, settings.network_window)
     network.register(registry)
     decisions.peers = network.member_bots
@@ -101,6 +101,7 @@ def build_cohost(
     announcements.register(registry)
     rhythm = Rhythm(directory, sessions, clock, settings.crew_window)
     rhythm.register(registry)
+    Privacy(decisions, rhythm).register(registry)
     commands = CommandHandler(registry, directory.gateway, directory.is_released, network.answers)
     invites = InviteHandler(
         directory.gateway,
@@ -129,7 +130,7 @@ async def connected(
     settings: Settings,
 ) -> AsyncIterator[tuple[AsyncClient, async_sessionmaker[AsyncSession]]]:
     """A migrated database and a logged-in client, closed on the way out."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)
     engine = make_engine(settings.effective_database_url)
     client = make_client(settings)
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from pathlib import Path
 
@@ -26,6 +27,8 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--port", type=int, help="homeserver port (default: a free one)")
     args = parser.parse_args(argv)
 
+    # Whatever cohost writes (database, crypto store, stored login) is its user's alone.
+    os.umask(0o077)
     try:
         if args.command == "demo":
             from service.demo import run_demo

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -40,6 +41,38 @@ def save_login(data_dir: Path, login: StoredLogin) -> None:
     with os.fdopen(fd, "w") as f:
         json.dump(asdict(login), f)
     os.replace(tmp, path)
+
+
+PICKLE_KEY_FILE = "crypto.key"
+# What nio pickles a store with when given no key (stores made before cohost kept one).
+NIO_DEFAULT_PICKLE_KEY = "DEFAULT_KEY"
+
+
+def private_dir(path: Path) -> Path:
+    """A directory only cohost's user can enter (0700), made if missing; what an
+    earlier version left in it readable by others is made private too (files 0600)."""
+    path.mkdir(parents=True, exist_ok=True)
+    path.chmod(0o700)
+    for inner in path.rglob("*"):
+        if not inner.is_symlink():
+            inner.chmod(0o700 if inner.is_dir() else 0o600)
+    return path
+
+
+def pickle_key(data_dir: Path) -> str:
+    """The secret the crypto store is pickled with: made at first start (0600) and kept.
+    A store that an earlier cohost made without one keeps nio's default key, since the
+    account and sessions in it can only be read with the key they were pickled with."""
+    path = data_dir / PICKLE_KEY_FILE
+    if path.exists():
+        return path.read_text().strip()
+    if any((data_dir / "crypto").glob("*.db")):
+        return NIO_DEFAULT_PICKLE_KEY
+    key = secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(key)
+    return key
 
 
 def forget_login(data_dir: Path) -> None:

@@ -9,7 +9,15 @@ import structlog
 from nio import AsyncClient, AsyncClientConfig, LoginResponse, WhoamiResponse
 
 from handlers.errors import MatrixError
-from service.credentials import StoredLogin, forget_login, load_login, save_login
+from service.credentials import (
+    NIO_DEFAULT_PICKLE_KEY,
+    StoredLogin,
+    forget_login,
+    load_login,
+    pickle_key,
+    private_dir,
+    save_login,
+)
 from service.gateway import call
 from service.settings import Settings
 
@@ -17,9 +25,13 @@ log = structlog.get_logger(__name__)
 
 
 def make_client(settings: Settings) -> AsyncClient:
-    store = settings.data_dir / "crypto"
-    store.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)
+    key = pickle_key(settings.data_dir)
+    if key == NIO_DEFAULT_PICKLE_KEY:
+        log.warning("crypto_store_default_key", hint="see the README: the crypto store")
+    store = private_dir(settings.data_dir / "crypto")
     config = AsyncClientConfig(
+        pickle_key=key,
         encryption_enabled=True,
         store_sync_tokens=False,  # the sync position lives in cohost's database
         max_limit_exceeded=0,  # rate limits are retried by service.gateway.call

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 from sqlalchemy import delete, func, or_, select
@@ -10,6 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import Ballot, Notified, Proposal
 
 OPEN = "open"
+
+
+def pseudonym(user_id: str) -> str:
+    """What stands for a forgotten person where a group must keep its size."""
+    return "forgotten-" + hashlib.sha256(user_id.encode()).hexdigest()[:12]
 
 
 class DecisionRepository:
@@ -116,8 +122,27 @@ class DecisionRepository:
                 or_(Proposal.subject == user_id, Proposal.proposer == user_id),
             )
         )
+        # Where the person stays part of a group that still decides, only a pseudonym.
+        alias = pseudonym(user_id)
+        renamed = 0
+        for proposal in await self._s.scalars(select(Proposal)):
+            deciders = [alias if d == user_id else d for d in proposal.deciders]
+            voices = proposal.voices
+            if voices is not None and user_id in voices:
+                voices = {alias if u == user_id else u: v for u, v in voices.items()}
+            changes = {
+                "deciders": deciders,
+                "voices": voices,
+                "subject": alias if proposal.subject == user_id else proposal.subject,
+                "proposer": alias if proposal.proposer == user_id else proposal.proposer,
+            }
+            if any(getattr(proposal, k) != v for k, v in changes.items()):
+                for key, value in changes.items():
+                    setattr(proposal, key, value)
+                renamed += 1
         return {
             "votes": int(getattr(ballots, "rowcount", 0) or 0),
             "notes": int(getattr(notes, "rowcount", 0) or 0),
             "closed proposals": int(getattr(closed, "rowcount", 0) or 0),
+            "open proposals naming you (now a pseudonym)": renamed,
         }

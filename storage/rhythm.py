@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import CrewCycle, Meeting, RetroAnswer
@@ -54,6 +54,25 @@ class RhythmRepository:
             meeting.cycle_id = cycle.id
             self._s.add(meeting)
         return True
+
+    async def forget(self, user_id: str) -> tuple[dict[str, int], list[CrewCycle]]:
+        """A person's retrospective answers, hosting turns and place in rotations go;
+        the cycles changed are returned, to record them again in room state."""
+        answers = await self._s.execute(delete(RetroAnswer).where(RetroAnswer.voter == user_id))
+        turns = list(await self._s.scalars(select(Meeting).where(Meeting.host == user_id)))
+        for meeting in turns:
+            meeting.host = None  # the next reminder names whoever hosts now
+        changed = {m.cycle_id for m in turns}
+        for cycle in await self._s.scalars(select(CrewCycle)):
+            if user_id in cycle.rotation:
+                cycle.rotation = [u for u in cycle.rotation if u != user_id]
+                changed.add(cycle.id)
+        cycles = [c for c in await self._s.scalars(select(CrewCycle)) if c.id in changed]
+        counts = {
+            "retrospective answers": int(getattr(answers, "rowcount", 0) or 0),
+            "hosting turns": len(turns),
+        }
+        return counts, cycles
 
     async def by_status(self, *statuses: str) -> list[CrewCycle]:
         rows = await self._s.scalars(select(CrewCycle).where(CrewCycle.status.in_(statuses)))
