@@ -150,6 +150,40 @@ async def test_a_congregation_on_another_homeserver_joins_the_network_and_announ
         info = await bea.ask(hilltop.hosts_room, "!network info")
         assert "**Rivers**" in info and "Congregations: Hilltop, Riverside" in info
 
+        # Bea, a host with level 100 in the network space on the other homeserver, forges
+        # the register: an entry naming herself as a congregation's cohost, and Riverside's
+        # entry taken over by Hilltop's cohost name. Neither counts, on either side.
+        member = "cc.microsolidarity.member"
+        await bea.join(network, home.server_name)
+        for key, entry in (
+            ("!forged:elsewhere", {"name": "Forged", "bot": bea.user_id, "hosts": [bea.user_id]}),
+            (riverside.space, {"name": "Riverside", "bot": bot_b.user_id, "hosts": []}),
+        ):
+            path = f"/_matrix/client/v3/rooms/{quote(network)}/state/{member}/{quote(key)}"
+            status, body = await bea.api("PUT", path, entry)
+            assert status == 200, body  # Matrix lets her: only cohost's reading refuses it
+        announcements = network_facts["rooms"]["announcements"]
+        await bea.join(announcements, home.server_name)
+        status, body = await bea.api(
+            "PUT",
+            f"/_matrix/client/v3/rooms/{quote(announcements)}/send/m.room.message/forged1",
+            {
+                "msgtype": "m.text",
+                "body": "Forged: the network is closing",
+                "cc.microsolidarity.origin": {"name": "Forged", "text": "the network is closing"},
+            },
+        )
+        assert status == 200, body
+        for person, room in ((alice, riverside.hosts_room), (bea, hilltop.hosts_room)):
+            info = await person.ask(room, "!network info")
+            assert "Congregations: Hilltop, Riverside" in info, info
+        assert "Posted to the network" in await alice.ask(
+            riverside.hosts_room, "!announce network Still ours"
+        )
+        assert await wait_until_seen(bea, hilltop.announcements, "From Riverside: Still ours") == 1
+        assert await announcements_seen(alice, riverside.announcements, "closing") == 0
+        assert await announcements_seen(bea, hilltop.announcements, "closing") == 0
+
         # A network announcement from Hilltop reaches both congregations once.
         assert "Posted to the network" in await bea.ask(
             hilltop.hosts_room, "!announce network Picnic on Sunday"

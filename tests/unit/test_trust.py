@@ -10,7 +10,7 @@ from handlers.decisions import PROPOSAL_STATE
 from handlers.network import MEMBER
 from handlers.network_membership import NETWORK_JOIN
 from handlers.state import CONGREGATION, NETWORK_ANNOUNCEMENTS, NETWORK_SPACE
-from handlers.types import EventId, IncomingMessage, RoomId, UserId
+from handlers.types import EventId, IncomingInvite, IncomingMessage, RoomId, UserId
 from tests.fakes import BOT
 from tests.unit.test_release_network_resync import (
     DELTA_BOT,
@@ -145,3 +145,40 @@ async def test_a_room_marked_as_a_network_room_by_a_human_is_not_one(world: Worl
     assert await shared.writers(lobby) == {BOT}
     world.gateway.set_state(lobby, marker, "", {"kind": "commons", "network": network}, ALICE)
     assert await shared.writers(lobby) == {BOT}
+
+
+async def test_a_reaction_counts_only_in_the_proposals_own_room(world: World) -> None:
+    space = await world.congregation("Riverside", BOB)
+    hosts_room = world.hosts_room(space)
+    world.gateway.accept(space, CAROL)
+    await world.say(f"!host add {CAROL}", ALICE, hosts_room)
+    [proposal] = [s for s in world.gateway.sent if PROPOSAL_STATE in s.content]
+    decisions = world.cohost.decisions
+    # Bob reacts 👍 to the proposal's event id, but from a room of his own.
+    await decisions.on_reaction(
+        RoomId("!elsewhere"), "$r1", UserId(BOB), proposal.event_id, "👍", 1
+    )
+    assert "1 of 2 consented" in await world.say("!proposals", ALICE, hosts_room)
+    await decisions.on_reaction(hosts_room, "$r2", UserId(BOB), proposal.event_id, "👍", 2)
+    assert world.gateway.rooms[hosts_room].content(PROPOSAL_STATE, "1")["status"] == "passed"  # type: ignore[index]
+
+
+async def test_the_network_mark_opens_only_the_network_applied_to(world: World) -> None:
+    space = await world.congregation("Riverside")
+    await world.say("!network join !rivers:far.example far.example", room=world.hosts_room(space))
+    network = world.cohost.network
+
+    def invite(room: str, marked: str) -> IncomingInvite:
+        reason = f"Welcome to the network. cohost:network:{marked}"
+        return IncomingInvite(RoomId(room), UserId("@anyone:far.example"), reason)
+
+    assert await network.expects(invite("!rivers:far.example", "!rivers:far.example"))
+    # The mark naming the network, on an invitation into some other room: not joined
+    # now (left pending until the network's trusted facts name that room).
+    other = invite("!commons-or-not:far.example", "!rivers:far.example")
+    assert not await network.expects(other) and await network.awaits(other)
+    # A mark naming a network nobody applied to opens nothing.
+    stray = invite("!lure:evil.example", "!lure:evil.example")
+    assert not await network.expects(stray) and not await network.awaits(stray)
+    await world.cohost.invites.on_invite(stray)
+    assert RoomId("!lure:evil.example") not in world.gateway.joined
