@@ -17,7 +17,6 @@ edit of `cc.microsolidarity.*` state is never a fact."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 
@@ -48,8 +47,8 @@ NETWORK_ROOMS = (NETWORK_SPACE, NETWORK_ANNOUNCEMENTS, COMMONS)
 NETWORK_JOIN = "network_join"
 # Proposal and cycle numbers: ASCII decimal, bounded (never "١" or "10⁹⁹").
 NUMBER_KEY = re.compile(r"[0-9]{1,9}")
-# How far back through a fact's earlier versions a writer's own version is looked for.
-MAX_VERSIONS = 8
+# How many earlier versions of a fact are looked through for its writer's own.
+MAX_VERSIONS = 50
 MAX_KEPT_VERSIONS = 10_000
 
 
@@ -176,30 +175,24 @@ def number_key(key: object) -> int | None:
     return None
 
 
-def _find(state: Iterable[dict[str, Any]], event_type: str, key: str) -> dict[str, Any] | None:
-    for event in state:
-        if event.get("type") == event_type and event.get("state_key") == key:
-            return event
-    return None
-
-
 class SharedFacts:
     def __init__(self, gateway: MatrixGateway) -> None:
         self.gateway = gateway
         self._reported: set[str] = set()
-        self._versions: dict[str, dict[str, Any]] = {}
+        # For the current event of a fact someone else wrote: its earlier versions.
+        self._earlier_versions: dict[str, list[dict[str, Any]]] = {}
 
     # -- reading ---------------------------------------------------------------
     async def get(self, room: RoomId, model: type[F], key: str = "") -> F | None:
         """The fact of this kind under `key`, when its writer is trusted here."""
-        event = _find(await self.gateway.room_state(room), model.TYPE, key)
+        event = await self.gateway.state_event(room, model.TYPE, key)
         if event is None:
             return None
         return await self._accept(room, event, model, await self.writers(room))
 
     async def own(self, room: RoomId, model: type[F], key: str = "") -> F | None:
         """The fact only as this cohost itself wrote it (its own bookkeeping)."""
-        event = _find(await self.gateway.room_state(room), model.TYPE, key)
+        event = await self.gateway.state_event(room, model.TYPE, key)
         if event is None:
             return None
         return await self._accept(room, event, model, {self.gateway.user_id})
@@ -236,7 +229,7 @@ class SharedFacts:
 
     async def proposal(self, room: RoomId, number: int) -> tuple[UserId, ProposalRecord] | None:
         """One proposal's record, with who recorded it, when its writer is trusted."""
-        event = _find(await self.gateway.room_state(room), PROPOSAL, str(number))
+        event = await self.gateway.state_event(room, PROPOSAL, str(number))
         if event is None:
             return None
         trusted = await self._trusted(room, event, await self.writers(room))
@@ -247,30 +240,29 @@ class SharedFacts:
         self, room: RoomId, event: dict[str, Any], writers: set[UserId]
     ) -> dict[str, Any] | None:
         """The version of a state event that counts: the current one when a writer sent
-        it; otherwise the latest one before it that a writer sent (followed back through
-        what each replaced), so that an edit by anyone else changes nothing."""
-        for _ in range(MAX_VERSIONS):
-            if event.get("sender") in writers:
-                return event
-            self._report_once("untrusted_fact_ignored", room, event)
-            found = await self._earlier(room, event)
-            if found is None:
-                return None
-            event = found
+        it; otherwise the latest earlier one a writer sent (from the room's history),
+        so that an edit by anyone else, deleting included, changes nothing."""
+        if event.get("sender") in writers:
+            return event
+        self._report_once("untrusted_fact_ignored", room, event)
+        for earlier in await self._earlier(room, event):
+            if earlier.get("sender") in writers:
+                return earlier
+        log.info("fact_has_no_trusted_version", room_id=room, type=event.get("type"))
         return None
 
-    async def _earlier(self, room: RoomId, event: dict[str, Any]) -> dict[str, Any] | None:
-        """The state event this one replaced, if the server still gives it."""
-        unsigned = event.get("unsigned")
-        earlier = unsigned.get("replaces_state") if isinstance(unsigned, dict) else None
-        if not isinstance(earlier, str):
-            return None
-        found = self._versions.get(earlier)  # events never change: read each once
-        if found is None:
-            found = await self.gateway.event(room, earlier)
-            if found is not None and len(self._versions) < MAX_KEPT_VERSIONS:
-                self._versions[earlier] = found
-        return found
+    async def _earlier(self, room: RoomId, event: dict[str, Any]) -> list[dict[str, Any]]:
+        """The earlier versions of a state event, newest first."""
+        current = str(event.get("event_id"))
+        if current not in self._earlier_versions:
+            history = await self.gateway.state_history(
+                room, str(event.get("type")), str(event.get("state_key")), MAX_VERSIONS
+            )
+            if len(self._earlier_versions) >= MAX_KEPT_VERSIONS:
+                self._earlier_versions.clear()
+            # Events never change: what came before this one stays what it was.
+            self._earlier_versions[current] = [e for e in history if e.get("event_id") != current]
+        return self._earlier_versions[current]
 
     async def _accept(
         self, room: RoomId, event: dict[str, Any], model: type[F], writers: set[UserId]
@@ -314,10 +306,9 @@ class SharedFacts:
         """The network whose room this is, by the room's latest marker from a cohost
         that network trusts (and, for the network's own rooms, the network's facts
         listing it). A marker this cohost wrote for a congregation's room settles it."""
-        event = _find(await self.gateway.room_state(room), ROOM, "")
-        for _ in range(MAX_VERSIONS):
-            if event is None:
-                return None
+        current = await self.gateway.state_event(room, ROOM, "")
+        candidates = [current] if current is not None else []
+        for index, event in enumerate(candidates):  # grows once, if the current is no fact
             raw = event.get("content")
             content: dict[str, Any] = raw if isinstance(raw, dict) else {}
             kind = content.get("kind")
@@ -330,7 +321,8 @@ class SharedFacts:
             elif event.get("sender") == self.gateway.user_id:
                 return None
             self._report_once("untrusted_fact_ignored", room, event)
-            event = await self._earlier(room, event)
+            if index == 0:
+                candidates += await self._earlier(room, event)
         return None
 
     async def _lists(self, network: RoomId, room: RoomId) -> bool:
@@ -342,8 +334,7 @@ class SharedFacts:
     async def network_cohosts(self, network: RoomId) -> set[UserId]:
         """The founding cohost and every cohost admitted along the chain of passed
         admissions that trusted cohosts recorded in the Commons."""
-        state = await self.gateway.room_state(network)
-        create = _find(state, "m.room.create", "")
+        create = await self.gateway.state_event(network, "m.room.create", "")
         if create is None:
             return set()
         trusted = {UserId(str(create["sender"]))}
@@ -378,7 +369,7 @@ class SharedFacts:
         return trusted
 
     async def network_facts(self, network: RoomId, writers: set[UserId]) -> NetworkFacts | None:
-        event = _find(await self.gateway.room_state(network), NETWORK, "")
+        event = await self.gateway.state_event(network, NETWORK, "")
         return None if event is None else await self._accept(network, event, NetworkFacts, writers)
 
     async def admitted_spaces(self, network: RoomId) -> dict[UserId, set[str]]:
@@ -387,7 +378,7 @@ class SharedFacts:
         other admission names)."""
         cohosts = await self.network_cohosts(network)
         facts = await self.network_facts(network, cohosts)
-        create = _find(await self.gateway.room_state(network), "m.room.create", "")
+        create = await self.gateway.state_event(network, "m.room.create", "")
         spaces: dict[UserId, set[str]] = {}
         if create is not None and facts is not None and facts.founded_by:
             spaces.setdefault(UserId(str(create["sender"])), set()).add(facts.founded_by)

@@ -34,10 +34,20 @@ class MatrixGateway(Protocol):
         """Every current state event of a room (type, state_key, sender, content)."""
         ...
 
+    async def state_event(
+        self, room_id: RoomId, event_type: str, state_key: str = ""
+    ) -> dict[str, Any] | None:
+        """One current state event whole (type, state_key, sender, content, unsigned),
+        None when there is none: what shared facts are read from, sender included."""
+        ...
+
     async def joined_members(self, room_id: RoomId) -> set[UserId]: ...
 
-    async def event(self, room_id: RoomId, event_id: str) -> dict[str, Any] | None:
-        """One event of a room by its id (None when the server will not give it)."""
+    async def state_history(
+        self, room_id: RoomId, event_type: str, state_key: str, limit: int
+    ) -> list[dict[str, Any]]:
+        """Earlier versions of one piece of state, newest first, as far back as the
+        room's history shows them to this account (at most `limit`)."""
         ...
 
     async def joined_rooms(self) -> list[RoomId]: ...

@@ -14,8 +14,8 @@ from typing import Any
 import structlog
 
 from handlers.errors import MatrixError
+from handlers.facts import ReleaseRecord, RoomMarker, SharedFacts
 from handlers.gateway import MatrixGateway
-from handlers.state import RELEASE, ROOM
 from handlers.types import RoomId, UserId
 
 log = structlog.get_logger(__name__)
@@ -69,9 +69,7 @@ def with_protected(power: Mapping[str, Any], room_version: str) -> dict[str, Any
 
 
 async def room_version(gateway: MatrixGateway, room: RoomId) -> str:
-    create = next(
-        (e for e in await gateway.room_state(room) if e.get("type") == "m.room.create"), None
-    )
+    create = await gateway.state_event(room, "m.room.create")
     content = create.get("content") if create else None
     return str(content.get("room_version", "1")) if isinstance(content, dict) else "1"
 
@@ -117,17 +115,15 @@ async def repair(gateway: MatrixGateway, room: RoomId) -> bool:
 async def repair_rooms(gateway: MatrixGateway) -> int:
     """Repair every room cohost made and still acts in (its own room marker, no release
     of its own); how many were changed."""
+    facts = SharedFacts(gateway)
     repaired = 0
     for room in await gateway.joined_rooms():
         try:
-            state = await gateway.room_state(room)
-            own = {
-                e.get("type")
-                for e in state
-                if e.get("sender") == gateway.user_id
-                and e.get("state_key") in ("", gateway.user_id)
-            }
-            if ROOM in own and RELEASE not in own and await repair(gateway, room):
+            if (
+                await facts.own(room, RoomMarker) is not None
+                and await facts.own(room, ReleaseRecord, gateway.user_id) is None
+                and await repair(gateway, room)
+            ):
                 repaired += 1
         except MatrixError as err:
             log.warning("power_levels_not_repaired", room_id=room, errcode=err.errcode)

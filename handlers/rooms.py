@@ -55,15 +55,11 @@ async def report_unfinished(
 async def creators(gateway: MatrixGateway, room_id: RoomId) -> set[UserId]:
     """Who shares the top level of a room: in room version 12 its creators. Nobody,
     cohost included, can remove them."""
-    state = await gateway.room_state(room_id)
-    for event in state:
-        if event.get("type") == "m.room.create":
-            content = event.get("content", {})
-            return {
-                UserId(event["sender"]),
-                *(UserId(u) for u in content.get("additional_creators", [])),
-            }
-    return set()
+    create = await gateway.state_event(room_id, "m.room.create")
+    if create is None:
+        return set()
+    content = create.get("content", {})
+    return {UserId(create["sender"]), *(UserId(u) for u in content.get("additional_creators", []))}
 
 
 async def kick_quietly(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
@@ -23,6 +24,7 @@ T = TypeVar("T")
 DEFAULT_RETRY_AFTER = 5.0
 MAX_RATE_LIMIT_RETRIES = 60
 ROOM_SYNC_WAIT_STEPS = 300  # × 0.1 s
+HISTORY_PAGES = 20  # × 100 events of one state type, looking for a fact's earlier versions
 
 
 def to_matrix_error(resp: ErrorResponse) -> MatrixError:
@@ -123,10 +125,25 @@ class NioGateway:
         return await self._cache.read(room_id, (event_type, state_key), fetch)
 
     async def room_state(self, room_id: RoomId) -> list[dict[str, Any]]:
-        async def fetch() -> list[dict[str, Any]]:
-            return list(await self._json("GET", ["rooms", room_id, "state"], None, "room_state"))
+        return await self._cache.read(room_id, "all", partial(self._full_state, room_id))
 
-        return await self._cache.read(room_id, "all", fetch)
+    async def state_event(
+        self, room_id: RoomId, event_type: str, state_key: str = ""
+    ) -> dict[str, Any] | None:
+        def pick(state: list[dict[str, Any]]) -> dict[str, Any] | None:
+            return next(
+                (
+                    e
+                    for e in state
+                    if e.get("type") == event_type and e.get("state_key") == state_key
+                ),
+                None,
+            )
+
+        return await self._cache.read_part(room_id, "all", partial(self._full_state, room_id), pick)
+
+    async def _full_state(self, room_id: RoomId) -> list[dict[str, Any]]:
+        return list(await self._json("GET", ["rooms", room_id, "state"], None, "room_state"))
 
     async def joined_members(self, room_id: RoomId) -> set[UserId]:
         async def fetch() -> set[UserId]:
@@ -135,14 +152,24 @@ class NioGateway:
 
         return await self._cache.read(room_id, "joined", fetch)
 
-    async def event(self, room_id: RoomId, event_id: str) -> dict[str, Any] | None:
-        try:
-            found = await self._json("GET", ["rooms", room_id, "event", event_id], None, "event")
-        except MatrixError as err:
-            if err.errcode in ("M_NOT_FOUND", "M_FORBIDDEN"):
-                return None
-            raise
-        return found if isinstance(found, dict) else None
+    async def state_history(
+        self, room_id: RoomId, event_type: str, state_key: str, limit: int
+    ) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        query = [("dir", "b"), ("limit", "100"), ("filter", json.dumps({"types": [event_type]}))]
+        start: str | None = None
+        for _ in range(HISTORY_PAGES):
+            paging = [("from", start)] if start else []
+            page = await self._json(
+                "GET", ["rooms", room_id, "messages"], None, "state_history", query + paging
+            )
+            for event in page.get("chunk", []):
+                if event.get("type") == event_type and event.get("state_key") == state_key:
+                    found.append(event)
+            start = page.get("end")
+            if not page.get("chunk") or not start or len(found) >= limit:
+                break
+        return found[:limit]
 
     async def joined_rooms(self) -> list[RoomId]:
         data = await self._json("GET", ["joined_rooms"], None, "joined_rooms")

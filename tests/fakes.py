@@ -29,6 +29,7 @@ class FakeRoom:
     room_id: RoomId
     request: dict[str, Any]
     state: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    history: list[dict[str, Any]] = field(default_factory=list)  # state events, oldest first
 
     def content(self, event_type: str, key: str = "") -> dict[str, Any] | None:
         event = self.state.get((event_type, key))
@@ -62,7 +63,6 @@ class FakeGateway:
     refuse_creation: str | None = None  # an errcode the homeserver answers createRoom with
     knocked: list[tuple[RoomId, str, list[str]]] = field(default_factory=list)
     aliases: dict[str, RoomId] = field(default_factory=dict)
-    events: dict[str, dict[str, Any]] = field(default_factory=dict)  # every state event
     _txns: dict[str, EventId] = field(default_factory=dict)
     _ids: itertools.count = field(default_factory=itertools.count)  # type: ignore[type-arg]
 
@@ -79,7 +79,6 @@ class FakeGateway:
         self, room: FakeRoom, event_type: str, key: str, content: dict[str, Any], sender: str
     ) -> EventId:
         event_id = EventId(f"$state{next(self._ids)}")
-        replaced = room.state.get((event_type, key))
         event: dict[str, Any] = {
             "type": event_type,
             "state_key": key,
@@ -87,10 +86,8 @@ class FakeGateway:
             "content": content,
             "event_id": event_id,
         }
-        if replaced is not None:  # as Synapse serves state: what this event replaced
-            event["unsigned"] = {"replaces_state": replaced["event_id"]}
         room.state[(event_type, key)] = event
-        self.events[event_id] = event
+        room.history.append(event)
         return event_id
 
     # -- the protocol ----------------------------------------------------------
@@ -156,6 +153,12 @@ class FakeGateway:
         self._check()
         return self._room(room_id).content(event_type, state_key)
 
+    async def state_event(
+        self, room_id: RoomId, event_type: str, state_key: str = ""
+    ) -> dict[str, Any] | None:
+        self._check()
+        return self._room(room_id).state.get((event_type, state_key))
+
     async def room_state(self, room_id: RoomId) -> list[dict[str, Any]]:
         self._check()
         return list(self._room(room_id).state.values())
@@ -169,9 +172,16 @@ class FakeGateway:
             if t == "m.room.member" and room.membership(k) == "join"
         }
 
-    async def event(self, room_id: RoomId, event_id: str) -> dict[str, Any] | None:
+    async def state_history(
+        self, room_id: RoomId, event_type: str, state_key: str, limit: int
+    ) -> list[dict[str, Any]]:
         self._check()
-        return self.events.get(event_id)
+        earlier = [
+            e
+            for e in reversed(self._room(room_id).history)
+            if e["type"] == event_type and e["state_key"] == state_key
+        ]
+        return earlier[:limit]
 
     async def joined_rooms(self) -> list[RoomId]:
         return [r for r, room in self.rooms.items() if room.membership(self.user_id) == "join"]
