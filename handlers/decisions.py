@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.clock import Clock
 from handlers.errors import NotYet, UserError
-from handlers.facts import ProposalRecord, SharedFacts, number_key
+from handlers.facts import PROPOSAL, ProposalRecord, SharedFacts, number_key
 from handlers.gateway import MatrixGateway
 from handlers.limits import HOUR, MAX_REASON, Limits
 from handlers.operations import OperationRunner, Run
@@ -34,8 +34,8 @@ from storage.models import Ballot, Proposal
 
 log = structlog.get_logger(__name__)
 
-PROPOSAL_STATE = "cc.microsolidarity.proposal"
-SPEC = "cc.microsolidarity.proposal"  # in the content of a proposal's message
+PROPOSAL_STATE = PROPOSAL
+SPEC = PROPOSAL  # in the content of a proposal's message
 # A cohost that did not open a proposal carries out its outcome only after this, in
 # case the one that opened it is gone (carrying out twice changes nothing). If by then
 # no outcome is recorded, the others post it, in turns this far apart.

@@ -9,8 +9,7 @@ from typing import Any
 from handlers.clock import Clock
 from handlers.directory import Directory, room_link
 from handlers.errors import UserError
-from handlers.facts import MEMBER as FACT_MEMBER
-from handlers.facts import CongregationFacts
+from handlers.facts import MEMBER, CongregationFacts
 from handlers.names import clean_name
 from handlers.operations import OperationRunner, Run
 from handlers.registry import Args, CommandContext, CommandRegistry, Kind, Param
@@ -28,8 +27,6 @@ from storage.community import CommunityRepository
 from storage.models import Network
 
 CREATE = "create_network"
-# The network's register of member congregations (read through handlers.facts).
-MEMBER = FACT_MEMBER
 
 
 class Networks:

@@ -29,8 +29,14 @@ from handlers.clock import Clock
 from handlers.decisions import Decisions, KindSpec
 from handlers.directory import Directory
 from handlers.errors import MatrixError, NotYet, UserError
-from handlers.facts import ApplicationRecord, CongregationFacts, MemberEntry, NetworkFacts
-from handlers.network import MEMBER, index_network
+from handlers.facts import (
+    MEMBER,
+    ApplicationRecord,
+    CongregationFacts,
+    MemberEntry,
+    NetworkFacts,
+)
+from handlers.network import index_network
 from handlers.operations import OperationRunner, Run
 from handlers.patterns import server_of
 from handlers.power import raise_to

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from handlers.clock import Clock
 from handlers.directory import Directory
 from handlers.errors import UserError
-from handlers.facts import CycleRecord, MeetingRecord
+from handlers.facts import CYCLE, CycleRecord, MeetingRecord
 from handlers.gateway import MatrixGateway
 from handlers.registry import Args, CommandContext, CommandRegistry, Kind, Param
 from handlers.replies import Reply, notice
@@ -35,7 +35,7 @@ CREW_SIZE_LIMIT = 8
 CHOICES = {"continue": "🔁", "adjust": "🛠", "split": "✂", "pause": "⏸"}
 # Ties go to the choice that asks least of anyone: leaving costs no face.
 TIE_ORDER = ["pause", "adjust", "split", "continue"]
-CYCLE_STATE = "cc.microsolidarity.cycle"
+CYCLE_STATE = CYCLE
 
 
 # -- pure parts -------------------------------------------------------------------

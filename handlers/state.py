@@ -7,6 +7,9 @@ Any member congregation's bot can rebuild its picture from these alone:
 - in a crew room, CREW ("") describes the crew itself;
 - in a network space, NETWORK ("") names it and its rooms;
 - RELEASE (state key: the bot's user id) marks a room cohost has given up.
+
+They are read only through handlers.facts, which parses each into a typed model and
+counts it only from its writer (SPEC §3.7).
 """
 
 from __future__ import annotations

@@ -66,6 +66,15 @@ async def test_a_knock_becomes_a_member_by_consent_across_a_restart(
         crew = await create_crew(alice, bot, riverside.lobby, f"!crew new Walkers {bob.user_id}")
         await bob.join(crew)
 
+        # Dave is a member of the congregation (a host let him into the space), and
+        # knocks on the crew: crews form among the congregation's members.
+        status, body = await alice.api(
+            "POST",
+            f"/_matrix/client/v3/rooms/{quote(riverside.space)}/invite",
+            {"user_id": dave.user_id},
+        )
+        assert status == 200, body
+        await dave.join(riverside.space)
         status, body = await dave.api(
             "POST", f"/_matrix/client/v3/knock/{quote(crew)}", {"reason": "hello"}
         )

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from nio import SyncResponse
 
 from handlers.decisions import PROPOSAL_STATE
-from handlers.network import MEMBER
+from handlers.facts import MEMBER
 from handlers.rhythm import CYCLE_STATE
 from handlers.state import CONGREGATION, CREW, CREW_ROOM, NETWORK, RELEASE, ROOM
 from service.events import EventRouter

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from handlers.decisions import PROPOSAL_STATE, SPEC
-from handlers.network import MEMBER
+from handlers.facts import MEMBER
 from handlers.network_membership import NETWORK_JOIN
 from handlers.resync import rebuild_index
 from handlers.state import COMMONS, CREW_ROOM, LOBBY, NETWORK_ANNOUNCEMENTS, NETWORK_SPACE

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from handlers.decisions import PROPOSAL_STATE
-from handlers.network import MEMBER
+from handlers.facts import MEMBER
 from handlers.network_membership import NETWORK_JOIN
 from handlers.state import CONGREGATION, NETWORK_ANNOUNCEMENTS, NETWORK_SPACE
 from handlers.types import EventId, IncomingInvite, IncomingMessage, RoomId, UserId
