@@ -55,8 +55,6 @@ class KindSpec:
     carry_out: Callable[[Run], Awaitable[None]]
     # How to name the deciders when they are groups, not persons.
     name_deciders: Callable[[Proposal], str] | None = None
-    # Structured data of the kind recorded with the proposal in room state.
-    details: Callable[[Proposal], dict[str, Any]] | None = None
 
 
 def reaction_meaning(key: str) -> str | None:
@@ -84,6 +82,7 @@ def spec(p: Proposal) -> dict[str, Any]:
         "opened_at": p.opened_at.isoformat(),
         "closes_at": p.closes_at.isoformat(),
         "opening_key": p.opening_key,
+        "details": p.details,
     }
 
 
@@ -116,7 +115,17 @@ def restore(room_id: str, number: int, sender: str, content: dict[str, Any]) -> 
         message_event_id=content.get("message"),
         opening_key=str(content.get("opening_key") or f"restored-{room_id}-{number}"),
         opened_by=sender,
+        details=details_of(content),
     )
+
+
+def details_of(content: dict[str, Any]) -> dict[str, Any] | None:
+    """A proposal's structured details as recorded (before they had their own field,
+    a network admission recorded its congregation as `space`)."""
+    details = content.get("details")
+    if isinstance(details, dict):
+        return details
+    return {"space": content["space"]} if isinstance(content.get("space"), str) else None
 
 
 def restore_acts(proposal_id: int, record: ProposalRecord | None) -> list[Ballot]:
@@ -257,6 +266,7 @@ class Decisions:
         opening_key: str,
         reason: str | None = None,
         voices: dict[str, str] | None = None,
+        details: dict[str, Any] | None = None,
     ) -> Proposal:
         """Open a proposal once per opening event; the deciding group is fixed now."""
         now = self.clock.now()
@@ -284,6 +294,7 @@ class Decisions:
                         opening_key=opening_key,
                         voices=voices,
                         opened_by=self.gateway.user_id,
+                        details=details,
                     ),
                 )
                 if proposer is not None and voice_of(proposal, proposer) is not None:
@@ -687,10 +698,8 @@ class Decisions:
             "status": p.status,
             "message": p.message_event_id,
             "opening_key": p.opening_key,
+            "details": p.details,
         }
-        details = self.kinds[p.kind].details if p.kind in self.kinds else None
-        if details is not None:
-            content.update(details(p))
         if result is not None:
             content["consents"] = result.consents
             content["objections"] = {v: result.stances[v].reason for v in result.objections}

@@ -135,9 +135,16 @@ class ProposalRecord(Fact):
     subject: str
     scope: str
     status: str
-    # The congregation a network_join admits (structured, never read back from text).
+    # Structured data of the kind: for a network_join, the congregation it admits
+    # ("space"; recorded at the top level by the version that introduced it).
+    details: dict[str, Any] | None = None
     space: str | None = None
     acts: list[Act] = Field(default_factory=list)
+
+    @property
+    def admits(self) -> str | None:
+        found = (self.details or {}).get("space", self.space)
+        return found if isinstance(found, str) else None
 
 
 class MeetingRecord(BaseModel):
@@ -396,7 +403,7 @@ class SharedFacts:
                 and record.scope == network
                 and recorder in cohosts
             ):
-                spaces.setdefault(UserId(record.subject), set()).add(record.space or "*")
+                spaces.setdefault(UserId(record.subject), set()).add(record.admits or "*")
         return spaces
 
     async def members(self, network: RoomId) -> dict[str, MemberEntry]:

@@ -36,6 +36,7 @@ from handlers.facts import (
     MemberEntry,
     NetworkFacts,
 )
+from handlers.names import MAX_NAME_LENGTH
 from handlers.network import index_network
 from handlers.operations import OperationRunner, Run
 from handlers.patterns import server_of
@@ -45,6 +46,7 @@ from handlers.replies import Reply
 from handlers.rooms import invite_once, report
 from handlers.shape import HOST_LEVEL, space_child, space_parent
 from handlers.state import COMMONS, NETWORK_ANNOUNCEMENTS, NETWORK_SPACE
+from handlers.text import one_line
 from handlers.types import IncomingInvite, IncomingMember, RoomId, UserId
 from storage.community import CommunityRepository
 from storage.decisions import DecisionRepository
@@ -95,6 +97,16 @@ def applicant_space(reason: str | None) -> str | None:
     return found.group(1) if found else None
 
 
+def knock_details(reason: str | None) -> dict[str, Any]:
+    """What an applicant's knock says, read once when its proposal opens: a knock
+    carries nothing but its reason, which the applicant's cohost writes as
+    "<name> asks to join this network · <space id>". From then on these travel
+    structured, with the proposal."""
+    text = reason or ""
+    name = text.split(" asks to join", 1)[0] if " asks to join" in text else ""
+    return {"space": applicant_space(reason), "name": one_line(name, MAX_NAME_LENGTH) or None}
+
+
 def application_row(space: str, record: ApplicationRecord) -> Application:
     return Application(
         network_id=record.network,
@@ -104,6 +116,11 @@ def application_row(space: str, record: ApplicationRecord) -> Application:
         reply_room=record.reply_room,
         created_at=record.created_at,
     )
+
+
+def admission(p: Proposal) -> dict[str, Any]:
+    """An admission's details (read from the knock by an earlier version: its reason)."""
+    return p.details or knock_details(p.reason)
 
 
 class NetworkMembership:
@@ -123,7 +140,7 @@ class NetworkMembership:
         self.window = window
         decisions.register_kind(
             NETWORK_JOIN,
-            KindSpec(self._describe, self._carry_out, self._name_deciders, self._details),
+            KindSpec(self._describe, self._carry_out, self._name_deciders),
         )
         runner.register(JOINED, self._perform_joined, self._report_join_failed)
         runner.register(OPEN_JOIN, self._perform_open, self._opening_failed)
@@ -438,6 +455,7 @@ class NetworkMembership:
             opening_key=p["knock"],
             reason=p["reason"],
             voices=voices,
+            details=knock_details(p["reason"]),
         )
 
     async def member_bots(self, room: RoomId) -> set[UserId]:
@@ -449,12 +467,8 @@ class NetworkMembership:
         return {m.bot for m in members.values()}
 
     def _describe(self, p: Proposal) -> str:
-        name = (p.reason or "").split(" asks to join", 1)[0] or p.subject
+        name = admission(p).get("name") or p.subject
         return f"the congregation **{name}** (cohost {p.subject}) joins the network"
-
-    def _details(self, p: Proposal) -> dict[str, Any]:
-        """The congregation the applicant is admitted for: what the register trusts."""
-        return {"space": applicant_space(p.reason)}
 
     def _name_deciders(self, p: Proposal) -> str:
         count = len(p.deciders)
@@ -465,7 +479,7 @@ class NetworkMembership:
         async with self.directory.sessions.begin() as s:
             proposal = await DecisionRepository(s).get(run.params["proposal"])
         assert proposal is not None
-        space = applicant_space(proposal.reason)
+        space = admission(proposal).get("space")
         facts = await self.directory.shared.get(network, NetworkFacts)
         if facts is None:
             raise NotYet("the network's facts are not readable yet")

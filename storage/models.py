@@ -164,6 +164,8 @@ class Proposal(Base):
     voices: Mapped[dict[str, str] | None] = mapped_column(JSON, default=None)
     # The cohost that posted it; in rooms shared by several cohosts the others adopt it.
     opened_by: Mapped[str | None] = mapped_column(String(255), default=None)
+    # Protocol data of the kind, structured (never read back from the reason's text).
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
 
 
 class Ballot(Base):
