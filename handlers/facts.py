@@ -341,69 +341,45 @@ class SharedFacts:
     async def network_cohosts(self, network: RoomId) -> set[UserId]:
         """The founding cohost and every cohost admitted along the chain of passed
         admissions that trusted cohosts recorded in the Commons."""
-        create = await self.gateway.state_event(network, "m.room.create", "")
-        if create is None:
-            return set()
-        trusted = {UserId(str(create["sender"]))}
-        facts = await self.network_facts(network, trusted)
-        commons = facts.rooms.get("commons") if facts else None
-        if not commons:
-            return trusted
-        try:
-            records = await self.gateway.room_state(commons)
-        except MatrixError:  # not (yet) readable from here: the founder alone
-            log.info("commons_not_readable", network=network)
-            return trusted
-        admissions = []
-        for event in records:
-            content = event.get("content")
-            if (
-                event.get("type") == PROPOSAL
-                and isinstance(content, dict)
-                and content.get("kind") == NETWORK_JOIN
-                and content.get("status") == "passed"
-                and content.get("scope") == network
-                and isinstance(content.get("subject"), str)
-            ):
-                admissions.append((UserId(str(event.get("sender"))), UserId(content["subject"])))
-        grew = True
-        while grew:
-            grew = False
-            for recorder, admitted in admissions:
-                if recorder in trusted and admitted not in trusted:
-                    trusted.add(admitted)
-                    grew = True
-        return trusted
+        return set(await self.admitted_spaces(network))
 
     async def network_facts(self, network: RoomId, writers: set[UserId]) -> NetworkFacts | None:
         event = await self.gateway.state_event(network, NETWORK, "")
         return None if event is None else await self._accept(network, event, NetworkFacts, writers)
 
     async def admitted_spaces(self, network: RoomId) -> dict[UserId, set[str]]:
-        """For each trusted cohost, the congregations it was admitted for ("*": an
-        admission recorded before admissions named the congregation: any one that no
+        """The network's cohosts, each with the congregations it was admitted for: the
+        founding cohost with the founding congregation, then, along the chain, each
+        cohost a passed admission recorded by a trusted cohost names ("*": an admission
+        recorded before admissions named their congregation, good for any one that no
         other admission names)."""
-        cohosts = await self.network_cohosts(network)
-        facts = await self.network_facts(network, cohosts)
         create = await self.gateway.state_event(network, "m.room.create", "")
-        spaces: dict[UserId, set[str]] = {}
-        if create is not None and facts is not None and facts.founded_by:
-            spaces.setdefault(UserId(str(create["sender"])), set()).add(facts.founded_by)
+        if create is None:
+            return {}
+        founder = UserId(str(create["sender"]))
+        spaces: dict[UserId, set[str]] = {founder: set()}
+        facts = await self.network_facts(network, {founder})
+        if facts is not None and facts.founded_by:
+            spaces[founder].add(facts.founded_by)
         commons = facts.rooms.get("commons") if facts else None
         if not commons:
             return spaces
         try:
-            proposals = await self.proposals(commons)
-        except MatrixError:
+            records = [
+                e for e in await self.gateway.room_state(commons) if e.get("type") == PROPOSAL
+            ]
+        except MatrixError:  # not (yet) readable from here: the founder alone
+            log.info("commons_not_readable", network=network)
             return spaces
-        for recorder, record in proposals.values():
-            if (
-                record.kind == NETWORK_JOIN
-                and record.status == "passed"
-                and record.scope == network
-                and recorder in cohosts
-            ):
-                spaces.setdefault(UserId(record.subject), set()).add(record.admits or "*")
+        admissions = [a for a in map(_admission, records) if a and a[3] == network]
+        _grow(spaces, admissions)
+        # A record someone else overwrote counts at its recorder's earlier version.
+        overwritten = [e for e in records if e.get("sender") not in spaces]
+        for event in overwritten:
+            earlier = await self._earlier(commons, event)
+            admissions += [a for a in map(_admission, earlier) if a and a[3] == network]
+        if overwritten:
+            _grow(spaces, admissions)
         return spaces
 
     async def members(self, network: RoomId) -> dict[str, MemberEntry]:
@@ -428,3 +404,32 @@ class SharedFacts:
                 continue
             members[space] = entry
         return members
+
+
+Admission = tuple[UserId, UserId, str, str]  # recorder, admitted cohost, space or "*", network
+
+
+def _admission(event: dict[str, Any]) -> Admission | None:
+    """A passed network admission as a proposal record states it."""
+    content = event.get("content")
+    if not isinstance(content, dict):
+        return None
+    if content.get("kind") != NETWORK_JOIN or content.get("status") != "passed":
+        return None
+    try:
+        record = ProposalRecord.model_validate(content)
+    except ValidationError:
+        return None
+    recorder = UserId(str(event.get("sender")))
+    return recorder, UserId(record.subject), record.admits or "*", record.scope
+
+
+def _grow(spaces: dict[UserId, set[str]], admissions: list[Admission]) -> None:
+    """Extend the trusted cohosts along admissions recorded by trusted ones."""
+    grew = True
+    while grew:
+        grew = False
+        for recorder, admitted, space, _ in admissions:
+            if recorder in spaces and space not in spaces.setdefault(admitted, set()):
+                spaces[admitted].add(space)
+                grew = True
