@@ -125,13 +125,15 @@ async def bench_fanout(rounds: int) -> None:
     for name, value in medians.items():
         print(f"  {name:15s} {value * 1000:7.1f} ms")
     fanout, raw, floor = medians["fan-out"], medians["raw"], medians["two relay bots"]
-    print(f"  ratio fan-out/raw:        {fanout / raw:.2f}  (target ≤ 1.5)")
+    print(f"  ratio fan-out/raw:        {fanout / raw:.2f}  (below the floor: see below)")
     print(f"  ratio two relay bots/raw: {floor / raw:.2f}  (the floor of the path SPEC §4 sets)")
     print(
         f"  ratio one relay bot/raw:  {medians['one relay bot'] / raw:.2f}"
         "  (the floor of any path through one bot)"
     )
-    print(f"  ratio fan-out/two relay bots: {fanout / floor:.2f}  (cohost's own cost)")
+    print(
+        f"  ratio fan-out/two relay bots: {fanout / floor:.2f}  (cohost's own cost; target ≤ 1.10)"
+    )
 
 
 def start_relay(hs: Homeserver, localpart: str) -> tuple[str, subprocess.Popen[bytes]]:

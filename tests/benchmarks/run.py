@@ -72,7 +72,7 @@ async def bench_ping(rounds: int) -> None:
     print(f"ping round trip over {rounds} pings each (median):")
     for name, value in medians.items():
         print(f"  {name:7s} {value * 1000:7.1f} ms")
-    print(f"  ratio cohost/echo: {medians['cohost'] / medians['echo']:.2f}  (target ≤ 1.15)")
+    print(f"  ratio cohost/echo: {medians['cohost'] / medians['echo']:.2f}  (target ≤ 1.05)")
 
 
 def main() -> None:
