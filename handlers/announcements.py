@@ -89,7 +89,11 @@ class Announcements:
     async def relay(self, incoming: IncomingMessage) -> None:
         """Another member cohost posted in the network's Announcements: relay it once."""
         origin = incoming.content.get(ORIGIN)
-        if not isinstance(origin, dict) or incoming.sender == self.gateway.user_id:
+        if (
+            not isinstance(origin, dict)
+            or incoming.notice
+            or incoming.sender == self.gateway.user_id
+        ):
             return
         place = await self.directory.place(incoming.room_id)
         if place.room is None or place.room.kind != NETWORK_ANNOUNCEMENTS or place.room.released:

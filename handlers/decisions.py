@@ -7,7 +7,6 @@ proposal (crew membership, congregation membership, hosts, and later the network
 
 from __future__ import annotations
 
-import hashlib
 import unicodedata
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -28,7 +27,14 @@ from handlers.registry import Args, CommandContext, CommandRegistry, Kind, Param
 from handlers.replies import Reply, notice
 from handlers.tally import CONSENT, OBJECT, WITHDRAW, Act, Outcome, Tally, tally
 from handlers.text import one_line, quoted
-from handlers.types import IncomingMessage, RoomId, UserId
+from handlers.turns import turn_of
+from handlers.types import (
+    IncomingMessage,
+    IncomingReaction,
+    IncomingRedaction,
+    RoomId,
+    UserId,
+)
 from storage.decisions import OPEN, DecisionRepository
 from storage.models import Ballot, Proposal
 
@@ -465,10 +471,10 @@ class Decisions:
         return Reply("\n".join(lines))
 
     # -- reactions ---------------------------------------------------------------
-    async def on_reaction(
-        self, room_id: RoomId, event_id: str, sender: UserId, target: str, key: str, ts: int
-    ) -> None:
-        meaning = reaction_meaning(key)
+    async def on_reaction(self, reaction: IncomingReaction) -> None:
+        room_id, event_id, sender = reaction.room_id, reaction.event_id, reaction.sender
+        target, ts = reaction.relates_to, reaction.origin_server_ts
+        meaning = reaction_meaning(reaction.key)
         if meaning is None or sender == self.gateway.user_id:
             return
         async with self.sessions.begin() as s:
@@ -506,10 +512,10 @@ class Decisions:
                 f"cohost-ask-reason-{event_id}",
             )
 
-    async def on_redaction(
-        self, room_id: RoomId, redacts: str, event_id: str, sender: UserId, ts: int
-    ) -> None:
+    async def on_redaction(self, redaction: IncomingRedaction) -> None:
         """A removed 👍 or ✋ withdraws that consent or objection (in its own room)."""
+        room_id, redacts, sender = redaction.room_id, redaction.redacts, redaction.sender
+        event_id, ts = redaction.event_id, redaction.origin_server_ts
         async with self.sessions.begin() as s:
             repo = DecisionRepository(s)
             reacted = await repo.ballot(redacts)
@@ -647,13 +653,9 @@ class Decisions:
     async def _outcome_turn(self, p: Proposal) -> timedelta | None:
         """When this cohost posts the outcome of a proposal another cohost opened, if
         that one has not: None when it is not among the room's cohosts."""
-        others = sorted(
-            (await self.peers(RoomId(p.room_id))) - {p.opened_by},
-            key=lambda bot: hashlib.sha256(f"{p.opening_key}{bot}".encode()).hexdigest(),
-        )
-        if self.gateway.user_id not in others:
-            return None
-        return FALLBACK_DELAY + others.index(self.gateway.user_id) * FALLBACK_TURN
+        others = (await self.peers(RoomId(p.room_id))) - {p.opened_by}
+        place = turn_of(p.opening_key, others, self.gateway.user_id)
+        return None if place is None else FALLBACK_DELAY + place * FALLBACK_TURN
 
     async def _outcome_notice(self, run: Run) -> None:
         if self.clock.now() < datetime.fromisoformat(run.params["not_before"]):

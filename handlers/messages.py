@@ -48,7 +48,11 @@ class CommandHandler:
         self._answers = answers
 
     async def on_message(self, message: IncomingMessage) -> None:
-        if message.sender == self._gateway.user_id or not looks_like_command(message.body):
+        if (
+            message.notice
+            or message.sender == self._gateway.user_id
+            or not looks_like_command(message.body)
+        ):
             return
         if await self._released(message.room_id):
             return  # cohost never acts again where it was released

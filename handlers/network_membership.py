@@ -16,7 +16,6 @@ member cohost whose user id sorts first), while all of them record votes."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 from datetime import datetime, timedelta
 from functools import partial
@@ -47,6 +46,7 @@ from handlers.rooms import invite_once, report
 from handlers.shape import HOST_LEVEL, space_child, space_parent
 from handlers.state import COMMONS, NETWORK_ANNOUNCEMENTS, NETWORK_SPACE
 from handlers.text import one_line
+from handlers.turns import turn_of
 from handlers.types import IncomingInvite, IncomingMember, RoomId, UserId
 from storage.community import CommunityRepository
 from storage.decisions import DecisionRepository
@@ -413,13 +413,9 @@ class NetworkMembership:
         if space is None or space in members:
             log.info("network_knock_ignored", room_id=event.room_id)
             return
-        bots = sorted(
-            (str(m.bot) for m in members.values()),
-            key=lambda bot: hashlib.sha256(f"{event.event_id}{bot}".encode()).hexdigest(),
-        )
-        if self.gateway.user_id not in bots:
+        rank = turn_of(event.event_id, (m.bot for m in members.values()), self.gateway.user_id)
+        if rank is None:
             return
-        rank = bots.index(self.gateway.user_id)
         await self.runner.start(
             f"open-{event.event_id}",
             OPEN_JOIN,

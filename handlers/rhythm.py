@@ -21,7 +21,7 @@ from handlers.facts import CYCLE, CycleRecord, MeetingRecord
 from handlers.gateway import MatrixGateway
 from handlers.registry import Args, CommandContext, CommandRegistry, Kind, Param
 from handlers.replies import Reply, notice
-from handlers.types import IncomingMember, RoomId, UserId
+from handlers.types import IncomingMember, IncomingReaction, IncomingRedaction, RoomId, UserId
 from storage.decisions import DecisionRepository
 from storage.models import CrewCycle, Meeting, RetroAnswer
 from storage.rhythm import ACTIVE, ENDED, PAUSED, RETRO, RhythmRepository
@@ -414,10 +414,10 @@ class Rhythm:
         )
         return Reply(f"Noted: {choice}.")
 
-    async def on_reaction(
-        self, room_id: RoomId, event_id: str, sender: UserId, target: str, key: str, ts: int
-    ) -> None:
-        choice = choice_of(key)
+    async def on_reaction(self, reaction: IncomingReaction) -> None:
+        room_id, event_id, sender = reaction.room_id, reaction.event_id, reaction.sender
+        target, ts = reaction.relates_to, reaction.origin_server_ts
+        choice = choice_of(reaction.key)
         if choice is None:
             return
         async with self.sessions.begin() as s:
@@ -432,9 +432,9 @@ class Rhythm:
             return
         await self._answer(cycle, event_id, sender, choice, ts)
 
-    async def on_redaction(
-        self, room_id: RoomId, redacts: str, event_id: str, sender: UserId, ts: int
-    ) -> None:
+    async def on_redaction(self, redaction: IncomingRedaction) -> None:
+        room_id, redacts, sender = redaction.room_id, redaction.redacts, redaction.sender
+        event_id, ts = redaction.event_id, redaction.origin_server_ts
         async with self.sessions.begin() as s:
             repo = RhythmRepository(s)
             answered = await repo.answer_by_event(redacts)

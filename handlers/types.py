@@ -22,6 +22,7 @@ class IncomingMessage:
     encrypted: bool
     origin_server_ts: int
     content: Mapping[str, Any] = field(default_factory=dict)
+    notice: bool = False  # an m.notice: how bots speak (never a command)
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,8 @@ class IncomingMember:
 
 @dataclass(frozen=True)
 class IncomingReaction:
+    """An m.annotation on an event, in the clear or decrypted."""
+
     room_id: RoomId
     event_id: EventId
     sender: UserId
@@ -58,6 +61,8 @@ class IncomingReaction:
 
 @dataclass(frozen=True)
 class IncomingRedaction:
+    """An event taken back (a reaction removed, say)."""
+
     room_id: RoomId
     event_id: EventId
     sender: UserId

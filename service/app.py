@@ -32,6 +32,14 @@ from handlers.privacy import Privacy
 from handlers.registry import CommandRegistry
 from handlers.release import Release
 from handlers.rhythm import Rhythm
+from handlers.subscriptions import Subscriptions
+from handlers.types import (
+    IncomingInvite,
+    IncomingMember,
+    IncomingMessage,
+    IncomingReaction,
+    IncomingRedaction,
+)
 from service.credentials import private_dir
 from service.events import EventRouter
 from service.gateway import NioGateway
@@ -65,6 +73,7 @@ class Cohost:
     rhythm: Rhythm
     network: NetworkMembership
     announcements: Announcements
+    subscriptions: Subscriptions
 
 
 def build_cohost(
@@ -111,6 +120,17 @@ def build_cohost(
         network.accepted,
         network.awaits,
     )
+    subscriptions = Subscriptions()
+    subscriptions.on(IncomingInvite, invites.on_invite)
+    subscriptions.on(IncomingMessage, commands.on_message)
+    subscriptions.on(IncomingMessage, announcements.relay)
+    subscriptions.on(IncomingMessage, decisions.adopt, history=True)
+    for on_member in (membership.on_member, network.on_member, rhythm.on_member):
+        subscriptions.on(IncomingMember, on_member)
+    for on_reaction in (decisions.on_reaction, rhythm.on_reaction):
+        subscriptions.on(IncomingReaction, on_reaction)
+    for on_redaction in (decisions.on_redaction, rhythm.on_redaction):
+        subscriptions.on(IncomingRedaction, on_redaction)
     return Cohost(
         registry,
         commands,
@@ -122,6 +142,7 @@ def build_cohost(
         rhythm,
         network,
         announcements,
+        subscriptions,
     )
 
 
@@ -156,7 +177,7 @@ async def run_service(
             clock = SystemClock()
             cache = StateCache()
             cohost = build_cohost(NioGateway(client, cache), sessions, settings, clock)
-            router = EventRouter(client.user_id, cohost, sessions, clock, metrics)
+            router = EventRouter(client.user_id, cohost.subscriptions, sessions, clock, metrics)
             tasks = {
                 asyncio.create_task(
                     SyncLoop(client, sessions, router, metrics, ready, cache).run()

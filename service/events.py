@@ -4,10 +4,9 @@ error boundary around every handler."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
-from functools import partial
-from typing import Any, Protocol
+from typing import Any
 
 import structlog
 from nio import (
@@ -21,17 +20,22 @@ from nio import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers.announcements import ORIGIN, Announcements
+from handlers.announcements import ORIGIN
 from handlers.clock import Clock
-from handlers.decisions import SPEC, Decisions
+from handlers.decisions import SPEC
 from handlers.errors import HomeserverUnavailable
-from handlers.invites import InviteHandler
-from handlers.membership import Membership
-from handlers.messages import CommandHandler
-from handlers.network_membership import NetworkMembership
 from handlers.registry import looks_like_command
-from handlers.rhythm import Rhythm
-from handlers.types import EventId, IncomingInvite, IncomingMember, IncomingMessage, RoomId, UserId
+from handlers.subscriptions import Incoming, Subscriptions, Work
+from handlers.types import (
+    EventId,
+    IncomingInvite,
+    IncomingMember,
+    IncomingMessage,
+    IncomingReaction,
+    IncomingRedaction,
+    RoomId,
+    UserId,
+)
 from service.metrics import Metrics
 from storage.repositories import HandledEventRepository
 
@@ -41,37 +45,20 @@ log = structlog.get_logger(__name__)
 HANDLED_RETENTION = timedelta(days=30)
 
 
-# An event's handling, not yet started: nothing runs for an event already handled.
-Work = Callable[[], Awaitable[None]]
-
-
-class Handlers(Protocol):
-    commands: CommandHandler
-    invites: InviteHandler
-    decisions: Decisions
-    membership: Membership
-    rhythm: Rhythm
-    network: NetworkMembership
-    announcements: Announcements
-
-
 class EventRouter:
+    """Decodes each event once into the typed incoming kind handlers see, and hands it
+    to that kind's subscribers (see handlers.subscriptions)."""
+
     def __init__(
         self,
         own_user_id: str,
-        handlers: Handlers,
+        subscriptions: Subscriptions,
         sessions: async_sessionmaker[AsyncSession],
         clock: Clock,
         metrics: Metrics,
     ) -> None:
         self._own = own_user_id
-        self._commands = handlers.commands
-        self._invites = handlers.invites
-        self._decisions = handlers.decisions
-        self._membership = handlers.membership
-        self._rhythm = handlers.rhythm
-        self._network = handlers.network
-        self._announcements = handlers.announcements
+        self._subscriptions = subscriptions
         self._sessions = sessions
         self._clock = clock
         self._metrics = metrics
@@ -85,8 +72,9 @@ class EventRouter:
             except Exception as err:
                 log.warning("invite_unreadable", room_id=room_id, error=type(err).__name__)
                 continue
-            if invite is not None:
-                await self._guarded(partial(self._invites.on_invite, invite))
+            work = self._subscriptions.work(invite) if invite is not None else None
+            if work is not None:
+                await self._guarded(work)
         if not with_timeline:
             return
         # Rooms in parallel, events of one room in order.
@@ -122,10 +110,18 @@ class EventRouter:
                 await self._once(room_id, event.event_id, work)
 
     def _work_for(self, room_id: RoomId, event: Event, *, history: bool = False) -> Work | None:
-        """The handler call for an event, or None when cohost has nothing to do with it.
-        Reactions and redactions are read from the event source, so that encrypted ones
-        (Element X) and clear ones (Element Web) are treated alike. Content is anyone's
-        JSON: every field is read through the checked accessors below."""
+        """The handling of an event by its subscribers, or None when cohost has nothing
+        to do with it."""
+        incoming = self._decode(room_id, event, history=history)
+        if incoming is None:
+            return None
+        return self._subscriptions.work(incoming, history=history)
+
+    def _decode(self, room_id: RoomId, event: Event, *, history: bool) -> Incoming | None:
+        """The typed incoming event, or None. Reactions and redactions are read from the
+        event source, so that encrypted ones (Element X) and clear ones (Element Web) are
+        treated alike. Content is anyone's JSON: every field is read through the checked
+        accessors below."""
         source = _mapping(getattr(event, "source", None))
         sender = UserId(str(event.sender))
         if sender == self._own:
@@ -138,44 +134,26 @@ class EventRouter:
             if not isinstance(content.get(SPEC), dict):
                 return None
             body = _text(event.body)
-            notice = IncomingMessage(room_id, event_id, sender, body, False, ts, content)
-            return partial(self._decisions.adopt, notice)
+            return IncomingMessage(room_id, event_id, sender, body, False, ts, content, True)
         if isinstance(event, RoomMessageText):
             body = _text(event.body)
             if _relation(content).get("rel_type") == "m.replace":
                 return None  # an edit is never a command (nor a vote, nor a relay)
             if not (looks_like_command(body) or ORIGIN in content or SPEC in content):
                 return None  # conversation: nothing for cohost to do, nor to remember
+            if history and SPEC not in content:
+                return None
             decrypted = bool(getattr(event, "decrypted", False))
-            incoming = IncomingMessage(room_id, event_id, sender, body, decrypted, ts, content)
-            if history:
-                return partial(self._decisions.adopt, incoming) if SPEC in content else None
-            return partial(
-                _all,
-                partial(self._commands.on_message, incoming),
-                partial(self._announcements.relay, incoming),
-                partial(self._decisions.adopt, incoming),
-            )
+            return IncomingMessage(room_id, event_id, sender, body, decrypted, ts, content)
         if history:
             return None
         if isinstance(event, RoomMemberEvent):
             if not isinstance(event.state_key, str) or not isinstance(event.membership, str):
                 return None
             prev = event.prev_membership if isinstance(event.prev_membership, str) else None
-            member = IncomingMember(
-                room_id,
-                event_id,
-                sender,
-                event.state_key,
-                event.membership,
-                prev,
-                _text(content.get("reason")) or None,
-            )
-            return partial(
-                _all,
-                partial(self._membership.on_member, member),
-                partial(self._network.on_member, member),
-                partial(self._rhythm.on_member, member),
+            reason = _text(content.get("reason")) or None
+            return IncomingMember(
+                room_id, event_id, sender, event.state_key, event.membership, prev, reason
             )
         kind = source.get("type")
         if kind == "m.reaction":
@@ -187,21 +165,11 @@ class EventRouter:
                 and isinstance(key, str)
                 and target
             ):
-                args = (room_id, event_id, sender, target, key, ts)
-                return partial(
-                    _all,
-                    partial(self._decisions.on_reaction, *args),
-                    partial(self._rhythm.on_reaction, *args),
-                )
+                return IncomingReaction(room_id, event_id, sender, EventId(target), key, ts)
         if kind == "m.room.redaction":
             redacts = source.get("redacts") or content.get("redacts")
             if isinstance(redacts, str) and redacts:
-                undo = (room_id, redacts, event_id, sender, ts)
-                return partial(
-                    _all,
-                    partial(self._decisions.on_redaction, *undo),
-                    partial(self._rhythm.on_redaction, *undo),
-                )
+                return IncomingRedaction(room_id, event_id, sender, EventId(redacts), ts)
         return None
 
     async def _once(self, room_id: RoomId, event_id: str, work: Work) -> None:
@@ -261,12 +229,6 @@ def first_addressed(events: Sequence[Event], own: str) -> int:
         if isinstance(event, RoomMemberEvent) and event.state_key == own:
             return index  # the invitation; what follows it was said with cohost asked in
     return 0
-
-
-async def _all(*works: Work) -> None:
-    """Several handlers of one event, in order."""
-    for work in works:
-        await work()
 
 
 def _invitation(room_id: RoomId, invite_state: Iterable[Event], own: str) -> IncomingInvite | None:

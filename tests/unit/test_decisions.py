@@ -10,7 +10,14 @@ from pathlib import Path
 from handlers.decisions import PROPOSAL_STATE
 from handlers.resync import rebuild_index
 from handlers.state import CREW_ROOM
-from handlers.types import EventId, IncomingMember, RoomId, UserId
+from handlers.types import (
+    EventId,
+    IncomingMember,
+    IncomingReaction,
+    IncomingRedaction,
+    RoomId,
+    UserId,
+)
 from storage.database import make_engine, make_sessionmaker, migrate
 from tests.fakes import BOT, Crash
 from tests.unit.world import ALICE, BOB, CAROL, World
@@ -62,7 +69,7 @@ async def react(world: World, room: RoomId, who: str, number: int, key: str) -> 
     )
     event_id = eid("$reaction")
     await world.cohost.decisions.on_reaction(
-        room, event_id, UserId(who), proposal_message, key, ms(world)
+        IncomingReaction(room, event_id, UserId(who), proposal_message, key, ms(world))
     )
     return event_id
 
@@ -171,7 +178,7 @@ async def test_a_raised_hand_asks_for_a_reason_and_blocks_only_with_one(world: W
     await world.say("!object 1 they hurt someone here before", sender=BOB, room=crew)
     # Taking the ✋ back withdraws the objection.
     await world.cohost.decisions.on_redaction(
-        crew, hand, eid("$redaction"), UserId(BOB), ms(world) + 1
+        IncomingRedaction(crew, eid("$redaction"), UserId(BOB), hand, ms(world) + 1)
     )
     world.clock.advance(timedelta(days=2))
     await world.cohost.decisions.tick()
@@ -337,7 +344,7 @@ async def test_an_open_proposal_and_its_votes_come_back_from_room_state_after_re
 
     # Taking back a reaction made before the loss still withdraws it.
     await world.cohost.decisions.on_redaction(
-        crew, thumbs, eid("$redaction"), UserId(BOB), ms(world) + 1
+        IncomingRedaction(crew, eid("$redaction"), UserId(BOB), thumbs, ms(world) + 1)
     )
     assert "1 of 3 consented" in await world.say("!proposals", room=crew)
     world.clock.advance(timedelta(minutes=1))

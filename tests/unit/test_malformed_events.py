@@ -16,7 +16,6 @@ from handlers.decisions import PROPOSAL_STATE
 from handlers.facts import MEMBER
 from handlers.rhythm import CYCLE_STATE
 from handlers.state import CONGREGATION, CREW, CREW_ROOM, NETWORK, RELEASE, ROOM
-from service.events import EventRouter
 from service.metrics import Metrics
 from service.state_cache import StateCache
 from service.sync import SyncLoop
@@ -133,7 +132,7 @@ async def a_loop(world: World) -> tuple[SyncLoop, ScriptedClient, Metrics]:
     client = ScriptedClient()
     metrics = Metrics()
     sessions = world.cohost.directory.sessions
-    router = EventRouter(BOT, world.cohost, sessions, world.clock, metrics)
+    router = world.router(metrics)
     ready = asyncio.Event()
     ready.set()
     loop = SyncLoop(client, sessions, router, metrics, ready, StateCache())  # type: ignore[arg-type]

@@ -11,7 +11,14 @@ import pytest
 from handlers.resync import rebuild_index
 from handlers.rhythm import meeting_times, next_host, parse_time
 from handlers.state import CREW_ROOM
-from handlers.types import EventId, IncomingMember, RoomId, UserId
+from handlers.types import (
+    EventId,
+    IncomingMember,
+    IncomingReaction,
+    IncomingRedaction,
+    RoomId,
+    UserId,
+)
 from storage.database import make_engine, make_sessionmaker, migrate
 from tests.unit.world import ALICE, BOB, CAROL, World
 
@@ -224,11 +231,16 @@ async def test_the_retrospective_is_answered_with_reactions(world: World) -> Non
     )
     now = int(world.clock.now().timestamp() * 1000)
     rhythm = world.cohost.rhythm
-    await rhythm.on_reaction(room, "$r1", UserId(ALICE), retro, "⏸️", now)
-    await rhythm.on_redaction(room, "$r1", "$x1", UserId(ALICE), now + 1)  # alice takes it back
-    await rhythm.on_reaction(room, "$r2", UserId(ALICE), retro, "🔁", now + 2)
+
+    def reaction(event: str, who: str, key: str, ts: int) -> IncomingReaction:
+        return IncomingReaction(room, EventId(event), UserId(who), EventId(retro), key, ts)
+
+    await rhythm.on_reaction(reaction("$r1", ALICE, "⏸️", now))
+    taken_back = IncomingRedaction(room, EventId("$x1"), UserId(ALICE), EventId("$r1"), now + 1)
+    await rhythm.on_redaction(taken_back)  # alice takes it back
+    await rhythm.on_reaction(reaction("$r2", ALICE, "🔁", now + 2))
     assert not any("chose" in n for n in world.gateway.notices_in(room))
-    await rhythm.on_reaction(room, "$r3", UserId(BOB), retro, "🔁", now + 3)
+    await rhythm.on_reaction(reaction("$r3", BOB, "🔁", now + 3))
     assert any("chose **continue** (continue: 2)" in n for n in world.gateway.notices_in(room))
 
 

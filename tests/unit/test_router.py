@@ -50,7 +50,9 @@ async def test_knocks_reactions_and_redactions_from_a_sync_reach_the_decisions(
     world.gateway.accept(crew, ALICE)
     world.gateway.accept(crew, BOB)
     metrics = Metrics()
-    router = EventRouter(BOT, world.cohost, world.cohost.directory.sessions, world.clock, metrics)
+    router = EventRouter(
+        BOT, world.cohost.subscriptions, world.cohost.directory.sessions, world.clock, metrics
+    )
     world.clock.current = datetime.fromtimestamp(1_799_999_000, tz=world.clock.current.tzinfo)
 
     world.gateway.accept(next(iter(world.gateway.rooms)), DAVE)  # a congregation member
@@ -77,7 +79,9 @@ async def test_commands_and_retrospective_reactions_from_a_sync(world: World) ->
     await world.settle()
     [crew] = world.rooms_of_kind(CREW_ROOM)
     world.gateway.accept(crew, ALICE)
-    router = EventRouter(BOT, world.cohost, world.cohost.directory.sessions, world.clock, Metrics())
+    router = EventRouter(
+        BOT, world.cohost.subscriptions, world.cohost.directory.sessions, world.clock, Metrics()
+    )
     command = parsed(
         "m.room.message",
         ALICE,
@@ -98,7 +102,9 @@ async def test_commands_and_retrospective_reactions_from_a_sync(world: World) ->
 async def test_conversation_is_neither_handled_nor_remembered(world: World) -> None:
     await world.congregation("Riverside")
     metrics = Metrics()
-    router = EventRouter(BOT, world.cohost, world.cohost.directory.sessions, world.clock, metrics)
+    router = EventRouter(
+        BOT, world.cohost.subscriptions, world.cohost.directory.sessions, world.clock, metrics
+    )
     talk = [
         parsed("m.room.message", ALICE, f"$talk{n}", {"msgtype": "m.text", "body": text})
         for n, text in enumerate(["hello all", "! not a command", "ping!"])
@@ -135,7 +141,9 @@ def own_membership(event_id: str, membership: str, before: str | None) -> Event:
 async def test_a_room_just_joined_answers_only_what_was_said_once_cohost_was_asked_in(
     world: World,
 ) -> None:
-    router = EventRouter(BOT, world.cohost, world.cohost.directory.sessions, world.clock, Metrics())
+    router = EventRouter(
+        BOT, world.cohost.subscriptions, world.cohost.directory.sessions, world.clock, Metrics()
+    )
     room = RoomId("!dm:example.org")
     timeline = [
         ping("$before-invite"),

@@ -10,7 +10,14 @@ from handlers.decisions import PROPOSAL_STATE
 from handlers.facts import MEMBER
 from handlers.network_membership import NETWORK_JOIN
 from handlers.state import CONGREGATION, NETWORK_ANNOUNCEMENTS, NETWORK_SPACE
-from handlers.types import EventId, IncomingInvite, IncomingMessage, RoomId, UserId
+from handlers.types import (
+    EventId,
+    IncomingInvite,
+    IncomingMessage,
+    IncomingReaction,
+    RoomId,
+    UserId,
+)
 from tests.fakes import BOT
 from tests.unit.test_release_network_resync import (
     DELTA_BOT,
@@ -155,11 +162,14 @@ async def test_a_reaction_counts_only_in_the_proposals_own_room(world: World) ->
     [proposal] = [s for s in world.gateway.sent if PROPOSAL_STATE in s.content]
     decisions = world.cohost.decisions
     # Bob reacts 👍 to the proposal's event id, but from a room of his own.
+    target = proposal.event_id
     await decisions.on_reaction(
-        RoomId("!elsewhere"), "$r1", UserId(BOB), proposal.event_id, "👍", 1
+        IncomingReaction(RoomId("!elsewhere"), EventId("$r1"), UserId(BOB), target, "👍", 1)
     )
     assert "1 of 2 consented" in await world.say("!proposals", ALICE, hosts_room)
-    await decisions.on_reaction(hosts_room, "$r2", UserId(BOB), proposal.event_id, "👍", 2)
+    await decisions.on_reaction(
+        IncomingReaction(hosts_room, EventId("$r2"), UserId(BOB), target, "👍", 2)
+    )
     assert world.gateway.rooms[hosts_room].content(PROPOSAL_STATE, "1")["status"] == "passed"  # type: ignore[index]
 
 

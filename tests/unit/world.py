@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from handlers.types import RoomId
 from service.app import Cohost, build_cohost
+from service.events import EventRouter
+from service.metrics import Metrics
 from service.settings import Settings, load_settings
 from storage.database import make_engine, make_sessionmaker, migrate
 from tests.fakes import BOT, FakeClock, FakeGateway, message
@@ -50,6 +52,13 @@ class World:
             self.gateway, make_sessionmaker(self.engine), self.config, self.clock
         )
         await self.cohost.runner.resume_pending()
+
+    def router(self, metrics: Metrics | None = None) -> EventRouter:
+        """The sync loop's router over this cohost, as the service builds it."""
+        sessions = self.cohost.directory.sessions
+        return EventRouter(
+            BOT, self.cohost.subscriptions, sessions, self.clock, metrics or Metrics()
+        )
 
     def rooms_of_kind(self, kind: str) -> list[RoomId]:
         return [
