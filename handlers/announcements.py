@@ -10,6 +10,7 @@ import structlog
 from handlers.directory import Directory
 from handlers.errors import UserError
 from handlers.facts import NetworkFacts
+from handlers.matrix_names import MENTIONS, EventType, MsgType
 from handlers.network_membership import NetworkMembership
 from handlers.registry import Args, CommandContext, CommandRegistry, Kind, Param
 from handlers.replies import Reply, to_html
@@ -51,7 +52,7 @@ class Announcements:
         content = message(body)
         await self.gateway.send_event(
             RoomId(congregation.announcements_id),
-            "m.room.message",
+            EventType.MESSAGE,
             content,
             f"cohost-announce-{ctx.message.event_id}",
         )
@@ -78,7 +79,7 @@ class Announcements:
             "text": text,
         }
         event_id = await self.gateway.send_event(
-            RoomId(room), "m.room.message", content, f"cohost-announce-{ctx.message.event_id}"
+            RoomId(room), EventType.MESSAGE, content, f"cohost-announce-{ctx.message.event_id}"
         )
         await self._relay(RoomId(congregation.announcements_id), event_id, content[ORIGIN])
         return Reply(
@@ -124,7 +125,7 @@ class Announcements:
     async def _relay(self, room: RoomId, source: str, origin: dict[str, Any]) -> None:
         body = f"From {origin.get('name')}: {origin.get('text')}\n— {origin.get('author')}"
         await self.gateway.send_event(
-            room, "m.room.message", message(body), f"cohost-relay-{source}"
+            room, EventType.MESSAGE, message(body), f"cohost-relay-{source}"
         )
 
     def _text(self, args: Args) -> str:
@@ -136,9 +137,9 @@ class Announcements:
 
 def message(body: str) -> dict[str, Any]:
     return {
-        "msgtype": "m.text",
+        "msgtype": MsgType.TEXT,
         "body": body,
         "format": "org.matrix.custom.html",
         "formatted_body": to_html(body),
-        "m.mentions": {},
+        MENTIONS: {},
     }

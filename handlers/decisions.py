@@ -22,6 +22,7 @@ from handlers.errors import NotYet, UserError
 from handlers.facts import PROPOSAL, ProposalRecord, SharedFacts, number_key
 from handlers.gateway import MatrixGateway
 from handlers.limits import HOUR, MAX_REASON, Limits
+from handlers.matrix_names import EventType
 from handlers.operations import OperationRunner, Run
 from handlers.registry import Args, CommandContext, CommandRegistry, Kind, Param
 from handlers.replies import Reply, notice
@@ -318,7 +319,7 @@ class Decisions:
             content = notice(self._announcement(proposal), people(proposal))
             content[SPEC] = spec(proposal)
             event_id = await self.gateway.send_event(
-                room_id, "m.room.message", content, f"cohost-proposal-{opening_key}"
+                room_id, EventType.MESSAGE, content, f"cohost-proposal-{opening_key}"
             )
             async with self.sessions.begin() as s:
                 row = await DecisionRepository(s).get(proposal.id)
@@ -502,7 +503,7 @@ class Decisions:
         if meaning == OBJECT:
             await self.gateway.send_event(
                 room_id,
-                "m.room.message",
+                EventType.MESSAGE,
                 notice(
                     f"{sender}, you objected to #{proposal.number}. What harm do you foresee? "
                     f"Send `!object {proposal.number} <reason>`: "
@@ -556,7 +557,7 @@ class Decisions:
             first = await DecisionRepository(s).first_time(key, user)
         if first:
             await self.gateway.send_event(
-                RoomId(proposal.room_id), "m.room.message", notice(text, (user,)), f"cohost-{key}"
+                RoomId(proposal.room_id), EventType.MESSAGE, notice(text, (user,)), f"cohost-{key}"
             )
 
     # -- closing ---------------------------------------------------------------
@@ -646,7 +647,7 @@ class Decisions:
             return
         text = self._outcome_text(p, result)
         await self.gateway.send_event(
-            RoomId(p.room_id), "m.room.message", notice(text, people(p)), f"cohost-outcome-{p.id}"
+            RoomId(p.room_id), EventType.MESSAGE, notice(text, people(p)), f"cohost-outcome-{p.id}"
         )
         await self._record_state(p, result)
 
@@ -737,7 +738,7 @@ class Decisions:
         waiting = people(proposal, silent)
         await self.gateway.send_event(
             RoomId(proposal.room_id),
-            "m.room.message",
+            EventType.MESSAGE,
             notice(
                 f"Proposal #{proposal.number} closes in 24 hours "
                 f"({proposal.closes_at:%Y-%m-%d %H:%M} UTC). "
@@ -750,7 +751,7 @@ class Decisions:
     async def _carry_out_failed(self, run: Run, reason: str) -> None:
         await self.gateway.send_event(
             RoomId(run.params["room"]),
-            "m.room.message",
+            EventType.MESSAGE,
             notice(f"I could not carry out proposal #{run.params['number']} ({reason})."),
             f"cohost-outcome-failed-{run.id}",
         )

@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from handlers.errors import MatrixError
 from handlers.gateway import MatrixGateway
+from handlers.matrix_names import EventType
 from handlers.state import (
     COMMONS,
     CONGREGATION,
@@ -353,7 +354,7 @@ class SharedFacts:
         cohost a passed admission recorded by a trusted cohost names ("*": an admission
         recorded before admissions named their congregation, good for any one that no
         other admission names)."""
-        create = await self.gateway.state_event(network, "m.room.create", "")
+        create = await self.gateway.state_event(network, EventType.CREATE, "")
         if create is None:
             return {}
         founder = UserId(str(create["sender"]))

@@ -10,10 +10,12 @@ from typing import Any, Literal
 
 import structlog
 
+from handlers import matrix_names as mx
 from handlers.decisions import Decisions, KindSpec
 from handlers.directory import Directory
 from handlers.errors import UserError
 from handlers.facts import CongregationFacts
+from handlers.matrix_names import EventType
 from handlers.names import clean_name, name_key
 from handlers.operations import Run
 from handlers.power import change_users
@@ -326,13 +328,13 @@ class Membership:
         if place.room is None or place.room.released or event.state_key == self.gateway.user_id:
             return
         subject = UserId(event.state_key)
-        if event.membership == "knock":
+        if event.membership == mx.Membership.KNOCK:
             await self._knocked(place.room.kind, place.crew, place.congregation, subject, event)
-        elif event.membership == "invite" and event.sender != self.gateway.user_id:
+        elif event.membership == mx.Membership.INVITE and event.sender != self.gateway.user_id:
             await self._bypassed(event, subject)
         elif (
-            event.membership == "leave"
-            and event.prev_membership == "invite"
+            event.membership == mx.Membership.LEAVE
+            and event.prev_membership == mx.Membership.INVITE
             and event.sender == subject
         ):
             await self.decisions.note_declined(event.room_id, subject)
@@ -364,5 +366,5 @@ class Membership:
             "their rights here; I note it so that everyone knows."
         )
         await self.gateway.send_event(
-            event.room_id, "m.room.message", notice(text), f"cohost-bypass-{event.event_id}"
+            event.room_id, EventType.MESSAGE, notice(text), f"cohost-bypass-{event.event_id}"
         )

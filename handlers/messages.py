@@ -8,6 +8,7 @@ import structlog
 
 from handlers.errors import UserError
 from handlers.gateway import MatrixGateway
+from handlers.matrix_names import EventType
 from handlers.registry import CommandContext, CommandRegistry, looks_like_command
 from handlers.replies import Reply, notice_content, reply_txn_id
 from handlers.types import IncomingMessage, RoomId, UserId
@@ -60,7 +61,10 @@ class CommandHandler:
         if reply is None or not await self._answers(message.room_id, message.sender):
             return  # in rooms shared by several cohosts, another one answers
         await self._gateway.send_event(
-            message.room_id, "m.room.message", notice_content(reply, message), reply_txn_id(message)
+            message.room_id,
+            EventType.MESSAGE,
+            notice_content(reply, message),
+            reply_txn_id(message),
         )
         if reply.then is not None:
             await reply.then()

@@ -35,6 +35,7 @@ from handlers.facts import (
     MemberEntry,
     NetworkFacts,
 )
+from handlers.matrix_names import EventType, Membership
 from handlers.names import MAX_NAME_LENGTH
 from handlers.network import index_network
 from handlers.operations import OperationRunner, Run
@@ -239,7 +240,7 @@ class NetworkMembership:
         await run.step("register", partial(self.gateway.put_state, network, MEMBER, space, {}))
         await run.step("child", partial(self._unlink_child, network, space))
         await run.step(
-            "parent", partial(self.gateway.put_state, space, "m.space.parent", network, {})
+            "parent", partial(self.gateway.put_state, space, EventType.SPACE_PARENT, network, {})
         )
 
         def no_network(f: CongregationFacts) -> None:
@@ -263,7 +264,7 @@ class NetworkMembership:
 
     async def _unlink_child(self, network: RoomId, space: RoomId) -> None:
         try:
-            await self.gateway.put_state(network, "m.space.child", space, {})
+            await self.gateway.put_state(network, EventType.SPACE_CHILD, space, {})
         except MatrixError as err:
             if err.errcode != "M_FORBIDDEN":
                 raise
@@ -333,7 +334,11 @@ class NetworkMembership:
         await run.step(
             "parent",
             partial(
-                self.gateway.put_state, space, "m.space.parent", network, space_parent(p["via"][0])
+                self.gateway.put_state,
+                space,
+                EventType.SPACE_PARENT,
+                network,
+                space_parent(p["via"][0]),
             ),
         )
 
@@ -380,8 +385,10 @@ class NetworkMembership:
             await index_network(CommunityRepository(s), network, facts)
 
     async def _link(self, network: RoomId, space: RoomId, via: str) -> None:
-        if await self.gateway.get_state(network, "m.space.child", space) is None:
-            await self.gateway.put_state(network, "m.space.child", space, space_child(via, "50"))
+        if await self.gateway.get_state(network, EventType.SPACE_CHILD, space) is None:
+            await self.gateway.put_state(
+                network, EventType.SPACE_CHILD, space, space_child(via, "50")
+            )
 
     async def _raise(self, room: RoomId, users: list[UserId]) -> None:
         await raise_to(self.gateway, room, users, HOST_LEVEL)
@@ -403,7 +410,7 @@ class NetworkMembership:
         """A knock on the network space: a member cohost opens the proposal. They take
         turns in an order drawn from the knock, each waiting for those before it, so a
         cohost that is gone for good does not stop the network from deciding."""
-        if event.membership != "knock" or event.state_key == self.gateway.user_id:
+        if event.membership != Membership.KNOCK or event.state_key == self.gateway.user_id:
             return
         place = await self.directory.place(event.room_id)
         if place.room is None or place.room.kind != NETWORK_SPACE or place.room.released:

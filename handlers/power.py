@@ -16,18 +16,19 @@ import structlog
 from handlers.errors import MatrixError
 from handlers.facts import ReleaseRecord, RoomMarker, SharedFacts
 from handlers.gateway import MatrixGateway
+from handlers.matrix_names import EventType
 from handlers.types import RoomId, UserId
 
 log = structlog.get_logger(__name__)
 
-POWER_LEVELS = "m.room.power_levels"
+POWER_LEVELS = EventType.POWER_LEVELS
 # Kept at the founders' level whatever else changes.
 PROTECTED = (
     POWER_LEVELS,
-    "m.room.tombstone",
-    "m.room.encryption",
-    "m.room.history_visibility",
-    "m.room.server_acl",
+    EventType.TOMBSTONE,
+    EventType.ENCRYPTION,
+    EventType.HISTORY_VISIBILITY,
+    EventType.SERVER_ACL,
 )
 CREATOR_ROOM_VERSIONS = frozenset({"12"})
 FOUNDERS_LEVEL = 100
@@ -38,16 +39,16 @@ CREATORS_ONLY = 150
 def default_events(room_version: str) -> dict[str, int]:
     """Synapse's own `events` map for a new room (synapse/handlers/room.py)."""
     return {
-        "m.room.name": 50,
+        EventType.NAME: 50,
         POWER_LEVELS: FOUNDERS_LEVEL,
-        "m.room.history_visibility": FOUNDERS_LEVEL,
-        "m.room.canonical_alias": 50,
-        "m.room.avatar": 50,
-        "m.room.tombstone": CREATORS_ONLY
+        EventType.HISTORY_VISIBILITY: FOUNDERS_LEVEL,
+        EventType.CANONICAL_ALIAS: 50,
+        EventType.AVATAR: 50,
+        EventType.TOMBSTONE: CREATORS_ONLY
         if room_version in CREATOR_ROOM_VERSIONS
         else FOUNDERS_LEVEL,
-        "m.room.server_acl": FOUNDERS_LEVEL,
-        "m.room.encryption": FOUNDERS_LEVEL,
+        EventType.SERVER_ACL: FOUNDERS_LEVEL,
+        EventType.ENCRYPTION: FOUNDERS_LEVEL,
     }
 
 
@@ -69,7 +70,7 @@ def with_protected(power: Mapping[str, Any], room_version: str) -> dict[str, Any
 
 
 async def room_version(gateway: MatrixGateway, room: RoomId) -> str:
-    create = await gateway.state_event(room, "m.room.create")
+    create = await gateway.state_event(room, EventType.CREATE)
     content = create.get("content") if create else None
     return str(content.get("room_version", "1")) if isinstance(content, dict) else "1"
 

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from handlers.matrix_names import IN_REPLY_TO, MENTIONS, RELATES_TO, MsgType
 from handlers.types import IncomingMessage, UserId
 
 _CODE = re.compile(r"`([^`]+)`")
@@ -51,12 +52,12 @@ def notice_content(reply: Reply, to: IncomingMessage) -> dict[str, Any]:
     # A reply mentions the person it answers, as Element does for replies.
     text = bounded(reply.text)
     return {
-        "msgtype": "m.notice",
+        "msgtype": MsgType.NOTICE,
         "body": text,
         "format": "org.matrix.custom.html",
         "formatted_body": to_html(text),
-        "m.relates_to": {"m.in_reply_to": {"event_id": to.event_id}},
-        "m.mentions": {"user_ids": sorted(mentions({to.sender, *reply.mentions}, to.sender))},
+        RELATES_TO: {IN_REPLY_TO: {"event_id": to.event_id}},
+        MENTIONS: {"user_ids": sorted(mentions({to.sender, *reply.mentions}, to.sender))},
     }
 
 
@@ -64,11 +65,11 @@ def notice(text: str, to_mention: tuple[UserId, ...] = ()) -> dict[str, Any]:
     """A notice that answers no command (a report that something finished)."""
     text = bounded(text)
     return {
-        "msgtype": "m.notice",
+        "msgtype": MsgType.NOTICE,
         "body": text,
         "format": "org.matrix.custom.html",
         "formatted_body": to_html(text),
-        "m.mentions": {"user_ids": sorted(mentions(set(to_mention)))},
+        MENTIONS: {"user_ids": sorted(mentions(set(to_mention)))},
     }
 
 

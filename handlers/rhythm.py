@@ -19,6 +19,7 @@ from handlers.directory import Directory
 from handlers.errors import UserError
 from handlers.facts import CYCLE, CycleRecord, MeetingRecord
 from handlers.gateway import MatrixGateway
+from handlers.matrix_names import EventType, Membership
 from handlers.registry import Args, CommandContext, CommandRegistry, Kind, Param
 from handlers.replies import Reply, notice
 from handlers.types import IncomingMember, IncomingReaction, IncomingRedaction, RoomId, UserId
@@ -369,7 +370,7 @@ class Rhythm:
         )
         await self.gateway.send_event(
             RoomId(cycle.room_id),
-            "m.room.message",
+            EventType.MESSAGE,
             notice(text, (UserId(host),) if host.startswith("@") else ()),
             f"cohost-meeting-{meeting.id}-{which}",
         )
@@ -387,7 +388,7 @@ class Rhythm:
             "Pausing or leaving at a cycle's end costs no face."
         )
         event_id = await self.gateway.send_event(
-            RoomId(cycle.room_id), "m.room.message", notice(text), f"cohost-retro-{cycle.id}"
+            RoomId(cycle.room_id), EventType.MESSAGE, notice(text), f"cohost-retro-{cycle.id}"
         )
         async with self.sessions.begin() as s:
             row = await RhythmRepository(s).get(cycle.id)
@@ -498,7 +499,7 @@ class Rhythm:
         }[outcome]
         await self.gateway.send_event(
             room,
-            "m.room.message",
+            EventType.MESSAGE,
             notice(
                 f"The retrospective of cycle {cycle.number} chose **{outcome}** "
                 f"({counted}). {follow}"
@@ -573,7 +574,7 @@ class Rhythm:
 
     # -- crew size -------------------------------------------------------------------
     async def on_member(self, event: IncomingMember) -> None:
-        if event.membership != "join":
+        if event.membership != Membership.JOIN:
             return
         place = await self.directory.place(event.room_id)
         if place.crew is None or place.crew.released:
@@ -586,7 +587,7 @@ class Rhythm:
         if first:
             await self.gateway.send_event(
                 event.room_id,
-                "m.room.message",
+                EventType.MESSAGE,
                 notice(
                     f"**{place.crew.name}** now has {len(members)} members. Crews work best with "
                     "3–8 people; consider splitting in two at the end of the cycle "

@@ -8,6 +8,7 @@ from typing import Any
 
 from handlers.errors import MatrixError
 from handlers.gateway import MatrixGateway
+from handlers.matrix_names import EventType, Membership
 from handlers.operations import Run
 from handlers.replies import notice
 from handlers.shape import RoomPlan, create_request, space_child, space_parent
@@ -19,8 +20,8 @@ async def invite_once(
     gateway: MatrixGateway, room_id: RoomId, user_id: UserId, reason: str | None = None
 ) -> bool:
     """Invite unless already invited or joined; True when an invite was sent."""
-    member = await gateway.get_state(room_id, "m.room.member", user_id)
-    if member and member.get("membership") in ("invite", "join"):
+    member = await gateway.get_state(room_id, EventType.MEMBER, user_id)
+    if member and member.get("membership") in (Membership.INVITE, Membership.JOIN):
         return False
     await gateway.invite(room_id, user_id, reason)
     return True
@@ -28,14 +29,14 @@ async def invite_once(
 
 async def link(gateway: MatrixGateway, parent: RoomId, child: RoomId, order: str, via: str) -> None:
     """Both directions: m.space.child in the parent, canonical m.space.parent in the child."""
-    await gateway.put_state(parent, "m.space.child", child, space_child(via, order))
-    await gateway.put_state(child, "m.space.parent", parent, space_parent(via))
+    await gateway.put_state(parent, EventType.SPACE_CHILD, child, space_child(via, order))
+    await gateway.put_state(child, EventType.SPACE_PARENT, parent, space_parent(via))
 
 
 async def report(
     gateway: MatrixGateway, room_id: RoomId, text: str, mention: UserId, txn_id: str
 ) -> None:
-    await gateway.send_event(room_id, "m.room.message", notice(text, (mention,)), txn_id)
+    await gateway.send_event(room_id, EventType.MESSAGE, notice(text, (mention,)), txn_id)
 
 
 async def report_unfinished(
@@ -55,7 +56,7 @@ async def report_unfinished(
 async def creators(gateway: MatrixGateway, room_id: RoomId) -> set[UserId]:
     """Who shares the top level of a room: in room version 12 its creators. Nobody,
     cohost included, can remove them."""
-    create = await gateway.state_event(room_id, "m.room.create")
+    create = await gateway.state_event(room_id, EventType.CREATE)
     if create is None:
         return set()
     content = create.get("content", {})

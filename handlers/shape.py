@@ -7,6 +7,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from handlers.matrix_names import (
+    ENCRYPTION_ALGORITHM,
+    RESTRICTED_BY_MEMBERSHIP,
+    ROOM_TYPE_SPACE,
+    EventType,
+    JoinRule,
+)
 from handlers.power import CREATOR_ROOM_VERSIONS, full_events
 from handlers.types import RoomId, UserId
 
@@ -47,7 +54,7 @@ def create_request(
     # The whole map, never only the room's own entries (see handlers.power).
     power["events"] = full_events(room_version, plan.power.get("events", {}))
     if plan.is_space:
-        creation["type"] = "m.space"
+        creation["type"] = ROOM_TYPE_SPACE
         power.setdefault("state_default", HOST_LEVEL)  # only hosts arrange a space
     if room_version in CREATOR_ROOM_VERSIONS:
         creation["additional_creators"] = humans
@@ -55,30 +62,30 @@ def create_request(
         power["users"] = {bot: HOST_LEVEL, **{h: HOST_LEVEL for h in humans}}
     initial_state: list[dict[str, Any]] = [
         {
-            "type": "m.room.history_visibility",
+            "type": EventType.HISTORY_VISIBILITY,
             "state_key": "",
             "content": {"history_visibility": plan.history},
         },
-        {"type": "m.room.join_rules", "state_key": "", "content": join_rules(plan)},
-        {"type": "m.room.guest_access", "state_key": "", "content": {"guest_access": "forbidden"}},
+        {"type": EventType.JOIN_RULES, "state_key": "", "content": join_rules(plan)},
+        {"type": EventType.GUEST_ACCESS, "state_key": "", "content": {"guest_access": "forbidden"}},
     ]
     if plan.encrypted:
         initial_state.append(
             {
-                "type": "m.room.encryption",
+                "type": EventType.ENCRYPTION,
                 "state_key": "",
-                "content": {"algorithm": "m.megolm.v1.aes-sha2"},
+                "content": {"algorithm": ENCRYPTION_ALGORITHM},
             }
         )
     if plan.parent:
         initial_state.append(
-            {"type": "m.space.parent", "state_key": plan.parent, "content": space_parent(via)}
+            {"type": EventType.SPACE_PARENT, "state_key": plan.parent, "content": space_parent(via)}
         )
     initial_state += [{"type": t, "state_key": k, "content": c} for t, k, c in plan.state]
     return {
         "name": plan.name,
         "topic": plan.topic,
-        "preset": "public_chat" if plan.join_rule == "public" else "private_chat",
+        "preset": "public_chat" if plan.join_rule == JoinRule.PUBLIC else "private_chat",
         "room_version": room_version,
         "creation_content": creation,
         "power_level_content_override": power,
@@ -88,11 +95,11 @@ def create_request(
 
 
 def join_rules(plan: RoomPlan) -> dict[str, Any]:
-    if plan.join_rule == "restricted":
+    if plan.join_rule == JoinRule.RESTRICTED:
         assert plan.restricted_to is not None
         return {
-            "join_rule": "restricted",
-            "allow": [{"type": "m.room_membership", "room_id": plan.restricted_to}],
+            "join_rule": JoinRule.RESTRICTED,
+            "allow": [{"type": RESTRICTED_BY_MEMBERSHIP, "room_id": plan.restricted_to}],
         }
     return {"join_rule": plan.join_rule}
 
@@ -112,7 +119,7 @@ def congregation_space(name: str, state: Sequence[tuple[str, str, dict[str, Any]
     return RoomPlan(
         name=name,
         topic=f"The {name} congregation: here crews form. Knock to ask to join.",
-        join_rule="knock",
+        join_rule=JoinRule.KNOCK,
         is_space=True,
         power={"invite": HOST_LEVEL, "kick": HOST_LEVEL, "ban": HOST_LEVEL},
         state=state,
@@ -123,7 +130,7 @@ def lobby(name: str, space: RoomId, state: Sequence[tuple[str, str, dict[str, An
     return RoomPlan(
         name=f"{name} · Lobby",
         topic="Meet each other, introduce yourself, find crewmates.",
-        join_rule="restricted",
+        join_rule=JoinRule.RESTRICTED,
         restricted_to=space,
         parent=space,
         power={"invite": HOST_LEVEL},
@@ -137,7 +144,7 @@ def announcements(
     return RoomPlan(
         name=f"{name} · Announcements",
         topic="News from the hosts. Only hosts and cohost post here.",
-        join_rule="restricted",
+        join_rule=JoinRule.RESTRICTED,
         restricted_to=space,
         parent=space,
         power={"events_default": HOST_LEVEL, "invite": HOST_LEVEL},
@@ -151,7 +158,7 @@ def hosts_room(
     return RoomPlan(
         name=f"{name} · Hosts",
         topic="The hosts of the congregation: membership decisions and care.",
-        join_rule="invite",
+        join_rule=JoinRule.INVITE,
         parent=space,
         encrypted=True,
         power={"invite": HOST_LEVEL},
@@ -170,13 +177,13 @@ def crew_room(
     return RoomPlan(
         name=name,
         topic=intention or "A crew: a few people who meet in a rhythm for mutual support.",
-        join_rule="knock",
+        join_rule=JoinRule.KNOCK,
         parent=space,
         encrypted=True,
         power={
             "users_default": CREW_MEMBER_LEVEL,
             "invite": CREW_MEMBER_LEVEL,
-            "events": {"m.room.topic": CREW_MEMBER_LEVEL, "m.room.name": CREW_MEMBER_LEVEL},
+            "events": {EventType.TOPIC: CREW_MEMBER_LEVEL, EventType.NAME: CREW_MEMBER_LEVEL},
         },
         state=state,
     )
@@ -184,14 +191,14 @@ def crew_room(
 
 # In the network's rooms level 100 (what later members get) may do all a creator may,
 # upgrading the room included.
-EQUAL_FOOTING = {"m.room.tombstone": HOST_LEVEL}
+EQUAL_FOOTING = {EventType.TOMBSTONE: HOST_LEVEL}
 
 
 def network_space(name: str, state: Sequence[tuple[str, str, dict[str, Any]]]) -> RoomPlan:
     return RoomPlan(
         name=name,
         topic=f"The {name} network of congregations, hosted together.",
-        join_rule="knock",
+        join_rule=JoinRule.KNOCK,
         history="world_readable",
         is_space=True,
         power={
@@ -210,7 +217,7 @@ def network_announcements(
     return RoomPlan(
         name=f"{name} · Announcements",
         topic="Network-wide news, relayed into every member congregation.",
-        join_rule="public",
+        join_rule=JoinRule.PUBLIC,
         history="world_readable",
         parent=space,
         power={"events_default": HOST_LEVEL, "events": EQUAL_FOOTING},
@@ -222,7 +229,7 @@ def commons(name: str, space: RoomId, state: Sequence[tuple[str, str, dict[str, 
     return RoomPlan(
         name=f"{name} · Commons",
         topic="Hosts of member congregations and their cohost bots: network decisions.",
-        join_rule="invite",
+        join_rule=JoinRule.INVITE,
         parent=space,
         power={"invite": HOST_LEVEL, "events": EQUAL_FOOTING},
         state=state,

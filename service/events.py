@@ -24,6 +24,7 @@ from handlers.announcements import ORIGIN
 from handlers.clock import Clock
 from handlers.decisions import SPEC
 from handlers.errors import HomeserverUnavailable
+from handlers.matrix_names import ANNOTATION, RELATES_TO, REPLACE, EventType, Membership
 from handlers.registry import looks_like_command
 from handlers.subscriptions import Incoming, Subscriptions, Work
 from handlers.types import (
@@ -137,7 +138,7 @@ class EventRouter:
             return IncomingMessage(room_id, event_id, sender, body, False, ts, content, True)
         if isinstance(event, RoomMessageText):
             body = _text(event.body)
-            if _relation(content).get("rel_type") == "m.replace":
+            if _relation(content).get("rel_type") == REPLACE:
                 return None  # an edit is never a command (nor a vote, nor a relay)
             if not (looks_like_command(body) or ORIGIN in content or SPEC in content):
                 return None  # conversation: nothing for cohost to do, nor to remember
@@ -156,17 +157,17 @@ class EventRouter:
                 room_id, event_id, sender, event.state_key, event.membership, prev, reason
             )
         kind = source.get("type")
-        if kind == "m.reaction":
+        if kind == EventType.REACTION:
             relation = _relation(content)
             target, key = relation.get("event_id"), relation.get("key")
             if (
-                relation.get("rel_type") == "m.annotation"
+                relation.get("rel_type") == ANNOTATION
                 and isinstance(target, str)
                 and isinstance(key, str)
                 and target
             ):
                 return IncomingReaction(room_id, event_id, sender, EventId(target), key, ts)
-        if kind == "m.room.redaction":
+        if kind == EventType.REDACTION:
             redacts = source.get("redacts") or content.get("redacts")
             if isinstance(redacts, str) and redacts:
                 return IncomingRedaction(room_id, event_id, sender, EventId(redacts), ts)
@@ -209,8 +210,8 @@ def own_join(events: Sequence[Event], own: str) -> int:
         if (
             isinstance(event, RoomMemberEvent)
             and event.state_key == own
-            and event.membership == "join"
-            and event.prev_membership != "join"
+            and event.membership == Membership.JOIN
+            and event.prev_membership != Membership.JOIN
         ):
             return index
     return -1
@@ -222,7 +223,7 @@ def first_addressed(events: Sequence[Event], own: str) -> int:
     joined = own_join(events, own)
     if joined < 0:
         return 0
-    if getattr(events[joined], "prev_membership", None) != "invite":
+    if getattr(events[joined], "prev_membership", None) != Membership.INVITE:
         return joined
     for index in range(joined - 1, -1, -1):
         event = events[index]
@@ -236,7 +237,7 @@ def _invitation(room_id: RoomId, invite_state: Iterable[Event], own: str) -> Inc
         if (
             isinstance(event, InviteMemberEvent)
             and event.state_key == own
-            and event.membership == "invite"
+            and event.membership == Membership.INVITE
         ):
             reason = _text(_mapping(event.content).get("reason")) or None
             return IncomingInvite(room_id, UserId(event.sender), reason)
@@ -249,7 +250,7 @@ def _mapping(value: object) -> dict[str, Any]:
 
 
 def _relation(content: dict[str, Any]) -> dict[str, Any]:
-    return _mapping(content.get("m.relates_to"))
+    return _mapping(content.get(RELATES_TO))
 
 
 def _text(value: object) -> str:

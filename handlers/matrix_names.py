@@ -1,0 +1,58 @@
+"""The Matrix protocol's names that cohost uses, in one place (as Synapse's
+api/constants.py does): event types, content keys, memberships, join rules."""
+
+from __future__ import annotations
+
+from typing import Final
+
+
+class EventType:
+    MESSAGE: Final = "m.room.message"
+    REACTION: Final = "m.reaction"
+    REDACTION: Final = "m.room.redaction"
+    CREATE: Final = "m.room.create"
+    MEMBER: Final = "m.room.member"
+    POWER_LEVELS: Final = "m.room.power_levels"
+    JOIN_RULES: Final = "m.room.join_rules"
+    HISTORY_VISIBILITY: Final = "m.room.history_visibility"
+    GUEST_ACCESS: Final = "m.room.guest_access"
+    ENCRYPTION: Final = "m.room.encryption"
+    TOMBSTONE: Final = "m.room.tombstone"
+    SERVER_ACL: Final = "m.room.server_acl"
+    NAME: Final = "m.room.name"
+    TOPIC: Final = "m.room.topic"
+    AVATAR: Final = "m.room.avatar"
+    CANONICAL_ALIAS: Final = "m.room.canonical_alias"
+    SPACE_CHILD: Final = "m.space.child"
+    SPACE_PARENT: Final = "m.space.parent"
+
+
+class Membership:
+    JOIN: Final = "join"
+    INVITE: Final = "invite"
+    LEAVE: Final = "leave"
+    KNOCK: Final = "knock"
+    BAN: Final = "ban"
+
+
+class JoinRule:
+    PUBLIC: Final = "public"
+    KNOCK: Final = "knock"
+    INVITE: Final = "invite"
+    RESTRICTED: Final = "restricted"
+
+
+class MsgType:
+    TEXT: Final = "m.text"
+    NOTICE: Final = "m.notice"
+
+
+# Content keys
+RELATES_TO: Final = "m.relates_to"
+IN_REPLY_TO: Final = "m.in_reply_to"
+MENTIONS: Final = "m.mentions"
+ROOM_TYPE_SPACE: Final = "m.space"
+RESTRICTED_BY_MEMBERSHIP: Final = "m.room_membership"
+ANNOTATION: Final = "m.annotation"
+REPLACE: Final = "m.replace"
+ENCRYPTION_ALGORITHM: Final = "m.megolm.v1.aes-sha2"
