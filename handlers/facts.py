@@ -304,16 +304,14 @@ class SharedFacts:
     # -- who writes facts where -------------------------------------------------
     async def writers(self, room: RoomId) -> set[UserId]:
         """This cohost everywhere; in a network's rooms also the network's cohosts."""
-        me = self.gateway.user_id
-        network = await self.network_of(room)
-        if network is None:
-            return {me}
-        return {me, *await self.network_cohosts(network)}
+        found = await self._network_and_cohosts(room)
+        return {self.gateway.user_id, *(found[1] if found else ())}
 
-    async def network_of(self, room: RoomId) -> RoomId | None:
-        """The network whose room this is, by the room's latest marker from a cohost
-        that network trusts (and, for the network's own rooms, the network's facts
-        listing it). A marker this cohost wrote for a congregation's room settles it."""
+    async def _network_and_cohosts(self, room: RoomId) -> tuple[RoomId, set[UserId]] | None:
+        """The network whose room this is, with its cohosts (read once): by the room's
+        latest marker from a cohost that network trusts (and, for the network's own
+        rooms, the network's facts listing it). A marker this cohost wrote for a
+        congregation's room settles it."""
         current = await self.gateway.state_event(room, ROOM, "")
         candidates = [current] if current is not None else []
         for index, event in enumerate(candidates):  # grows once, if the current is no fact
@@ -322,10 +320,10 @@ class SharedFacts:
             kind = content.get("kind")
             if kind in NETWORK_ROOMS:
                 network = RoomId(room if kind == NETWORK_SPACE else str(content.get("network")))
-                if network.startswith("!") and event.get("sender") in await self.network_cohosts(
-                    network
-                ):
-                    return network if await self._lists(network, room) else None
+                cohosts = await self.network_cohosts(network) if network.startswith("!") else set()
+                if event.get("sender") in cohosts:
+                    listed = await self._lists(network, room, cohosts)
+                    return (network, cohosts) if listed else None
             elif event.get("sender") == self.gateway.user_id:
                 return None
             self._report_once("untrusted_fact_ignored", room, event)
@@ -333,10 +331,10 @@ class SharedFacts:
                 candidates += await self._earlier(room, event)
         return None
 
-    async def _lists(self, network: RoomId, room: RoomId) -> bool:
+    async def _lists(self, network: RoomId, room: RoomId, cohosts: set[UserId]) -> bool:
         if network == room:
             return True
-        facts = await self.network_facts(network, await self.network_cohosts(network))
+        facts = await self.network_facts(network, cohosts)
         return facts is not None and room in facts.rooms.values()
 
     async def network_cohosts(self, network: RoomId) -> set[UserId]:

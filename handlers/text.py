@@ -24,10 +24,3 @@ def one_line(text: str, limit: int) -> str:
 def quoted(text: str, limit: int) -> str:
     """Someone's words, one line, in quotation marks."""
     return f"“{one_line(text, limit)}”"
-
-
-def summarised(items: list[str], most: int) -> str:
-    """A list for a message: all of it when short, else the first ones and how many more."""
-    if len(items) <= most:
-        return ", ".join(items)
-    return ", ".join(items[:most]) + f" and {len(items) - most} more"

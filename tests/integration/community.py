@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from tests.integration.cohost_process import CohostProcess
 from tests.integration.matrix_user import User
@@ -56,6 +57,18 @@ async def create_congregation(
         await person.join(facts["rooms"]["lobby"])
         await person.join(facts["rooms"]["announcements"])
     return Congregation(space, facts)
+
+
+async def let_in(host: User, space: str, person: User) -> None:
+    """A host invites someone straight into the congregation's space (no proposal: a
+    bypass cohost notes, and does not undo), and they join."""
+    status, body = await host.api(
+        "POST",
+        f"/_matrix/client/v3/rooms/{quote(space)}/invite",
+        {"user_id": person.user_id},
+    )
+    assert status == 200, body
+    await person.join(space)
 
 
 async def create_crew(caller: User, cohost: CohostProcess, room: str, command: str) -> str:

@@ -11,7 +11,7 @@ import pytest
 
 from service.devserver import Homeserver
 from tests.integration.cohost_process import CohostProcess
-from tests.integration.community import create_congregation, create_crew
+from tests.integration.community import create_congregation, create_crew, let_in
 from tests.integration.conftest import unique
 from tests.integration.matrix_user import User
 
@@ -68,13 +68,7 @@ async def test_a_knock_becomes_a_member_by_consent_across_a_restart(
 
         # Dave is a member of the congregation (a host let him into the space), and
         # knocks on the crew: crews form among the congregation's members.
-        status, body = await alice.api(
-            "POST",
-            f"/_matrix/client/v3/rooms/{quote(riverside.space)}/invite",
-            {"user_id": dave.user_id},
-        )
-        assert status == 200, body
-        await dave.join(riverside.space)
+        await let_in(alice, riverside.space, dave)
         status, body = await dave.api(
             "POST", f"/_matrix/client/v3/knock/{quote(crew)}", {"reason": "hello"}
         )

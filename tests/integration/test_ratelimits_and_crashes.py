@@ -7,13 +7,12 @@ import os
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 
 from service.devserver import Homeserver
 from tests.integration.cohost_process import CohostProcess
-from tests.integration.community import create_congregation, linked_room
+from tests.integration.community import create_congregation, let_in, linked_room
 from tests.integration.conftest import unique
 from tests.integration.matrix_user import User
 
@@ -57,13 +56,7 @@ async def test_fifteen_crews_in_a_row_complete_on_a_rate_limited_homeserver(tmp_
         callers = [await User.create(hs, f"caller{i}") for i in range(CREWS)]
         users += callers
         for caller in callers:
-            status, body = await alice.api(
-                "POST",
-                f"/_matrix/client/v3/rooms/{quote(riverside.space)}/invite",
-                {"user_id": caller.user_id},
-            )
-            assert status == 200, body
-            await caller.join(riverside.space)
+            await let_in(alice, riverside.space, caller)
             await caller.join(riverside.lobby)
         commands = [
             await caller.send(riverside.lobby, f"!crew new Crew{i:02d}")

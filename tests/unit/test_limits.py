@@ -12,6 +12,7 @@ from handlers.replies import MAX_BODY, MAX_MENTIONS, notice
 from handlers.state import CREW_ROOM
 from handlers.text import one_line, quoted
 from handlers.types import EventId, IncomingMember, RoomId, UserId
+from tests.unit.test_decisions import crew_of
 from tests.unit.world import ALICE, BOB, World
 
 
@@ -36,12 +37,7 @@ def test_no_message_outgrows_an_event() -> None:
 
 
 async def test_open_proposals_per_person_in_a_room(world: World) -> None:
-    await world.congregation("Riverside")
-    await world.say(f"!crew new Walkers {BOB}")
-    await world.settle()
-    [crew] = world.rooms_of_kind(CREW_ROOM)
-    world.gateway.accept(crew, ALICE)
-    world.gateway.accept(crew, BOB)
+    crew = await crew_of(world, BOB)
     for n in range(3):
         assert "is open" in await world.say(f"!crew invite @n{n}:example.org", BOB, crew)
     sent = len(world.gateway.sent)

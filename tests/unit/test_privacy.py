@@ -49,7 +49,10 @@ async def test_forget_me_leaves_no_row_about_the_person(world: World) -> None:
 
 async def test_logs_hold_the_kind_of_refusal_never_the_words(world: World) -> None:
     await world.congregation("Riverside")
+    await world.say('!crew new "secret walkers"')
     with capture_logs() as logs:
+        # Refusals that quote what the person wrote: the name taken, then bad input.
+        await world.say('!crew new "secret walkers"')
         await world.say('!crew new "my secret circle" @x:example.org @y:example.org ' * 3)
         await world.say("!object 99 because of my secret")
     assert logs and not any("secret" in str(entry) for entry in logs)
