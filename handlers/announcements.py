@@ -16,7 +16,6 @@ from handlers.registry import Args, CommandContext, CommandRegistry, Kind, Param
 from handlers.replies import Reply, to_html
 from handlers.state import NETWORK_ANNOUNCEMENTS
 from handlers.types import IncomingMessage, RoomId
-from storage.community import CommunityRepository
 
 MAX_ANNOUNCEMENT = 4000
 # Marks a network announcement with where it came from; relays are made from it.
@@ -113,13 +112,7 @@ class Announcements:
             "text": str(origin.get("text", ""))[:MAX_ANNOUNCEMENT],
             "author": author if author in entry.hosts else f"a host of {entry.name}",
         }
-        async with self.directory.sessions.begin() as s:
-            mine = [
-                c
-                for c in await CommunityRepository(s).congregations()
-                if c.network_space_id == network and not c.released
-            ]
-        for congregation in mine:
+        for congregation in await self.directory.index.congregations_in(network):
             await self._relay(RoomId(congregation.announcements_id), incoming.event_id, origin)
 
     async def _relay(self, room: RoomId, source: str, origin: dict[str, Any]) -> None:

@@ -39,8 +39,8 @@ from handlers.state import (
     LOBBY,
 )
 from handlers.types import RoomId, UserId
-from storage.community import CommunityRepository
-from storage.models import Congregation
+from storage.community import IndexEntries
+from storage.models import Congregation, IndexedRoom
 
 CREATE = "create_congregation"
 # Hosts get invitations to the space and the Hosts room; Lobby and Announcements are
@@ -123,8 +123,7 @@ class Congregations:
         )
 
     async def _require_unused(self, name: str, op_id: str) -> None:
-        async with self.directory.sessions.begin() as s:
-            existing = [c.name for c in await CommunityRepository(s).congregations()]
+        existing = [c.name for c in await self.directory.index.congregations()]
         pending = [p["name"] for p in await self.runner.pending_params(CREATE)]
         if name_key(name) in {name_key(n) for n in existing + pending}:
             raise UserError(
@@ -189,8 +188,7 @@ class Congregations:
         )
 
     async def index(self, space: RoomId, facts: dict[str, Any]) -> None:
-        async with self.directory.sessions.begin() as s:
-            await index_congregation(CommunityRepository(s), space, facts, released=False)
+        await self.directory.index.index(congregation_entries(space, facts, released=False))
 
     async def report_failure(self, run: Run, reason: str) -> None:
         what = f"congregation **{run.params['name']}**"
@@ -199,14 +197,13 @@ class Congregations:
     # -- info and members ------------------------------------------------------
     async def info(self, ctx: CommandContext, args: Args) -> Reply:
         congregation = await self.directory.congregation_for(ctx.message.room_id, ctx.sender)
-        async with self.directory.sessions.begin() as s:
-            repo = CommunityRepository(s)
-            crews = [c for c in await repo.crews(congregation.space_id) if not c.released]
-            network = (
-                await repo.network(congregation.network_space_id)
-                if congregation.network_space_id
-                else None
-            )
+        index = self.directory.index
+        crews = [c for c in await index.crews(congregation.space_id) if not c.released]
+        network = (
+            await index.network(congregation.network_space_id)
+            if congregation.network_space_id
+            else None
+        )
         via = self.directory.via
         lines = [
             f"**{congregation.name}** — since {congregation.created_at:%Y-%m-%d}",
@@ -232,10 +229,7 @@ class Congregations:
         await self.directory.require_member(congregation, ctx.sender)
         if ctx.sender in await self.directory.hosts(congregation):
             await self._remove_host(congregation, ctx.sender)
-        async with self.directory.sessions.begin() as s:
-            rooms = [
-                r.room_id for r in await CommunityRepository(s).rooms_of(congregation.space_id)
-            ]
+        rooms = [r.room_id for r in await self.directory.index.rooms_of(congregation.space_id)]
         removable: list[RoomId] = []
         manual: list[RoomId] = []
         for room in sorted(RoomId(r) for r in rooms):
@@ -279,11 +273,11 @@ class Congregations:
         await self.directory.update_facts(congregation, drop)
 
 
-async def index_congregation(
-    repo: CommunityRepository, space: str, facts: dict[str, Any], released: bool
-) -> None:
+def congregation_entries(space: str, facts: dict[str, Any], released: bool) -> IndexEntries:
+    """The index rows of a congregation, from its facts."""
     rooms = facts.get("rooms", {})
-    await repo.put_congregation(
+    entries = IndexEntries()
+    entries.congregations.append(
         Congregation(
             space_id=space,
             name=facts["name"],
@@ -296,7 +290,13 @@ async def index_congregation(
             created_at=datetime.fromisoformat(facts["created_at"]),
         )
     )
-    await repo.put_room(space, CONGREGATION_SPACE, congregation_id=space, released=released)
-    for kind, key in ((LOBBY, "lobby"), (ANNOUNCEMENTS, "announcements"), (HOSTS, "hosts")):
-        if rooms.get(key):
-            await repo.put_room(rooms[key], kind, congregation_id=space, released=released)
+    indexed = [(space, CONGREGATION_SPACE)] + [
+        (rooms[key], kind)
+        for kind, key in ((LOBBY, "lobby"), (ANNOUNCEMENTS, "announcements"), (HOSTS, "hosts"))
+        if rooms.get(key)
+    ]
+    entries.rooms += [
+        IndexedRoom(room_id=room, kind=kind, congregation_id=space, released=released)
+        for room, kind in indexed
+    ]
+    return entries

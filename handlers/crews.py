@@ -28,8 +28,8 @@ from handlers.shape import crew_room
 from handlers.state import CREW, CREW_ROOM
 from handlers.text import one_line
 from handlers.types import RoomId, UserId
-from storage.community import CommunityRepository
-from storage.models import Crew
+from storage.community import IndexEntries
+from storage.models import Crew, IndexedRoom
 
 CREATE = "create_crew"
 MAX_CREW = 8  # above eight a crew should split
@@ -117,8 +117,7 @@ class Crews:
 
     async def _within_daily_limit(self, caller: UserId) -> None:
         since = self.clock.now() - DAY
-        async with self.directory.sessions.begin() as s:
-            called = len(await CommunityRepository(s).crews_called_since(caller, since))
+        called = len(await self.directory.index.crews_called_since(caller, since))
         called += len(
             [p for p in await self.runner.pending_params(CREATE) if p["caller"] == caller]
         )
@@ -161,8 +160,7 @@ class Crews:
         )
 
     async def index(self, room: str, space: str, facts: dict[str, Any]) -> None:
-        async with self.directory.sessions.begin() as s:
-            await index_crew(CommunityRepository(s), room, space, facts)
+        await self.directory.index.index(crew_entries(room, space, facts))
 
     async def report_failure(self, run: Run, reason: str) -> None:
         what = f"crew **{run.params['name']}**"
@@ -170,13 +168,11 @@ class Crews:
 
     # -- list and info ---------------------------------------------------------
     async def find(self, space: str, name: str) -> Crew | None:
-        async with self.directory.sessions.begin() as s:
-            return await CommunityRepository(s).crew_by_name(space, name_key(name))
+        return await self.directory.index.crew_by_name(space, name_key(name))
 
     async def list(self, ctx: CommandContext, args: Args) -> Reply:
         congregation = await self.directory.congregation_for(ctx.message.room_id, ctx.sender)
-        async with self.directory.sessions.begin() as s:
-            crews = await CommunityRepository(s).crews(congregation.space_id)
+        crews = await self.directory.index.crews(congregation.space_id)
         if not crews:
             return Reply(
                 f"**{congregation.name}** has no crews yet. Call one with `!crew new <name>`."
@@ -247,11 +243,11 @@ def crew_facts(params: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def index_crew(
-    repo: CommunityRepository, room: str, space: str, facts: dict[str, Any]
-) -> None:
+def crew_entries(room: str, space: str, facts: dict[str, Any]) -> IndexEntries:
+    """The index rows of a crew, from its facts."""
     released = bool(facts.get("released"))
-    await repo.put_crew(
+    entries = IndexEntries()
+    entries.crews.append(
         Crew(
             room_id=room,
             congregation_id=space,
@@ -263,4 +259,7 @@ async def index_crew(
             created_at=datetime.fromisoformat(facts["created_at"]),
         )
     )
-    await repo.put_room(room, CREW_ROOM, congregation_id=space, released=released)
+    entries.rooms.append(
+        IndexedRoom(room_id=room, kind=CREW_ROOM, congregation_id=space, released=released)
+    )
+    return entries

@@ -15,7 +15,6 @@ from functools import partial
 from typing import Any
 
 import structlog
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.clock import Clock
 from handlers.errors import NotYet, UserError
@@ -36,8 +35,9 @@ from handlers.types import (
     RoomId,
     UserId,
 )
-from storage.decisions import OPEN, DecisionRepository
+from storage.decisions import OPEN, DecisionStore, NoticeStore
 from storage.models import Ballot, Proposal
+from storage.operations import NewOperation
 
 log = structlog.get_logger(__name__)
 
@@ -135,12 +135,11 @@ def details_of(content: dict[str, Any]) -> dict[str, Any] | None:
     return {"space": content["space"]} if isinstance(content.get("space"), str) else None
 
 
-def restore_acts(proposal_id: int, record: ProposalRecord | None) -> list[Ballot]:
+def restore_acts(record: ProposalRecord | None) -> list[Ballot]:
     """The acts a proposal's trusted record holds (see handlers.facts)."""
     return [
         Ballot(
             event_id=a.event,
-            proposal_id=proposal_id,
             voter=a.voter,
             act=a.act,
             reason=a.reason,
@@ -177,7 +176,8 @@ class Decisions:
         self,
         gateway: MatrixGateway,
         facts: SharedFacts,
-        sessions: async_sessionmaker[AsyncSession],
+        store: DecisionStore,
+        notices: NoticeStore,
         runner: OperationRunner,
         clock: Clock,
         limits: Limits | None = None,
@@ -185,7 +185,8 @@ class Decisions:
         self.gateway = gateway
         self.facts = facts
         self.limits = limits or Limits()
-        self.sessions = sessions
+        self.store = store
+        self.notices = notices
         self.runner = runner
         self.clock = clock
         self.kinds: dict[str, KindSpec] = {}
@@ -227,18 +228,11 @@ class Decisions:
         # opener) records them.
         found = await self.facts.proposal(incoming.room_id, number)
         recorded = found[1] if found and found[0] == incoming.sender else None
-        async with self.sessions.begin() as s:
-            repo = DecisionRepository(s)
-            if await repo.by_opening(proposal.opening_key) is not None:
-                return
-            if await repo.by_number(incoming.room_id, proposal.number) is not None:
-                log.warning(
-                    "proposal_number_taken", number=proposal.number, room_id=incoming.room_id
-                )
-                return
-            await repo.adopt(proposal)
-            for ballot in restore_acts(proposal.id, recorded):
-                await repo.add_ballot(ballot)
+        adopted = await self.store.adopt(proposal, restore_acts(recorded))
+        if adopted == "number_taken":
+            log.warning("proposal_number_taken", number=proposal.number, room_id=incoming.room_id)
+        if adopted != "adopted":
+            return
         log.info("proposal_adopted", number=proposal.number, room_id=incoming.room_id)
         await self._evaluate(proposal.id)
 
@@ -281,51 +275,36 @@ class Decisions:
         await self._within_limits(room_id, proposer, opening_key, now)
         # Numbers are the room's, not this cohost's: other cohosts may share the room.
         taken = list(await self.facts.proposals(room_id))
-        async with self.sessions.begin() as s:
-            repo = DecisionRepository(s)
-            proposal = await repo.by_opening(opening_key)
-            if proposal is None:
-                proposal = await repo.add(
-                    above=max(taken, default=0),
-                    proposal=Proposal(
-                        room_id=room_id,
-                        kind=kind,
-                        subject=subject,
-                        scope=scope,
-                        proposer=proposer,
-                        reason=reason,
-                        deciders=sorted(set(deciders)),
-                        opened_at=now,
-                        closes_at=now + window,
-                        status=OPEN,
-                        opening_key=opening_key,
-                        voices=voices,
-                        opened_by=self.gateway.user_id,
-                        details=details,
-                    ),
-                )
-                if proposer is not None and voice_of(proposal, proposer) is not None:
-                    # Proposing is consenting.
-                    await repo.add_ballot(
-                        Ballot(
-                            event_id=f"{opening_key}#proposer",
-                            proposal_id=proposal.id,
-                            voter=proposer,
-                            act=CONSENT,
-                            ts=ms(now),
-                        )
-                    )
+        proposal = Proposal(
+            room_id=room_id,
+            kind=kind,
+            subject=subject,
+            scope=scope,
+            proposer=proposer,
+            reason=reason,
+            deciders=sorted(set(deciders)),
+            opened_at=now,
+            closes_at=now + window,
+            status=OPEN,
+            opening_key=opening_key,
+            voices=voices,
+            opened_by=self.gateway.user_id,
+            details=details,
+        )
+        # Proposing is consenting.
+        first = (
+            Ballot(event_id=f"{opening_key}#proposer", voter=proposer, act=CONSENT, ts=ms(now))
+            if proposer is not None and voice_of(proposal, proposer) is not None
+            else None
+        )
+        proposal = await self.store.open(proposal, max(taken, default=0), first)
         if proposal.message_event_id is None:
             content = notice(self._announcement(proposal), people(proposal))
             content[SPEC] = spec(proposal)
             event_id = await self.gateway.send_event(
                 room_id, EventType.MESSAGE, content, f"cohost-proposal-{opening_key}"
             )
-            async with self.sessions.begin() as s:
-                row = await DecisionRepository(s).get(proposal.id)
-                assert row is not None
-                row.message_event_id = event_id
-                proposal = row
+            proposal = await self.store.set_message(proposal.id, event_id)
             await self._record_state(proposal, None)
             log.info("proposal_opened", proposal=proposal.number, kind=kind, room_id=room_id)
         await self._evaluate(proposal.id)
@@ -334,12 +313,9 @@ class Decisions:
     async def _within_limits(
         self, room_id: RoomId, proposer: UserId | None, opening_key: str, now: datetime
     ) -> None:
-        async with self.sessions.begin() as s:
-            repo = DecisionRepository(s)
-            if await repo.by_opening(opening_key) is not None:
-                return  # opened already: this is the same opening again
-            in_room = await repo.open_in(room_id)
-            recent = await repo.opened_since(room_id, now - HOUR)
+        known, in_room, recent = await self.store.opening_view(room_id, opening_key, now - HOUR)
+        if known:
+            return  # opened already: this is the same opening again
         if proposer is not None:
             mine = [p for p in in_room if p.proposer == proposer]
             if len(mine) >= self.limits.open_proposals_per_person:
@@ -369,8 +345,7 @@ class Decisions:
 
     # -- acts ------------------------------------------------------------------
     async def _proposal_here(self, room_id: RoomId, number: int) -> Proposal:
-        async with self.sessions.begin() as s:
-            proposal = await DecisionRepository(s).by_number(room_id, number)
+        proposal = await self.store.by_number(room_id, number)
         if proposal is None:
             raise UserError(
                 f"There is no proposal #{number} in this room. `!proposals` lists the open ones."
@@ -394,8 +369,7 @@ class Decisions:
             )
 
     async def _record(self, proposal: Proposal, ballot: Ballot) -> None:
-        async with self.sessions.begin() as s:
-            added = await DecisionRepository(s).add_ballot(ballot)
+        added = await self.store.record_ballot(ballot)
         still_open = await self._evaluate(proposal.id)
         if added and still_open is not None and self._opened_here(still_open):
             await self._record_state(still_open, None)
@@ -428,8 +402,7 @@ class Decisions:
         if proposal.proposer == ctx.sender:
             await self._close(proposal.id, "withdrawn")
             return Reply(f"You withdrew proposal #{proposal.number}.")
-        async with self.sessions.begin() as s:
-            ballots = await DecisionRepository(s).ballots(proposal.id)
+        ballots = await self.store.ballots(proposal.id)
         voice = voice_of(proposal, ctx.sender) or ctx.sender
         current = self._tally(proposal, ballots, closed=False).stances.get(voice)
         if current is None or current.kind != OBJECT:
@@ -453,12 +426,10 @@ class Decisions:
         )
 
     async def list_open(self, ctx: CommandContext, args: Args) -> Reply:
-        async with self.sessions.begin() as s:
-            repo = DecisionRepository(s)
-            proposals = await repo.open_in(ctx.message.room_id)
-            counted = [
-                (p, self._tally(p, await repo.ballots(p.id), closed=False)) for p in proposals
-            ]
+        counted = [
+            (p, self._tally(p, ballots, closed=False))
+            for p, ballots in await self.store.open_in(ctx.message.room_id)
+        ]
         if not counted:
             return Reply("No proposals are open in this room.")
         lines = ["Open proposals:"]
@@ -478,8 +449,7 @@ class Decisions:
         meaning = reaction_meaning(reaction.key)
         if meaning is None or sender == self.gateway.user_id:
             return
-        async with self.sessions.begin() as s:
-            proposal = await DecisionRepository(s).by_message(target)
+        proposal = await self.store.by_message(target)
         if proposal is None or proposal.status != OPEN or proposal.room_id != room_id:
             return  # a reaction counts only in the proposal's own room
         if voice_of(proposal, sender) is None:
@@ -517,10 +487,7 @@ class Decisions:
         """A removed 👍 or ✋ withdraws that consent or objection (in its own room)."""
         room_id, redacts, sender = redaction.room_id, redaction.redacts, redaction.sender
         event_id, ts = redaction.event_id, redaction.origin_server_ts
-        async with self.sessions.begin() as s:
-            repo = DecisionRepository(s)
-            reacted = await repo.ballot(redacts)
-            proposal = await repo.get(reacted.proposal_id) if reacted else None
+        reacted, proposal = await self.store.ballot_and_proposal(redacts)
         if reacted is None or proposal is None or reacted.reaction_key is None:
             return
         if proposal.status != OPEN or reacted.voter != sender or proposal.room_id != room_id:
@@ -538,24 +505,14 @@ class Decisions:
     async def forget(self, user: UserId) -> dict[str, int]:
         """Erase a person's votes and notes; open proposals that recorded their acts in
         room state are recorded again without them."""
-        async with self.sessions.begin() as s:
-            repo = DecisionRepository(s)
-            voted = {b.proposal_id for b in await repo.ballots_of(user)}
-            voted |= {
-                p.id
-                for p in await repo.all_open()
-                if user in (*p.deciders, *(p.voices or {}), p.subject, p.proposer)
-            }
-            erased = await repo.forget(user)
-            rewrite = [p for p in await repo.all_open() if p.id in voted and self._opened_here(p)]
-        for proposal in rewrite:
-            await self._record_state(proposal, None)
+        erased, touched = await self.store.forget(user)
+        for proposal in touched:
+            if self._opened_here(proposal):
+                await self._record_state(proposal, None)
         return erased
 
     async def _tell_once(self, proposal: Proposal, user: UserId, key: str, text: str) -> None:
-        async with self.sessions.begin() as s:
-            first = await DecisionRepository(s).first_time(key, user)
-        if first:
+        if await self.notices.first_time(key, user):
             await self.gateway.send_event(
                 RoomId(proposal.room_id), EventType.MESSAGE, notice(text, (user,)), f"cohost-{key}"
             )
@@ -572,13 +529,11 @@ class Decisions:
 
     async def _evaluate(self, proposal_id: int) -> Proposal | None:
         """Close the proposal if its tally says so; the proposal if it stays open."""
-        async with self.sessions.begin() as s:
-            repo = DecisionRepository(s)
-            proposal = await repo.get(proposal_id)
-            if proposal is None or proposal.status != OPEN:
-                return None
-            closed = self.clock.now() >= proposal.closes_at
-            result = self._tally(proposal, await repo.ballots(proposal_id), closed)
+        proposal, ballots = await self.store.with_ballots(proposal_id)
+        if proposal is None or proposal.status != OPEN:
+            return None
+        closed = self.clock.now() >= proposal.closes_at
+        result = self._tally(proposal, ballots, closed)
         if result.outcome is not Outcome.OPEN:
             await self._close(proposal_id, result.outcome.value)
             return None
@@ -589,43 +544,43 @@ class Decisions:
         are recorded in one unit of work, so that a crash at any point leaves either an
         open proposal or a closed one with both operations pending; both are
         idempotent by their ids."""
-        async with self.sessions.begin() as s:
-            proposal = await DecisionRepository(s).get(proposal_id)
+        proposal = await self.store.proposal(proposal_id)
         assert proposal is not None
         opener = self._opened_here(proposal)
         # One voice posts and records the outcome: the cohost that opened it, at once;
         # unless it is gone: then the others, in turns.
         turn = timedelta(0) if opener else await self._outcome_turn(proposal)
         now = self.clock.now()
-        async with self.sessions.begin() as s:
-            repo = DecisionRepository(s)
-            proposal = await repo.get(proposal_id)
-            assert proposal is not None
-            if proposal.status == OPEN:
-                proposal.status = status
-                proposal.closed_at = now
+
+        def then(closed: Proposal) -> list[NewOperation]:
+            operations = []
             if turn is not None:
-                await self.runner.add(
-                    s,
-                    f"outcome-notice-{proposal.id}",
-                    OUTCOME_NOTICE,
-                    {"proposal": proposal.id, "not_before": (now + turn).isoformat()},
+                operations.append(
+                    NewOperation(
+                        f"outcome-notice-{closed.id}",
+                        OUTCOME_NOTICE,
+                        {"proposal": closed.id, "not_before": (now + turn).isoformat()},
+                    )
                 )
-            if proposal.status == Outcome.PASSED.value:
-                await self.runner.add(
-                    s,
-                    f"outcome-{proposal.id}",
-                    f"outcome:{proposal.kind}",
-                    {
-                        "proposal": proposal.id,
-                        "number": proposal.number,
-                        "room": proposal.room_id,
-                        "scope": proposal.scope,
-                        "subject": proposal.subject,
-                        "proposer": proposal.proposer,
-                        "not_before": None if opener else (now + FALLBACK_DELAY).isoformat(),
-                    },
+            if closed.status == Outcome.PASSED.value:
+                operations.append(
+                    NewOperation(
+                        f"outcome-{closed.id}",
+                        f"outcome:{closed.kind}",
+                        {
+                            "proposal": closed.id,
+                            "number": closed.number,
+                            "room": closed.room_id,
+                            "scope": closed.scope,
+                            "subject": closed.subject,
+                            "proposer": closed.proposer,
+                            "not_before": None if opener else (now + FALLBACK_DELAY).isoformat(),
+                        },
+                    )
                 )
+            return operations
+
+        proposal = await self.store.close(proposal_id, status, now, then)
         log.info(
             "proposal_closed",
             proposal=proposal.number,
@@ -661,11 +616,8 @@ class Decisions:
     async def _outcome_notice(self, run: Run) -> None:
         if self.clock.now() < datetime.fromisoformat(run.params["not_before"]):
             raise NotYet("the cohost that opened the proposal posts its outcome first")
-        async with self.sessions.begin() as s:
-            repo = DecisionRepository(s)
-            proposal = await repo.get(run.params["proposal"])
-            assert proposal is not None
-            ballots = await repo.ballots(proposal.id)
+        proposal, ballots = await self.store.with_ballots(run.params["proposal"])
+        assert proposal is not None
         await self._post_outcome(proposal, self._tally(proposal, ballots, closed=True))
 
     def _outcome_text(self, p: Proposal, result: Tally) -> str:
@@ -707,8 +659,7 @@ class Decisions:
             content["consents"] = result.consents
             content["objections"] = {v: result.stances[v].reason for v in result.objections}
         else:
-            async with self.sessions.begin() as s:
-                ballots = await DecisionRepository(s).ballots(p.id)
+            ballots = await self.store.ballots(p.id)
             content["acts"] = [act_entry(b) for b in sorted(ballots, key=lambda b: b.ts)]
         await self.gateway.put_state(RoomId(p.room_id), PROPOSAL_STATE, str(p.number), content)
 
@@ -716,23 +667,15 @@ class Decisions:
         """Close what is due and remind those who have not answered, 24 hours ahead.
         Run at start (closing what fell due while cohost was down) and periodically."""
         now = self.clock.now()
-        async with self.sessions.begin() as s:
-            due = await DecisionRepository(s).all_open()
-        for proposal in due:
+        for proposal in await self.store.all_open():
             if now >= proposal.closes_at:
                 await self._evaluate(proposal.id)
             elif now >= proposal.closes_at - REMINDER_BEFORE and not proposal.reminded:
                 await self._remind(proposal.id)
 
     async def _remind(self, proposal_id: int) -> None:
-        async with self.sessions.begin() as s:
-            repo = DecisionRepository(s)
-            proposal = await repo.get(proposal_id)
-            assert proposal is not None
-            proposal.reminded = True
-            silent = self._tally(proposal, await repo.ballots(proposal_id), closed=False).silent(
-                proposal.deciders
-            )
+        proposal, ballots = await self.store.mark_reminded(proposal_id)
+        silent = self._tally(proposal, ballots, closed=False).silent(proposal.deciders)
         if not silent:
             return
         waiting = people(proposal, silent)
@@ -758,8 +701,7 @@ class Decisions:
 
     async def note_declined(self, scope: str, subject: str) -> None:
         """The invitee said no: recorded with the proposal that invited them."""
-        async with self.sessions.begin() as s:
-            proposal = await DecisionRepository(s).latest_about(scope, subject)
+        proposal = await self.store.latest_about(scope, subject)
         if proposal is None or proposal.status != Outcome.PASSED.value:
             return
         found = await self.facts.proposal(RoomId(proposal.room_id), proposal.number)

@@ -5,25 +5,18 @@ congregation's state), never from display names."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.errors import MatrixError, UserError
 from handlers.facts import CongregationFacts, SharedFacts
 from handlers.gateway import MatrixGateway
 from handlers.patterns import server_of
-from handlers.state import CONGREGATION, CREW_ROOM, HOSTS
+from handlers.state import CONGREGATION, HOSTS
 from handlers.types import RoomId, UserId
-from storage.community import CommunityRepository
-from storage.models import Congregation, Crew, IndexedRoom
+from storage.community import Place
+from storage.models import Congregation
+from storage.stores import Stores
 
-
-@dataclass(frozen=True)
-class Place:
-    room: IndexedRoom | None
-    congregation: Congregation | None
-    crew: Crew | None
+__all__ = ["Directory", "Place", "room_link"]
 
 
 def room_link(room_id: str, via: str) -> str:
@@ -31,9 +24,10 @@ def room_link(room_id: str, via: str) -> str:
 
 
 class Directory:
-    def __init__(self, gateway: MatrixGateway, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, gateway: MatrixGateway, stores: Stores) -> None:
         self.gateway = gateway
-        self.sessions = sessions
+        self.stores = stores
+        self.index = stores.community
         self.shared = SharedFacts(gateway)
 
     @property
@@ -41,16 +35,7 @@ class Directory:
         return server_of(self.gateway.user_id)
 
     async def place(self, room_id: RoomId) -> Place:
-        async with self.sessions.begin() as s:
-            repo = CommunityRepository(s)
-            room = await repo.room(room_id)
-            congregation = (
-                await repo.congregation(room.congregation_id)
-                if room and room.congregation_id
-                else None
-            )
-            crew = await repo.crew(room_id) if room and room.kind == CREW_ROOM else None
-        return Place(room, congregation, crew)
+        return await self.index.place(room_id)
 
     async def is_released(self, room_id: RoomId) -> bool:
         place = await self.place(room_id)
@@ -66,8 +51,7 @@ class Directory:
                     "I have been released from this congregation and no longer act here."
                 )
             return place.congregation
-        async with self.sessions.begin() as s:
-            candidates = [c for c in await CommunityRepository(s).congregations() if not c.released]
+        candidates = [c for c in await self.index.congregations() if not c.released]
         mine = [
             c for c in candidates if sender in await self.gateway.joined_members(RoomId(c.space_id))
         ]
@@ -122,9 +106,4 @@ class Directory:
         await self.gateway.put_state(
             RoomId(congregation.space_id), CONGREGATION, "", facts.content()
         )
-        async with self.sessions.begin() as s:
-            repo = CommunityRepository(s)
-            row = await repo.congregation(congregation.space_id)
-            if row is not None:
-                row.hosts = list(facts.hosts)
-                row.network_space_id = facts.network
+        await self.index.record_hosts(congregation.space_id, facts.hosts, facts.network)

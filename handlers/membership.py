@@ -25,8 +25,6 @@ from handlers.rooms import creators, invite_once
 from handlers.shape import HOST_LEVEL
 from handlers.state import CONGREGATION_SPACE, CREW_ROOM
 from handlers.types import IncomingMember, RoomId, UserId
-from storage.community import CommunityRepository
-from storage.decisions import DecisionRepository
 from storage.models import Congregation, Crew, Proposal
 
 log = structlog.get_logger(__name__)
@@ -105,10 +103,9 @@ class Membership:
     async def crew_join(self, ctx: CommandContext, args: Args) -> Reply:
         congregation = await self.directory.congregation_for(ctx.message.room_id, ctx.sender)
         await self.directory.require_member(congregation, ctx.sender)
-        async with self.directory.sessions.begin() as s:
-            crew = await CommunityRepository(s).crew_by_name(
-                congregation.space_id, name_key(clean_name(args["name"], "crew"))
-            )
+        crew = await self.directory.index.crew_by_name(
+            congregation.space_id, name_key(clean_name(args["name"], "crew"))
+        )
         if crew is None or crew.released:
             raise UserError(
                 f"**{congregation.name}** has no crew called **{args['name']}** that I host."
@@ -158,8 +155,7 @@ class Membership:
         )
 
     async def _no_open_duplicate(self, kind: str, scope: str, subject: str) -> None:
-        async with self.directory.sessions.begin() as s:
-            existing = await DecisionRepository(s).open_about(kind, scope, subject)
+        existing = await self.decisions.store.open_about(kind, scope, subject)
         if existing is not None:
             raise UserError(f"Proposal #{existing.number} about {subject} is already open.")
 
@@ -273,8 +269,7 @@ class Membership:
         )
 
     async def _congregation(self, space: str) -> Congregation:
-        async with self.directory.sessions.begin() as s:
-            congregation = await CommunityRepository(s).congregation(space)
+        congregation = await self.directory.index.congregation(space)
         assert congregation is not None
         return congregation
 

@@ -23,8 +23,8 @@ from handlers.state import (
     NETWORK_SPACE,
 )
 from handlers.types import RoomId, UserId
-from storage.community import CommunityRepository
-from storage.models import Network
+from storage.community import IndexEntries
+from storage.models import IndexedRoom, Network
 
 CREATE = "create_network"
 
@@ -142,8 +142,7 @@ class Networks:
         )
 
     async def join_congregation(self, congregation: RoomId, network: RoomId) -> None:
-        async with self.directory.sessions.begin() as s:
-            row = await CommunityRepository(s).congregation(congregation)
+        row = await self.directory.index.congregation(congregation)
         assert row is not None
 
         def set_network(facts: CongregationFacts) -> None:
@@ -152,8 +151,7 @@ class Networks:
         await self.directory.update_facts(row, set_network)
 
     async def index(self, space: str, facts: dict[str, Any]) -> None:
-        async with self.directory.sessions.begin() as s:
-            await index_network(CommunityRepository(s), space, facts)
+        await self.directory.index.index(network_entries(space, facts))
 
     async def report_failure(self, run: Run, reason: str) -> None:
         what = f"network **{run.params['name']}**"
@@ -166,8 +164,7 @@ class Networks:
                 f"**{congregation.name}** is not part of a network yet. Its hosts can found one "
                 "with `!network create <name>` or apply with `!network join`."
             )
-        async with self.directory.sessions.begin() as s:
-            network = await CommunityRepository(s).network(congregation.network_space_id)
+        network = await self.directory.index.network(congregation.network_space_id)
         members = await self.directory.shared.members(RoomId(congregation.network_space_id))
         names = sorted(m.name or "?" for m in members.values())
         if network is None:
@@ -185,9 +182,11 @@ class Networks:
         )
 
 
-async def index_network(repo: CommunityRepository, space: str, facts: dict[str, Any]) -> None:
+def network_entries(space: str, facts: dict[str, Any]) -> IndexEntries:
+    """The index rows of a network, from its facts."""
     rooms = facts.get("rooms", {})
-    await repo.put_network(
+    entries = IndexEntries()
+    entries.networks.append(
         Network(
             space_id=space,
             name=facts["name"],
@@ -197,7 +196,10 @@ async def index_network(repo: CommunityRepository, space: str, facts: dict[str, 
             created_at=datetime.fromisoformat(facts["created_at"]),
         )
     )
-    await repo.put_room(space, NETWORK_SPACE, network_id=space)
-    for kind, key in ((NETWORK_ANNOUNCEMENTS, "announcements"), (COMMONS, "commons")):
-        if rooms.get(key):
-            await repo.put_room(rooms[key], kind, network_id=space)
+    indexed = [(space, NETWORK_SPACE)] + [
+        (rooms[key], kind)
+        for kind, key in ((NETWORK_ANNOUNCEMENTS, "announcements"), (COMMONS, "commons"))
+        if rooms.get(key)
+    ]
+    entries.rooms += [IndexedRoom(room_id=r, kind=kind, network_id=space) for r, kind in indexed]
+    return entries

@@ -37,7 +37,7 @@ from handlers.facts import (
 )
 from handlers.matrix_names import EventType, Membership
 from handlers.names import MAX_NAME_LENGTH
-from handlers.network import index_network
+from handlers.network import network_entries
 from handlers.operations import OperationRunner, Run
 from handlers.patterns import server_of
 from handlers.power import raise_to
@@ -49,10 +49,7 @@ from handlers.state import COMMONS, NETWORK_ANNOUNCEMENTS, NETWORK_SPACE
 from handlers.text import one_line
 from handlers.turns import turn_of
 from handlers.types import IncomingInvite, IncomingMember, RoomId, UserId
-from storage.community import CommunityRepository
-from storage.decisions import DecisionRepository
 from storage.models import Application, Proposal
-from storage.network import ApplicationRepository
 
 log = structlog.get_logger(__name__)
 
@@ -135,6 +132,7 @@ class NetworkMembership:
     ) -> None:
         self.directory = directory
         self.gateway = directory.gateway
+        self.applications = directory.stores.applications
         self.decisions = decisions
         self.runner = runner
         self.clock = clock
@@ -189,8 +187,7 @@ class NetworkMembership:
             facts.application = record  # in Matrix too, so that resync knows it
 
         await self.directory.update_facts(congregation, applying)
-        async with self.directory.sessions.begin() as s:
-            await ApplicationRepository(s).put(application_row(congregation.space_id, record))
+        await self.applications.put(application_row(congregation.space_id, record))
         reason = f"{congregation.name} asks to join this network · {congregation.space_id}"
 
         async def knock() -> None:
@@ -231,8 +228,7 @@ class NetworkMembership:
 
     async def _perform_leave(self, run: Run) -> None:
         network, space = RoomId(run.params["network"]), RoomId(run.params["congregation"])
-        async with self.directory.sessions.begin() as s:
-            congregation = await CommunityRepository(s).congregation(space)
+        congregation = await self.directory.index.congregation(space)
         assert congregation is not None
         facts = await self.directory.shared.get(network, NetworkFacts)
         rooms = list(facts.rooms.values()) if facts else []
@@ -286,16 +282,14 @@ class NetworkMembership:
         return network is not None and network != invite.room_id and await self._applied(network)
 
     async def _applied(self, network: str) -> bool:
-        async with self.directory.sessions.begin() as s:
-            return await ApplicationRepository(s).get(network) is not None
+        return await self.applications.get(network) is not None
 
     async def accepted(self, invite: IncomingInvite) -> None:
         """Joined a room of the network we applied to: finish becoming a member."""
         network = marked_network(invite.reason)
         if network is None or invite.room_id != network:
             return
-        async with self.directory.sessions.begin() as s:
-            application = await ApplicationRepository(s).get(network)
+        application = await self.applications.get(network)
         if application is None:
             return
         await self.runner.start(
@@ -313,8 +307,7 @@ class NetworkMembership:
     async def _perform_joined(self, run: Run) -> None:
         p = run.params
         network, space = RoomId(p["network"]), RoomId(p["congregation"])
-        async with self.directory.sessions.begin() as s:
-            congregation = await CommunityRepository(s).congregation(space)
+        congregation = await self.directory.index.congregation(space)
         assert congregation is not None
         facts = await self.directory.shared.get(network, NetworkFacts)
         if facts is None:
@@ -357,8 +350,7 @@ class NetworkMembership:
             await run.step(
                 f"invite:commons:{host}", partial(invite_once, self.gateway, rooms["commons"], host)
             )
-        async with self.directory.sessions.begin() as s:
-            await ApplicationRepository(s).drop(network)
+        await self.applications.drop(network)
         await run.step(
             "report",
             partial(
@@ -381,8 +373,7 @@ class NetworkMembership:
             raise
 
     async def _index(self, network: RoomId, facts: dict[str, Any]) -> None:
-        async with self.directory.sessions.begin() as s:
-            await index_network(CommunityRepository(s), network, facts)
+        await self.directory.index.index(network_entries(network, facts))
 
     async def _link(self, network: RoomId, space: RoomId, via: str) -> None:
         if await self.gateway.get_state(network, EventType.SPACE_CHILD, space) is None:
@@ -439,9 +430,8 @@ class NetworkMembership:
         p = run.params
         if self.clock.now() < datetime.fromisoformat(p["not_before"]):
             raise NotYet("another member cohost has the first turn to open this proposal")
-        async with self.directory.sessions.begin() as s:
-            if await DecisionRepository(s).by_opening(p["knock"]) is not None:
-                return  # opened by another cohost, and adopted here
+        if await self.decisions.store.by_opening(p["knock"]) is not None:
+            return  # opened by another cohost, and adopted here
         network = RoomId(p["network"])
         members = await self.members(network)
         facts = await self.directory.shared.get(network, NetworkFacts)
@@ -479,8 +469,7 @@ class NetworkMembership:
 
     async def _carry_out(self, run: Run) -> None:
         network, bot = RoomId(run.params["scope"]), UserId(run.params["subject"])
-        async with self.directory.sessions.begin() as s:
-            proposal = await DecisionRepository(s).get(run.params["proposal"])
+        proposal = await self.decisions.store.proposal(run.params["proposal"])
         assert proposal is not None
         space = admission(proposal).get("space")
         facts = await self.directory.shared.get(network, NetworkFacts)

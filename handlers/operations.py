@@ -12,14 +12,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.clock import Clock
 from handlers.errors import HomeserverUnavailable, MatrixError, NotYet
 from handlers.facts import RoomMarker, SharedFacts
 from handlers.gateway import MatrixGateway
 from handlers.types import RoomId
-from storage.operations import DONE, FAILED, PENDING, OperationRepository
+from storage.operations import DONE, FAILED, PENDING, NewOperation, OperationStore
 
 log = structlog.get_logger(__name__)
 
@@ -90,11 +89,11 @@ class OperationRunner:
 
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        store: OperationStore,
         clock: Clock,
         retry_delay: float = RETRY_DELAY,
     ) -> None:
-        self._sessions = sessions
+        self._store = store
         self._clock = clock
         self._performers: dict[str, Performer] = {}
         self._failure_reporters: dict[str, FailureReporter] = {}
@@ -107,33 +106,20 @@ class OperationRunner:
 
     async def start(self, op_id: str, kind: str, params: dict[str, Any]) -> bool:
         """Persist and queue an operation; False when it already existed."""
-        async with self._sessions.begin() as session:
-            added = await self.add(session, op_id, kind, params)
+        added = await self._store.add(NewOperation(op_id, kind, params), self._clock.now())
         if added:
             self.queue(op_id)
         return added
 
-    async def add(
-        self, session: AsyncSession, op_id: str, kind: str, params: dict[str, Any]
-    ) -> bool:
-        """Persist an operation within the caller's unit of work (so that it exists
-        exactly when what called for it does); queue it once that has committed."""
-        repo = OperationRepository(session)
-        if await repo.get(op_id) is not None:
-            return False
-        await repo.create(op_id, kind, params, self._clock.now())
-        return True
-
     def queue(self, op_id: str) -> None:
+        """Run an operation persisted elsewhere (with the unit of work calling for it)."""
         self._queue.put_nowait(op_id)
 
     async def pending_params(self, kind: str) -> list[dict[str, Any]]:
-        async with self._sessions.begin() as session:
-            return [op.params for op in await OperationRepository(session).pending_of_kind(kind)]
+        return [op.params for op in await self._store.pending_of_kind(kind)]
 
     async def resume_pending(self) -> int:
-        async with self._sessions.begin() as session:
-            pending = await OperationRepository(session).pending()
+        pending = await self._store.pending()
         for op in pending:
             self._queue.put_nowait(op.id)
         if pending:
@@ -151,8 +137,7 @@ class OperationRunner:
             await self.run_one(self._queue.get_nowait())
 
     async def run_one(self, op_id: str) -> None:
-        async with self._sessions.begin() as session:
-            op = await OperationRepository(session).get(op_id)
+        op = await self._store.get(op_id)
         if op is None or op.status != PENDING:
             return
         run = Run(op.id, op.kind, op.params, op.progress, lambda p: self._save(op_id, p, PENDING))
@@ -179,5 +164,4 @@ class OperationRunner:
             log.info("operation_done")
 
     async def _save(self, op_id: str, progress: dict[str, Any], status: str) -> None:
-        async with self._sessions.begin() as session:
-            await OperationRepository(session).save(op_id, progress, status, self._clock.now())
+        await self._store.save(op_id, progress, status, self._clock.now())

@@ -16,7 +16,6 @@ from handlers.registry import Args, CommandContext, CommandRegistry
 from handlers.replies import Reply
 from handlers.state import CONGREGATION, CREW, CREW_ROOM, HOSTS, RELEASE
 from handlers.types import RoomId
-from storage.community import CommunityRepository
 
 RELEASE_OP = "release"
 
@@ -54,8 +53,7 @@ class Release:
             scope, what = "crew", f"the crew **{place.crew.name if place.crew else ''}**"
         else:
             await self.directory.require_host(place.congregation, ctx.sender)
-            async with self.directory.sessions.begin() as s:
-                indexed = await CommunityRepository(s).rooms_of(space)
+            indexed = await self.directory.index.rooms_of(space)
             # The space last: the release is recorded there after the rooms.
             rooms = sorted(r.room_id for r in indexed if not r.released and r.room_id != space)
             rooms.append(space)
@@ -106,21 +104,7 @@ class Release:
             await self.gateway.put_state(space, CONGREGATION, "", facts.content())
 
     async def index(self, space: RoomId, rooms: list[RoomId], scope: str) -> None:
-        async with self.directory.sessions.begin() as s:
-            repo = CommunityRepository(s)
-            for room in rooms:
-                row = await repo.room(room)
-                if row is not None:
-                    row.released = True
-                crew = await repo.crew(room)
-                if crew is not None:
-                    crew.released = True
-            if scope == "congregation":
-                congregation = await repo.congregation(space)
-                if congregation is not None:
-                    congregation.released = True
-                for crew in await repo.crews(space):
-                    crew.released = True
+        await self.directory.index.mark_released(space, rooms, scope == "congregation")
 
     async def give_up_power(self, room: RoomId) -> None:
         """Creators' power cannot be given up (room version 12); elsewhere cohost

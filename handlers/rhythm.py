@@ -12,7 +12,6 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import structlog
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.clock import Clock
 from handlers.directory import Directory
@@ -23,9 +22,9 @@ from handlers.matrix_names import EventType, Membership
 from handlers.registry import Args, CommandContext, CommandRegistry, Kind, Param
 from handlers.replies import Reply, notice
 from handlers.types import IncomingMember, IncomingReaction, IncomingRedaction, RoomId, UserId
-from storage.decisions import DecisionRepository
+from storage.decisions import NoticeStore
 from storage.models import CrewCycle, Meeting, RetroAnswer
-from storage.rhythm import ACTIVE, ENDED, PAUSED, RETRO, RhythmRepository
+from storage.rhythm import ACTIVE, ENDED, PAUSED, RETRO, RhythmStore
 
 log = structlog.get_logger(__name__)
 
@@ -146,13 +145,15 @@ class Rhythm:
     def __init__(
         self,
         directory: Directory,
-        sessions: async_sessionmaker[AsyncSession],
+        store: RhythmStore,
+        notices: NoticeStore,
         clock: Clock,
         retro_window: timedelta,
     ) -> None:
         self.directory = directory
         self.gateway: MatrixGateway = directory.gateway
-        self.sessions = sessions
+        self.store = store
+        self.notices = notices
         self.clock = clock
         self.retro_window = retro_window
 
@@ -213,29 +214,24 @@ class Rhythm:
         room, members = await self._crew_member(ctx)
         place = await self.directory.place(room)
         caller = place.crew.caller if place.crew else ""
-        async with self.sessions.begin() as s:
-            repo = RhythmRepository(s)
-            previous = await repo.current(room)
+        times = meeting_times(self.clock.now(), count, weekday, at, zone)
+
+        def make(previous: CrewCycle | None) -> CrewCycle:
             # The caller hosts first; the rotation then goes on from cycle to cycle.
             start = previous.rotation if previous else [caller]
-            rotation = rotation_with(start, members)
-            if previous is not None and previous.status in (ACTIVE, RETRO):
-                previous.status = ENDED
-            times = meeting_times(self.clock.now(), count, weekday, at, zone)
-            cycle = await repo.add(
-                CrewCycle(
-                    room_id=room,
-                    number=0,
-                    meetings=count,
-                    weekday=weekday,
-                    local_time=f"{at:%H:%M}",
-                    timezone=zone.key,
-                    rotation=rotation,
-                    status=ACTIVE,
-                    created_at=self.clock.now(),
-                ),
-                times,
+            return CrewCycle(
+                room_id=room,
+                number=0,
+                meetings=count,
+                weekday=weekday,
+                local_time=f"{at:%H:%M}",
+                timezone=zone.key,
+                rotation=rotation_with(start, members),
+                status=ACTIVE,
+                created_at=self.clock.now(),
             )
+
+        cycle = await self.store.start_cycle(room, times, make)
         await self._record_state(cycle)
         first = self._when(cycle, times[0])
         return Reply(
@@ -259,25 +255,18 @@ class Rhythm:
         room, members = await self._crew_member(ctx)
         cycle, meeting = await self._next_meeting(room)
         current = await self._assign(cycle, meeting)
-        async with self.sessions.begin() as s:
-            repo = RhythmRepository(s)
-            row = await repo.get(cycle.id)
-            assert row is not None
-            order = rotation_with(row.rotation, members)
+
+        def passed_on(rotation: list[str], hosted: Counter[str]) -> tuple[list[str], str | None]:
+            order = rotation_with(rotation, members)
             if len(order) < 2:
                 raise UserError("There is nobody else to pass hosting to yet.")
             # The passer moves to the end of the rotation: they host later, no face lost.
             if current in order:
                 order.remove(current)
                 order.append(current)
-            row.rotation = order
-            hosted = Counter(
-                m.host for m in await repo.hosted_by_crew(room) if m.host and m.id != meeting.id
-            )
-            new_host = next_host(order, members, hosted)
-            stored = await s.get(Meeting, meeting.id)
-            assert stored is not None
-            stored.host = new_host
+            return order, next_host(order, members, hosted)
+
+        new_host = await self.store.pass_hosting(cycle, meeting.id, passed_on)
         return Reply(
             f"{current} passed hosting on: {new_host} hosts meeting {meeting.index} "
             f"({self._when(cycle, meeting.at)}).",
@@ -286,12 +275,10 @@ class Rhythm:
 
     async def _next_meeting(self, room: RoomId) -> tuple[CrewCycle, Meeting]:
         now = self.clock.now()
-        async with self.sessions.begin() as s:
-            repo = RhythmRepository(s)
-            cycle = await repo.current(room)
-            if cycle is None or cycle.status != ACTIVE:
-                raise UserError("This crew has no cycle running. Set one with `!crew cycle …`.")
-            upcoming = [m for m in await repo.meetings(cycle.id) if m.at > now]
+        cycle = await self.store.current(room)
+        if cycle is None or cycle.status != ACTIVE:
+            raise UserError("This crew has no cycle running. Set one with `!crew cycle …`.")
+        upcoming = [m for m in await self.store.meetings(cycle.id) if m.at > now]
         if not upcoming:
             raise UserError("The cycle's meetings are over; the retrospective is open.")
         return cycle, upcoming[0]
@@ -300,38 +287,29 @@ class Rhythm:
         """Name the meeting's host once; later changes of membership do not move it,
         unless the host has left the crew."""
         members = await self._members(RoomId(cycle.room_id))
-        async with self.sessions.begin() as s:
-            repo = RhythmRepository(s)
-            stored = await s.get(Meeting, meeting.id)
-            assert stored is not None
-            if stored.host is None or stored.host not in members:
-                hosted = Counter(
-                    m.host
-                    for m in await repo.hosted_by_crew(cycle.room_id)
-                    if m.host and m.id != stored.id
-                )
-                row = await repo.get(cycle.id)
-                assert row is not None
-                row.rotation = rotation_with(row.rotation, members)
-                stored.host = next_host(row.rotation, members, hosted)
-            return stored.host or "nobody yet"
+
+        def chosen(rotation: list[str], hosted: Counter[str]) -> tuple[list[str], str | None]:
+            order = rotation_with(rotation, members)
+            return order, next_host(order, members, hosted)
+
+        host = await self.store.assign_host(
+            cycle, meeting.id, lambda host: host is not None and host in members, chosen
+        )
+        return host or "nobody yet"
 
     # -- time passing --------------------------------------------------------------
     async def tick(self) -> None:
         """At most one reminder per meeting per tick, and none that is stale: a day
         reminder whose hour has also come is dropped for the hour reminder."""
         now = self.clock.now()
-        async with self.sessions.begin() as s:
-            cycles = await RhythmRepository(s).by_status(ACTIVE, RETRO)
-        for cycle in cycles:
+        for cycle in await self.store.by_status(ACTIVE, RETRO):
             if cycle.status == ACTIVE:
                 await self._remind(cycle, now)
             else:
                 await self._maybe_close_retro(cycle, now)
 
     async def _remind(self, cycle: CrewCycle, now: datetime) -> None:
-        async with self.sessions.begin() as s:
-            meetings = await RhythmRepository(s).meetings(cycle.id)
+        meetings = await self.store.meetings(cycle.id)
         for meeting in meetings:
             if meeting.at <= now:
                 await self._mark(meeting.id, day="skipped", hour="skipped", only_unset=True)
@@ -352,13 +330,7 @@ class Rhythm:
         hour: str | None = None,
         only_unset: bool = False,
     ) -> None:
-        async with self.sessions.begin() as s:
-            row = await s.get(Meeting, meeting_id)
-            assert row is not None
-            if day and not (only_unset and row.day_reminder):
-                row.day_reminder = day
-            if hour and not (only_unset and row.hour_reminder):
-                row.hour_reminder = hour
+        await self.store.mark_meeting(meeting_id, day, hour, only_unset)
 
     async def _send_reminder(
         self, cycle: CrewCycle, meeting: Meeting, when: str, which: str
@@ -390,13 +362,7 @@ class Rhythm:
         event_id = await self.gateway.send_event(
             RoomId(cycle.room_id), EventType.MESSAGE, notice(text), f"cohost-retro-{cycle.id}"
         )
-        async with self.sessions.begin() as s:
-            row = await RhythmRepository(s).get(cycle.id)
-            assert row is not None
-            if row.status == ACTIVE:
-                row.status = RETRO
-                row.retro_event_id = event_id
-                row.retro_opened_at = self.clock.now()
+        await self.store.open_retro(cycle.id, event_id, self.clock.now())
         await self._record_state(cycle)
         log.info("retro_opened", room_id=cycle.room_id, cycle=cycle.number)
 
@@ -406,8 +372,7 @@ class Rhythm:
         if choice not in CHOICES:
             raise UserError("Answer with continue, adjust, split or pause.")
         room, _ = await self._crew_member(ctx)
-        async with self.sessions.begin() as s:
-            cycle = await RhythmRepository(s).current(room)
+        cycle = await self.store.current(room)
         if cycle is None or cycle.status != RETRO:
             raise UserError("No retrospective is open in this crew.")
         await self._answer(
@@ -421,8 +386,7 @@ class Rhythm:
         choice = choice_of(reaction.key)
         if choice is None:
             return
-        async with self.sessions.begin() as s:
-            cycle = await RhythmRepository(s).by_retro_message(target)
+        cycle = await self.store.by_retro_message(target)
         if (
             cycle is None
             or cycle.status != RETRO
@@ -436,53 +400,39 @@ class Rhythm:
     async def on_redaction(self, redaction: IncomingRedaction) -> None:
         room_id, redacts, sender = redaction.room_id, redaction.redacts, redaction.sender
         event_id, ts = redaction.event_id, redaction.origin_server_ts
-        async with self.sessions.begin() as s:
-            repo = RhythmRepository(s)
-            answered = await repo.answer_by_event(redacts)
-            if answered is None or answered.voter != sender:
-                return
-            cycle = await repo.get(answered.cycle_id)
-            if cycle is None or cycle.room_id != room_id:
-                return
-            await repo.answer(
-                RetroAnswer(
-                    event_id=event_id, cycle_id=answered.cycle_id, voter=sender, choice=None, ts=ts
-                )
-            )
+        await self.store.withdraw_answer(redacts, sender, room_id, event_id, ts)
 
     async def _answer(
         self, cycle: CrewCycle, event_id: str, voter: str, choice: str, ts: int
     ) -> None:
         log.info("retro_answered", room_id=cycle.room_id, cycle=cycle.number, choice=choice)
-        async with self.sessions.begin() as s:
-            await RhythmRepository(s).answer(
-                RetroAnswer(event_id=event_id, cycle_id=cycle.id, voter=voter, choice=choice, ts=ts)
-            )
+        await self.store.record_answer(
+            RetroAnswer(event_id=event_id, cycle_id=cycle.id, voter=voter, choice=choice, ts=ts)
+        )
         await self._maybe_close_retro(cycle, self.clock.now())
 
     async def _maybe_close_retro(self, cycle: CrewCycle, now: datetime) -> None:
         members = await self._members(RoomId(cycle.room_id))
-        async with self.sessions.begin() as s:
-            repo = RhythmRepository(s)
-            row = await repo.get(cycle.id)
-            assert row is not None
-            if row.status != RETRO:
-                return
+        answers: dict[str, str] = {}
+
+        def decide(row: CrewCycle, given: list[RetroAnswer]) -> tuple[str, str] | None:
             latest: dict[str, str] = {}
-            for a in sorted(await repo.answers(cycle.id), key=lambda a: (a.ts, a.event_id)):
+            for a in sorted(given, key=lambda a: (a.ts, a.event_id)):
                 if a.choice is None:
                     latest.pop(a.voter, None)
                 else:
                     latest[a.voter] = a.choice
-            answers = {v: c for v, c in latest.items() if v in members}
+            answers.update({v: c for v, c in latest.items() if v in members})
             everyone = bool(members) and set(answers) >= members
             due = row.retro_opened_at is not None and now >= row.retro_opened_at + self.retro_window
             if not (everyone or due):
-                return
+                return None
             outcome = retro_result(answers) if answers else "pause"
-            row.status = PAUSED if outcome == "pause" else ENDED
-            row.outcome = outcome
-        await self._after_retro(row, outcome, answers)
+            return (PAUSED if outcome == "pause" else ENDED), outcome
+
+        closed = await self.store.close_retro(cycle.id, decide)
+        if closed is not None and closed.outcome is not None:
+            await self._after_retro(closed, closed.outcome, answers)
 
     async def _after_retro(self, cycle: CrewCycle, outcome: str, answers: dict[str, str]) -> None:
         room = RoomId(cycle.room_id)
@@ -513,43 +463,36 @@ class Rhythm:
     async def _continue(self, cycle: CrewCycle) -> None:
         zone = ZoneInfo(cycle.timezone)
         at = parse_time(cycle.local_time)
-        async with self.sessions.begin() as s:
-            repo = RhythmRepository(s)
-            if (await repo.current(cycle.room_id)).id != cycle.id:  # type: ignore[union-attr]
-                return  # already continued
-            times = meeting_times(self.clock.now(), cycle.meetings, cycle.weekday, at, zone)
-            new = await repo.add(
-                CrewCycle(
-                    room_id=cycle.room_id,
-                    number=0,
-                    meetings=cycle.meetings,
-                    weekday=cycle.weekday,
-                    local_time=cycle.local_time,
-                    timezone=cycle.timezone,
-                    rotation=cycle.rotation,
-                    status=ACTIVE,
-                    created_at=self.clock.now(),
-                ),
-                times,
+        times = meeting_times(self.clock.now(), cycle.meetings, cycle.weekday, at, zone)
+
+        def same_rhythm(previous: CrewCycle) -> CrewCycle:
+            return CrewCycle(
+                room_id=previous.room_id,
+                number=0,
+                meetings=previous.meetings,
+                weekday=previous.weekday,
+                local_time=previous.local_time,
+                timezone=previous.timezone,
+                rotation=previous.rotation,
+                status=ACTIVE,
+                created_at=self.clock.now(),
             )
-        await self._record_state(new)
+
+        new = await self.store.continue_cycle(cycle, times, same_rhythm)
+        if new is not None:  # None: continued already
+            await self._record_state(new)
 
     async def forget(self, user: UserId) -> dict[str, int]:
         """Erase a person's answers, turns and place in rotations; the cycles' room
         state is recorded again without them."""
-        async with self.sessions.begin() as s:
-            counts, cycles = await RhythmRepository(s).forget(user)
+        counts, cycles = await self.store.forget(user)
         for cycle in cycles:
             await self._record_state(cycle)
         return counts
 
     async def _record_state(self, cycle: CrewCycle) -> None:
         """The cycle in the crew room's state, as it stands in the database."""
-        async with self.sessions.begin() as s:
-            repo = RhythmRepository(s)
-            row = await repo.get(cycle.id)
-            assert row is not None
-            meetings = await repo.meetings(cycle.id)
+        row, meetings = await self.store.with_meetings(cycle.id)
         record = CycleRecord(
             meetings=row.meetings,
             weekday=WEEKDAYS[row.weekday],
@@ -582,9 +525,7 @@ class Rhythm:
         members = await self._members(event.room_id)
         if len(members) <= CREW_SIZE_LIMIT:
             return
-        async with self.sessions.begin() as s:
-            first = await DecisionRepository(s).first_time(f"crew-size:{event.room_id}")
-        if first:
+        if await self.notices.first_time(f"crew-size:{event.room_id}"):
             await self.gateway.send_event(
                 event.room_id,
                 EventType.MESSAGE,

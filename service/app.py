@@ -51,6 +51,7 @@ from service.state_cache import StateCache
 from service.sync import SyncLoop
 from storage.database import make_engine, make_sessionmaker, migrate
 from storage.repositories import SyncStateRepository
+from storage.stores import Stores
 
 log = structlog.get_logger(__name__)
 
@@ -74,6 +75,8 @@ class Cohost:
     network: NetworkMembership
     announcements: Announcements
     subscriptions: Subscriptions
+    sessions: async_sessionmaker[AsyncSession]
+    stores: Stores
 
 
 def build_cohost(
@@ -82,8 +85,9 @@ def build_cohost(
     settings: Settings,
     clock: Clock,
 ) -> Cohost:
-    directory = Directory(gateway, sessions)
-    runner = OperationRunner(sessions, clock)
+    stores = Stores.over(sessions)
+    directory = Directory(gateway, stores)
+    runner = OperationRunner(stores.operations, clock)
     registry = CommandRegistry()
     register_general(registry)
     limits = settings.limits
@@ -93,7 +97,9 @@ def build_cohost(
     Crews(directory, runner, clock, limits).register(registry)
     Networks(directory, runner, clock).register(registry)
     Release(directory, runner, clock).register(registry)
-    decisions = Decisions(gateway, directory.shared, sessions, runner, clock, limits)
+    decisions = Decisions(
+        gateway, directory.shared, stores.decisions, stores.notices, runner, clock, limits
+    )
     decisions.register(registry)
     membership = Membership(
         directory,
@@ -108,7 +114,7 @@ def build_cohost(
     decisions.peers = network.member_bots
     announcements = Announcements(directory, network)
     announcements.register(registry)
-    rhythm = Rhythm(directory, sessions, clock, settings.crew_window)
+    rhythm = Rhythm(directory, stores.rhythm, stores.notices, clock, settings.crew_window)
     rhythm.register(registry)
     Privacy(decisions, rhythm).register(registry)
     commands = CommandHandler(registry, directory.gateway, directory.is_released, network.answers)
@@ -143,6 +149,8 @@ def build_cohost(
         network,
         announcements,
         subscriptions,
+        sessions,
+        stores,
     )
 
 
@@ -206,7 +214,7 @@ async def keep_time(cohost: Cohost, ready: asyncio.Event, every: float = TICK_SE
     """Close due proposals, remind of meetings, open retrospectives. The first tick waits
     for the first sync, so votes cast while cohost was down count before anything closes."""
     await ready.wait()
-    await repair_once(cohost.directory.gateway, cohost.directory.sessions)
+    await repair_once(cohost.directory.gateway, cohost.sessions)
     while True:
         for tick in (cohost.decisions.tick, cohost.rhythm.tick):
             try:

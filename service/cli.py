@@ -79,6 +79,7 @@ async def _resync(settings: Settings) -> int:
     from service.gateway import NioGateway
     from service.logging import configure_logging
     from service.state_cache import StateCache
+    from storage.stores import Stores
 
     configure_logging(settings.log_format)
     async with connected(settings) as (client, sessions):
@@ -86,7 +87,7 @@ async def _resync(settings: Settings) -> int:
         cache = StateCache()
         gateway = NioGateway(client, cache)
         cache.synced(joined=await gateway.joined_rooms(), changed=(), left=())
-        summary = await rebuild_index(gateway, sessions)
+        summary = await rebuild_index(gateway, Stores.over(sessions))
     print(
         f"cohost: index rebuilt from Matrix: {summary.congregations} congregation(s), "
         f"{summary.crews} crew(s), {summary.networks} network(s), "

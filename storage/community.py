@@ -3,12 +3,15 @@ room is which. The index mirrors cc.microsolidarity.* room state (see `cohost re
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Congregation, Crew, IndexedRoom, Network
+from storage.models import Application, Congregation, Crew, IndexedRoom, Network
+from storage.unit import Store
 
 
 class CommunityRepository:
@@ -89,3 +92,133 @@ class CommunityRepository:
         """Empty the index before it is rebuilt from Matrix."""
         for model in (Crew, Congregation, Network, IndexedRoom):
             await self._s.execute(delete(model))
+
+
+@dataclass
+class IndexEntries:
+    """Rows of the index, as built from Matrix state (see handlers' `index_*`)."""
+
+    rooms: list[IndexedRoom] = field(default_factory=list)
+    congregations: list[Congregation] = field(default_factory=list)
+    crews: list[Crew] = field(default_factory=list)
+    networks: list[Network] = field(default_factory=list)
+    applications: list[Application] = field(default_factory=list)
+
+    def extend(self, other: IndexEntries) -> None:
+        self.rooms += other.rooms
+        self.congregations += other.congregations
+        self.crews += other.crews
+        self.networks += other.networks
+        self.applications += other.applications
+
+
+@dataclass(frozen=True)
+class Place:
+    """What a room is to cohost: the indexed room, its congregation, its crew."""
+
+    room: IndexedRoom | None
+    congregation: Congregation | None
+    crew: Crew | None
+
+
+class CommunityStore(Store):
+    """The community index, one transaction per intention."""
+
+    async def place(self, room_id: str) -> Place:
+        async with self._unit() as s:
+            repo = CommunityRepository(s)
+            room = await repo.room(room_id)
+            congregation = (
+                await repo.congregation(room.congregation_id)
+                if room and room.congregation_id
+                else None
+            )
+            crew = await repo.crew(room_id) if room else None
+        return Place(room, congregation, crew)
+
+    async def congregation(self, space_id: str) -> Congregation | None:
+        async with self._unit() as s:
+            return await CommunityRepository(s).congregation(space_id)
+
+    async def congregations(self) -> list[Congregation]:
+        async with self._unit() as s:
+            return await CommunityRepository(s).congregations()
+
+    async def congregations_in(self, network_id: str) -> list[Congregation]:
+        """This cohost's congregations that belong to a network and act there."""
+        return [
+            c
+            for c in await self.congregations()
+            if c.network_space_id == network_id and not c.released
+        ]
+
+    async def crew_by_name(self, congregation_id: str, name_key: str) -> Crew | None:
+        async with self._unit() as s:
+            return await CommunityRepository(s).crew_by_name(congregation_id, name_key)
+
+    async def crews(self, congregation_id: str) -> list[Crew]:
+        async with self._unit() as s:
+            return await CommunityRepository(s).crews(congregation_id)
+
+    async def crews_called_since(self, caller: str, since: datetime) -> list[Crew]:
+        async with self._unit() as s:
+            return await CommunityRepository(s).crews_called_since(caller, since)
+
+    async def network(self, space_id: str) -> Network | None:
+        async with self._unit() as s:
+            return await CommunityRepository(s).network(space_id)
+
+    async def rooms_of(self, congregation_id: str) -> list[IndexedRoom]:
+        async with self._unit() as s:
+            return await CommunityRepository(s).rooms_of(congregation_id)
+
+    async def record_hosts(
+        self, space_id: str, hosts: Sequence[str], network_id: str | None
+    ) -> None:
+        """The congregation's hosts and network as its facts now say."""
+        async with self._unit() as s:
+            row = await CommunityRepository(s).congregation(space_id)
+            if row is not None:
+                row.hosts = list(hosts)
+                row.network_space_id = network_id
+
+    async def index(self, entries: IndexEntries) -> None:
+        """Add or update rows of the index (a room made, a network joined)."""
+        async with self._unit() as s:
+            await _put(s, entries)
+
+    async def replace_index(self, entries: IndexEntries) -> None:
+        """The whole index anew, from Matrix state (`cohost resync`)."""
+        async with self._unit() as s:
+            await CommunityRepository(s).clear()
+            await _put(s, entries)
+
+    async def mark_released(
+        self, congregation_id: str, rooms: Sequence[str], whole_congregation: bool
+    ) -> None:
+        async with self._unit() as s:
+            repo = CommunityRepository(s)
+            for room in rooms:
+                row = await repo.room(room)
+                if row is not None:
+                    row.released = True
+                crew = await repo.crew(room)
+                if crew is not None:
+                    crew.released = True
+            if whole_congregation:
+                congregation = await repo.congregation(congregation_id)
+                if congregation is not None:
+                    congregation.released = True
+                for crew in await repo.crews(congregation_id):
+                    crew.released = True
+
+
+async def _put(session: AsyncSession, entries: IndexEntries) -> None:
+    for row in (
+        *entries.congregations,
+        *entries.crews,
+        *entries.networks,
+        *entries.rooms,
+        *entries.applications,
+    ):
+        await session.merge(row)

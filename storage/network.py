@@ -6,6 +6,7 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Application
+from storage.unit import Store
 
 
 class ApplicationRepository:
@@ -20,3 +21,17 @@ class ApplicationRepository:
 
     async def drop(self, network_id: str) -> None:
         await self._s.execute(delete(Application).where(Application.network_id == network_id))
+
+
+class ApplicationStore(Store):
+    async def get(self, network_id: str) -> Application | None:
+        async with self._unit() as s:
+            return await ApplicationRepository(s).get(network_id)
+
+    async def put(self, application: Application) -> None:
+        async with self._unit() as s:
+            await ApplicationRepository(s).put(application)
+
+    async def drop(self, network_id: str) -> None:
+        async with self._unit() as s:
+            await ApplicationRepository(s).drop(network_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -9,8 +10,18 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Operation
+from storage.unit import Store
 
 PENDING, DONE, FAILED = "pending", "done", "failed"
+
+
+@dataclass(frozen=True)
+class NewOperation:
+    """An operation to persist with the unit of work that calls for it."""
+
+    id: str
+    kind: str
+    params: dict[str, Any]
 
 
 class OperationRepository:
@@ -19,6 +30,13 @@ class OperationRepository:
 
     async def get(self, op_id: str) -> Operation | None:
         return await self._s.get(Operation, op_id)
+
+    async def add(self, new: NewOperation, at: datetime) -> bool:
+        """Persist it once; False when an operation of that id exists already."""
+        if await self.get(new.id) is not None:
+            return False
+        await self.create(new.id, new.kind, new.params, at)
+        return True
 
     async def create(
         self, op_id: str, kind: str, params: dict[str, Any], at: datetime
@@ -51,3 +69,25 @@ class OperationRepository:
         op.progress = dict(progress)
         op.status = status
         op.updated_at = at
+
+
+class OperationStore(Store):
+    async def add(self, new: NewOperation, at: datetime) -> bool:
+        async with self._unit() as s:
+            return await OperationRepository(s).add(new, at)
+
+    async def get(self, op_id: str) -> Operation | None:
+        async with self._unit() as s:
+            return await OperationRepository(s).get(op_id)
+
+    async def pending(self) -> list[Operation]:
+        async with self._unit() as s:
+            return await OperationRepository(s).pending()
+
+    async def pending_of_kind(self, kind: str) -> list[Operation]:
+        async with self._unit() as s:
+            return await OperationRepository(s).pending_of_kind(kind)
+
+    async def save(self, op_id: str, progress: dict[str, Any], status: str, at: datetime) -> None:
+        async with self._unit() as s:
+            await OperationRepository(s).save(op_id, progress, status, at)

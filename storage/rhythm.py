@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import CrewCycle, Meeting, RetroAnswer
+from storage.unit import Store
 
 ACTIVE, RETRO, PAUSED, ENDED = "active", "retro", "paused", "ended"
 
@@ -107,3 +110,149 @@ class RhythmRepository:
     async def answers(self, cycle_id: int) -> list[RetroAnswer]:
         rows = await self._s.scalars(select(RetroAnswer).where(RetroAnswer.cycle_id == cycle_id))
         return list(rows)
+
+
+# How a host is chosen: from the rotation and the turns each person has had, a new
+# rotation and who hosts (handlers' rhythm arithmetic decides; the store keeps).
+Choice = Callable[[list[str], Counter[str]], tuple[list[str], str | None]]
+
+
+class RhythmStore(Store):
+    """Crew cycles, their meetings and retrospectives, one transaction per intention."""
+
+    async def start_cycle(
+        self, room_id: str, times: list[datetime], make: Callable[[CrewCycle | None], CrewCycle]
+    ) -> CrewCycle:
+        """A new cycle made from the crew's latest one (which ends if still running)."""
+        async with self._unit() as s:
+            repo = RhythmRepository(s)
+            previous = await repo.current(room_id)
+            cycle = make(previous)
+            if previous is not None and previous.status in (ACTIVE, RETRO):
+                previous.status = ENDED
+            return await repo.add(cycle, times)
+
+    async def continue_cycle(
+        self, after: CrewCycle, times: list[datetime], make: Callable[[CrewCycle], CrewCycle]
+    ) -> CrewCycle | None:
+        """The next cycle after `after`; None when one follows it already."""
+        async with self._unit() as s:
+            repo = RhythmRepository(s)
+            current = await repo.current(after.room_id)
+            if current is None or current.id != after.id:
+                return None
+            return await repo.add(make(after), times)
+
+    async def current(self, room_id: str) -> CrewCycle | None:
+        async with self._unit() as s:
+            return await RhythmRepository(s).current(room_id)
+
+    async def with_meetings(self, cycle_id: int) -> tuple[CrewCycle, list[Meeting]]:
+        async with self._unit() as s:
+            repo = RhythmRepository(s)
+            cycle = await repo.get(cycle_id)
+            assert cycle is not None
+            return cycle, await repo.meetings(cycle_id)
+
+    async def meetings(self, cycle_id: int) -> list[Meeting]:
+        async with self._unit() as s:
+            return await RhythmRepository(s).meetings(cycle_id)
+
+    async def by_status(self, *statuses: str) -> list[CrewCycle]:
+        async with self._unit() as s:
+            return await RhythmRepository(s).by_status(*statuses)
+
+    async def assign_host(
+        self, cycle: CrewCycle, meeting_id: int, keep: Callable[[str | None], bool], choose: Choice
+    ) -> str | None:
+        """The meeting's host: kept while `keep` says so, else chosen anew."""
+        async with self._unit() as s:
+            repo = RhythmRepository(s)
+            meeting = await s.get(Meeting, meeting_id)
+            row = await repo.get(cycle.id)
+            assert meeting is not None and row is not None
+            if not keep(meeting.host):
+                hosted = await self._hosted(repo, cycle.room_id, meeting_id)
+                row.rotation, meeting.host = choose(list(row.rotation), hosted)
+            return meeting.host
+
+    async def pass_hosting(self, cycle: CrewCycle, meeting_id: int, choose: Choice) -> str | None:
+        """A new rotation and host for the meeting (the host passed it on)."""
+        return await self.assign_host(cycle, meeting_id, lambda host: False, choose)
+
+    @staticmethod
+    async def _hosted(repo: RhythmRepository, room_id: str, but: int) -> Counter[str]:
+        return Counter(m.host for m in await repo.hosted_by_crew(room_id) if m.host and m.id != but)
+
+    async def mark_meeting(
+        self, meeting_id: int, day: str | None, hour: str | None, only_unset: bool
+    ) -> None:
+        """Which reminders of a meeting went out (or were skipped)."""
+        async with self._unit() as s:
+            row = await s.get(Meeting, meeting_id)
+            assert row is not None
+            if day and not (only_unset and row.day_reminder):
+                row.day_reminder = day
+            if hour and not (only_unset and row.hour_reminder):
+                row.hour_reminder = hour
+
+    async def open_retro(self, cycle_id: int, event_id: str, at: datetime) -> None:
+        async with self._unit() as s:
+            row = await RhythmRepository(s).get(cycle_id)
+            assert row is not None
+            if row.status == ACTIVE:
+                row.status = RETRO
+                row.retro_event_id = event_id
+                row.retro_opened_at = at
+
+    async def by_retro_message(self, event_id: str) -> CrewCycle | None:
+        async with self._unit() as s:
+            return await RhythmRepository(s).by_retro_message(event_id)
+
+    async def record_answer(self, answer: RetroAnswer) -> bool:
+        async with self._unit() as s:
+            return await RhythmRepository(s).answer(answer)
+
+    async def withdraw_answer(
+        self, redacts: str, voter: str, room_id: str, event_id: str, ts: int
+    ) -> bool:
+        """A retrospective reaction taken back by the one who gave it, in its room."""
+        async with self._unit() as s:
+            repo = RhythmRepository(s)
+            answered = await repo.answer_by_event(redacts)
+            if answered is None or answered.voter != voter:
+                return False
+            cycle = await repo.get(answered.cycle_id)
+            if cycle is None or cycle.room_id != room_id:
+                return False
+            return await repo.answer(
+                RetroAnswer(event_id=event_id, cycle_id=cycle.id, voter=voter, choice=None, ts=ts)
+            )
+
+    async def close_retro(
+        self,
+        cycle_id: int,
+        decide: Callable[[CrewCycle, list[RetroAnswer]], tuple[str, str] | None],
+    ) -> CrewCycle | None:
+        """Close a retrospective still open when `decide` gives (status, outcome)."""
+        async with self._unit() as s:
+            repo = RhythmRepository(s)
+            row = await repo.get(cycle_id)
+            assert row is not None
+            if row.status != RETRO:
+                return None
+            decided = decide(row, await repo.answers(cycle_id))
+            if decided is None:
+                return None
+            row.status, row.outcome = decided
+            return row
+
+    async def restore(self, cycles: list[tuple[CrewCycle, list[Meeting]]]) -> int:
+        """Cycles as room state records them; how many were not known already."""
+        async with self._unit() as s:
+            repo = RhythmRepository(s)
+            return sum([await repo.restore(cycle, meetings) for cycle, meetings in cycles])
+
+    async def forget(self, user_id: str) -> tuple[dict[str, int], list[CrewCycle]]:
+        async with self._unit() as s:
+            return await RhythmRepository(s).forget(user_id)

@@ -19,6 +19,7 @@ from handlers.types import (
     UserId,
 )
 from storage.database import make_engine, make_sessionmaker, migrate
+from storage.stores import Stores
 from tests.fakes import BOT, Crash
 from tests.unit.world import ALICE, BOB, CAROL, World
 
@@ -337,7 +338,7 @@ async def test_an_open_proposal_and_its_votes_come_back_from_room_state_after_re
     await migrate(engine)
     await world.restart()
     assert "No proposals are open" in await world.say("!proposals", room=crew)
-    summary = await rebuild_index(world.gateway, make_sessionmaker(engine))
+    summary = await rebuild_index(world.gateway, Stores.over(make_sessionmaker(engine)))
     await engine.dispose()
     assert summary.proposals == 1
     assert "2 of 3 consented" in await world.say("!proposals", room=crew)
@@ -354,7 +355,7 @@ async def test_an_open_proposal_and_its_votes_come_back_from_room_state_after_re
     await world.settle()
     assert world.gateway.rooms[crew].membership(DAVE) == "invite"
     # Resync again changes nothing: the proposal is closed, and known.
-    summary = await rebuild_index(world.gateway, world.cohost.decisions.sessions)
+    summary = await rebuild_index(world.gateway, world.cohost.stores)
     assert summary.proposals == 0
 
 
@@ -366,7 +367,7 @@ async def test_resync_takes_up_no_proposal_written_by_someone_else(world: World)
     forged["sender"] = "@mallory:evil.example"
     forged["state_key"] = "2"
     room.state[(PROPOSAL_STATE, "2")] = forged
-    summary = await rebuild_index(world.gateway, world.cohost.decisions.sessions)
+    summary = await rebuild_index(world.gateway, world.cohost.stores)
     assert summary.proposals == 0  # #1 is still known; #2 is nobody's to open
     assert "#2" not in await world.say("!proposals", room=crew)
 

@@ -131,7 +131,7 @@ def sync_response(next_batch: str, timelines: dict[str, list[dict[str, Any]]]) -
 async def a_loop(world: World) -> tuple[SyncLoop, ScriptedClient, Metrics]:
     client = ScriptedClient()
     metrics = Metrics()
-    sessions = world.cohost.directory.sessions
+    sessions = world.cohost.sessions
     router = world.router(metrics)
     ready = asyncio.Event()
     ready.set()
@@ -162,7 +162,7 @@ async def test_arbitrary_events_never_stop_cohost(
     position = f"s{next(_ids)}"
     client.batches.append(sync_response(position, timelines))
     assert await loop._once("s0") == position
-    async with world.cohost.directory.sessions.begin() as s:
+    async with world.cohost.sessions.begin() as s:
         assert await SyncStateRepository(s).get(NEXT_BATCH) == position
 
     ping_id = f"$ping{next(_ids)}"

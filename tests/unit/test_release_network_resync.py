@@ -13,6 +13,7 @@ from handlers.resync import rebuild_index
 from handlers.state import COMMONS, CREW_ROOM, LOBBY, NETWORK_ANNOUNCEMENTS, NETWORK_SPACE
 from handlers.types import EventId, IncomingInvite, IncomingMessage, RoomId, UserId
 from storage.database import make_engine, make_sessionmaker, migrate
+from storage.stores import Stores
 from tests.fakes import BOT, message
 from tests.unit.world import ALICE, BOB, CAROL, World
 
@@ -112,7 +113,7 @@ async def test_resync_rebuilds_the_same_answers_from_matrix_alone(
     await migrate(engine)
     await world.restart()
     assert "not a member of any congregation" in await world.say("!crew list")
-    summary = await rebuild_index(world.gateway, make_sessionmaker(engine))
+    summary = await rebuild_index(world.gateway, Stores.over(make_sessionmaker(engine)))
     assert (summary.congregations, summary.crews, summary.networks) == (1, 2, 1)
     assert [await world.say(q) for q in questions] == before
 
@@ -123,7 +124,7 @@ async def test_resync_ignores_facts_written_by_someone_else(world: World) -> Non
     forged = dict(room.state[("cc.microsolidarity.congregation", "")])
     forged["sender"] = "@mallory:evil.example"
     room.state[("cc.microsolidarity.congregation", "")] = forged
-    summary = await rebuild_index(world.gateway, world.cohost.directory.sessions)
+    summary = await rebuild_index(world.gateway, world.cohost.stores)
     assert summary.congregations == 0
 
 
@@ -262,7 +263,7 @@ async def test_resync_keeps_a_pending_network_application(world: World, tmp_path
     await migrate(engine)
     await world.restart()
     assert not await world.cohost.network.expects(invite)  # the index is gone
-    summary = await rebuild_index(world.gateway, make_sessionmaker(engine))
+    summary = await rebuild_index(world.gateway, Stores.over(make_sessionmaker(engine)))
     assert summary.applications == 1
     assert await world.cohost.network.expects(invite)  # the invitation is still awaited
     await engine.dispose()

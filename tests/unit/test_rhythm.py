@@ -20,6 +20,7 @@ from handlers.types import (
     UserId,
 )
 from storage.database import make_engine, make_sessionmaker, migrate
+from storage.stores import Stores
 from tests.unit.world import ALICE, BOB, CAROL, World
 
 DAVE = "@dave:example.org"
@@ -251,7 +252,7 @@ async def lose_the_database(world: World, tmp_path: Path) -> None:
     engine = make_engine(world.db_url)
     await migrate(engine)
     await world.restart()
-    summary = await rebuild_index(world.gateway, make_sessionmaker(engine))
+    summary = await rebuild_index(world.gateway, Stores.over(make_sessionmaker(engine)))
     assert summary.cycles == 1
 
 

@@ -51,7 +51,7 @@ async def test_knocks_reactions_and_redactions_from_a_sync_reach_the_decisions(
     world.gateway.accept(crew, BOB)
     metrics = Metrics()
     router = EventRouter(
-        BOT, world.cohost.subscriptions, world.cohost.directory.sessions, world.clock, metrics
+        BOT, world.cohost.subscriptions, world.cohost.sessions, world.clock, metrics
     )
     world.clock.current = datetime.fromtimestamp(1_799_999_000, tz=world.clock.current.tzinfo)
 
@@ -80,7 +80,7 @@ async def test_commands_and_retrospective_reactions_from_a_sync(world: World) ->
     [crew] = world.rooms_of_kind(CREW_ROOM)
     world.gateway.accept(crew, ALICE)
     router = EventRouter(
-        BOT, world.cohost.subscriptions, world.cohost.directory.sessions, world.clock, Metrics()
+        BOT, world.cohost.subscriptions, world.cohost.sessions, world.clock, Metrics()
     )
     command = parsed(
         "m.room.message",
@@ -103,7 +103,7 @@ async def test_conversation_is_neither_handled_nor_remembered(world: World) -> N
     await world.congregation("Riverside")
     metrics = Metrics()
     router = EventRouter(
-        BOT, world.cohost.subscriptions, world.cohost.directory.sessions, world.clock, metrics
+        BOT, world.cohost.subscriptions, world.cohost.sessions, world.clock, metrics
     )
     talk = [
         parsed("m.room.message", ALICE, f"$talk{n}", {"msgtype": "m.text", "body": text})
@@ -113,7 +113,7 @@ async def test_conversation_is_neither_handled_nor_remembered(world: World) -> N
     await router._room_timeline(RoomId("!dm:example.org"), [*talk, command])
     assert metrics.events_handled == 1
     assert [r["body"] for r in world.gateway.replies_to("$ping")] == ["Pong! cohost is here."]
-    async with world.cohost.directory.sessions.begin() as s:
+    async with world.cohost.sessions.begin() as s:
         remembered = {
             e
             for e in ["$talk0", "$talk1", "$talk2", "$ping"]
@@ -142,7 +142,7 @@ async def test_a_room_just_joined_answers_only_what_was_said_once_cohost_was_ask
     world: World,
 ) -> None:
     router = EventRouter(
-        BOT, world.cohost.subscriptions, world.cohost.directory.sessions, world.clock, Metrics()
+        BOT, world.cohost.subscriptions, world.cohost.sessions, world.clock, Metrics()
     )
     room = RoomId("!dm:example.org")
     timeline = [

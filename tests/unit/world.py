@@ -55,7 +55,7 @@ class World:
 
     def router(self, metrics: Metrics | None = None) -> EventRouter:
         """The sync loop's router over this cohost, as the service builds it."""
-        sessions = self.cohost.directory.sessions
+        sessions = self.cohost.sessions
         return EventRouter(
             BOT, self.cohost.subscriptions, sessions, self.clock, metrics or Metrics()
         )

@@ -1,0 +1,34 @@
+"""Every store over one database: what the composition root hands to the handlers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.community import CommunityStore
+from storage.decisions import DecisionStore, NoticeStore
+from storage.network import ApplicationStore
+from storage.operations import OperationStore
+from storage.rhythm import RhythmStore
+
+
+@dataclass(frozen=True)
+class Stores:
+    community: CommunityStore
+    decisions: DecisionStore
+    notices: NoticeStore
+    rhythm: RhythmStore
+    operations: OperationStore
+    applications: ApplicationStore
+
+    @classmethod
+    def over(cls, sessions: async_sessionmaker[AsyncSession]) -> Stores:
+        return cls(
+            CommunityStore(sessions),
+            DecisionStore(sessions),
+            NoticeStore(sessions),
+            RhythmStore(sessions),
+            OperationStore(sessions),
+            ApplicationStore(sessions),
+        )
