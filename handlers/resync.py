@@ -6,11 +6,7 @@ from dataclasses import dataclass
 
 import structlog
 
-from handlers.congregations import congregation_entries
-from handlers.crews import crew_entries
-from handlers.decisions import restore, restore_acts
-from handlers.errors import UserError
-from handlers.facts import (
+from handlers.community.facts import (
     CongregationFacts,
     CrewFacts,
     CycleRecord,
@@ -20,11 +16,15 @@ from handlers.facts import (
     SharedFacts,
     number_key,
 )
-from handlers.gateway import MatrixGateway
-from handlers.network import network_entries
-from handlers.network_membership import application_row
-from handlers.rhythm import restore_cycle
-from handlers.state import CONGREGATION_SPACE, NETWORK_SPACE
+from handlers.community.state import CONGREGATION_SPACE, NETWORK_SPACE
+from handlers.congregations.engine import congregation_entries
+from handlers.crews.engine import crew_entries
+from handlers.decisions.engine import restore, restore_acts
+from handlers.framework.errors import UserError
+from handlers.framework.gateway import MatrixGateway
+from handlers.network.engine import network_entries
+from handlers.network.membership import application_row
+from handlers.rhythm.engine import restore_cycle
 from storage.community import IndexEntries
 from storage.decisions import OPEN
 from storage.stores import Stores
@@ -44,7 +44,7 @@ class ResyncSummary:
 
 
 async def rebuild_index(gateway: MatrixGateway, stores: Stores) -> ResyncSummary:
-    """Facts count only from their writers (handlers.facts): state set by anyone else
+    """Facts count only from their writers (handlers.community.facts): state set by anyone else
     is reported in the log, not indexed. Matrix is read first; the index is then
     replaced in one transaction."""
     facts = SharedFacts(gateway)

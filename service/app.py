@@ -12,34 +12,34 @@ import structlog
 from nio import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers.announcements import Announcements
-from handlers.clock import Clock, SystemClock
-from handlers.congregations import Congregations
-from handlers.crews import Crews
-from handlers.decisions import Decisions
-from handlers.directory import Directory
-from handlers.gateway import MatrixGateway
-from handlers.general import register_general
-from handlers.invites import InviteHandler
-from handlers.membership import Membership
-from handlers.messages import CommandHandler
-from handlers.network import Networks
-from handlers.network_membership import NetworkMembership
-from handlers.operations import OperationRunner
-from handlers.patterns import UserPatterns
-from handlers.power import repair_rooms
-from handlers.privacy import Privacy
-from handlers.registry import CommandRegistry
-from handlers.release import Release
-from handlers.rhythm import Rhythm
-from handlers.subscriptions import Subscriptions
-from handlers.types import (
+from handlers.announcements.engine import Announcements
+from handlers.community.directory import Directory
+from handlers.community.invites import InviteHandler
+from handlers.community.rooms import repair_rooms
+from handlers.congregations.engine import Congregations
+from handlers.crews.engine import Crews
+from handlers.decisions.engine import Decisions
+from handlers.framework.clock import Clock, SystemClock
+from handlers.framework.dispatch import CommandHandler
+from handlers.framework.gateway import MatrixGateway
+from handlers.framework.operations import OperationRunner
+from handlers.framework.patterns import UserPatterns
+from handlers.framework.registry import CommandRegistry
+from handlers.framework.subscriptions import Subscriptions
+from handlers.framework.types import (
     IncomingInvite,
     IncomingMember,
     IncomingMessage,
     IncomingReaction,
     IncomingRedaction,
 )
+from handlers.general.commands import register_general
+from handlers.membership.engine import Membership
+from handlers.network.engine import Networks
+from handlers.network.membership import NetworkMembership
+from handlers.privacy.engine import Privacy
+from handlers.release.engine import Release
+from handlers.rhythm.engine import Rhythm
 from service.credentials import private_dir
 from service.events import EventRouter
 from service.gateway import NioGateway

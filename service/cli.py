@@ -97,7 +97,7 @@ async def _resync(settings: Settings) -> int:
 
 
 async def _repair(settings: Settings) -> int:
-    from handlers.power import repair_rooms
+    from handlers.community.rooms import repair_rooms
     from service.app import connected
     from service.gateway import NioGateway
     from service.logging import configure_logging

@@ -20,14 +20,14 @@ from nio import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers.announcements import ORIGIN
-from handlers.clock import Clock
-from handlers.decisions import SPEC
-from handlers.errors import HomeserverUnavailable
-from handlers.matrix_names import ANNOTATION, RELATES_TO, REPLACE, EventType, Membership
-from handlers.registry import looks_like_command
-from handlers.subscriptions import Incoming, Subscriptions, Work
-from handlers.types import (
+from handlers.announcements.engine import ORIGIN
+from handlers.decisions.engine import SPEC
+from handlers.framework.clock import Clock
+from handlers.framework.errors import HomeserverUnavailable
+from handlers.framework.matrix_names import ANNOTATION, RELATES_TO, REPLACE, EventType, Membership
+from handlers.framework.registry import looks_like_command
+from handlers.framework.subscriptions import Incoming, Subscriptions, Work
+from handlers.framework.types import (
     EventId,
     IncomingInvite,
     IncomingMember,
@@ -48,7 +48,7 @@ HANDLED_RETENTION = timedelta(days=30)
 
 class EventRouter:
     """Decodes each event once into the typed incoming kind handlers see, and hands it
-    to that kind's subscribers (see handlers.subscriptions)."""
+    to that kind's subscribers (see handlers.framework.subscriptions)."""
 
     def __init__(
         self,

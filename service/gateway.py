@@ -14,8 +14,8 @@ import structlog
 from aiohttp import ClientError
 from nio import Api, AsyncClient, ErrorResponse, MatrixRoom, RoomSendResponse
 
-from handlers.errors import HomeserverUnavailable, MatrixError
-from handlers.types import EventId, RoomId, UserId
+from handlers.framework.errors import HomeserverUnavailable, MatrixError
+from handlers.framework.types import EventId, RoomId, UserId
 from service.state_cache import StateCache
 
 log = structlog.get_logger(__name__)

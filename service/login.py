@@ -8,7 +8,7 @@ from pathlib import Path
 import structlog
 from nio import AsyncClient, AsyncClientConfig, LoginResponse, WhoamiResponse
 
-from handlers.errors import MatrixError
+from handlers.framework.errors import MatrixError
 from service.credentials import (
     NIO_DEFAULT_PICKLE_KEY,
     StoredLogin,

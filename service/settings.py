@@ -10,7 +10,7 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from handlers.limits import Limits
+from handlers.framework.limits import Limits
 
 # Values copied from an example and never changed must not reach a homeserver.
 PLACEHOLDERS = {"changeme", "change-me", "password", "secret", "xxx", "todo", "<password>"}

@@ -17,7 +17,7 @@ from nio import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers.errors import HomeserverUnavailable, MatrixError
+from handlers.framework.errors import HomeserverUnavailable, MatrixError
 from service.events import EventRouter, own_join
 from service.gateway import call
 from service.metrics import Metrics

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from handlers.errors import HomeserverUnavailable, MatrixError
-from handlers.types import EventId, IncomingMessage, RoomId, UserId
+from handlers.framework.errors import HomeserverUnavailable, MatrixError
+from handlers.framework.types import EventId, IncomingMessage, RoomId, UserId
 
 BOT = UserId("@cohost:example.org")
 

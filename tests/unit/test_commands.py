@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.errors import HomeserverUnavailable
-from handlers.general import register_general
-from handlers.messages import APOLOGY, CommandHandler
-from handlers.registry import Args, CommandContext, CommandRegistry, Kind, Param
-from handlers.replies import Reply
+from handlers.framework.dispatch import APOLOGY, CommandHandler
+from handlers.framework.errors import HomeserverUnavailable
+from handlers.framework.registry import Args, CommandContext, CommandRegistry, Kind, Param
+from handlers.framework.replies import Reply
+from handlers.general.commands import register_general
 from tests.fakes import BOT, FakeGateway, message
 
 

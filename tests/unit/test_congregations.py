@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.state import ANNOUNCEMENTS, CONGREGATION_SPACE, HOSTS, LOBBY
+from handlers.community.state import ANNOUNCEMENTS, CONGREGATION_SPACE, HOSTS, LOBBY
 from tests.fakes import BOT
 from tests.unit.world import ALICE, BOB, CAROL, World
 

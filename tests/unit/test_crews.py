@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from handlers.state import CREW_ROOM, LOBBY
+from handlers.community.state import CREW_ROOM, LOBBY
 from tests.fakes import BOT, Crash
 from tests.unit.world import ALICE, BOB, CAROL, World
 

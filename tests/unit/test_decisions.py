@@ -7,10 +7,9 @@ import itertools
 from datetime import timedelta
 from pathlib import Path
 
-from handlers.decisions import PROPOSAL_STATE
-from handlers.resync import rebuild_index
-from handlers.state import CREW_ROOM
-from handlers.types import (
+from handlers.community.state import CREW_ROOM
+from handlers.decisions.engine import PROPOSAL_STATE
+from handlers.framework.types import (
     EventId,
     IncomingMember,
     IncomingReaction,
@@ -18,6 +17,7 @@ from handlers.types import (
     RoomId,
     UserId,
 )
+from handlers.resync import rebuild_index
 from storage.database import make_engine, make_sessionmaker, migrate
 from storage.stores import Stores
 from tests.fakes import BOT, Crash

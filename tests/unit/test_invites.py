@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from handlers.invites import InviteHandler
-from handlers.patterns import UserPatterns
-from handlers.types import IncomingInvite, RoomId, UserId
+from handlers.community.invites import InviteHandler
+from handlers.framework.patterns import UserPatterns
+from handlers.framework.types import IncomingInvite, RoomId, UserId
 from tests.fakes import FakeGateway
 
 

@@ -8,10 +8,10 @@ from datetime import timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from handlers.replies import MAX_BODY, MAX_MENTIONS, notice
-from handlers.state import CREW_ROOM
-from handlers.text import one_line, quoted
-from handlers.types import EventId, IncomingMember, RoomId, UserId
+from handlers.community.state import CREW_ROOM
+from handlers.framework.replies import MAX_BODY, MAX_MENTIONS, notice
+from handlers.framework.text import one_line, quoted
+from handlers.framework.types import EventId, IncomingMember, RoomId, UserId
 from tests.unit.test_decisions import crew_of
 from tests.unit.world import ALICE, BOB, World
 

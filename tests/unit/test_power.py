@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from handlers.power import POWER_LEVELS, PROTECTED, repair_rooms
-from handlers.state import CREW_ROOM
+from handlers.community.rooms import repair_rooms
+from handlers.community.state import CREW_ROOM
+from handlers.framework.power import POWER_LEVELS, PROTECTED
 from tests.unit.world import BOB, World
 
 

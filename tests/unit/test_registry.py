@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.errors import UserError
-from handlers.registry import Args, CommandContext, CommandRegistry, Kind, Param
-from handlers.replies import Reply
+from handlers.framework.errors import UserError
+from handlers.framework.registry import Args, CommandContext, CommandRegistry, Kind, Param
+from handlers.framework.replies import Reply
 
 
 async def _noop(ctx: CommandContext, args: Args) -> Reply:

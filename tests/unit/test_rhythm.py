@@ -8,10 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from handlers.resync import rebuild_index
-from handlers.rhythm import meeting_times, next_host, parse_time
-from handlers.state import CREW_ROOM
-from handlers.types import (
+from handlers.community.state import CREW_ROOM
+from handlers.framework.types import (
     EventId,
     IncomingMember,
     IncomingReaction,
@@ -19,6 +17,8 @@ from handlers.types import (
     RoomId,
     UserId,
 )
+from handlers.resync import rebuild_index
+from handlers.rhythm.engine import meeting_times, next_host, parse_time
 from storage.database import make_engine, make_sessionmaker, migrate
 from storage.stores import Stores
 from tests.unit.world import ALICE, BOB, CAROL, World

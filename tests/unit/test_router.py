@@ -7,10 +7,10 @@ from typing import Any
 
 from nio import Event
 
-from handlers.decisions import PROPOSAL_STATE
-from handlers.rhythm import CYCLE_STATE
-from handlers.state import CREW_ROOM
-from handlers.types import RoomId
+from handlers.community.state import CREW_ROOM
+from handlers.decisions.engine import PROPOSAL_STATE
+from handlers.framework.types import RoomId
+from handlers.rhythm.engine import CYCLE_STATE
 from service.events import EventRouter
 from service.metrics import Metrics
 from storage.repositories import HandledEventRepository

@@ -7,7 +7,7 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from handlers.tally import CONSENT, OBJECT, REASON, WITHDRAW, Act, Outcome, tally
+from handlers.decisions.tally import CONSENT, OBJECT, REASON, WITHDRAW, Act, Outcome, tally
 
 DECIDERS = ["@a:x", "@b:x", "@c:x"]
 OUTSIDERS = ["@z:x"]

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from handlers.decisions import PROPOSAL_STATE
-from handlers.facts import MEMBER
-from handlers.network_membership import NETWORK_JOIN
-from handlers.state import CONGREGATION, NETWORK_ANNOUNCEMENTS, NETWORK_SPACE
-from handlers.types import (
+from handlers.community.facts import MEMBER
+from handlers.community.state import CONGREGATION, NETWORK_ANNOUNCEMENTS, NETWORK_SPACE
+from handlers.decisions.engine import PROPOSAL_STATE
+from handlers.framework.types import (
     EventId,
     IncomingInvite,
     IncomingMessage,
@@ -18,6 +17,7 @@ from handlers.types import (
     RoomId,
     UserId,
 )
+from handlers.network.membership import NETWORK_JOIN
 from tests.fakes import BOT
 from tests.unit.test_release_network_resync import (
     DELTA_BOT,

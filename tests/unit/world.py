@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from handlers.types import RoomId
+from handlers.framework.types import RoomId
 from service.app import Cohost, build_cohost
 from service.events import EventRouter
 from service.metrics import Metrics

@@ -1,0 +1,109 @@
+"""Where a command was sent, which congregation or crew it refers to, and who may do
+what there. Rights come from Matrix state (membership, the hosts recorded in the
+congregation's state), never from display names."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from handlers.community.facts import CongregationFacts, SharedFacts
+from handlers.community.state import CONGREGATION, HOSTS
+from handlers.framework.errors import MatrixError, UserError
+from handlers.framework.gateway import MatrixGateway
+from handlers.framework.patterns import server_of
+from handlers.framework.types import RoomId, UserId
+from storage.community import Place
+from storage.models import Congregation
+from storage.stores import Stores
+
+__all__ = ["Directory", "Place", "room_link"]
+
+
+def room_link(room_id: str, via: str) -> str:
+    return f"https://matrix.to/#/{room_id}?via={via}"
+
+
+class Directory:
+    def __init__(self, gateway: MatrixGateway, stores: Stores) -> None:
+        self.gateway = gateway
+        self.stores = stores
+        self.index = stores.community
+        self.shared = SharedFacts(gateway)
+
+    @property
+    def via(self) -> str:
+        return server_of(self.gateway.user_id)
+
+    async def place(self, room_id: RoomId) -> Place:
+        return await self.index.place(room_id)
+
+    async def is_released(self, room_id: RoomId) -> bool:
+        place = await self.place(room_id)
+        return bool(place.room and place.room.released)
+
+    async def congregation_for(self, room_id: RoomId, sender: UserId) -> Congregation:
+        """The congregation a command refers to: the one whose room it was sent in, or
+        in a DM the one congregation the sender belongs to."""
+        place = await self.place(room_id)
+        if place.congregation is not None:
+            if place.congregation.released:
+                raise UserError(
+                    "I have been released from this congregation and no longer act here."
+                )
+            return place.congregation
+        candidates = [c for c in await self.index.congregations() if not c.released]
+        mine = [
+            c for c in candidates if sender in await self.gateway.joined_members(RoomId(c.space_id))
+        ]
+        if len(mine) == 1:
+            return mine[0]
+        if not mine:
+            raise UserError(
+                "You are not a member of any congregation I host. "
+                "Ask a member to invite you, or knock on the congregation's space."
+            )
+        names = ", ".join(f"**{c.name}**" for c in mine)
+        raise UserError(
+            f"You belong to several congregations ({names}); "
+            "send this in that congregation's Lobby."
+        )
+
+    async def require_member(self, congregation: Congregation, user: UserId) -> None:
+        if user not in await self.gateway.joined_members(RoomId(congregation.space_id)):
+            raise UserError(
+                f"Only members of **{congregation.name}** can do that; "
+                "you have not joined its space.",
+                kind="not_a_member",
+            )
+
+    async def facts(self, congregation: Congregation) -> CongregationFacts:
+        facts = await self.shared.get(RoomId(congregation.space_id), CongregationFacts)
+        if facts is None:
+            raise MatrixError(None, "M_NOT_FOUND", "congregation facts missing from its space")
+        return facts
+
+    async def hosts(self, congregation: Congregation) -> list[UserId]:
+        return list((await self.facts(congregation)).hosts)
+
+    async def require_host(self, congregation: Congregation, user: UserId) -> CongregationFacts:
+        """Refuse anyone but a host; return the facts read to decide, for reuse."""
+        facts = await self.facts(congregation)
+        if user not in facts.hosts:
+            raise UserError(f"Only the hosts of **{congregation.name}** can do that.", "not_a_host")
+        return facts
+
+    def require_hosts_room(self, place: Place, command: str) -> Congregation:
+        if place.room is None or place.room.kind != HOSTS or place.congregation is None:
+            raise UserError(f"Send `{command}` in your congregation's Hosts room.")
+        return place.congregation
+
+    async def update_facts(
+        self, congregation: Congregation, change: Callable[[CongregationFacts], None]
+    ) -> None:
+        """Read-modify-write of the congregation's facts in its space, then the index."""
+        facts = await self.facts(congregation)
+        change(facts)
+        await self.gateway.put_state(
+            RoomId(congregation.space_id), CONGREGATION, "", facts.content()
+        )
+        await self.index.record_hosts(congregation.space_id, facts.hosts, facts.network)

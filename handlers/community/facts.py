@@ -1,0 +1,434 @@
+"""The one reader of shared facts (SPEC §3.6–3.7): every `cc.microsolidarity.*` state
+event is parsed here into a typed model and counts only from its writers.
+
+Anyone with enough power may write state in a room, so who wrote an event decides
+whether it is a fact:
+- in a congregation's rooms (space, Lobby, Announcements, Hosts, crews), only this
+  cohost;
+- in a network's rooms (its space, Announcements, Commons), the network's cohosts:
+  the founding cohost (the creator of the network space, which Matrix itself vouches
+  for), and every cohost admitted by a passed `network_join` proposal that an
+  already-trusted cohost recorded in the Commons. Trust grows only along that chain.
+
+A register entry counts when its trusted writer names itself as the bot, under the
+congregation it was admitted for. Anything else is logged once and ignored: a human's
+edit of `cc.microsolidarity.*` state is never a fact."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any, ClassVar, TypeVar
+
+import structlog
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from handlers.community.state import (
+    COMMONS,
+    CONGREGATION,
+    CREW,
+    NETWORK,
+    NETWORK_ANNOUNCEMENTS,
+    NETWORK_SPACE,
+    PREFIX,
+    RELEASE,
+    ROOM,
+)
+from handlers.framework.errors import MatrixError
+from handlers.framework.gateway import MatrixGateway
+from handlers.framework.matrix_names import EventType
+from handlers.framework.types import RoomId, UserId
+
+log = structlog.get_logger(__name__)
+
+MEMBER = PREFIX + "member"
+PROPOSAL = PREFIX + "proposal"
+CYCLE = PREFIX + "cycle"
+NETWORK_ROOMS = (NETWORK_SPACE, NETWORK_ANNOUNCEMENTS, COMMONS)
+NETWORK_JOIN = "network_join"
+# Proposal and cycle numbers: ASCII decimal, bounded (never "١" or "10⁹⁹").
+NUMBER_KEY = re.compile(r"[0-9]{1,9}")
+# How many earlier versions of a fact are looked through for its writer's own.
+MAX_VERSIONS = 50
+MAX_KEPT_VERSIONS = 10_000
+
+
+class Fact(BaseModel):
+    """A kind of shared state: its event type, and its content as a typed model.
+    Unknown fields are kept, so that rewriting a fact loses nothing a newer cohost
+    added."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    TYPE: ClassVar[str]
+
+    def content(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True)
+
+
+class RoomMarker(Fact):
+    TYPE = ROOM
+    kind: str
+    congregation: str | None = None
+    network: str | None = None
+    operation: str | None = None
+    step: str | None = None
+
+
+class ApplicationRecord(BaseModel):
+    """A request of this congregation to join a network, until it is a member."""
+
+    network: RoomId
+    via: list[str] = Field(default_factory=list)
+    requester: UserId
+    reply_room: RoomId
+    created_at: datetime
+
+
+class CongregationFacts(Fact):
+    TYPE = CONGREGATION
+    name: str
+    hosts: list[UserId] = Field(default_factory=list)
+    rooms: dict[str, RoomId] = Field(default_factory=dict)
+    network: RoomId | None = None
+    released: bool = False
+    application: ApplicationRecord | None = None
+
+
+class CrewFacts(Fact):
+    TYPE = CREW
+    name: str
+    released: bool = False
+
+
+class NetworkFacts(Fact):
+    TYPE = NETWORK
+    name: str
+    rooms: dict[str, RoomId] = Field(default_factory=dict)
+    founded_by: str = ""
+    created_at: str
+
+
+class MemberEntry(Fact):
+    """One member congregation in a network's register (state key: its space)."""
+
+    TYPE = MEMBER
+    name: str = ""
+    bot: UserId
+    hosts: list[UserId] = Field(default_factory=list)
+
+
+class ReleaseRecord(Fact):
+    TYPE = RELEASE
+
+
+class Act(BaseModel):
+    event: str
+    voter: str
+    act: str
+    reason: str | None = None
+    ts: int
+    reaction: str | None = None
+
+
+class ProposalRecord(Fact):
+    TYPE = PROPOSAL
+    kind: str
+    subject: str
+    scope: str
+    status: str
+    # Structured data of the kind: for a network_join, the congregation it admits
+    # ("space"; recorded at the top level by the version that introduced it).
+    details: dict[str, Any] | None = None
+    space: str | None = None
+    acts: list[Act] = Field(default_factory=list)
+
+    @property
+    def admits(self) -> str | None:
+        found = (self.details or {}).get("space", self.space)
+        return found if isinstance(found, str) else None
+
+
+class MeetingRecord(BaseModel):
+    at: datetime
+    host: str | None = None
+    day_reminder: str | None = None  # sent | skipped
+    hour_reminder: str | None = None
+
+
+class CycleRecord(Fact):
+    """A crew's cycle (state key: its number), with what `cohost resync` needs to take
+    it up again: its meetings, their hosts and which reminders went out."""
+
+    TYPE = CYCLE
+    meetings: int
+    weekday: str
+    time: str
+    timezone: str
+    status: str
+    outcome: str | None = None
+    rotation: list[str] = Field(default_factory=list)
+    schedule: list[MeetingRecord] = Field(default_factory=list)
+    retro: str | None = None
+    retro_opened_at: datetime | None = None
+    created_at: datetime | None = None
+
+
+F = TypeVar("F", bound=Fact)
+
+
+def number_key(key: object) -> int | None:
+    """A proposal's or cycle's number from its state key, strictly."""
+    if isinstance(key, str) and NUMBER_KEY.fullmatch(key):
+        return int(key)
+    return None
+
+
+class SharedFacts:
+    def __init__(self, gateway: MatrixGateway) -> None:
+        self.gateway = gateway
+        self._reported: set[str] = set()
+        # For the current event of a fact someone else wrote: its earlier versions.
+        self._earlier_versions: dict[str, list[dict[str, Any]]] = {}
+
+    # -- reading ---------------------------------------------------------------
+    async def get(self, room: RoomId, model: type[F], key: str = "") -> F | None:
+        """The fact of this kind under `key`, when its writer is trusted here."""
+        event = await self.gateway.state_event(room, model.TYPE, key)
+        if event is None:
+            return None
+        return await self._accept(room, event, model, await self.writers(room))
+
+    async def own(self, room: RoomId, model: type[F], key: str = "") -> F | None:
+        """The fact only as this cohost itself wrote it (its own bookkeeping)."""
+        event = await self.gateway.state_event(room, model.TYPE, key)
+        if event is None:
+            return None
+        return await self._accept(room, event, model, {self.gateway.user_id})
+
+    async def all(self, room: RoomId, model: type[F]) -> dict[str, F]:
+        """Every trusted fact of this kind in the room, by state key."""
+        return await self._all(room, model, await self.writers(room))
+
+    async def own_all(self, room: RoomId, model: type[F]) -> dict[str, F]:
+        return await self._all(room, model, {self.gateway.user_id})
+
+    async def _all(self, room: RoomId, model: type[F], writers: set[UserId]) -> dict[str, F]:
+        found: dict[str, F] = {}
+        for event in await self.gateway.room_state(room):
+            if event.get("type") == model.TYPE:
+                fact = await self._accept(room, event, model, writers)
+                if fact is not None:
+                    found[str(event["state_key"])] = fact
+        return found
+
+    async def proposals(self, room: RoomId) -> dict[int, tuple[UserId, ProposalRecord]]:
+        """Trusted proposal records by number, with who recorded each."""
+        writers = await self.writers(room)
+        found: dict[int, tuple[UserId, ProposalRecord]] = {}
+        for event in await self.gateway.room_state(room):
+            if event.get("type") != PROPOSAL:
+                continue
+            number = number_key(event.get("state_key"))
+            trusted = await self._trusted(room, event, writers) if number is not None else None
+            record = self._parse(room, trusted, ProposalRecord) if trusted else None
+            if number is not None and trusted is not None and record is not None:
+                found[number] = (UserId(str(trusted["sender"])), record)
+        return found
+
+    async def proposal(self, room: RoomId, number: int) -> tuple[UserId, ProposalRecord] | None:
+        """One proposal's record, with who recorded it, when its writer is trusted."""
+        event = await self.gateway.state_event(room, PROPOSAL, str(number))
+        if event is None:
+            return None
+        trusted = await self._trusted(room, event, await self.writers(room))
+        record = self._parse(room, trusted, ProposalRecord) if trusted else None
+        return None if trusted is None or record is None else (UserId(trusted["sender"]), record)
+
+    async def _trusted(
+        self, room: RoomId, event: dict[str, Any], writers: set[UserId]
+    ) -> dict[str, Any] | None:
+        """The version of a state event that counts: the current one when a writer sent
+        it; otherwise the latest earlier one a writer sent (from the room's history),
+        so that an edit by anyone else, deleting included, changes nothing."""
+        if event.get("sender") in writers:
+            return event
+        self._report_once("untrusted_fact_ignored", room, event)
+        for earlier in await self._earlier(room, event):
+            if earlier.get("sender") in writers:
+                return earlier
+        log.info("fact_has_no_trusted_version", room_id=room, type=event.get("type"))
+        return None
+
+    async def _earlier(self, room: RoomId, event: dict[str, Any]) -> list[dict[str, Any]]:
+        """The earlier versions of a state event, newest first."""
+        current = str(event.get("event_id"))
+        if current not in self._earlier_versions:
+            history = await self.gateway.state_history(
+                room, str(event.get("type")), str(event.get("state_key")), MAX_VERSIONS
+            )
+            if len(self._earlier_versions) >= MAX_KEPT_VERSIONS:
+                self._earlier_versions.clear()
+            # Events never change: what came before this one stays what it was.
+            self._earlier_versions[current] = [e for e in history if e.get("event_id") != current]
+        return self._earlier_versions[current]
+
+    async def _accept(
+        self, room: RoomId, event: dict[str, Any], model: type[F], writers: set[UserId]
+    ) -> F | None:
+        trusted = await self._trusted(room, event, writers)
+        return None if trusted is None else self._parse(room, trusted, model)
+
+    def _parse(self, room: RoomId, event: dict[str, Any], model: type[F]) -> F | None:
+        content = event.get("content")
+        if not content:
+            return None  # empty content: the fact was removed
+        try:
+            return model.model_validate(content)
+        except ValidationError:
+            self._report_once("malformed_fact_ignored", room, event)
+            return None
+
+    def _report_once(self, what: str, room: RoomId, event: dict[str, Any]) -> None:
+        event_id = str(event.get("event_id") or (room, event.get("type"), event.get("state_key")))
+        if event_id in self._reported:
+            return
+        self._reported.add(event_id)
+        log.warning(
+            what,
+            room_id=room,
+            type=event.get("type"),
+            state_key=event.get("state_key"),
+            sender=event.get("sender"),
+        )
+
+    # -- who writes facts where -------------------------------------------------
+    async def writers(self, room: RoomId) -> set[UserId]:
+        """This cohost everywhere; in a network's rooms also the network's cohosts."""
+        found = await self._network_and_cohosts(room)
+        return {self.gateway.user_id, *(found[1] if found else ())}
+
+    async def _network_and_cohosts(self, room: RoomId) -> tuple[RoomId, set[UserId]] | None:
+        """The network whose room this is, with its cohosts (read once): by the room's
+        latest marker from a cohost that network trusts (and, for the network's own
+        rooms, the network's facts listing it). A marker this cohost wrote for a
+        congregation's room settles it."""
+        current = await self.gateway.state_event(room, ROOM, "")
+        candidates = [current] if current is not None else []
+        for index, event in enumerate(candidates):  # grows once, if the current is no fact
+            raw = event.get("content")
+            content: dict[str, Any] = raw if isinstance(raw, dict) else {}
+            kind = content.get("kind")
+            if kind in NETWORK_ROOMS:
+                network = RoomId(room if kind == NETWORK_SPACE else str(content.get("network")))
+                cohosts = await self.network_cohosts(network) if network.startswith("!") else set()
+                if event.get("sender") in cohosts:
+                    listed = await self._lists(network, room, cohosts)
+                    return (network, cohosts) if listed else None
+            elif event.get("sender") == self.gateway.user_id:
+                return None
+            self._report_once("untrusted_fact_ignored", room, event)
+            if index == 0:
+                candidates += await self._earlier(room, event)
+        return None
+
+    async def _lists(self, network: RoomId, room: RoomId, cohosts: set[UserId]) -> bool:
+        if network == room:
+            return True
+        facts = await self.network_facts(network, cohosts)
+        return facts is not None and room in facts.rooms.values()
+
+    async def network_cohosts(self, network: RoomId) -> set[UserId]:
+        """The founding cohost and every cohost admitted along the chain of passed
+        admissions that trusted cohosts recorded in the Commons."""
+        return set(await self.admitted_spaces(network))
+
+    async def network_facts(self, network: RoomId, writers: set[UserId]) -> NetworkFacts | None:
+        event = await self.gateway.state_event(network, NETWORK, "")
+        return None if event is None else await self._accept(network, event, NetworkFacts, writers)
+
+    async def admitted_spaces(self, network: RoomId) -> dict[UserId, set[str]]:
+        """The network's cohosts, each with the congregations it was admitted for: the
+        founding cohost with the founding congregation, then, along the chain, each
+        cohost a passed admission recorded by a trusted cohost names ("*": an admission
+        recorded before admissions named their congregation, good for any one that no
+        other admission names)."""
+        create = await self.gateway.state_event(network, EventType.CREATE, "")
+        if create is None:
+            return {}
+        founder = UserId(str(create["sender"]))
+        spaces: dict[UserId, set[str]] = {founder: set()}
+        facts = await self.network_facts(network, {founder})
+        if facts is not None and facts.founded_by:
+            spaces[founder].add(facts.founded_by)
+        commons = facts.rooms.get("commons") if facts else None
+        if not commons:
+            return spaces
+        try:
+            records = [
+                e for e in await self.gateway.room_state(commons) if e.get("type") == PROPOSAL
+            ]
+        except MatrixError:  # not (yet) readable from here: the founder alone
+            log.info("commons_not_readable", network=network)
+            return spaces
+        admissions = [a for a in map(_admission, records) if a and a[3] == network]
+        _grow(spaces, admissions)
+        # A record someone else overwrote counts at its recorder's earlier version.
+        overwritten = [e for e in records if e.get("sender") not in spaces]
+        for event in overwritten:
+            earlier = await self._earlier(commons, event)
+            admissions += [a for a in map(_admission, earlier) if a and a[3] == network]
+        if overwritten:
+            _grow(spaces, admissions)
+        return spaces
+
+    async def members(self, network: RoomId) -> dict[str, MemberEntry]:
+        """The network's register: member congregations by space id. An entry counts when
+        a trusted cohost wrote it naming itself, for a congregation it was admitted for."""
+        admitted = await self.admitted_spaces(network)
+        named = {space for claimed in admitted.values() for space in claimed}
+        members: dict[str, MemberEntry] = {}
+        for event in await self.gateway.room_state(network):
+            if event.get("type") != MEMBER:
+                continue
+            space = str(event.get("state_key"))
+            trusted = await self._trusted(network, event, set(admitted))
+            entry = self._parse(network, trusted, MemberEntry) if trusted else None
+            if trusted is None or entry is None:
+                continue
+            claimed = admitted.get(entry.bot, set())
+            if entry.bot != trusted.get("sender") or not (
+                space in claimed or ("*" in claimed and space not in named)
+            ):
+                self._report_once("register_entry_ignored", network, event)
+                continue
+            members[space] = entry
+        return members
+
+
+Admission = tuple[UserId, UserId, str, str]  # recorder, admitted cohost, space or "*", network
+
+
+def _admission(event: dict[str, Any]) -> Admission | None:
+    """A passed network admission as a proposal record states it."""
+    content = event.get("content")
+    if not isinstance(content, dict):
+        return None
+    if content.get("kind") != NETWORK_JOIN or content.get("status") != "passed":
+        return None
+    try:
+        record = ProposalRecord.model_validate(content)
+    except ValidationError:
+        return None
+    recorder = UserId(str(event.get("sender")))
+    return recorder, UserId(record.subject), record.admits or "*", record.scope
+
+
+def _grow(spaces: dict[UserId, set[str]], admissions: list[Admission]) -> None:
+    """Extend the trusted cohosts along admissions recorded by trusted ones."""
+    grew = True
+    while grew:
+        grew = False
+        for recorder, admitted, space, _ in admissions:
+            if recorder in spaces and space not in spaces.setdefault(admitted, set()):
+                spaces[admitted].add(space)
+                grew = True

@@ -1,0 +1,714 @@
+"""The consent engine: proposals posted in the room where they stand, votes by command
+or reaction, closing at the window's end, the outcome posted and recorded in room
+state, and carrying it out handed to a persisted operation.
+
+It knows nothing of what is decided: kinds register how to describe and carry out a
+proposal (crew membership, congregation membership, hosts, and later the network)."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+
+import structlog
+
+from handlers.community.facts import PROPOSAL, ProposalRecord, SharedFacts, number_key
+from handlers.decisions.tally import CONSENT, OBJECT, WITHDRAW, Act, Outcome, Tally, tally
+from handlers.framework.clock import Clock
+from handlers.framework.errors import NotYet, UserError
+from handlers.framework.gateway import MatrixGateway
+from handlers.framework.limits import HOUR, MAX_REASON, Limits
+from handlers.framework.matrix_names import EventType
+from handlers.framework.operations import OperationRunner, Run
+from handlers.framework.registry import Args, CommandContext, CommandRegistry, Kind, Param
+from handlers.framework.replies import Reply, notice
+from handlers.framework.text import one_line, quoted
+from handlers.framework.turns import turn_of
+from handlers.framework.types import (
+    IncomingMessage,
+    IncomingReaction,
+    IncomingRedaction,
+    RoomId,
+    UserId,
+)
+from storage.decisions import OPEN, DecisionStore, NoticeStore
+from storage.models import Ballot, Proposal
+from storage.operations import NewOperation
+
+log = structlog.get_logger(__name__)
+
+PROPOSAL_STATE = PROPOSAL
+SPEC = PROPOSAL  # in the content of a proposal's message
+# A cohost that did not open a proposal carries out its outcome only after this, in
+# case the one that opened it is gone (carrying out twice changes nothing). If by then
+# no outcome is recorded, the others post it, in turns this far apart.
+FALLBACK_DELAY = timedelta(seconds=30)
+FALLBACK_TURN = timedelta(seconds=20)
+OUTCOME_NOTICE = "outcome_notice"
+THUMBS_UP = "👍"
+RAISED_HAND = "✋"
+REMINDER_BEFORE = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    """What a kind of proposal says about itself and how it is carried out."""
+
+    describe: Callable[[Proposal], str]
+    carry_out: Callable[[Run], Awaitable[None]]
+    # How to name the deciders when they are groups, not persons.
+    name_deciders: Callable[[Proposal], str] | None = None
+
+
+def reaction_meaning(key: str) -> str | None:
+    """👍 consents and ✋ objects, whatever skin tone or variation selector."""
+    bare = "".join(ch for ch in key if ch != "\ufe0f" and not ("\U0001f3fb" <= ch <= "\U0001f3ff"))
+    bare = unicodedata.normalize("NFC", bare)
+    return {THUMBS_UP: CONSENT, RAISED_HAND: OBJECT}.get(bare)
+
+
+def ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def spec(p: Proposal) -> dict[str, Any]:
+    """All another cohost needs to adopt the proposal as it stands, number included."""
+    return {
+        "number": p.number,
+        "kind": p.kind,
+        "subject": p.subject,
+        "scope": p.scope,
+        "proposer": p.proposer,
+        "reason": p.reason,
+        "deciders": p.deciders,
+        "voices": p.voices,
+        "opened_at": p.opened_at.isoformat(),
+        "closes_at": p.closes_at.isoformat(),
+        "opening_key": p.opening_key,
+        "details": p.details,
+    }
+
+
+def act_entry(b: Ballot) -> dict[str, Any]:
+    return {
+        "event": b.event_id,
+        "voter": b.voter,
+        "act": b.act,
+        "reason": b.reason,
+        "ts": b.ts,
+        "reaction": b.reaction_key,
+    }
+
+
+def restore(room_id: str, number: int, sender: str, content: dict[str, Any]) -> Proposal:
+    """An open proposal as the cohost that opened it describes it: in its room state
+    (see Decisions._record_state) or in its message (see spec)."""
+    return Proposal(
+        room_id=room_id,
+        number=number,
+        kind=str(content["kind"]),
+        subject=str(content["subject"]),
+        scope=str(content["scope"]),
+        proposer=content.get("proposer"),
+        deciders=list(content["deciders"]),
+        voices=content.get("voices"),
+        opened_at=datetime.fromisoformat(content["opened_at"]),
+        closes_at=datetime.fromisoformat(content["closes_at"]),
+        status=OPEN,
+        message_event_id=content.get("message"),
+        opening_key=str(content.get("opening_key") or f"restored-{room_id}-{number}"),
+        opened_by=sender,
+        details=details_of(content),
+    )
+
+
+def details_of(content: dict[str, Any]) -> dict[str, Any] | None:
+    """A proposal's structured details as recorded (before they had their own field,
+    a network admission recorded its congregation as `space`)."""
+    details = content.get("details")
+    if isinstance(details, dict):
+        return details
+    return {"space": content["space"]} if isinstance(content.get("space"), str) else None
+
+
+def restore_acts(record: ProposalRecord | None) -> list[Ballot]:
+    """The acts a proposal's trusted record holds (see handlers.community.facts)."""
+    return [
+        Ballot(
+            event_id=a.event,
+            voter=a.voter,
+            act=a.act,
+            reason=a.reason,
+            ts=a.ts,
+            reaction_key=a.reaction,
+        )
+        for a in (record.acts if record else [])
+        if a.act in (CONSENT, OBJECT, WITHDRAW)
+    ]
+
+
+async def nobody(room_id: RoomId) -> set[UserId]:
+    return set()
+
+
+def voice_of(proposal: Proposal, user: str) -> str | None:
+    """The decider a person speaks for: themselves, or the group whose voice they give."""
+    if proposal.voices is None:
+        return user if user in proposal.deciders else None
+    voice = proposal.voices.get(user)
+    return voice if voice in proposal.deciders else None
+
+
+def people(proposal: Proposal, voices: list[str] | None = None) -> tuple[UserId, ...]:
+    """The persons behind some deciders (all of them by default), e.g. to mention."""
+    wanted = set(proposal.deciders if voices is None else voices)
+    if proposal.voices is None:
+        return tuple(UserId(d) for d in sorted(wanted))
+    return tuple(UserId(u) for u, v in sorted(proposal.voices.items()) if v in wanted)
+
+
+class Decisions:
+    def __init__(
+        self,
+        gateway: MatrixGateway,
+        facts: SharedFacts,
+        store: DecisionStore,
+        notices: NoticeStore,
+        runner: OperationRunner,
+        clock: Clock,
+        limits: Limits | None = None,
+    ) -> None:
+        self.gateway = gateway
+        self.facts = facts
+        self.limits = limits or Limits()
+        self.store = store
+        self.notices = notices
+        self.runner = runner
+        self.clock = clock
+        self.kinds: dict[str, KindSpec] = {}
+        # The other cohosts that share a room, whose proposals are adopted there (set
+        # where rooms are shared: a network's rooms).
+        self.peers: Callable[[RoomId], Awaitable[set[UserId]]] = nobody
+        runner.register(OUTCOME_NOTICE, self._outcome_notice, self._carry_out_failed)
+
+    def register_kind(self, kind: str, spec: KindSpec) -> None:
+        self.kinds[kind] = spec
+        self.runner.register(
+            f"outcome:{kind}", partial(self._carry_out, spec.carry_out), self._carry_out_failed
+        )
+
+    async def _carry_out(self, perform: Callable[[Run], Awaitable[None]], run: Run) -> None:
+        not_before = run.params.get("not_before")
+        if not_before and self.clock.now() < datetime.fromisoformat(not_before):
+            raise NotYet("leaving the carrying out to the cohost that opened the proposal")
+        await perform(run)
+
+    # -- proposals opened by other cohosts -----------------------------------------
+    async def adopt(self, incoming: IncomingMessage) -> None:
+        """Another cohost of a shared room opened a proposal: take it on as it stands,
+        so that votes here are counted (and answered) the same everywhere."""
+        data = incoming.content.get(SPEC)
+        if not isinstance(data, dict) or incoming.sender == self.gateway.user_id:
+            return
+        if data.get("kind") not in self.kinds or incoming.sender not in await self.peers(
+            incoming.room_id
+        ):
+            return
+        number = data.get("number")
+        if not isinstance(number, int) or number_key(str(number)) is None:
+            return
+        proposal = restore(incoming.room_id, number, incoming.sender, data)
+        proposal.reason = data.get("reason")
+        proposal.message_event_id = incoming.event_id
+        # Acts cast before this cohost was in the room, as the opener (and only the
+        # opener) records them.
+        found = await self.facts.proposal(incoming.room_id, number)
+        recorded = found[1] if found and found[0] == incoming.sender else None
+        adopted = await self.store.adopt(proposal, restore_acts(recorded))
+        if adopted == "number_taken":
+            log.warning("proposal_number_taken", number=proposal.number, room_id=incoming.room_id)
+        if adopted != "adopted":
+            return
+        log.info("proposal_adopted", number=proposal.number, room_id=incoming.room_id)
+        await self._evaluate(proposal.id)
+
+    def register(self, registry: CommandRegistry) -> None:
+        registry.command("proposals", summary="The open proposals in this room.")(self.list_open)
+        registry.command(
+            "consent", Param("n", Kind.INT), summary="Consent to proposal n (or react 👍)."
+        )(self.consent)
+        registry.command(
+            "object",
+            Param("n", Kind.INT),
+            Param("reason", Kind.TEXT, optional=True),
+            summary="Object to proposal n, saying what harm you foresee (or react ✋).",
+        )(self.object)
+        registry.command(
+            "withdraw",
+            Param("n", Kind.INT),
+            summary="Withdraw your objection to proposal n, or your own proposal.",
+        )(self.withdraw)
+
+    # -- opening ---------------------------------------------------------------
+    async def open(
+        self,
+        *,
+        kind: str,
+        room_id: RoomId,
+        scope: str,
+        subject: str,
+        proposer: UserId | None,
+        deciders: Sequence[str],
+        window: timedelta,
+        opening_key: str,
+        reason: str | None = None,
+        voices: dict[str, str] | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> Proposal:
+        """Open a proposal once per opening event; the deciding group is fixed now."""
+        now = self.clock.now()
+        reason = one_line(reason, MAX_REASON) if reason else None
+        await self._within_limits(room_id, proposer, opening_key, now)
+        # Numbers are the room's, not this cohost's: other cohosts may share the room.
+        taken = list(await self.facts.proposals(room_id))
+        proposal = Proposal(
+            room_id=room_id,
+            kind=kind,
+            subject=subject,
+            scope=scope,
+            proposer=proposer,
+            reason=reason,
+            deciders=sorted(set(deciders)),
+            opened_at=now,
+            closes_at=now + window,
+            status=OPEN,
+            opening_key=opening_key,
+            voices=voices,
+            opened_by=self.gateway.user_id,
+            details=details,
+        )
+        # Proposing is consenting.
+        first = (
+            Ballot(event_id=f"{opening_key}#proposer", voter=proposer, act=CONSENT, ts=ms(now))
+            if proposer is not None and voice_of(proposal, proposer) is not None
+            else None
+        )
+        proposal = await self.store.open(proposal, max(taken, default=0), first)
+        if proposal.message_event_id is None:
+            content = notice(self._announcement(proposal), people(proposal))
+            content[SPEC] = spec(proposal)
+            event_id = await self.gateway.send_event(
+                room_id, EventType.MESSAGE, content, f"cohost-proposal-{opening_key}"
+            )
+            proposal = await self.store.set_message(proposal.id, event_id)
+            await self._record_state(proposal, None)
+            log.info("proposal_opened", proposal=proposal.number, kind=kind, room_id=room_id)
+        await self._evaluate(proposal.id)
+        return proposal
+
+    async def _within_limits(
+        self, room_id: RoomId, proposer: UserId | None, opening_key: str, now: datetime
+    ) -> None:
+        known, in_room, recent = await self.store.opening_view(room_id, opening_key, now - HOUR)
+        if known:
+            return  # opened already: this is the same opening again
+        if proposer is not None:
+            mine = [p for p in in_room if p.proposer == proposer]
+            if len(mine) >= self.limits.open_proposals_per_person:
+                raise UserError(
+                    f"You have {len(mine)} proposals open in this room already "
+                    f"(at most {self.limits.open_proposals_per_person}); let one close first."
+                )
+        elif len([p for p in recent if p.proposer is None]) >= (
+            self.limits.knock_proposals_per_room_per_hour
+        ):
+            raise UserError("Too many knocks on this room in the last hour; try again later.")
+
+    def _announcement(self, p: Proposal) -> str:
+        what = self.kinds[p.kind].describe(p)
+        asked = f"proposed by {p.proposer}" if p.proposer else "asked by knocking"
+        lines = [
+            f"Proposal #{p.number}: {what} ({asked}).",
+            *([f"Why, in their words: {quoted(p.reason, MAX_REASON)}"] if p.reason else []),
+            f"Decided by consent of: {self._deciders(p)}.",
+            "It passes as soon as all of you consent; "
+            f"at its close, {p.closes_at:%Y-%m-%d %H:%M} UTC, "
+            "it passes if at least one consents and no objection stands.",
+            f"React {THUMBS_UP} to consent or {RAISED_HAND} to object, or send "
+            f"`!consent {p.number}` / `!object {p.number} <reason>`.",
+        ]
+        return "\n".join(lines)
+
+    # -- acts ------------------------------------------------------------------
+    async def _proposal_here(self, room_id: RoomId, number: int) -> Proposal:
+        proposal = await self.store.by_number(room_id, number)
+        if proposal is None:
+            raise UserError(
+                f"There is no proposal #{number} in this room. `!proposals` lists the open ones."
+            )
+        if proposal.status != OPEN:
+            raise UserError(
+                f"Proposal #{number} is closed ({proposal.status}); votes no longer count."
+            )
+        return proposal
+
+    def _deciders(self, p: Proposal) -> str:
+        named = self.kinds[p.kind].name_deciders
+        return named(p) if named else ", ".join(p.deciders)
+
+    def _require_decider(self, proposal: Proposal, voter: UserId) -> None:
+        if voice_of(proposal, voter) is None:
+            raise UserError(
+                f"Proposal #{proposal.number} is decided by {self._deciders(proposal)}, "
+                "the group fixed when it opened; your vote does not count, but your voice "
+                "in this room does."
+            )
+
+    async def _record(self, proposal: Proposal, ballot: Ballot) -> None:
+        added = await self.store.record_ballot(ballot)
+        still_open = await self._evaluate(proposal.id)
+        if added and still_open is not None and self._opened_here(still_open):
+            await self._record_state(still_open, None)
+
+    async def consent(self, ctx: CommandContext, args: Args) -> Reply:
+        proposal = await self._proposal_here(ctx.message.room_id, args["n"])
+        self._require_decider(proposal, ctx.sender)
+        await self._record(proposal, self._ballot(ctx, proposal, CONSENT))
+        return Reply(f"Your consent to #{proposal.number} is recorded.")
+
+    async def object(self, ctx: CommandContext, args: Args) -> Reply:
+        proposal = await self._proposal_here(ctx.message.room_id, args["n"])
+        self._require_decider(proposal, ctx.sender)
+        reason = one_line(args["reason"] or "", MAX_REASON + 1)
+        if not reason:
+            raise UserError(
+                f"An objection needs a reason: what harm do you foresee? "
+                f"Send `!object {proposal.number} <reason>`."
+            )
+        if len(reason) > MAX_REASON:
+            raise UserError(f"Keep the reason to {MAX_REASON} characters.")
+        await self._record(proposal, self._ballot(ctx, proposal, OBJECT, reason))
+        return Reply(
+            f"Your objection to #{proposal.number} is recorded and blocks it until you "
+            f"withdraw it (`!withdraw {proposal.number}`)."
+        )
+
+    async def withdraw(self, ctx: CommandContext, args: Args) -> Reply:
+        proposal = await self._proposal_here(ctx.message.room_id, args["n"])
+        if proposal.proposer == ctx.sender:
+            await self._close(proposal.id, "withdrawn")
+            return Reply(f"You withdrew proposal #{proposal.number}.")
+        ballots = await self.store.ballots(proposal.id)
+        voice = voice_of(proposal, ctx.sender) or ctx.sender
+        current = self._tally(proposal, ballots, closed=False).stances.get(voice)
+        if current is None or current.kind != OBJECT:
+            raise UserError(
+                f"You have no objection to #{proposal.number} to withdraw; only the person "
+                "who objected can withdraw an objection."
+            )
+        await self._record(proposal, self._ballot(ctx, proposal, WITHDRAW, OBJECT))
+        return Reply(f"Your objection to #{proposal.number} is withdrawn.")
+
+    def _ballot(
+        self, ctx: CommandContext, p: Proposal, act: str, reason: str | None = None
+    ) -> Ballot:
+        return Ballot(
+            event_id=ctx.message.event_id,
+            proposal_id=p.id,
+            voter=ctx.sender,
+            act=act,
+            reason=reason,
+            ts=ctx.message.origin_server_ts,
+        )
+
+    async def list_open(self, ctx: CommandContext, args: Args) -> Reply:
+        counted = [
+            (p, self._tally(p, ballots, closed=False))
+            for p, ballots in await self.store.open_in(ctx.message.room_id)
+        ]
+        if not counted:
+            return Reply("No proposals are open in this room.")
+        lines = ["Open proposals:"]
+        for p, t in counted:
+            lines.append(
+                f"#{p.number} {self.kinds[p.kind].describe(p)} — "
+                f"closes {p.closes_at:%Y-%m-%d %H:%M} UTC; "
+                f"{len(t.consents)} of {len(p.deciders)} consented"
+                + (f", objections from {', '.join(t.objections)}" if t.objections else "")
+            )
+        return Reply("\n".join(lines))
+
+    # -- reactions ---------------------------------------------------------------
+    async def on_reaction(self, reaction: IncomingReaction) -> None:
+        room_id, event_id, sender = reaction.room_id, reaction.event_id, reaction.sender
+        target, ts = reaction.relates_to, reaction.origin_server_ts
+        meaning = reaction_meaning(reaction.key)
+        if meaning is None or sender == self.gateway.user_id:
+            return
+        proposal = await self.store.by_message(target)
+        if proposal is None or proposal.status != OPEN or proposal.room_id != room_id:
+            return  # a reaction counts only in the proposal's own room
+        if voice_of(proposal, sender) is None:
+            await self._tell_once(
+                proposal,
+                sender,
+                f"not-decider:{proposal.id}:{sender}",
+                f"{sender}, proposal #{proposal.number} is decided by the group fixed when it "
+                "opened, so your reaction does not count as a vote.",
+            )
+            return
+        ballot = Ballot(
+            event_id=event_id,
+            proposal_id=proposal.id,
+            voter=sender,
+            act=meaning,
+            ts=ts,
+            reaction_key=meaning,
+        )
+        await self._record(proposal, ballot)
+        if meaning == OBJECT:
+            await self.gateway.send_event(
+                room_id,
+                EventType.MESSAGE,
+                notice(
+                    f"{sender}, you objected to #{proposal.number}. What harm do you foresee? "
+                    f"Send `!object {proposal.number} <reason>`: "
+                    "an objection counts once it has a reason.",
+                    (sender,),
+                ),
+                f"cohost-ask-reason-{event_id}",
+            )
+
+    async def on_redaction(self, redaction: IncomingRedaction) -> None:
+        """A removed 👍 or ✋ withdraws that consent or objection (in its own room)."""
+        room_id, redacts, sender = redaction.room_id, redaction.redacts, redaction.sender
+        event_id, ts = redaction.event_id, redaction.origin_server_ts
+        reacted, proposal = await self.store.ballot_and_proposal(redacts)
+        if reacted is None or proposal is None or reacted.reaction_key is None:
+            return
+        if proposal.status != OPEN or reacted.voter != sender or proposal.room_id != room_id:
+            return
+        withdrawal = Ballot(
+            event_id=event_id,
+            proposal_id=proposal.id,
+            voter=sender,
+            act=WITHDRAW,
+            reason=reacted.reaction_key,
+            ts=ts,
+        )
+        await self._record(proposal, withdrawal)
+
+    async def forget(self, user: UserId) -> dict[str, int]:
+        """Erase a person's votes and notes; open proposals that recorded their acts in
+        room state are recorded again without them."""
+        erased, touched = await self.store.forget(user)
+        for proposal in touched:
+            if self._opened_here(proposal):
+                await self._record_state(proposal, None)
+        return erased
+
+    async def _tell_once(self, proposal: Proposal, user: UserId, key: str, text: str) -> None:
+        if await self.notices.first_time(key, user):
+            await self.gateway.send_event(
+                RoomId(proposal.room_id), EventType.MESSAGE, notice(text, (user,)), f"cohost-{key}"
+            )
+
+    # -- closing ---------------------------------------------------------------
+    def _tally(self, proposal: Proposal, ballots: list[Ballot], closed: bool) -> Tally:
+        limit = ms(proposal.closes_at)
+        acts = [
+            Act(b.event_id, voice_of(proposal, b.voter) or b.voter, b.act, b.ts, b.reason)
+            for b in ballots
+            if b.ts <= limit
+        ]
+        return tally(proposal.deciders, acts, closed)
+
+    async def _evaluate(self, proposal_id: int) -> Proposal | None:
+        """Close the proposal if its tally says so; the proposal if it stays open."""
+        proposal, ballots = await self.store.with_ballots(proposal_id)
+        if proposal is None or proposal.status != OPEN:
+            return None
+        closed = self.clock.now() >= proposal.closes_at
+        result = self._tally(proposal, ballots, closed)
+        if result.outcome is not Outcome.OPEN:
+            await self._close(proposal_id, result.outcome.value)
+            return None
+        return proposal
+
+    async def _close(self, proposal_id: int, status: str) -> None:
+        """Close once. The new status, the posting of the outcome and its carrying out
+        are recorded in one unit of work, so that a crash at any point leaves either an
+        open proposal or a closed one with both operations pending; both are
+        idempotent by their ids."""
+        proposal = await self.store.proposal(proposal_id)
+        assert proposal is not None
+        opener = self._opened_here(proposal)
+        # One voice posts and records the outcome: the cohost that opened it, at once;
+        # unless it is gone: then the others, in turns.
+        turn = timedelta(0) if opener else await self._outcome_turn(proposal)
+        now = self.clock.now()
+
+        def then(closed: Proposal) -> list[NewOperation]:
+            operations = []
+            if turn is not None:
+                operations.append(
+                    NewOperation(
+                        f"outcome-notice-{closed.id}",
+                        OUTCOME_NOTICE,
+                        {"proposal": closed.id, "not_before": (now + turn).isoformat()},
+                    )
+                )
+            if closed.status == Outcome.PASSED.value:
+                operations.append(
+                    NewOperation(
+                        f"outcome-{closed.id}",
+                        f"outcome:{closed.kind}",
+                        {
+                            "proposal": closed.id,
+                            "number": closed.number,
+                            "room": closed.room_id,
+                            "scope": closed.scope,
+                            "subject": closed.subject,
+                            "proposer": closed.proposer,
+                            "not_before": None if opener else (now + FALLBACK_DELAY).isoformat(),
+                        },
+                    )
+                )
+            return operations
+
+        proposal = await self.store.close(proposal_id, status, now, then)
+        log.info(
+            "proposal_closed",
+            proposal=proposal.number,
+            status=proposal.status,
+            room_id=proposal.room_id,
+        )
+        if opener:  # the outcome is posted before the command that closed it is answered
+            await self.runner.run_one(f"outcome-notice-{proposal.id}")
+        elif turn is not None:
+            self.runner.queue(f"outcome-notice-{proposal.id}")
+        if proposal.status == Outcome.PASSED.value:
+            self.runner.queue(f"outcome-{proposal.id}")
+
+    async def _post_outcome(self, p: Proposal, result: Tally) -> None:
+        """Post the outcome and record it in room state, unless another cohost of the
+        room has recorded it already."""
+        found = await self.facts.proposal(RoomId(p.room_id), p.number)
+        if found is not None and found[1].status != OPEN:
+            return
+        text = self._outcome_text(p, result)
+        await self.gateway.send_event(
+            RoomId(p.room_id), EventType.MESSAGE, notice(text, people(p)), f"cohost-outcome-{p.id}"
+        )
+        await self._record_state(p, result)
+
+    async def _outcome_turn(self, p: Proposal) -> timedelta | None:
+        """When this cohost posts the outcome of a proposal another cohost opened, if
+        that one has not: None when it is not among the room's cohosts."""
+        others = (await self.peers(RoomId(p.room_id))) - {p.opened_by}
+        place = turn_of(p.opening_key, others, self.gateway.user_id)
+        return None if place is None else FALLBACK_DELAY + place * FALLBACK_TURN
+
+    async def _outcome_notice(self, run: Run) -> None:
+        if self.clock.now() < datetime.fromisoformat(run.params["not_before"]):
+            raise NotYet("the cohost that opened the proposal posts its outcome first")
+        proposal, ballots = await self.store.with_ballots(run.params["proposal"])
+        assert proposal is not None
+        await self._post_outcome(proposal, self._tally(proposal, ballots, closed=True))
+
+    def _outcome_text(self, p: Proposal, result: Tally) -> str:
+        what = self.kinds[p.kind].describe(p)
+        if p.status == Outcome.PASSED.value:
+            return f"Proposal #{p.number} passed: {what}. Consented: {', '.join(result.consents)}."
+        if p.status == "withdrawn":
+            return f"Proposal #{p.number} was withdrawn by {p.proposer}."
+        why = (
+            f"objections stand from {', '.join(result.objections)}"
+            if result.objections
+            else "nobody consented before it closed"
+        )
+        return f"Proposal #{p.number} lapsed ({why}): {what} does not happen now."
+
+    def _opened_here(self, p: Proposal) -> bool:
+        """One voice records a proposal in room state: the cohost that opened it."""
+        return p.opened_by in (None, self.gateway.user_id)
+
+    async def _record_state(self, p: Proposal, result: Tally | None) -> None:
+        """The proposal in room state: while open with every act so far, so that any
+        cohost can take it up again from Matrix alone (`cohost resync`); once closed
+        with its outcome."""
+        content: dict[str, Any] = {
+            "kind": p.kind,
+            "subject": p.subject,
+            "scope": p.scope,
+            "proposer": p.proposer,
+            "deciders": p.deciders,
+            "voices": p.voices,
+            "opened_at": p.opened_at.isoformat(),
+            "closes_at": p.closes_at.isoformat(),
+            "status": p.status,
+            "message": p.message_event_id,
+            "opening_key": p.opening_key,
+            "details": p.details,
+        }
+        if result is not None:
+            content["consents"] = result.consents
+            content["objections"] = {v: result.stances[v].reason for v in result.objections}
+        else:
+            ballots = await self.store.ballots(p.id)
+            content["acts"] = [act_entry(b) for b in sorted(ballots, key=lambda b: b.ts)]
+        await self.gateway.put_state(RoomId(p.room_id), PROPOSAL_STATE, str(p.number), content)
+
+    async def tick(self) -> None:
+        """Close what is due and remind those who have not answered, 24 hours ahead.
+        Run at start (closing what fell due while cohost was down) and periodically."""
+        now = self.clock.now()
+        for proposal in await self.store.all_open():
+            if now >= proposal.closes_at:
+                await self._evaluate(proposal.id)
+            elif now >= proposal.closes_at - REMINDER_BEFORE and not proposal.reminded:
+                await self._remind(proposal.id)
+
+    async def _remind(self, proposal_id: int) -> None:
+        proposal, ballots = await self.store.mark_reminded(proposal_id)
+        silent = self._tally(proposal, ballots, closed=False).silent(proposal.deciders)
+        if not silent:
+            return
+        waiting = people(proposal, silent)
+        await self.gateway.send_event(
+            RoomId(proposal.room_id),
+            EventType.MESSAGE,
+            notice(
+                f"Proposal #{proposal.number} closes in 24 hours "
+                f"({proposal.closes_at:%Y-%m-%d %H:%M} UTC). "
+                f"Not yet answered: {', '.join(waiting)}.",
+                waiting,
+            ),
+            f"cohost-remind-{proposal.id}",
+        )
+
+    async def _carry_out_failed(self, run: Run, reason: str) -> None:
+        await self.gateway.send_event(
+            RoomId(run.params["room"]),
+            EventType.MESSAGE,
+            notice(f"I could not carry out proposal #{run.params['number']} ({reason})."),
+            f"cohost-outcome-failed-{run.id}",
+        )
+
+    async def note_declined(self, scope: str, subject: str) -> None:
+        """The invitee said no: recorded with the proposal that invited them."""
+        proposal = await self.store.latest_about(scope, subject)
+        if proposal is None or proposal.status != Outcome.PASSED.value:
+            return
+        found = await self.facts.proposal(RoomId(proposal.room_id), proposal.number)
+        content = found[1].content() if found else None
+        if content is not None and "declined_at" not in content:
+            content["declined_at"] = self.clock.now().isoformat()
+            await self.gateway.put_state(
+                RoomId(proposal.room_id), PROPOSAL_STATE, str(proposal.number), content
+            )
+            log.info("invitation_declined", proposal=proposal.number, room_id=proposal.room_id)

@@ -1,0 +1,87 @@
+"""Turns a message into exactly one reply: the command's answer, a refusal, or an apology."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import structlog
+
+from handlers.framework.errors import UserError
+from handlers.framework.gateway import MatrixGateway
+from handlers.framework.matrix_names import EventType
+from handlers.framework.registry import CommandContext, CommandRegistry, looks_like_command
+from handlers.framework.replies import Reply, notice_content, reply_txn_id
+from handlers.framework.types import IncomingMessage, RoomId, UserId
+
+log = structlog.get_logger(__name__)
+
+APOLOGY = (
+    "Sorry, something went wrong on my side. "
+    "The hosts of this cohost can find the details in its log."
+)
+
+
+RoomFilter = Callable[[RoomId], Awaitable[bool]]
+
+
+async def never(room_id: RoomId) -> bool:
+    return False
+
+
+Answers = Callable[[RoomId, UserId], Awaitable[bool]]
+
+
+async def always(room_id: RoomId, sender: UserId) -> bool:
+    return True
+
+
+class CommandHandler:
+    def __init__(
+        self,
+        registry: CommandRegistry,
+        gateway: MatrixGateway,
+        released: RoomFilter = never,
+        answers: Answers = always,
+    ) -> None:
+        self._registry = registry
+        self._gateway = gateway
+        self._released = released
+        self._answers = answers
+
+    async def on_message(self, message: IncomingMessage) -> None:
+        if (
+            message.notice
+            or message.sender == self._gateway.user_id
+            or not looks_like_command(message.body)
+        ):
+            return
+        if await self._released(message.room_id):
+            return  # cohost never acts again where it was released
+        reply = await self._answer(message)
+        if reply is None or not await self._answers(message.room_id, message.sender):
+            return  # in rooms shared by several cohosts, another one answers
+        await self._gateway.send_event(
+            message.room_id,
+            EventType.MESSAGE,
+            notice_content(reply, message),
+            reply_txn_id(message),
+        )
+        if reply.then is not None:
+            await reply.then()
+
+    async def _answer(self, message: IncomingMessage) -> Reply | None:
+        name: str | None = None
+        try:
+            parsed = self._registry.parse(message.body)
+            if parsed is None:
+                return None
+            name = parsed.command.name
+            log.info("command_received", command=name)
+            return await parsed.command.handler(CommandContext(message), parsed.args)
+        except UserError as refusal:
+            # The kind of refusal, never its text: it quotes what the person wrote.
+            log.info("command_refused", command=name, kind=refusal.kind)
+            return Reply(refusal.message)
+        except Exception:
+            log.exception("command_failed")
+            return Reply(APOLOGY)

@@ -1,0 +1,365 @@
+"""Who joins a crew or a congregation, and who hosts: proposals decided by consent
+(`!crew join`, `!crew invite`, `!congregation invite`, `!host add`, `!host remove`,
+knocks), carried out idempotently when they pass."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import partial
+from typing import Any, Literal
+
+import structlog
+
+from handlers.community.directory import Directory
+from handlers.community.facts import CongregationFacts
+from handlers.community.rooms import creators, invite_once
+from handlers.community.shape import HOST_LEVEL
+from handlers.community.state import CONGREGATION_SPACE, CREW_ROOM
+from handlers.decisions.engine import Decisions, KindSpec
+from handlers.framework import matrix_names as mx
+from handlers.framework.errors import UserError
+from handlers.framework.matrix_names import EventType
+from handlers.framework.names import clean_name, name_key
+from handlers.framework.operations import Run
+from handlers.framework.power import change_users
+from handlers.framework.registry import Args, CommandContext, CommandRegistry, Kind, Param
+from handlers.framework.replies import Reply, notice
+from handlers.framework.types import IncomingMember, RoomId, UserId
+from storage.models import Congregation, Crew, Proposal
+
+log = structlog.get_logger(__name__)
+
+CREW_JOIN = "crew_join"
+CONGREGATION_JOIN = "congregation_join"
+HOST_ADD = "host_add"
+HOST_REMOVE = "host_remove"
+
+
+class Membership:
+    def __init__(
+        self,
+        directory: Directory,
+        decisions: Decisions,
+        crew_window: timedelta,
+        congregation_window: timedelta,
+        decided_by: Literal["hosts", "members"],
+    ) -> None:
+        self.directory = directory
+        self.gateway = directory.gateway
+        self.decisions = decisions
+        self.crew_window = crew_window
+        self.congregation_window = congregation_window
+        self.decided_by = decided_by
+        decisions.register_kind(CREW_JOIN, KindSpec(self._describe_crew_join, self._invite_subject))
+        decisions.register_kind(
+            CONGREGATION_JOIN,
+            KindSpec(self._describe_congregation_join, self._invite_subject),
+        )
+        decisions.register_kind(
+            HOST_ADD, KindSpec(self._describe_host_add, self._carry_out_host_add)
+        )
+        decisions.register_kind(
+            HOST_REMOVE, KindSpec(self._describe_host_remove, self._carry_out_host_remove)
+        )
+
+    def register(self, registry: CommandRegistry) -> None:
+        registry.command("crew join", Param("name"), summary="Ask a crew to let you join.")(
+            self.crew_join
+        )
+        registry.command(
+            "crew invite",
+            Param("user", Kind.USER),
+            summary="Propose to your crew that someone joins it.",
+        )(self.crew_invite)
+        registry.command(
+            "congregation invite",
+            Param("user", Kind.USER),
+            Param("why", Kind.TEXT, optional=True),
+            summary="Sponsor someone to join the congregation (the hosts decide).",
+        )(self.congregation_invite)
+        registry.command(
+            "host add", Param("user", Kind.USER), summary="Propose a new host (hosts decide)."
+        )(self.host_add)
+        registry.command(
+            "host remove",
+            Param("user", Kind.USER),
+            summary="Propose that a host steps back (hosts decide).",
+        )(self.host_remove)
+
+    # -- descriptions ----------------------------------------------------------
+    def _describe_crew_join(self, p: Proposal) -> str:
+        return f"{p.subject} joins this crew"
+
+    def _describe_congregation_join(self, p: Proposal) -> str:
+        return f"{p.subject} joins the congregation"
+
+    def _describe_host_add(self, p: Proposal) -> str:
+        return f"{p.subject} becomes a host"
+
+    def _describe_host_remove(self, p: Proposal) -> str:
+        return f"{p.subject} is no longer a host"
+
+    # -- crews -------------------------------------------------------------------
+    async def crew_join(self, ctx: CommandContext, args: Args) -> Reply:
+        congregation = await self.directory.congregation_for(ctx.message.room_id, ctx.sender)
+        await self.directory.require_member(congregation, ctx.sender)
+        crew = await self.directory.index.crew_by_name(
+            congregation.space_id, name_key(clean_name(args["name"], "crew"))
+        )
+        if crew is None or crew.released:
+            raise UserError(
+                f"**{congregation.name}** has no crew called **{args['name']}** that I host."
+            )
+        proposal = await self._open_crew_join(crew, ctx.sender, None, ctx.message.event_id)
+        return Reply(
+            f"I asked **{crew.name}** (proposal #{proposal.number} in its room). You will get an "
+            "invitation if the crew consents."
+        )
+
+    async def crew_invite(self, ctx: CommandContext, args: Args) -> Reply:
+        place = await self.directory.place(ctx.message.room_id)
+        if place.crew is None or place.crew.released:
+            raise UserError("Send `!crew invite` in the room of your crew.")
+        members = await self.gateway.joined_members(ctx.message.room_id)
+        if ctx.sender not in members:
+            raise UserError("Only members of this crew can propose newcomers.")
+        proposal = await self._open_crew_join(
+            place.crew, args["user"], ctx.sender, ctx.message.event_id
+        )
+        return Reply(
+            f"Proposal #{proposal.number} is open: {args['user']} joins **{place.crew.name}**."
+        )
+
+    async def _open_crew_join(
+        self, crew: Crew, subject: UserId, proposer: UserId | None, key: str
+    ) -> Proposal:
+        room = RoomId(crew.room_id)
+        members = await self.gateway.joined_members(room)
+        if subject in members:
+            raise UserError(f"{subject} is already a member of **{crew.name}**.")
+        await self._no_open_duplicate(CREW_JOIN, crew.room_id, subject)
+        deciders = sorted(m for m in members if m != self.gateway.user_id)
+        if not deciders:
+            raise UserError(
+                f"Nobody has joined **{crew.name}** yet to decide; ask its caller, {crew.caller}."
+            )
+        return await self.decisions.open(
+            kind=CREW_JOIN,
+            room_id=room,
+            scope=crew.room_id,
+            subject=subject,
+            proposer=proposer,
+            deciders=deciders,
+            window=self.crew_window,
+            opening_key=key,
+        )
+
+    async def _no_open_duplicate(self, kind: str, scope: str, subject: str) -> None:
+        existing = await self.decisions.store.open_about(kind, scope, subject)
+        if existing is not None:
+            raise UserError(f"Proposal #{existing.number} about {subject} is already open.")
+
+    async def _invite_subject(self, run: Run) -> None:
+        """Carrying out a membership decision: the newcomer gets an invitation (once)."""
+        await run.step(
+            "invite",
+            partial(
+                invite_once,
+                self.gateway,
+                RoomId(run.params["scope"]),
+                UserId(run.params["subject"]),
+            ),
+        )
+
+    # -- congregations -----------------------------------------------------------
+    async def _deciding_room(self, congregation: Congregation) -> tuple[RoomId, list[UserId]]:
+        if self.decided_by == "members":
+            members = await self.gateway.joined_members(RoomId(congregation.space_id))
+            return RoomId(congregation.lobby_id), sorted(
+                m for m in members if m != self.gateway.user_id
+            )
+        return RoomId(congregation.hosts_room_id), await self.directory.hosts(congregation)
+
+    async def congregation_invite(self, ctx: CommandContext, args: Args) -> Reply:
+        congregation = await self.directory.congregation_for(ctx.message.room_id, ctx.sender)
+        await self.directory.require_member(congregation, ctx.sender)
+        subject = args["user"]
+        if subject in await self.gateway.joined_members(RoomId(congregation.space_id)):
+            raise UserError(f"{subject} is already a member of **{congregation.name}**.")
+        proposal = await self._open_congregation_join(
+            congregation, subject, ctx.sender, ctx.message.event_id, args["why"]
+        )
+        return Reply(
+            f"Thank you for sponsoring {subject}: proposal #{proposal.number} is open for the "
+            f"{self.decided_by} of **{congregation.name}**."
+        )
+
+    async def _open_congregation_join(
+        self,
+        congregation: Congregation,
+        subject: UserId,
+        proposer: UserId | None,
+        key: str,
+        why: str | None,
+    ) -> Proposal:
+        await self._no_open_duplicate(CONGREGATION_JOIN, congregation.space_id, subject)
+        room, deciders = await self._deciding_room(congregation)
+        return await self.decisions.open(
+            kind=CONGREGATION_JOIN,
+            room_id=room,
+            scope=congregation.space_id,
+            subject=subject,
+            proposer=proposer,
+            deciders=deciders,
+            window=self.congregation_window,
+            opening_key=key,
+            reason=why,
+        )
+
+    # -- hosts -------------------------------------------------------------------
+    async def host_add(self, ctx: CommandContext, args: Args) -> Reply:
+        congregation = self.directory.require_hosts_room(
+            await self.directory.place(ctx.message.room_id), "!host add"
+        )
+        facts = await self.directory.require_host(congregation, ctx.sender)
+        subject = args["user"]
+        hosts = list(facts.hosts)
+        if subject in hosts:
+            raise UserError(f"{subject} is already a host.")
+        if subject not in await self.gateway.joined_members(RoomId(congregation.space_id)):
+            raise UserError(
+                f"{subject} has to be a member of **{congregation.name}** before hosting it."
+            )
+        proposal = await self._open_host_change(HOST_ADD, congregation, ctx, subject, hosts)
+        return Reply(f"Proposal #{proposal.number} is open: {subject} becomes a host.")
+
+    async def host_remove(self, ctx: CommandContext, args: Args) -> Reply:
+        congregation = self.directory.require_hosts_room(
+            await self.directory.place(ctx.message.room_id), "!host remove"
+        )
+        facts = await self.directory.require_host(congregation, ctx.sender)
+        subject = args["user"]
+        hosts = list(facts.hosts)
+        if subject not in hosts:
+            raise UserError(f"{subject} is not a host of **{congregation.name}**.")
+        deciders = [h for h in hosts if h != subject]
+        if not deciders:
+            raise UserError("A congregation keeps at least one host.")
+        proposal = await self._open_host_change(HOST_REMOVE, congregation, ctx, subject, deciders)
+        return Reply(f"Proposal #{proposal.number} is open: {subject} is no longer a host.")
+
+    async def _open_host_change(
+        self,
+        kind: str,
+        congregation: Congregation,
+        ctx: CommandContext,
+        subject: UserId,
+        deciders: list[UserId],
+    ) -> Proposal:
+        await self._no_open_duplicate(kind, congregation.space_id, subject)
+        return await self.decisions.open(
+            kind=kind,
+            room_id=RoomId(congregation.hosts_room_id),
+            scope=congregation.space_id,
+            subject=subject,
+            proposer=ctx.sender,
+            deciders=deciders,
+            window=self.congregation_window,
+            opening_key=ctx.message.event_id,
+        )
+
+    async def _congregation(self, space: str) -> Congregation:
+        congregation = await self.directory.index.congregation(space)
+        assert congregation is not None
+        return congregation
+
+    async def _carry_out_host_add(self, run: Run) -> None:
+        congregation = await self._congregation(run.params["scope"])
+        subject = UserId(run.params["subject"])
+
+        def add(facts: CongregationFacts) -> None:
+            facts.hosts = sorted({*facts.hosts, subject})
+
+        await run.step("facts", partial(self.directory.update_facts, congregation, add))
+        for room in self._host_rooms(congregation):
+            await run.step(f"power:{room}", partial(self._set_power, room, subject, HOST_LEVEL))
+        await run.step(
+            "invite:hosts",
+            partial(invite_once, self.gateway, RoomId(congregation.hosts_room_id), subject),
+        )
+
+    async def _carry_out_host_remove(self, run: Run) -> None:
+        congregation = await self._congregation(run.params["scope"])
+        subject = UserId(run.params["subject"])
+
+        def drop(facts: CongregationFacts) -> None:
+            facts.hosts = [h for h in facts.hosts if h != subject]
+
+        await run.step("facts", partial(self.directory.update_facts, congregation, drop))
+        for room in self._host_rooms(congregation):
+            await run.step(f"power:{room}", partial(self._set_power, room, subject, None))
+
+    def _host_rooms(self, c: Congregation) -> list[RoomId]:
+        return [
+            RoomId(r) for r in (c.space_id, c.lobby_id, c.announcements_id, c.hosts_room_id) if r
+        ]
+
+    async def _set_power(self, room: RoomId, user: UserId, level: int | None) -> None:
+        """A host's level in a room; creators already hold more than any level."""
+        if user in await creators(self.gateway, room):
+            return
+
+        def set_level(users: dict[str, Any]) -> None:
+            if level is None:
+                users.pop(user, None)
+            else:
+                users[user] = level
+
+        await change_users(self.gateway, room, set_level)
+
+    # -- membership events -------------------------------------------------------
+    async def on_member(self, event: IncomingMember) -> None:
+        place = await self.directory.place(event.room_id)
+        if place.room is None or place.room.released or event.state_key == self.gateway.user_id:
+            return
+        subject = UserId(event.state_key)
+        if event.membership == mx.Membership.KNOCK:
+            await self._knocked(place.room.kind, place.crew, place.congregation, subject, event)
+        elif event.membership == mx.Membership.INVITE and event.sender != self.gateway.user_id:
+            await self._bypassed(event, subject)
+        elif (
+            event.membership == mx.Membership.LEAVE
+            and event.prev_membership == mx.Membership.INVITE
+            and event.sender == subject
+        ):
+            await self.decisions.note_declined(event.room_id, subject)
+
+    async def _knocked(
+        self,
+        kind: str,
+        crew: Crew | None,
+        congregation: Congregation | None,
+        subject: UserId,
+        event: IncomingMember,
+    ) -> None:
+        try:
+            if kind == CREW_ROOM and crew is not None and congregation is not None:
+                # As for `!crew join`: crews form among the congregation's members.
+                await self.directory.require_member(congregation, subject)
+                await self._open_crew_join(crew, subject, None, event.event_id)
+            elif kind == CONGREGATION_SPACE and congregation is not None:
+                await self._open_congregation_join(
+                    congregation, subject, None, event.event_id, event.reason
+                )
+        except UserError as refusal:
+            log.info("knock_not_proposed", kind=refusal.kind)
+
+    async def _bypassed(self, event: IncomingMember, subject: UserId) -> None:
+        """Reported once, never undone: the room's people may invite directly."""
+        text = (
+            f"{event.sender} invited {subject} directly, without a proposal. That is within "
+            "their rights here; I note it so that everyone knows."
+        )
+        await self.gateway.send_event(
+            event.room_id, EventType.MESSAGE, notice(text), f"cohost-bypass-{event.event_id}"
+        )

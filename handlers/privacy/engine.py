@@ -1,0 +1,39 @@
+"""`!forget me`: erase what cohost's database holds about the sender."""
+
+from __future__ import annotations
+
+from handlers.decisions.engine import Decisions
+from handlers.framework.errors import UserError
+from handlers.framework.registry import Args, CommandContext, CommandRegistry, Param
+from handlers.framework.replies import Reply
+from handlers.rhythm.engine import Rhythm
+
+
+class Privacy:
+    def __init__(self, decisions: Decisions, rhythm: Rhythm) -> None:
+        self.decisions = decisions
+        self.rhythm = rhythm
+
+    def register(self, registry: CommandRegistry) -> None:
+        registry.command(
+            "forget", Param("who"), summary="`!forget me`: erase what my database holds about you."
+        )(self.forget)
+
+    async def forget(self, ctx: CommandContext, args: Args) -> Reply:
+        if args["who"].lower() != "me":
+            raise UserError("I only forget the person who asks: send `!forget me`.")
+        erased = {
+            **await self.decisions.forget(ctx.sender),
+            **await self.rhythm.forget(ctx.sender),
+        }
+        counts = ", ".join(f"{n} {what}" for what, n in erased.items())
+        return Reply(
+            f"Done: I erased what my database held about you ({counts}); open proposals "
+            "and crews' cycles are recorded again in their rooms without your votes, "
+            "answers and hosting turns, and your votes on open proposals no longer count.\n"
+            "What stays in Matrix, which I cannot erase: your own messages, reactions and "
+            "memberships; the outcomes of closed proposals recorded in room state (who "
+            "consented and who objected); and the hosts of congregations and networks "
+            "named in their room state while you host. Leaving a room, or redacting your "
+            "messages, is yours to do."
+        )
