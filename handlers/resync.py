@@ -9,22 +9,19 @@ import structlog
 from handlers.community.facts import (
     CongregationFacts,
     CrewFacts,
-    CycleRecord,
-    NetworkFacts,
     ReleaseRecord,
     RoomMarker,
     SharedFacts,
-    number_key,
 )
 from handlers.community.state import CONGREGATION_SPACE, NETWORK_SPACE
 from handlers.congregations.engine import congregation_entries
 from handlers.crews.engine import crew_entries
-from handlers.decisions.engine import restore, restore_acts
 from handlers.framework.errors import UserError
+from handlers.framework.fact import number_key
 from handlers.framework.gateway import MatrixGateway
 from handlers.network.engine import network_entries
-from handlers.network.membership import application_row
-from handlers.rhythm.engine import restore_cycle
+from handlers.network.schema import NetworkFacts
+from handlers.rhythm.schema import CycleRecord
 from storage.community import IndexEntries
 from storage.decisions import OPEN
 from storage.stores import Stores
@@ -69,7 +66,7 @@ async def rebuild_index(gateway: MatrixGateway, stores: Stores) -> ResyncSummary
             )
             summary.congregations += 1
             if congregation.application and not congregation.network:
-                entries.applications.append(application_row(room, congregation.application))
+                entries.applications.append(congregation.application.row(room))
                 summary.applications += 1
             for key, crew in (await facts.all(room, CrewFacts)).items():
                 if key:
@@ -86,12 +83,12 @@ async def rebuild_index(gateway: MatrixGateway, stores: Stores) -> ResyncSummary
             if record.status != OPEN:
                 continue
             try:
-                proposal = restore(room, number, sender, record.content())
-            except (KeyError, TypeError, ValueError):
+                proposal = record.proposal(room, number, sender)
+            except ValueError:
                 log.warning("proposal_record_unreadable", room_id=room, number=number)
                 continue
             # Known already (the database was not lost): left as it is.
-            if await stores.decisions.adopt(proposal, restore_acts(record)) == "adopted":
+            if await stores.decisions.adopt(proposal, record.ballots()) == "adopted":
                 summary.proposals += 1
     cycles = []
     for room in rooms:
@@ -100,7 +97,7 @@ async def rebuild_index(gateway: MatrixGateway, stores: Stores) -> ResyncSummary
             if cycle_number is None or not cycle_record.schedule:
                 continue  # recorded before cycles kept their schedule in state
             try:
-                cycles.append(restore_cycle(room, cycle_number, cycle_record))
+                cycles.append(cycle_record.cycle(room, cycle_number))
             except UserError:
                 log.warning("cycle_record_unreadable", room_id=room, number=cycle_number)
     summary.cycles = await stores.rhythm.restore(cycles)

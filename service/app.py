@@ -14,31 +14,21 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.announcements.engine import Announcements
 from handlers.community.directory import Directory
+from handlers.community.house import House
 from handlers.community.invites import InviteHandler
 from handlers.community.rooms import repair_rooms
-from handlers.congregations.engine import Congregations
-from handlers.crews.engine import Crews
 from handlers.decisions.engine import Decisions
+from handlers.features import FEATURES
 from handlers.framework.clock import Clock, SystemClock
+from handlers.framework.config import Config
 from handlers.framework.dispatch import CommandHandler
 from handlers.framework.gateway import MatrixGateway
 from handlers.framework.operations import OperationRunner
 from handlers.framework.patterns import UserPatterns
 from handlers.framework.registry import CommandRegistry
 from handlers.framework.subscriptions import Subscriptions
-from handlers.framework.types import (
-    IncomingInvite,
-    IncomingMember,
-    IncomingMessage,
-    IncomingReaction,
-    IncomingRedaction,
-)
-from handlers.general.commands import register_general
 from handlers.membership.engine import Membership
-from handlers.network.engine import Networks
 from handlers.network.membership import NetworkMembership
-from handlers.privacy.engine import Privacy
-from handlers.release.engine import Release
 from handlers.rhythm.engine import Rhythm
 from service.credentials import private_dir
 from service.events import EventRouter
@@ -62,21 +52,72 @@ POWER_REPAIRED = "power_levels_repaired"
 
 @dataclass
 class Cohost:
-    """Everything that handles events, built over one gateway and one database."""
+    """Everything that handles events: the house with every feature installed, over
+    one gateway and one database."""
 
-    registry: CommandRegistry
-    commands: CommandHandler
-    invites: InviteHandler
-    runner: OperationRunner
-    directory: Directory
-    decisions: Decisions
-    membership: Membership
-    rhythm: Rhythm
-    network: NetworkMembership
-    announcements: Announcements
-    subscriptions: Subscriptions
+    house: House
     sessions: async_sessionmaker[AsyncSession]
-    stores: Stores
+
+    @property
+    def stores(self) -> Stores:
+        return self.house.stores
+
+    @property
+    def registry(self) -> CommandRegistry:
+        return self.house.registry
+
+    @property
+    def commands(self) -> CommandHandler:
+        return self.house.commands
+
+    @property
+    def invites(self) -> InviteHandler:
+        return self.house.invites
+
+    @property
+    def runner(self) -> OperationRunner:
+        return self.house.runner
+
+    @property
+    def directory(self) -> Directory:
+        return self.house.directory
+
+    @property
+    def subscriptions(self) -> Subscriptions:
+        return self.house.subscriptions
+
+    @property
+    def decisions(self) -> Decisions:
+        return self.house.engine(Decisions)
+
+    @property
+    def membership(self) -> Membership:
+        return self.house.engine(Membership)
+
+    @property
+    def rhythm(self) -> Rhythm:
+        return self.house.engine(Rhythm)
+
+    @property
+    def network(self) -> NetworkMembership:
+        return self.house.engine(NetworkMembership)
+
+    @property
+    def announcements(self) -> Announcements:
+        return self.house.engine(Announcements)
+
+
+def feature_config(settings: Settings) -> Config:
+    """What the settings say to the features."""
+    return Config(
+        crew_window=settings.crew_window,
+        congregation_window=settings.congregation_window,
+        network_window=settings.network_window,
+        membership_decided_by=settings.membership_decided_by,
+        limits=settings.limits,
+        creators=UserPatterns.parse(settings.effective_creators),
+        allowed_inviters=UserPatterns.parse(settings.effective_allowed_inviters),
+    )
 
 
 def build_cohost(
@@ -85,73 +126,10 @@ def build_cohost(
     settings: Settings,
     clock: Clock,
 ) -> Cohost:
-    stores = Stores.over(sessions)
-    directory = Directory(gateway, stores)
-    runner = OperationRunner(stores.operations, clock)
-    registry = CommandRegistry()
-    register_general(registry)
-    limits = settings.limits
-    Congregations(
-        directory, runner, clock, UserPatterns.parse(settings.effective_creators), limits
-    ).register(registry)
-    Crews(directory, runner, clock, limits).register(registry)
-    Networks(directory, runner, clock).register(registry)
-    Release(directory, runner, clock).register(registry)
-    decisions = Decisions(
-        gateway, directory.shared, stores.decisions, stores.notices, runner, clock, limits
-    )
-    decisions.register(registry)
-    membership = Membership(
-        directory,
-        decisions,
-        settings.crew_window,
-        settings.congregation_window,
-        settings.membership_decided_by,
-    )
-    membership.register(registry)
-    network = NetworkMembership(directory, decisions, runner, clock, settings.network_window)
-    network.register(registry)
-    decisions.peers = network.member_bots
-    announcements = Announcements(directory, network)
-    announcements.register(registry)
-    rhythm = Rhythm(directory, stores.rhythm, stores.notices, clock, settings.crew_window)
-    rhythm.register(registry)
-    Privacy(decisions, rhythm).register(registry)
-    commands = CommandHandler(registry, directory.gateway, directory.is_released, network.answers)
-    invites = InviteHandler(
-        directory.gateway,
-        UserPatterns.parse(settings.effective_allowed_inviters),
-        directory.is_released,
-        network.expects,
-        network.accepted,
-        network.awaits,
-    )
-    subscriptions = Subscriptions()
-    subscriptions.on(IncomingInvite, invites.on_invite)
-    subscriptions.on(IncomingMessage, commands.on_message)
-    subscriptions.on(IncomingMessage, announcements.relay)
-    subscriptions.on(IncomingMessage, decisions.adopt, history=True)
-    for on_member in (membership.on_member, network.on_member, rhythm.on_member):
-        subscriptions.on(IncomingMember, on_member)
-    for on_reaction in (decisions.on_reaction, rhythm.on_reaction):
-        subscriptions.on(IncomingReaction, on_reaction)
-    for on_redaction in (decisions.on_redaction, rhythm.on_redaction):
-        subscriptions.on(IncomingRedaction, on_redaction)
-    return Cohost(
-        registry,
-        commands,
-        invites,
-        runner,
-        directory,
-        decisions,
-        membership,
-        rhythm,
-        network,
-        announcements,
-        subscriptions,
-        sessions,
-        stores,
-    )
+    house = House(gateway, Stores.over(sessions), clock, feature_config(settings))
+    for install in FEATURES:
+        install(house)
+    return Cohost(house, sessions)
 
 
 @contextlib.asynccontextmanager
@@ -216,7 +194,7 @@ async def keep_time(cohost: Cohost, ready: asyncio.Event, every: float = TICK_SE
     await ready.wait()
     await repair_once(cohost.directory.gateway, cohost.sessions)
     while True:
-        for tick in (cohost.decisions.tick, cohost.rhythm.tick):
+        for tick in cohost.house.ticks:
             try:
                 await tick()
             except Exception:

@@ -20,7 +20,7 @@ from nio import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers.announcements.engine import ORIGIN
+from handlers.announcements.schema import ORIGIN
 from handlers.decisions.engine import SPEC
 from handlers.framework.clock import Clock
 from handlers.framework.errors import HomeserverUnavailable

@@ -1,25 +1,24 @@
-"""`!announce <text>`: a host posts in the congregation's Announcements room, through
-cohost (members there cannot post)."""
+"""Announcements: a host posts in the congregation's Announcements room through cohost
+(members there cannot post), or to the whole network; every member cohost relays a
+network announcement once into its own congregations' Announcements rooms."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import structlog
+from pydantic import ValidationError
 
+from handlers.announcements.schema import MAX_ANNOUNCEMENT, ORIGIN, Origin
 from handlers.community.directory import Directory
-from handlers.community.facts import NetworkFacts
 from handlers.community.state import NETWORK_ANNOUNCEMENTS
 from handlers.framework.errors import UserError
 from handlers.framework.matrix_names import MENTIONS, EventType, MsgType
-from handlers.framework.registry import Args, CommandContext, CommandRegistry, Kind, Param
-from handlers.framework.replies import Reply, to_html
-from handlers.framework.types import IncomingMessage, RoomId
+from handlers.framework.replies import to_html
+from handlers.framework.types import IncomingMessage, RoomId, UserId
 from handlers.network.membership import NetworkMembership
-
-MAX_ANNOUNCEMENT = 4000
-# Marks a network announcement with where it came from; relays are made from it.
-ORIGIN = "cc.microsolidarity.announcement"
+from handlers.network.schema import NetworkFacts
+from storage.models import Congregation
 
 log = structlog.get_logger(__name__)
 
@@ -30,73 +29,50 @@ class Announcements:
         self.gateway = directory.gateway
         self.network = network
 
-    def register(self, registry: CommandRegistry) -> None:
-        registry.command(
-            "announce",
-            Param("text", Kind.TEXT),
-            summary="Post in the congregation's Announcements room (a host, in the Hosts room).",
-        )(self.announce)
-        registry.command(
-            "announce network",
-            Param("text", Kind.TEXT),
-            summary="Post to every congregation of the network (a host, in the Hosts room).",
-        )(self.announce_network)
-
-    async def announce(self, ctx: CommandContext, args: Args) -> Reply:
-        congregation = self.directory.require_hosts_room(
-            await self.directory.place(ctx.message.room_id), "!announce"
-        )
-        await self.directory.require_host(congregation, ctx.sender)
-        body = f"{self._text(args)}\n— {ctx.sender}, host of {congregation.name}"
-        content = message(body)
+    async def post(self, congregation: Congregation, author: UserId, text: str, key: str) -> None:
+        body = f"{checked(text)}\n— {author}, host of {congregation.name}"
         await self.gateway.send_event(
             RoomId(congregation.announcements_id),
             EventType.MESSAGE,
-            content,
-            f"cohost-announce-{ctx.message.event_id}",
+            message(body),
+            f"cohost-announce-{key}",
         )
-        return Reply(f"Posted in the Announcements room of **{congregation.name}**.")
 
-    async def announce_network(self, ctx: CommandContext, args: Args) -> Reply:
-        congregation = self.directory.require_hosts_room(
-            await self.directory.place(ctx.message.room_id), "!announce network"
-        )
-        network = (await self.directory.require_host(congregation, ctx.sender)).network
+    async def post_to_network(
+        self, congregation: Congregation, author: UserId, text: str, key: str
+    ) -> str:
+        """Post in the network's Announcements and relay it here; the network's name."""
+        network = (await self.directory.facts(congregation)).network
         if not network:
             raise UserError(f"**{congregation.name}** is not part of a network yet.")
         facts = await self.directory.shared.get(RoomId(network), NetworkFacts)
         room = facts.rooms.get("announcements") if facts else None
         if facts is None or not room:
             raise UserError("I cannot find the network's Announcements room.")
-        text = self._text(args)
-        body = f"{text}\n— {ctx.sender}, host of {congregation.name}"
-        content = message(body)
-        content[ORIGIN] = {
-            "congregation": congregation.space_id,
-            "name": congregation.name,
-            "author": ctx.sender,
-            "text": text,
-        }
+        said = checked(text)
+        origin = Origin(
+            congregation=congregation.space_id, name=congregation.name, author=author, text=said
+        )
+        content = message(f"{said}\n— {author}, host of {congregation.name}")
+        content[ORIGIN] = origin.model_dump()
         event_id = await self.gateway.send_event(
-            RoomId(room), EventType.MESSAGE, content, f"cohost-announce-{ctx.message.event_id}"
+            RoomId(room), EventType.MESSAGE, content, f"cohost-announce-{key}"
         )
-        await self._relay(RoomId(congregation.announcements_id), event_id, content[ORIGIN])
-        return Reply(
-            f"Posted to the network **{facts.name}**; every member congregation's "
-            "cohost relays it into its Announcements room."
-        )
+        await self._relay(RoomId(congregation.announcements_id), event_id, origin)
+        return facts.name
 
     async def relay(self, incoming: IncomingMessage) -> None:
         """Another member cohost posted in the network's Announcements: relay it once."""
-        origin = incoming.content.get(ORIGIN)
-        if (
-            not isinstance(origin, dict)
-            or incoming.notice
-            or incoming.sender == self.gateway.user_id
-        ):
+        raw = incoming.content.get(ORIGIN)
+        if not isinstance(raw, dict) or incoming.notice or incoming.sender == self.gateway.user_id:
             return
         place = await self.directory.place(incoming.room_id)
         if place.room is None or place.room.kind != NETWORK_ANNOUNCEMENTS or place.room.released:
+            return
+        try:
+            claimed = Origin.model_validate(raw)
+        except ValidationError:
+            log.info("announcement_origin_unreadable", room_id=incoming.room_id)
             return
         network = RoomId(place.room.network_id or "")
         members = await self.network.members(network)
@@ -106,26 +82,25 @@ class Announcements:
             return
         # The congregation is the one the register names for this cohost, whatever the
         # announcement claims; an author counts only as one of its hosts.
-        author = origin.get("author")
-        origin = {
-            "name": entry.name,
-            "text": str(origin.get("text", ""))[:MAX_ANNOUNCEMENT],
-            "author": author if author in entry.hosts else f"a host of {entry.name}",
-        }
+        origin = Origin(
+            name=entry.name,
+            text=claimed.text[:MAX_ANNOUNCEMENT],
+            author=claimed.author if claimed.author in entry.hosts else f"a host of {entry.name}",
+        )
         for congregation in await self.directory.index.congregations_in(network):
             await self._relay(RoomId(congregation.announcements_id), incoming.event_id, origin)
 
-    async def _relay(self, room: RoomId, source: str, origin: dict[str, Any]) -> None:
-        body = f"From {origin.get('name')}: {origin.get('text')}\n— {origin.get('author')}"
+    async def _relay(self, room: RoomId, source: str, origin: Origin) -> None:
         await self.gateway.send_event(
-            room, EventType.MESSAGE, message(body), f"cohost-relay-{source}"
+            room, EventType.MESSAGE, message(origin.body()), f"cohost-relay-{source}"
         )
 
-    def _text(self, args: Args) -> str:
-        text = str(args["text"]).strip()
-        if len(text) > MAX_ANNOUNCEMENT:
-            raise UserError(f"Keep an announcement to {MAX_ANNOUNCEMENT} characters.")
-        return text
+
+def checked(text: str) -> str:
+    said = text.strip()
+    if len(said) > MAX_ANNOUNCEMENT:
+        raise UserError(f"Keep an announcement to {MAX_ANNOUNCEMENT} characters.")
+    return said
 
 
 def message(body: str) -> dict[str, Any]:

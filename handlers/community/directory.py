@@ -44,7 +44,9 @@ class Directory:
     async def congregation_for(self, room_id: RoomId, sender: UserId) -> Congregation:
         """The congregation a command refers to: the one whose room it was sent in, or
         in a DM the one congregation the sender belongs to."""
-        place = await self.place(room_id)
+        return await self.congregation_at(await self.place(room_id), sender)
+
+    async def congregation_at(self, place: Place, sender: UserId) -> Congregation:
         if place.congregation is not None:
             if place.congregation.released:
                 raise UserError(

@@ -16,12 +16,10 @@ edit of `cc.microsolidarity.*` state is never a fact."""
 
 from __future__ import annotations
 
-import re
-from datetime import datetime
-from typing import Any, ClassVar, TypeVar
+from typing import Any
 
 import structlog
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from handlers.community.state import (
     COMMONS,
@@ -30,39 +28,24 @@ from handlers.community.state import (
     NETWORK,
     NETWORK_ANNOUNCEMENTS,
     NETWORK_SPACE,
-    PREFIX,
     RELEASE,
     ROOM,
 )
+from handlers.decisions.schema import PROPOSAL, ProposalRecord
 from handlers.framework.errors import MatrixError
+from handlers.framework.fact import F, Fact, number_key
 from handlers.framework.gateway import MatrixGateway
 from handlers.framework.matrix_names import EventType
 from handlers.framework.types import RoomId, UserId
+from handlers.network.schema import MEMBER, ApplicationRecord, MemberEntry, NetworkFacts
 
 log = structlog.get_logger(__name__)
 
-MEMBER = PREFIX + "member"
-PROPOSAL = PREFIX + "proposal"
-CYCLE = PREFIX + "cycle"
 NETWORK_ROOMS = (NETWORK_SPACE, NETWORK_ANNOUNCEMENTS, COMMONS)
 NETWORK_JOIN = "network_join"
-# Proposal and cycle numbers: ASCII decimal, bounded (never "١" or "10⁹⁹").
-NUMBER_KEY = re.compile(r"[0-9]{1,9}")
 # How many earlier versions of a fact are looked through for its writer's own.
 MAX_VERSIONS = 50
 MAX_KEPT_VERSIONS = 10_000
-
-
-class Fact(BaseModel):
-    """A kind of shared state: its event type, and its content as a typed model.
-    Unknown fields are kept, so that rewriting a fact loses nothing a newer cohost
-    added."""
-
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
-    TYPE: ClassVar[str]
-
-    def content(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", by_alias=True)
 
 
 class RoomMarker(Fact):
@@ -72,16 +55,6 @@ class RoomMarker(Fact):
     network: str | None = None
     operation: str | None = None
     step: str | None = None
-
-
-class ApplicationRecord(BaseModel):
-    """A request of this congregation to join a network, until it is a member."""
-
-    network: RoomId
-    via: list[str] = Field(default_factory=list)
-    requester: UserId
-    reply_room: RoomId
-    created_at: datetime
 
 
 class CongregationFacts(Fact):
@@ -100,87 +73,8 @@ class CrewFacts(Fact):
     released: bool = False
 
 
-class NetworkFacts(Fact):
-    TYPE = NETWORK
-    name: str
-    rooms: dict[str, RoomId] = Field(default_factory=dict)
-    founded_by: str = ""
-    created_at: str
-
-
-class MemberEntry(Fact):
-    """One member congregation in a network's register (state key: its space)."""
-
-    TYPE = MEMBER
-    name: str = ""
-    bot: UserId
-    hosts: list[UserId] = Field(default_factory=list)
-
-
 class ReleaseRecord(Fact):
     TYPE = RELEASE
-
-
-class Act(BaseModel):
-    event: str
-    voter: str
-    act: str
-    reason: str | None = None
-    ts: int
-    reaction: str | None = None
-
-
-class ProposalRecord(Fact):
-    TYPE = PROPOSAL
-    kind: str
-    subject: str
-    scope: str
-    status: str
-    # Structured data of the kind: for a network_join, the congregation it admits
-    # ("space"; recorded at the top level by the version that introduced it).
-    details: dict[str, Any] | None = None
-    space: str | None = None
-    acts: list[Act] = Field(default_factory=list)
-
-    @property
-    def admits(self) -> str | None:
-        found = (self.details or {}).get("space", self.space)
-        return found if isinstance(found, str) else None
-
-
-class MeetingRecord(BaseModel):
-    at: datetime
-    host: str | None = None
-    day_reminder: str | None = None  # sent | skipped
-    hour_reminder: str | None = None
-
-
-class CycleRecord(Fact):
-    """A crew's cycle (state key: its number), with what `cohost resync` needs to take
-    it up again: its meetings, their hosts and which reminders went out."""
-
-    TYPE = CYCLE
-    meetings: int
-    weekday: str
-    time: str
-    timezone: str
-    status: str
-    outcome: str | None = None
-    rotation: list[str] = Field(default_factory=list)
-    schedule: list[MeetingRecord] = Field(default_factory=list)
-    retro: str | None = None
-    retro_opened_at: datetime | None = None
-    created_at: datetime | None = None
-
-
-F = TypeVar("F", bound=Fact)
-
-
-def number_key(key: object) -> int | None:
-    """A proposal's or cycle's number from its state key, strictly."""
-    if isinstance(key, str) and NUMBER_KEY.fullmatch(key):
-        return int(key)
-    return None
 
 
 class SharedFacts:

@@ -43,6 +43,11 @@ class InviteHandler:
         self._after_join = after_join
         self._pending = pending
 
+    def expect(self, expected: InviteHook, after_join: AfterJoin, pending: InviteHook) -> None:
+        """Also accept the invitations a feature's decision asked for (`expected`,
+        then `after_join`), and leave pending those it will accept later."""
+        self._expected, self._after_join, self._pending = expected, after_join, pending
+
     async def on_invite(self, invite: IncomingInvite) -> None:
         if await self._released(invite.room_id):
             log.info("invite_to_released_room_declined", room_id=invite.room_id)

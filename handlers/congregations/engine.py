@@ -9,9 +9,7 @@ from typing import Any
 from handlers.community.directory import Directory, room_link
 from handlers.community.facts import CongregationFacts
 from handlers.community.rooms import (
-    creators,
     invite_once,
-    kick_quietly,
     link,
     report,
     report_unfinished,
@@ -33,11 +31,9 @@ from handlers.community.state import (
 from handlers.framework.clock import Clock
 from handlers.framework.errors import UserError
 from handlers.framework.limits import Limits
-from handlers.framework.names import clean_name, name_key
+from handlers.framework.names import name_key
 from handlers.framework.operations import OperationRunner, Run
 from handlers.framework.patterns import UserPatterns
-from handlers.framework.registry import Args, CommandContext, CommandRegistry, Kind, Param
-from handlers.framework.replies import Reply
 from handlers.framework.types import RoomId, UserId
 from storage.community import IndexEntries
 from storage.models import Congregation, IndexedRoom
@@ -63,66 +59,22 @@ class Congregations:
         self.runner = runner
         self.clock = clock
         self.creators = creators
-        runner.register(CREATE, self.perform_create, self.report_failure)
-
-    def register(self, registry: CommandRegistry) -> None:
-        registry.command(
-            "congregation create",
-            Param("name"),
-            Param("cohosts", Kind.USER, optional=True, repeated=True),
-            summary="Create a congregation (in a DM with me); you and the named co-hosts host it.",
-        )(self.create)
-        registry.command(
-            "congregation info", summary="What this congregation is and who hosts it."
-        )(self.info)
-        registry.command("congregation members", summary="Who has joined the congregation.")(
-            self.members
-        )
-        registry.command("congregation leave", summary="Leave the congregation.")(self.leave)
-        registry.command("host step-down", summary="Stop being one of the congregation's hosts.")(
-            self.step_down
-        )
 
     # -- create ----------------------------------------------------------------
-    async def create(self, ctx: CommandContext, args: Args) -> Reply:
-        name = clean_name(args["name"], "congregation")
-        place = await self.directory.place(ctx.message.room_id)
-        if place.room is not None:
-            raise UserError("Send `!congregation create` to me in a direct message.")
-        if not self.creators.allows(ctx.sender):
-            raise UserError(
-                "Creating congregations is open to the people this cohost's operator allows "
-                "(setting `creators`), and you are not one of them."
-            )
-        cohosts = list(dict.fromkeys(u for u in args["cohosts"] if u != ctx.sender))
-        if self.gateway.user_id in cohosts:
-            raise UserError("I take part in every congregation already; name only human co-hosts.")
-        if len(cohosts) > self.limits.cohosts_at_creation:
-            raise UserError(
-                f"Name at most {self.limits.cohosts_at_creation} co-hosts now; more can be "
-                "added later by the hosts' consent (`!host add`)."
-            )
-        await self._require_unused(name, ctx.message.event_id)
-        hosts = [ctx.sender, *cohosts]
+    async def create(
+        self, op_id: str, name: str, hosts: list[UserId], requester: UserId, reply_room: RoomId
+    ) -> None:
+        """Start making the congregation's space and rooms (a resumable operation)."""
         params = {
             "name": name,
             "hosts": hosts,
-            "requester": ctx.sender,
-            "reply_room": ctx.message.room_id,
+            "requester": requester,
+            "reply_room": reply_room,
             "created_at": self.clock.now().isoformat(),
         }
-        listed = ", ".join(hosts)
+        await self.runner.start(op_id, CREATE, params)
 
-        async def start() -> None:
-            await self.runner.start(ctx.message.event_id, CREATE, params)
-
-        return Reply(
-            f"Congregation **{name}** is on its way, hosted by {listed}. "
-            "I'll tell you here when its space and rooms are ready.",
-            then=start,
-        )
-
-    async def _require_unused(self, name: str, op_id: str) -> None:
+    async def require_unused(self, name: str) -> None:
         existing = [c.name for c in await self.directory.index.congregations()]
         pending = [p["name"] for p in await self.runner.pending_params(CREATE)]
         if name_key(name) in {name_key(n) for n in existing + pending}:
@@ -194,72 +146,7 @@ class Congregations:
         what = f"congregation **{run.params['name']}**"
         await report_unfinished(self.gateway, run, what, "requester", reason)
 
-    # -- info and members ------------------------------------------------------
-    async def info(self, ctx: CommandContext, args: Args) -> Reply:
-        congregation = await self.directory.congregation_for(ctx.message.room_id, ctx.sender)
-        index = self.directory.index
-        crews = [c for c in await index.crews(congregation.space_id) if not c.released]
-        network = (
-            await index.network(congregation.network_space_id)
-            if congregation.network_space_id
-            else None
-        )
-        via = self.directory.via
-        lines = [
-            f"**{congregation.name}** — since {congregation.created_at:%Y-%m-%d}",
-            f"Hosts: {', '.join(sorted(congregation.hosts))}",
-            f"Crews: {len(crews)}" + (f" ({', '.join(c.name for c in crews)})" if crews else ""),
-            f"Network: {network.name if network else 'none yet'}",
-            f"Space: {room_link(congregation.space_id, via)}",
-        ]
-        return Reply("\n".join(lines))
-
-    async def members(self, ctx: CommandContext, args: Args) -> Reply:
-        congregation = await self.directory.congregation_for(ctx.message.room_id, ctx.sender)
-        await self.directory.require_member(congregation, ctx.sender)
-        joined = await self.gateway.joined_members(RoomId(congregation.space_id))
-        people = sorted(u for u in joined if u != self.gateway.user_id)
-        hosts = set(congregation.hosts)
-        listed = "\n".join(f"{u}{' (host)' if u in hosts else ''}" for u in people)
-        return Reply(f"**{congregation.name}** has {len(people)} members:\n{listed}")
-
-    # -- leaving and stepping down ---------------------------------------------
-    async def leave(self, ctx: CommandContext, args: Args) -> Reply:
-        congregation = await self.directory.congregation_for(ctx.message.room_id, ctx.sender)
-        await self.directory.require_member(congregation, ctx.sender)
-        if ctx.sender in await self.directory.hosts(congregation):
-            await self._remove_host(congregation, ctx.sender)
-        rooms = [r.room_id for r in await self.directory.index.rooms_of(congregation.space_id)]
-        removable: list[RoomId] = []
-        manual: list[RoomId] = []
-        for room in sorted(RoomId(r) for r in rooms):
-            if ctx.sender in await self.gateway.joined_members(room):
-                founder = ctx.sender in await creators(self.gateway, room)
-                (manual if founder else removable).append(room)
-
-        async def remove() -> None:
-            for room in removable:
-                await kick_quietly(self.gateway, room, ctx.sender, "Left the congregation")
-
-        text = f"You are leaving **{congregation.name}**. Thank you for the time you shared."
-        if manual:
-            text += (
-                f"\nAs one of its founders you share the top level with me in {len(manual)} "
-                "room(s), so I cannot remove you there: leave them from Element's room menu."
-            )
-        return Reply(text, then=remove)
-
-    async def step_down(self, ctx: CommandContext, args: Args) -> Reply:
-        congregation = await self.directory.congregation_for(ctx.message.room_id, ctx.sender)
-        await self.directory.require_host(congregation, ctx.sender)
-        await self._remove_host(congregation, ctx.sender)
-        return Reply(
-            f"You are no longer a host of **{congregation.name}**. "
-            "If you founded it, Matrix keeps you a creator of the rooms made then: "
-            "that cannot be taken away, and you can simply leave the Hosts room."
-        )
-
-    async def _remove_host(self, congregation: Congregation, user: UserId) -> None:
+    async def remove_host(self, congregation: Congregation, user: UserId) -> None:
         hosts = await self.directory.hosts(congregation)
         if hosts == [user]:
             raise UserError(

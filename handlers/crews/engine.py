@@ -1,4 +1,4 @@
-"""Crews: `!crew new|list|info|leave`."""
+"""Crews: making a crew's room in its congregation's space, and finding crews by name."""
 
 from __future__ import annotations
 
@@ -8,10 +8,8 @@ from typing import Any
 
 from handlers.community.directory import Directory, room_link
 from handlers.community.rooms import (
-    creators,
     crew_order,
     invite_once,
-    kick_quietly,
     link,
     report,
     report_unfinished,
@@ -21,15 +19,12 @@ from handlers.community.shape import crew_room
 from handlers.community.state import CREW, CREW_ROOM
 from handlers.framework.clock import Clock
 from handlers.framework.errors import UserError
-from handlers.framework.limits import DAY, MAX_INTENTION, Limits
-from handlers.framework.names import clean_name, name_key
+from handlers.framework.limits import DAY, Limits
+from handlers.framework.names import name_key
 from handlers.framework.operations import OperationRunner, Run
-from handlers.framework.registry import Args, CommandContext, CommandRegistry, Kind, Param
-from handlers.framework.replies import Reply
-from handlers.framework.text import one_line
 from handlers.framework.types import RoomId, UserId
 from storage.community import IndexEntries
-from storage.models import Crew, IndexedRoom
+from storage.models import Congregation, Crew, IndexedRoom
 
 CREATE = "create_crew"
 MAX_CREW = 8  # above eight a crew should split
@@ -48,44 +43,31 @@ class Crews:
         self.gateway = directory.gateway
         self.runner = runner
         self.clock = clock
-        runner.register(CREATE, self.perform_create, self.report_failure)
-
-    def register(self, registry: CommandRegistry) -> None:
-        registry.command(
-            "crew new",
-            Param("name"),
-            Param("invitees", Kind.USER, optional=True, repeated=True),
-            Param("intention", Kind.TEXT, optional=True, keyword="intention:"),
-            summary="Call a new crew; the people you name get an invitation.",
-        )(self.new)
-        registry.command("crew list", summary="The crews of this congregation.")(self.list)
-        registry.command(
-            "crew info",
-            Param("name", optional=True),
-            summary="About a crew (this one, or by name).",
-        )(self.info)
-        registry.command("crew leave", summary="Leave this crew; no reason needed.")(self.leave)
 
     # -- new -------------------------------------------------------------------
-    async def new(self, ctx: CommandContext, args: Args) -> Reply:
-        name = clean_name(args["name"], "crew")
-        congregation = await self.directory.congregation_for(ctx.message.room_id, ctx.sender)
-        await self.directory.require_member(congregation, ctx.sender)
-        invitees = list(dict.fromkeys(u for u in args["invitees"] if u != ctx.sender))
-        if self.gateway.user_id in invitees:
-            raise UserError("I join every crew anyway; name only the people you are inviting.")
-        if len(invitees) + 1 > MAX_CREW:
-            raise UserError(
-                f"Crews work best with 3–{MAX_CREW} people; you named {len(invitees) + 1}. "
-                "Consider calling two crews."
-            )
-        intention = args["intention"]
-        if intention is not None and len(intention) > MAX_INTENTION:
-            raise UserError(
-                f"Keep the intention to {MAX_INTENTION} characters; the crew can refine it later."
-            )
-        intention = one_line(intention, MAX_INTENTION) if intention else None
-        await self._within_daily_limit(ctx.sender)
+    async def create(
+        self,
+        op_id: str,
+        congregation: Congregation,
+        name: str,
+        caller: UserId,
+        invitees: list[UserId],
+        intention: str | None,
+        reply_room: RoomId,
+    ) -> None:
+        """Start making the crew's room (a resumable operation)."""
+        params = {
+            "congregation": congregation.space_id,
+            "name": name,
+            "caller": caller,
+            "invitees": invitees,
+            "intention": intention,
+            "reply_room": reply_room,
+            "created_at": self.clock.now().isoformat(),
+        }
+        await self.runner.start(op_id, CREATE, params)
+
+    async def require_unused(self, congregation: Congregation, name: str) -> None:
         existing = await self.find(congregation.space_id, name)
         pending = [
             p
@@ -96,26 +78,8 @@ class Crews:
             raise UserError(
                 f"**{congregation.name}** already has a crew called **{name}**; pick another name."
             )
-        params = {
-            "congregation": congregation.space_id,
-            "name": name,
-            "caller": ctx.sender,
-            "invitees": invitees,
-            "intention": intention,
-            "reply_room": ctx.message.room_id,
-            "created_at": self.clock.now().isoformat(),
-        }
 
-        async def start() -> None:
-            await self.runner.start(ctx.message.event_id, CREATE, params)
-
-        return Reply(
-            f"Crew **{name}** is on its way. I'll tell you here when its room is ready"
-            + (f" and I have invited {', '.join(invitees)}." if invitees else "."),
-            then=start,
-        )
-
-    async def _within_daily_limit(self, caller: UserId) -> None:
+    async def within_daily_limit(self, caller: UserId) -> None:
         since = self.clock.now() - DAY
         called = len(await self.directory.index.crews_called_since(caller, since))
         called += len(
@@ -169,67 +133,6 @@ class Crews:
     # -- list and info ---------------------------------------------------------
     async def find(self, space: str, name: str) -> Crew | None:
         return await self.directory.index.crew_by_name(space, name_key(name))
-
-    async def list(self, ctx: CommandContext, args: Args) -> Reply:
-        congregation = await self.directory.congregation_for(ctx.message.room_id, ctx.sender)
-        crews = await self.directory.index.crews(congregation.space_id)
-        if not crews:
-            return Reply(
-                f"**{congregation.name}** has no crews yet. Call one with `!crew new <name>`."
-            )
-        lines = [f"Crews of **{congregation.name}**:"]
-        for crew in crews:
-            note = " (released: cohost no longer takes part)" if crew.released else ""
-            lines.append(f"**{crew.name}** — called by {crew.caller}{note}")
-        return Reply("\n".join(lines))
-
-    async def info(self, ctx: CommandContext, args: Args) -> Reply:
-        place = await self.directory.place(ctx.message.room_id)
-        if args["name"] is None:
-            if place.crew is None:
-                raise UserError("Name the crew (`!crew info <name>`), or ask in the crew's room.")
-            crew = place.crew
-        else:
-            congregation = await self.directory.congregation_for(ctx.message.room_id, ctx.sender)
-            found = await self.find(congregation.space_id, clean_name(args["name"], "crew"))
-            if found is None:
-                raise UserError(f"**{congregation.name}** has no crew called **{args['name']}**.")
-            crew = found
-        lines = [
-            f"**{crew.name}** — called by {crew.caller} on {crew.created_at:%Y-%m-%d}",
-            f"Intention: {crew.intention or 'not set'}",
-        ]
-        if crew.released:
-            lines.append("cohost has been released from this crew.")
-        else:
-            members = sorted(
-                u
-                for u in await self.gateway.joined_members(RoomId(crew.room_id))
-                if u != self.gateway.user_id
-            )
-            lines.append(
-                f"Members ({len(members)}): {', '.join(members) or 'none have joined yet'}"
-            )
-        lines.append(f"Room: {room_link(crew.room_id, self.directory.via)}")
-        return Reply("\n".join(lines))
-
-    # -- leave -----------------------------------------------------------------
-    async def leave(self, ctx: CommandContext, args: Args) -> Reply:
-        place = await self.directory.place(ctx.message.room_id)
-        if place.crew is None:
-            raise UserError("Send `!crew leave` in the room of the crew you are leaving.")
-        if ctx.sender in await creators(self.gateway, ctx.message.room_id):
-            return Reply(
-                "As one of the crew's founders you share the top level with me, so I cannot "
-                "remove you: leave from Element's room menu. Nobody needs a reason."
-            )
-        return Reply(
-            f"Thank you for the time together in **{place.crew.name}**. I am taking you out "
-            "of the room now; nobody needs a reason.",
-            then=partial(
-                kick_quietly, self.gateway, ctx.message.room_id, ctx.sender, "Left the crew"
-            ),
-        )
 
 
 def crew_facts(params: dict[str, Any]) -> dict[str, Any]:

@@ -16,16 +16,17 @@ from typing import Any
 
 import structlog
 
-from handlers.community.facts import PROPOSAL, ProposalRecord, SharedFacts, number_key
+from handlers.community.facts import SharedFacts
+from handlers.decisions.schema import PROPOSAL, ProposalRecord
 from handlers.decisions.tally import CONSENT, OBJECT, WITHDRAW, Act, Outcome, Tally, tally
 from handlers.framework.clock import Clock
 from handlers.framework.errors import NotYet, UserError
+from handlers.framework.fact import number_key
 from handlers.framework.gateway import MatrixGateway
 from handlers.framework.limits import HOUR, MAX_REASON, Limits
 from handlers.framework.matrix_names import EventType
 from handlers.framework.operations import OperationRunner, Run
-from handlers.framework.registry import Args, CommandContext, CommandRegistry, Kind, Param
-from handlers.framework.replies import Reply, notice
+from handlers.framework.replies import notice
 from handlers.framework.text import one_line, quoted
 from handlers.framework.turns import turn_of
 from handlers.framework.types import (
@@ -41,8 +42,8 @@ from storage.operations import NewOperation
 
 log = structlog.get_logger(__name__)
 
-PROPOSAL_STATE = PROPOSAL
-SPEC = PROPOSAL  # in the content of a proposal's message
+# The record travels in the content of the proposal's message under the same name.
+SPEC = PROPOSAL
 # A cohost that did not open a proposal carries out its outcome only after this, in
 # case the one that opened it is gone (carrying out twice changes nothing). If by then
 # no outcome is recorded, the others post it, in turns this far apart.
@@ -73,82 +74,6 @@ def reaction_meaning(key: str) -> str | None:
 
 def ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
-
-
-def spec(p: Proposal) -> dict[str, Any]:
-    """All another cohost needs to adopt the proposal as it stands, number included."""
-    return {
-        "number": p.number,
-        "kind": p.kind,
-        "subject": p.subject,
-        "scope": p.scope,
-        "proposer": p.proposer,
-        "reason": p.reason,
-        "deciders": p.deciders,
-        "voices": p.voices,
-        "opened_at": p.opened_at.isoformat(),
-        "closes_at": p.closes_at.isoformat(),
-        "opening_key": p.opening_key,
-        "details": p.details,
-    }
-
-
-def act_entry(b: Ballot) -> dict[str, Any]:
-    return {
-        "event": b.event_id,
-        "voter": b.voter,
-        "act": b.act,
-        "reason": b.reason,
-        "ts": b.ts,
-        "reaction": b.reaction_key,
-    }
-
-
-def restore(room_id: str, number: int, sender: str, content: dict[str, Any]) -> Proposal:
-    """An open proposal as the cohost that opened it describes it: in its room state
-    (see Decisions._record_state) or in its message (see spec)."""
-    return Proposal(
-        room_id=room_id,
-        number=number,
-        kind=str(content["kind"]),
-        subject=str(content["subject"]),
-        scope=str(content["scope"]),
-        proposer=content.get("proposer"),
-        deciders=list(content["deciders"]),
-        voices=content.get("voices"),
-        opened_at=datetime.fromisoformat(content["opened_at"]),
-        closes_at=datetime.fromisoformat(content["closes_at"]),
-        status=OPEN,
-        message_event_id=content.get("message"),
-        opening_key=str(content.get("opening_key") or f"restored-{room_id}-{number}"),
-        opened_by=sender,
-        details=details_of(content),
-    )
-
-
-def details_of(content: dict[str, Any]) -> dict[str, Any] | None:
-    """A proposal's structured details as recorded (before they had their own field,
-    a network admission recorded its congregation as `space`)."""
-    details = content.get("details")
-    if isinstance(details, dict):
-        return details
-    return {"space": content["space"]} if isinstance(content.get("space"), str) else None
-
-
-def restore_acts(record: ProposalRecord | None) -> list[Ballot]:
-    """The acts a proposal's trusted record holds (see handlers.community.facts)."""
-    return [
-        Ballot(
-            event_id=a.event,
-            voter=a.voter,
-            act=a.act,
-            reason=a.reason,
-            ts=a.ts,
-            reaction_key=a.reaction,
-        )
-        for a in (record.acts if record else [])
-        if a.act in (CONSENT, OBJECT, WITHDRAW)
-    ]
 
 
 async def nobody(room_id: RoomId) -> set[UserId]:
@@ -190,10 +115,14 @@ class Decisions:
         self.runner = runner
         self.clock = clock
         self.kinds: dict[str, KindSpec] = {}
-        # The other cohosts that share a room, whose proposals are adopted there (set
-        # where rooms are shared: a network's rooms).
+        # The other cohosts that share a room, whose proposals are adopted there.
         self.peers: Callable[[RoomId], Awaitable[set[UserId]]] = nobody
         runner.register(OUTCOME_NOTICE, self._outcome_notice, self._carry_out_failed)
+
+    def share_rooms_with(self, peers: Callable[[RoomId], Awaitable[set[UserId]]]) -> None:
+        """Where rooms are shared (a network's rooms), the other cohosts there: their
+        proposals are adopted, and they post an outcome if the opener is gone."""
+        self.peers = peers
 
     def register_kind(self, kind: str, spec: KindSpec) -> None:
         self.kinds[kind] = spec
@@ -218,40 +147,27 @@ class Decisions:
             incoming.room_id
         ):
             return
-        number = data.get("number")
-        if not isinstance(number, int) or number_key(str(number)) is None:
+        try:
+            announced = ProposalRecord.model_validate(data)
+            number = announced.number
+            if number is None or number_key(str(number)) is None:
+                return
+            proposal = announced.proposal(incoming.room_id, number, incoming.sender)
+        except ValueError:  # pydantic's ValidationError included
+            log.info("proposal_announcement_unreadable", room_id=incoming.room_id)
             return
-        proposal = restore(incoming.room_id, number, incoming.sender, data)
-        proposal.reason = data.get("reason")
         proposal.message_event_id = incoming.event_id
         # Acts cast before this cohost was in the room, as the opener (and only the
         # opener) records them.
         found = await self.facts.proposal(incoming.room_id, number)
         recorded = found[1] if found and found[0] == incoming.sender else None
-        adopted = await self.store.adopt(proposal, restore_acts(recorded))
+        adopted = await self.store.adopt(proposal, recorded.ballots() if recorded else [])
         if adopted == "number_taken":
             log.warning("proposal_number_taken", number=proposal.number, room_id=incoming.room_id)
         if adopted != "adopted":
             return
         log.info("proposal_adopted", number=proposal.number, room_id=incoming.room_id)
         await self._evaluate(proposal.id)
-
-    def register(self, registry: CommandRegistry) -> None:
-        registry.command("proposals", summary="The open proposals in this room.")(self.list_open)
-        registry.command(
-            "consent", Param("n", Kind.INT), summary="Consent to proposal n (or react 👍)."
-        )(self.consent)
-        registry.command(
-            "object",
-            Param("n", Kind.INT),
-            Param("reason", Kind.TEXT, optional=True),
-            summary="Object to proposal n, saying what harm you foresee (or react ✋).",
-        )(self.object)
-        registry.command(
-            "withdraw",
-            Param("n", Kind.INT),
-            summary="Withdraw your objection to proposal n, or your own proposal.",
-        )(self.withdraw)
 
     # -- opening ---------------------------------------------------------------
     async def open(
@@ -300,7 +216,7 @@ class Decisions:
         proposal = await self.store.open(proposal, max(taken, default=0), first)
         if proposal.message_event_id is None:
             content = notice(self._announcement(proposal), people(proposal))
-            content[SPEC] = spec(proposal)
+            content[SPEC] = ProposalRecord.announcing(proposal).content()
             event_id = await self.gateway.send_event(
                 room_id, EventType.MESSAGE, content, f"cohost-proposal-{opening_key}"
             )
@@ -328,13 +244,16 @@ class Decisions:
         ):
             raise UserError("Too many knocks on this room in the last hour; try again later.")
 
+    def describe(self, p: Proposal) -> str:
+        return self.kinds[p.kind].describe(p)
+
     def _announcement(self, p: Proposal) -> str:
         what = self.kinds[p.kind].describe(p)
         asked = f"proposed by {p.proposer}" if p.proposer else "asked by knocking"
         lines = [
             f"Proposal #{p.number}: {what} ({asked}).",
             *([f"Why, in their words: {quoted(p.reason, MAX_REASON)}"] if p.reason else []),
-            f"Decided by consent of: {self._deciders(p)}.",
+            f"Decided by consent of: {self.deciders_named(p)}.",
             "It passes as soon as all of you consent; "
             f"at its close, {p.closes_at:%Y-%m-%d %H:%M} UTC, "
             "it passes if at least one consents and no objection stands.",
@@ -344,7 +263,7 @@ class Decisions:
         return "\n".join(lines)
 
     # -- acts ------------------------------------------------------------------
-    async def _proposal_here(self, room_id: RoomId, number: int) -> Proposal:
+    async def proposal_here(self, room_id: RoomId, number: int) -> Proposal:
         proposal = await self.store.by_number(room_id, number)
         if proposal is None:
             raise UserError(
@@ -356,91 +275,23 @@ class Decisions:
             )
         return proposal
 
-    def _deciders(self, p: Proposal) -> str:
+    def deciders_named(self, p: Proposal) -> str:
         named = self.kinds[p.kind].name_deciders
         return named(p) if named else ", ".join(p.deciders)
 
-    def _require_decider(self, proposal: Proposal, voter: UserId) -> None:
+    def require_decider(self, proposal: Proposal, voter: UserId) -> None:
         if voice_of(proposal, voter) is None:
             raise UserError(
-                f"Proposal #{proposal.number} is decided by {self._deciders(proposal)}, "
+                f"Proposal #{proposal.number} is decided by {self.deciders_named(proposal)}, "
                 "the group fixed when it opened; your vote does not count, but your voice "
                 "in this room does."
             )
 
-    async def _record(self, proposal: Proposal, ballot: Ballot) -> None:
+    async def record(self, proposal: Proposal, ballot: Ballot) -> None:
         added = await self.store.record_ballot(ballot)
         still_open = await self._evaluate(proposal.id)
         if added and still_open is not None and self._opened_here(still_open):
             await self._record_state(still_open, None)
-
-    async def consent(self, ctx: CommandContext, args: Args) -> Reply:
-        proposal = await self._proposal_here(ctx.message.room_id, args["n"])
-        self._require_decider(proposal, ctx.sender)
-        await self._record(proposal, self._ballot(ctx, proposal, CONSENT))
-        return Reply(f"Your consent to #{proposal.number} is recorded.")
-
-    async def object(self, ctx: CommandContext, args: Args) -> Reply:
-        proposal = await self._proposal_here(ctx.message.room_id, args["n"])
-        self._require_decider(proposal, ctx.sender)
-        reason = one_line(args["reason"] or "", MAX_REASON + 1)
-        if not reason:
-            raise UserError(
-                f"An objection needs a reason: what harm do you foresee? "
-                f"Send `!object {proposal.number} <reason>`."
-            )
-        if len(reason) > MAX_REASON:
-            raise UserError(f"Keep the reason to {MAX_REASON} characters.")
-        await self._record(proposal, self._ballot(ctx, proposal, OBJECT, reason))
-        return Reply(
-            f"Your objection to #{proposal.number} is recorded and blocks it until you "
-            f"withdraw it (`!withdraw {proposal.number}`)."
-        )
-
-    async def withdraw(self, ctx: CommandContext, args: Args) -> Reply:
-        proposal = await self._proposal_here(ctx.message.room_id, args["n"])
-        if proposal.proposer == ctx.sender:
-            await self._close(proposal.id, "withdrawn")
-            return Reply(f"You withdrew proposal #{proposal.number}.")
-        ballots = await self.store.ballots(proposal.id)
-        voice = voice_of(proposal, ctx.sender) or ctx.sender
-        current = self._tally(proposal, ballots, closed=False).stances.get(voice)
-        if current is None or current.kind != OBJECT:
-            raise UserError(
-                f"You have no objection to #{proposal.number} to withdraw; only the person "
-                "who objected can withdraw an objection."
-            )
-        await self._record(proposal, self._ballot(ctx, proposal, WITHDRAW, OBJECT))
-        return Reply(f"Your objection to #{proposal.number} is withdrawn.")
-
-    def _ballot(
-        self, ctx: CommandContext, p: Proposal, act: str, reason: str | None = None
-    ) -> Ballot:
-        return Ballot(
-            event_id=ctx.message.event_id,
-            proposal_id=p.id,
-            voter=ctx.sender,
-            act=act,
-            reason=reason,
-            ts=ctx.message.origin_server_ts,
-        )
-
-    async def list_open(self, ctx: CommandContext, args: Args) -> Reply:
-        counted = [
-            (p, self._tally(p, ballots, closed=False))
-            for p, ballots in await self.store.open_in(ctx.message.room_id)
-        ]
-        if not counted:
-            return Reply("No proposals are open in this room.")
-        lines = ["Open proposals:"]
-        for p, t in counted:
-            lines.append(
-                f"#{p.number} {self.kinds[p.kind].describe(p)} — "
-                f"closes {p.closes_at:%Y-%m-%d %H:%M} UTC; "
-                f"{len(t.consents)} of {len(p.deciders)} consented"
-                + (f", objections from {', '.join(t.objections)}" if t.objections else "")
-            )
-        return Reply("\n".join(lines))
 
     # -- reactions ---------------------------------------------------------------
     async def on_reaction(self, reaction: IncomingReaction) -> None:
@@ -469,7 +320,7 @@ class Decisions:
             ts=ts,
             reaction_key=meaning,
         )
-        await self._record(proposal, ballot)
+        await self.record(proposal, ballot)
         if meaning == OBJECT:
             await self.gateway.send_event(
                 room_id,
@@ -500,7 +351,7 @@ class Decisions:
             reason=reacted.reaction_key,
             ts=ts,
         )
-        await self._record(proposal, withdrawal)
+        await self.record(proposal, withdrawal)
 
     async def forget(self, user: UserId) -> dict[str, int]:
         """Erase a person's votes and notes; open proposals that recorded their acts in
@@ -518,7 +369,7 @@ class Decisions:
             )
 
     # -- closing ---------------------------------------------------------------
-    def _tally(self, proposal: Proposal, ballots: list[Ballot], closed: bool) -> Tally:
+    def tally(self, proposal: Proposal, ballots: list[Ballot], closed: bool) -> Tally:
         limit = ms(proposal.closes_at)
         acts = [
             Act(b.event_id, voice_of(proposal, b.voter) or b.voter, b.act, b.ts, b.reason)
@@ -533,13 +384,13 @@ class Decisions:
         if proposal is None or proposal.status != OPEN:
             return None
         closed = self.clock.now() >= proposal.closes_at
-        result = self._tally(proposal, ballots, closed)
+        result = self.tally(proposal, ballots, closed)
         if result.outcome is not Outcome.OPEN:
-            await self._close(proposal_id, result.outcome.value)
+            await self.close(proposal_id, result.outcome.value)
             return None
         return proposal
 
-    async def _close(self, proposal_id: int, status: str) -> None:
+    async def close(self, proposal_id: int, status: str) -> None:
         """Close once. The new status, the posting of the outcome and its carrying out
         are recorded in one unit of work, so that a crash at any point leaves either an
         open proposal or a closed one with both operations pending; both are
@@ -618,7 +469,7 @@ class Decisions:
             raise NotYet("the cohost that opened the proposal posts its outcome first")
         proposal, ballots = await self.store.with_ballots(run.params["proposal"])
         assert proposal is not None
-        await self._post_outcome(proposal, self._tally(proposal, ballots, closed=True))
+        await self._post_outcome(proposal, self.tally(proposal, ballots, closed=True))
 
     def _outcome_text(self, p: Proposal, result: Tally) -> str:
         what = self.kinds[p.kind].describe(p)
@@ -638,30 +489,13 @@ class Decisions:
         return p.opened_by in (None, self.gateway.user_id)
 
     async def _record_state(self, p: Proposal, result: Tally | None) -> None:
-        """The proposal in room state: while open with every act so far, so that any
-        cohost can take it up again from Matrix alone (`cohost resync`); once closed
-        with its outcome."""
-        content: dict[str, Any] = {
-            "kind": p.kind,
-            "subject": p.subject,
-            "scope": p.scope,
-            "proposer": p.proposer,
-            "deciders": p.deciders,
-            "voices": p.voices,
-            "opened_at": p.opened_at.isoformat(),
-            "closes_at": p.closes_at.isoformat(),
-            "status": p.status,
-            "message": p.message_event_id,
-            "opening_key": p.opening_key,
-            "details": p.details,
-        }
-        if result is not None:
-            content["consents"] = result.consents
-            content["objections"] = {v: result.stances[v].reason for v in result.objections}
+        """The proposal in room state (see handlers.decisions.schema)."""
+        if result is None:
+            record = ProposalRecord.of(p, acts=await self.store.ballots(p.id))
         else:
-            ballots = await self.store.ballots(p.id)
-            content["acts"] = [act_entry(b) for b in sorted(ballots, key=lambda b: b.ts)]
-        await self.gateway.put_state(RoomId(p.room_id), PROPOSAL_STATE, str(p.number), content)
+            objections = {v: result.stances[v].reason for v in result.objections}
+            record = ProposalRecord.of(p, consents=result.consents, objections=objections)
+        await self.gateway.put_state(RoomId(p.room_id), PROPOSAL, str(p.number), record.content())
 
     async def tick(self) -> None:
         """Close what is due and remind those who have not answered, 24 hours ahead.
@@ -675,7 +509,7 @@ class Decisions:
 
     async def _remind(self, proposal_id: int) -> None:
         proposal, ballots = await self.store.mark_reminded(proposal_id)
-        silent = self._tally(proposal, ballots, closed=False).silent(proposal.deciders)
+        silent = self.tally(proposal, ballots, closed=False).silent(proposal.deciders)
         if not silent:
             return
         waiting = people(proposal, silent)
@@ -705,10 +539,10 @@ class Decisions:
         if proposal is None or proposal.status != Outcome.PASSED.value:
             return
         found = await self.facts.proposal(RoomId(proposal.room_id), proposal.number)
-        content = found[1].content() if found else None
-        if content is not None and "declined_at" not in content:
-            content["declined_at"] = self.clock.now().isoformat()
+        record = found[1] if found else None
+        if record is not None and record.declined_at is None:
+            record.declined_at = self.clock.now()
             await self.gateway.put_state(
-                RoomId(proposal.room_id), PROPOSAL_STATE, str(proposal.number), content
+                RoomId(proposal.room_id), PROPOSAL, str(proposal.number), record.content()
             )
             log.info("invitation_declined", proposal=proposal.number, room_id=proposal.room_id)

@@ -9,7 +9,14 @@ import structlog
 from handlers.framework.errors import UserError
 from handlers.framework.gateway import MatrixGateway
 from handlers.framework.matrix_names import EventType
-from handlers.framework.registry import CommandContext, CommandRegistry, looks_like_command
+from handlers.framework.registry import (
+    Command,
+    CommandContext,
+    CommandRegistry,
+    Where,
+    Who,
+    looks_like_command,
+)
 from handlers.framework.replies import Reply, notice_content, reply_txn_id
 from handlers.framework.types import IncomingMessage, RoomId, UserId
 
@@ -35,17 +42,34 @@ async def always(room_id: RoomId, sender: UserId) -> bool:
     return True
 
 
+# Checks a command's declared preconditions (where, who) against Matrix state and
+# finds what it acts for; raises UserError when they do not hold.
+Preconditions = Callable[[Command, IncomingMessage], Awaitable[CommandContext]]
+
+
+async def anywhere_only(command: Command, message: IncomingMessage) -> CommandContext:
+    if command.where is not Where.ANYWHERE or command.who is not Who.ANYONE:
+        raise UserError(f"`!{command.name}` cannot be checked here.")
+    return CommandContext(message)
+
+
 class CommandHandler:
     def __init__(
         self,
         registry: CommandRegistry,
         gateway: MatrixGateway,
+        preconditions: Preconditions = anywhere_only,
         released: RoomFilter = never,
         answers: Answers = always,
     ) -> None:
         self._registry = registry
         self._gateway = gateway
+        self._preconditions = preconditions
         self._released = released
+        self._answers = answers
+
+    def answer_only_when(self, answers: Answers) -> None:
+        """In rooms several cohosts share, one answers each command (see the network)."""
         self._answers = answers
 
     async def on_message(self, message: IncomingMessage) -> None:
@@ -77,7 +101,8 @@ class CommandHandler:
                 return None
             name = parsed.command.name
             log.info("command_received", command=name)
-            return await parsed.command.handler(CommandContext(message), parsed.args)
+            ctx = await self._preconditions(parsed.command, message)
+            return await parsed.command.handler(ctx, **parsed.args)
         except UserError as refusal:
             # The kind of refusal, never its text: it quotes what the person wrote.
             log.info("command_refused", command=name, kind=refusal.kind)

@@ -1,5 +1,6 @@
-"""A declarative command registry: commands name their typed parameters, and both
-parsing and `!help` are derived from those declarations."""
+"""A declarative command registry: commands name their typed parameters and their
+preconditions (where, who), and parsing, checking and `!help` are derived from those
+declarations."""
 
 from __future__ import annotations
 
@@ -10,30 +11,44 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from handlers.framework.arguments import ArgKind, Kind
 from handlers.framework.errors import UserError
 from handlers.framework.replies import Reply
-from handlers.framework.types import IncomingMessage, UserId
+from handlers.framework.types import IncomingMessage, RoomId, UserId
+from storage.models import Congregation, Crew
+
+__all__ = ["Args", "CommandContext", "CommandRegistry", "Kind", "Param", "Where", "Who"]
 
 PREFIX = "!"
-# A permissive form of the Matrix user id grammar: historical localparts are allowed,
-# whitespace is not, and the server name may carry a port.
-_USER_ID = re.compile(
-    r"^@[^\s:@]+:[A-Za-z0-9.\-]+(:\d{1,5})?$|^@[^\s:@]+:\[[0-9A-Fa-f:.]+\](:\d{1,5})?$"
-)
-MAX_USER_ID_LENGTH = 255
 
 
-class Kind(Enum):
-    WORD = "word"
-    USER = "user"
-    INT = "int"
-    TEXT = "text"  # the rest of the line, verbatim
+class Where(Enum):
+    """Where a command may be sent; checked before its handler runs."""
+
+    ANYWHERE = "anywhere"
+    DM = "a direct message with cohost"
+    # A room of the congregation, or a DM when the sender belongs to one congregation.
+    CONGREGATION = "a room of the congregation"
+    HOSTS_ROOM = "the congregation's Hosts room"
+    CREW_ROOM = "the crew's room"
+    CREW_OR_HOSTS_ROOM = "a crew's room or the Hosts room"
+
+
+class Who(Enum):
+    """Who may send it there; checked from Matrix state, never from display names."""
+
+    ANYONE = "anyone"
+    MEMBER = "a member of the congregation"
+    HOST = "a host of the congregation"
+    CREW_MEMBER = "a member of the crew"
+    # The crew's members in its room, the hosts in the Hosts room.
+    RESPONSIBLE = "the crew's members or the hosts"
 
 
 @dataclass(frozen=True)
 class Param:
     name: str
-    kind: Kind = Kind.WORD
+    kind: ArgKind = Kind.WORD
     optional: bool = False
     repeated: bool = False
     # A TEXT parameter introduced by a keyword ("intention: …") may follow other
@@ -41,7 +56,9 @@ class Param:
     keyword: str | None = None
 
     def usage(self) -> str:
-        shown = "@user" if self.kind is Kind.USER else self.name
+        if not self.kind.passed:
+            return self.kind.label
+        shown = self.kind.label if self.kind in (Kind.USER,) else self.name
         inner = f"{shown}…" if self.repeated else shown
         if self.keyword:
             inner = f"{self.keyword} <text>"
@@ -50,15 +67,36 @@ class Param:
 
 @dataclass(frozen=True)
 class CommandContext:
+    """The message a command came in, and what its preconditions found: the
+    congregation it acts for and the crew whose room it was sent in."""
+
     message: IncomingMessage
+    found_congregation: Congregation | None = None
+    found_crew: Crew | None = None
 
     @property
     def sender(self) -> UserId:
         return self.message.sender
 
+    @property
+    def room_id(self) -> RoomId:
+        return self.message.room_id
+
+    @property
+    def congregation(self) -> Congregation:
+        """Declared by `where`: a command may only use it when its place has one."""
+        assert self.found_congregation is not None, "command declares no congregation"
+        return self.found_congregation
+
+    @property
+    def crew(self) -> Crew:
+        assert self.found_crew is not None, "command declares no crew"
+        return self.found_crew
+
 
 Args = Mapping[str, Any]
-Handler = Callable[[CommandContext, Args], Awaitable[Reply]]
+# Called as handler(ctx, **typed arguments by parameter name).
+Handler = Callable[..., Awaitable[Reply]]
 
 
 @dataclass(frozen=True)
@@ -67,6 +105,10 @@ class Command:
     params: tuple[Param, ...]
     summary: str
     handler: Handler
+    where: Where = Where.ANYWHERE
+    who: Who = Who.ANYONE
+    # How to write it, shown when its fixed words are wrong.
+    example: str | None = None
 
     @property
     def name(self) -> str:
@@ -81,36 +123,45 @@ class Command:
         for param in self.params:
             if param.keyword:
                 continue  # filled by split_keyword
-            if param.kind is Kind.TEXT:
+            if param.kind.rest_of_line:
                 text = raw_rest_after(raw_rest, pos).strip()
                 if not text and not param.optional:
-                    raise UserError(
-                        f"Missing {param.name}. Usage: {self.usage()}", kind="bad_input"
-                    )
-                args[param.name] = text or None
+                    raise self._missing(param)
+                args[param.name] = self.convert(param, text) if text else None
                 pos = len(tokens)
                 continue
             if param.repeated:
-                values = [convert(param, t, self) for t in tokens[pos:]]
+                values = [self.convert(param, t) for t in tokens[pos:]]
                 if not values and not param.optional:
-                    raise UserError(
-                        f"Missing {param.name}. Usage: {self.usage()}", kind="bad_input"
-                    )
+                    raise self._missing(param)
                 args[param.name] = values
                 pos = len(tokens)
                 continue
             if pos >= len(tokens):
                 if not param.optional:
-                    raise UserError(
-                        f"Missing {param.name}. Usage: {self.usage()}", kind="bad_input"
-                    )
+                    raise self._missing(param)
                 args[param.name] = None
                 continue
-            args[param.name] = convert(param, tokens[pos], self)
+            value = self.convert(param, tokens[pos])
+            if param.kind.passed:
+                args[param.name] = value
             pos += 1
         if pos < len(tokens):
             raise UserError(f"Too many arguments. Usage: {self.usage()}", kind="bad_input")
         return args
+
+    def _missing(self, param: Param) -> UserError:
+        return UserError(f"Missing {param.name}. Usage: {self.usage()}", kind="bad_input")
+
+    def convert(self, param: Param, token: str) -> Any:
+        try:
+            return param.kind.convert(token)
+        except UserError as err:
+            if param.kind.passed:
+                raise UserError(f"{err.message} Usage: {self.usage()}", kind="bad_input") from None
+            # A fixed word: how the whole command is written says it best.
+            shown = f"Write it as `{self.example}`." if self.example else err.message
+            raise UserError(shown, kind="bad_input") from None
 
 
 def raw_rest_after(raw: str, skip_tokens: int) -> str:
@@ -123,25 +174,6 @@ def raw_rest_after(raw: str, skip_tokens: int) -> str:
     return rest
 
 
-def convert(param: Param, token: str, command: Command) -> Any:
-    if param.kind is Kind.USER:
-        if len(token) > MAX_USER_ID_LENGTH or not _USER_ID.match(token):
-            raise UserError(
-                f"`{token}` is not a Matrix user id (like @alice:example.org). "
-                f"Usage: {command.usage()}",
-                kind="bad_input",
-            )
-        return UserId(token)
-    if param.kind is Kind.INT:
-        try:
-            return int(token)
-        except ValueError:
-            raise UserError(
-                f"{param.name} must be a whole number, not `{token}`.", kind="bad_input"
-            ) from None
-    return token
-
-
 @dataclass
 class ParsedCommand:
     command: Command
@@ -152,13 +184,21 @@ class ParsedCommand:
 class CommandRegistry:
     _commands: dict[tuple[str, ...], Command] = field(default_factory=dict)
 
-    def command(self, name: str, *params: Param, summary: str) -> Callable[[Handler], Handler]:
+    def command(
+        self,
+        name: str,
+        *params: Param,
+        summary: str,
+        where: Where = Where.ANYWHERE,
+        who: Who = Who.ANYONE,
+        example: str | None = None,
+    ) -> Callable[[Handler], Handler]:
         path = tuple(name.split())
 
         def register(handler: Handler) -> Handler:
             if path in self._commands:
                 raise ValueError(f"command {name!r} registered twice")
-            self._commands[path] = Command(path, params, summary, handler)
+            self._commands[path] = Command(path, params, summary, handler, where, who, example)
             return handler
 
         return register
@@ -201,7 +241,7 @@ class CommandRegistry:
 
 
 def _only_text(command: Command) -> bool:
-    return any(p.kind is Kind.TEXT and not p.keyword for p in command.params)
+    return any(p.kind.rest_of_line and not p.keyword for p in command.params)
 
 
 def split_keyword(command: Command, rest: str) -> tuple[str, dict[str, Any]]:

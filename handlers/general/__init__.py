@@ -1,1 +1,1 @@
-"""."""
+"""General: `!ping` and `!help`."""

@@ -1,6 +1,7 @@
-"""Who joins a crew or a congregation, and who hosts: proposals decided by consent
-(`!crew join`, `!crew invite`, `!congregation invite`, `!host add`, `!host remove`,
-knocks), carried out idempotently when they pass."""
+"""Who joins a crew or a congregation, and who hosts: the kinds of decision behind
+`!crew join`, `!crew invite`, `!congregation invite`, `!host add`, `!host remove` and
+knocks, decided by consent and carried out idempotently when they pass. Invitations
+sent around a proposal are noted; a declined one is recorded with its proposal."""
 
 from __future__ import annotations
 
@@ -19,11 +20,9 @@ from handlers.decisions.engine import Decisions, KindSpec
 from handlers.framework import matrix_names as mx
 from handlers.framework.errors import UserError
 from handlers.framework.matrix_names import EventType
-from handlers.framework.names import clean_name, name_key
 from handlers.framework.operations import Run
 from handlers.framework.power import change_users
-from handlers.framework.registry import Args, CommandContext, CommandRegistry, Kind, Param
-from handlers.framework.replies import Reply, notice
+from handlers.framework.replies import notice
 from handlers.framework.types import IncomingMember, RoomId, UserId
 from storage.models import Congregation, Crew, Proposal
 
@@ -50,41 +49,15 @@ class Membership:
         self.crew_window = crew_window
         self.congregation_window = congregation_window
         self.decided_by = decided_by
-        decisions.register_kind(CREW_JOIN, KindSpec(self._describe_crew_join, self._invite_subject))
-        decisions.register_kind(
-            CONGREGATION_JOIN,
-            KindSpec(self._describe_congregation_join, self._invite_subject),
-        )
-        decisions.register_kind(
-            HOST_ADD, KindSpec(self._describe_host_add, self._carry_out_host_add)
-        )
-        decisions.register_kind(
-            HOST_REMOVE, KindSpec(self._describe_host_remove, self._carry_out_host_remove)
-        )
 
-    def register(self, registry: CommandRegistry) -> None:
-        registry.command("crew join", Param("name"), summary="Ask a crew to let you join.")(
-            self.crew_join
-        )
-        registry.command(
-            "crew invite",
-            Param("user", Kind.USER),
-            summary="Propose to your crew that someone joins it.",
-        )(self.crew_invite)
-        registry.command(
-            "congregation invite",
-            Param("user", Kind.USER),
-            Param("why", Kind.TEXT, optional=True),
-            summary="Sponsor someone to join the congregation (the hosts decide).",
-        )(self.congregation_invite)
-        registry.command(
-            "host add", Param("user", Kind.USER), summary="Propose a new host (hosts decide)."
-        )(self.host_add)
-        registry.command(
-            "host remove",
-            Param("user", Kind.USER),
-            summary="Propose that a host steps back (hosts decide).",
-        )(self.host_remove)
+    def kinds(self) -> dict[str, KindSpec]:
+        """The kinds of decision about who belongs and who hosts."""
+        return {
+            CREW_JOIN: KindSpec(self._describe_crew_join, self._invite_subject),
+            CONGREGATION_JOIN: KindSpec(self._describe_congregation_join, self._invite_subject),
+            HOST_ADD: KindSpec(self._describe_host_add, self._carry_out_host_add),
+            HOST_REMOVE: KindSpec(self._describe_host_remove, self._carry_out_host_remove),
+        }
 
     # -- descriptions ----------------------------------------------------------
     def _describe_crew_join(self, p: Proposal) -> str:
@@ -100,37 +73,7 @@ class Membership:
         return f"{p.subject} is no longer a host"
 
     # -- crews -------------------------------------------------------------------
-    async def crew_join(self, ctx: CommandContext, args: Args) -> Reply:
-        congregation = await self.directory.congregation_for(ctx.message.room_id, ctx.sender)
-        await self.directory.require_member(congregation, ctx.sender)
-        crew = await self.directory.index.crew_by_name(
-            congregation.space_id, name_key(clean_name(args["name"], "crew"))
-        )
-        if crew is None or crew.released:
-            raise UserError(
-                f"**{congregation.name}** has no crew called **{args['name']}** that I host."
-            )
-        proposal = await self._open_crew_join(crew, ctx.sender, None, ctx.message.event_id)
-        return Reply(
-            f"I asked **{crew.name}** (proposal #{proposal.number} in its room). You will get an "
-            "invitation if the crew consents."
-        )
-
-    async def crew_invite(self, ctx: CommandContext, args: Args) -> Reply:
-        place = await self.directory.place(ctx.message.room_id)
-        if place.crew is None or place.crew.released:
-            raise UserError("Send `!crew invite` in the room of your crew.")
-        members = await self.gateway.joined_members(ctx.message.room_id)
-        if ctx.sender not in members:
-            raise UserError("Only members of this crew can propose newcomers.")
-        proposal = await self._open_crew_join(
-            place.crew, args["user"], ctx.sender, ctx.message.event_id
-        )
-        return Reply(
-            f"Proposal #{proposal.number} is open: {args['user']} joins **{place.crew.name}**."
-        )
-
-    async def _open_crew_join(
+    async def open_crew_join(
         self, crew: Crew, subject: UserId, proposer: UserId | None, key: str
     ) -> Proposal:
         room = RoomId(crew.room_id)
@@ -172,7 +115,7 @@ class Membership:
         )
 
     # -- congregations -----------------------------------------------------------
-    async def _deciding_room(self, congregation: Congregation) -> tuple[RoomId, list[UserId]]:
+    async def deciding_room(self, congregation: Congregation) -> tuple[RoomId, list[UserId]]:
         if self.decided_by == "members":
             members = await self.gateway.joined_members(RoomId(congregation.space_id))
             return RoomId(congregation.lobby_id), sorted(
@@ -180,21 +123,7 @@ class Membership:
             )
         return RoomId(congregation.hosts_room_id), await self.directory.hosts(congregation)
 
-    async def congregation_invite(self, ctx: CommandContext, args: Args) -> Reply:
-        congregation = await self.directory.congregation_for(ctx.message.room_id, ctx.sender)
-        await self.directory.require_member(congregation, ctx.sender)
-        subject = args["user"]
-        if subject in await self.gateway.joined_members(RoomId(congregation.space_id)):
-            raise UserError(f"{subject} is already a member of **{congregation.name}**.")
-        proposal = await self._open_congregation_join(
-            congregation, subject, ctx.sender, ctx.message.event_id, args["why"]
-        )
-        return Reply(
-            f"Thank you for sponsoring {subject}: proposal #{proposal.number} is open for the "
-            f"{self.decided_by} of **{congregation.name}**."
-        )
-
-    async def _open_congregation_join(
+    async def open_congregation_join(
         self,
         congregation: Congregation,
         subject: UserId,
@@ -203,7 +132,7 @@ class Membership:
         why: str | None,
     ) -> Proposal:
         await self._no_open_duplicate(CONGREGATION_JOIN, congregation.space_id, subject)
-        room, deciders = await self._deciding_room(congregation)
+        room, deciders = await self.deciding_room(congregation)
         return await self.decisions.open(
             kind=CONGREGATION_JOIN,
             room_id=room,
@@ -217,42 +146,12 @@ class Membership:
         )
 
     # -- hosts -------------------------------------------------------------------
-    async def host_add(self, ctx: CommandContext, args: Args) -> Reply:
-        congregation = self.directory.require_hosts_room(
-            await self.directory.place(ctx.message.room_id), "!host add"
-        )
-        facts = await self.directory.require_host(congregation, ctx.sender)
-        subject = args["user"]
-        hosts = list(facts.hosts)
-        if subject in hosts:
-            raise UserError(f"{subject} is already a host.")
-        if subject not in await self.gateway.joined_members(RoomId(congregation.space_id)):
-            raise UserError(
-                f"{subject} has to be a member of **{congregation.name}** before hosting it."
-            )
-        proposal = await self._open_host_change(HOST_ADD, congregation, ctx, subject, hosts)
-        return Reply(f"Proposal #{proposal.number} is open: {subject} becomes a host.")
-
-    async def host_remove(self, ctx: CommandContext, args: Args) -> Reply:
-        congregation = self.directory.require_hosts_room(
-            await self.directory.place(ctx.message.room_id), "!host remove"
-        )
-        facts = await self.directory.require_host(congregation, ctx.sender)
-        subject = args["user"]
-        hosts = list(facts.hosts)
-        if subject not in hosts:
-            raise UserError(f"{subject} is not a host of **{congregation.name}**.")
-        deciders = [h for h in hosts if h != subject]
-        if not deciders:
-            raise UserError("A congregation keeps at least one host.")
-        proposal = await self._open_host_change(HOST_REMOVE, congregation, ctx, subject, deciders)
-        return Reply(f"Proposal #{proposal.number} is open: {subject} is no longer a host.")
-
-    async def _open_host_change(
+    async def open_host_change(
         self,
         kind: str,
         congregation: Congregation,
-        ctx: CommandContext,
+        proposer: UserId,
+        key: str,
         subject: UserId,
         deciders: list[UserId],
     ) -> Proposal:
@@ -262,10 +161,10 @@ class Membership:
             room_id=RoomId(congregation.hosts_room_id),
             scope=congregation.space_id,
             subject=subject,
-            proposer=ctx.sender,
+            proposer=proposer,
             deciders=deciders,
             window=self.congregation_window,
-            opening_key=ctx.message.event_id,
+            opening_key=key,
         )
 
     async def _congregation(self, space: str) -> Congregation:
@@ -346,9 +245,9 @@ class Membership:
             if kind == CREW_ROOM and crew is not None and congregation is not None:
                 # As for `!crew join`: crews form among the congregation's members.
                 await self.directory.require_member(congregation, subject)
-                await self._open_crew_join(crew, subject, None, event.event_id)
+                await self.open_crew_join(crew, subject, None, event.event_id)
             elif kind == CONGREGATION_SPACE and congregation is not None:
-                await self._open_congregation_join(
+                await self.open_congregation_join(
                     congregation, subject, None, event.event_id, event.reason
                 )
         except UserError as refusal:

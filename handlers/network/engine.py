@@ -1,4 +1,4 @@
-"""The network of congregations: `!network create|info`."""
+"""Founding a network of congregations: its space, Announcements and Commons."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from functools import partial
 from typing import Any
 
 from handlers.community.directory import Directory, room_link
-from handlers.community.facts import MEMBER, CongregationFacts
+from handlers.community.facts import CongregationFacts
 from handlers.community.rooms import invite_once, link, report, report_unfinished, room_maker
 from handlers.community.shape import commons, network_announcements, network_space
 from handlers.community.state import (
@@ -17,14 +17,11 @@ from handlers.community.state import (
     NETWORK_SPACE,
 )
 from handlers.framework.clock import Clock
-from handlers.framework.errors import UserError
-from handlers.framework.names import clean_name
 from handlers.framework.operations import OperationRunner, Run
-from handlers.framework.registry import Args, CommandContext, CommandRegistry, Kind, Param
-from handlers.framework.replies import Reply
 from handlers.framework.types import RoomId, UserId
+from handlers.network.schema import MEMBER
 from storage.community import IndexEntries
-from storage.models import IndexedRoom, Network
+from storage.models import Congregation, IndexedRoom, Network
 
 CREATE = "create_network"
 
@@ -35,48 +32,32 @@ class Networks:
         self.gateway = directory.gateway
         self.runner = runner
         self.clock = clock
-        runner.register(CREATE, self.perform_create, self.report_failure)
 
-    def register(self, registry: CommandRegistry) -> None:
-        registry.command(
-            "network create",
-            Param("name", Kind.TEXT),
-            summary="Found a network with this congregation as its first member (Hosts room).",
-        )(self.create)
-        registry.command("network info", summary="The network this congregation belongs to.")(
-            self.info
-        )
-
-    async def create(self, ctx: CommandContext, args: Args) -> Reply:
-        name = clean_name(args["name"], "network")
-        place = await self.directory.place(ctx.message.room_id)
-        congregation = self.directory.require_hosts_room(place, "!network create")
-        facts = await self.directory.require_host(congregation, ctx.sender)
-        if facts.network:
-            raise UserError(f"**{congregation.name}** already belongs to a network.")
-        if [
-            p
-            for p in await self.runner.pending_params(CREATE)
-            if p["congregation"] == congregation.space_id
-        ]:
-            raise UserError(f"A network for **{congregation.name}** is already being created.")
+    async def create(
+        self,
+        op_id: str,
+        name: str,
+        congregation: Congregation,
+        hosts: list[UserId],
+        requester: UserId,
+        reply_room: RoomId,
+    ) -> None:
+        """Start founding the network (a resumable operation)."""
         params = {
             "name": name,
             "congregation": congregation.space_id,
             "congregation_name": congregation.name,
-            "hosts": list(facts.hosts),
-            "requester": ctx.sender,
-            "reply_room": ctx.message.room_id,
+            "hosts": hosts,
+            "requester": requester,
+            "reply_room": reply_room,
             "created_at": self.clock.now().isoformat(),
         }
+        await self.runner.start(op_id, CREATE, params)
 
-        async def start() -> None:
-            await self.runner.start(ctx.message.event_id, CREATE, params)
-
-        return Reply(
-            f"Network **{name}** is on its way, with **{congregation.name}** as its first "
-            "congregation. I'll tell you here when it is ready.",
-            then=start,
+    async def being_created(self, congregation: Congregation) -> bool:
+        return any(
+            p["congregation"] == congregation.space_id
+            for p in await self.runner.pending_params(CREATE)
         )
 
     async def perform_create(self, run: Run) -> None:
@@ -156,30 +137,6 @@ class Networks:
     async def report_failure(self, run: Run, reason: str) -> None:
         what = f"network **{run.params['name']}**"
         await report_unfinished(self.gateway, run, what, "requester", reason)
-
-    async def info(self, ctx: CommandContext, args: Args) -> Reply:
-        congregation = await self.directory.congregation_for(ctx.message.room_id, ctx.sender)
-        if not congregation.network_space_id:
-            raise UserError(
-                f"**{congregation.name}** is not part of a network yet. Its hosts can found one "
-                "with `!network create <name>` or apply with `!network join`."
-            )
-        network = await self.directory.index.network(congregation.network_space_id)
-        members = await self.directory.shared.members(RoomId(congregation.network_space_id))
-        names = sorted(m.name or "?" for m in members.values())
-        if network is None:
-            raise UserError("I don't know this congregation's network yet; try again in a moment.")
-        via = self.directory.via
-        return Reply(
-            "\n".join(
-                [
-                    f"**{network.name}** — since {network.created_at:%Y-%m-%d}",
-                    f"Congregations: {', '.join(names)}",
-                    f"Space: {room_link(network.space_id, via)}",
-                    f"Announcements: {room_link(network.announcements_id, via)}",
-                ]
-            )
-        )
 
 
 def network_entries(space: str, facts: dict[str, Any]) -> IndexEntries:

@@ -16,40 +16,38 @@ member cohost whose user id sorts first), while all of them record votes."""
 
 from __future__ import annotations
 
-import re
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
-from urllib.parse import parse_qs, unquote
 
 import structlog
 
 from handlers.community.directory import Directory
-from handlers.community.facts import (
-    MEMBER,
-    ApplicationRecord,
-    CongregationFacts,
-    MemberEntry,
-    NetworkFacts,
-)
+from handlers.community.facts import CongregationFacts
 from handlers.community.rooms import invite_once, report
 from handlers.community.shape import HOST_LEVEL, space_child, space_parent
 from handlers.community.state import COMMONS, NETWORK_ANNOUNCEMENTS, NETWORK_SPACE
 from handlers.decisions.engine import Decisions, KindSpec
 from handlers.framework.clock import Clock
-from handlers.framework.errors import MatrixError, NotYet, UserError
+from handlers.framework.errors import MatrixError, NotYet
 from handlers.framework.matrix_names import EventType, Membership
-from handlers.framework.names import MAX_NAME_LENGTH
 from handlers.framework.operations import OperationRunner, Run
 from handlers.framework.patterns import server_of
 from handlers.framework.power import raise_to
-from handlers.framework.registry import Args, CommandContext, CommandRegistry, Kind, Param
-from handlers.framework.replies import Reply
-from handlers.framework.text import one_line
 from handlers.framework.turns import turn_of
 from handlers.framework.types import IncomingInvite, IncomingMember, RoomId, UserId
 from handlers.network.engine import network_entries
-from storage.models import Application, Proposal
+from handlers.network.schema import (
+    MEMBER,
+    ApplicationRecord,
+    Knock,
+    MemberEntry,
+    NetworkFacts,
+    invitation_reason,
+    invited_to,
+)
+from storage.models import Congregation, Proposal
 
 log = structlog.get_logger(__name__)
 
@@ -58,67 +56,12 @@ JOINED = "joined_network"
 OPEN_JOIN = "open_network_join"
 LEAVE = "leave_network"
 OPENING_TURN = timedelta(seconds=20)
-INVITE_MARK = "cohost:network:"
 NETWORK_ROOMS = (NETWORK_SPACE, NETWORK_ANNOUNCEMENTS, COMMONS)
-_SPACE_IN_REASON = re.compile(r"· (![^\s]+)\s*$")
-
-
-def parse_target(text: str) -> tuple[str, list[str]]:
-    """`#alias:server`, a matrix.to link (with `via`), or a room id and server names."""
-    words = text.split()
-    if not words:
-        raise UserError("Name the network: `#name:server`, a matrix.to link, or `!roomid server…`.")
-    first = words[0]
-    if first.startswith("https://matrix.to/#/"):
-        fragment = unquote(first.split("#/", 1)[1])
-        target, _, query = fragment.partition("?")
-        return target, parse_qs(query).get("via", [])
-    if first.startswith("#") and ":" in first:
-        return first, []
-    if first.startswith("!"):
-        if len(words) == 1 and ":" not in first:
-            raise UserError("A room id needs the names of servers in the room after it.")
-        return first, words[1:] or [first.split(":", 1)[1]]
-    raise UserError(f"`{first}` is not an alias, a matrix.to link or a room id.")
-
-
-def marked_network(reason: str | None) -> str | None:
-    """The network named in an invitation a network decision sent."""
-    if not reason or INVITE_MARK not in reason:
-        return None
-    rest = reason.split(INVITE_MARK, 1)[1].split()
-    return rest[0] if rest else None
-
-
-def applicant_space(reason: str | None) -> str | None:
-    found = _SPACE_IN_REASON.search(reason or "")
-    return found.group(1) if found else None
-
-
-def knock_details(reason: str | None) -> dict[str, Any]:
-    """What an applicant's knock says, read once when its proposal opens: a knock
-    carries nothing but its reason, which the applicant's cohost writes as
-    "<name> asks to join this network · <space id>". From then on these travel
-    structured, with the proposal."""
-    text = reason or ""
-    name = text.split(" asks to join", 1)[0] if " asks to join" in text else ""
-    return {"space": applicant_space(reason), "name": one_line(name, MAX_NAME_LENGTH) or None}
-
-
-def application_row(space: str, record: ApplicationRecord) -> Application:
-    return Application(
-        network_id=record.network,
-        congregation_id=space,
-        via=record.via,
-        requester=record.requester,
-        reply_room=record.reply_room,
-        created_at=record.created_at,
-    )
 
 
 def admission(p: Proposal) -> dict[str, Any]:
     """An admission's details (read from the knock by an earlier version: its reason)."""
-    return p.details or knock_details(p.reason)
+    return p.details or Knock.read(p.reason).details()
 
 
 class NetworkMembership:
@@ -137,96 +80,62 @@ class NetworkMembership:
         self.runner = runner
         self.clock = clock
         self.window = window
-        decisions.register_kind(
-            NETWORK_JOIN,
-            KindSpec(self._describe, self._carry_out, self._name_deciders),
-        )
-        runner.register(JOINED, self._perform_joined, self._report_join_failed)
-        runner.register(OPEN_JOIN, self._perform_open, self._opening_failed)
-        runner.register(LEAVE, self._perform_leave, self._leave_failed)
 
-    def register(self, registry: CommandRegistry) -> None:
-        registry.command(
-            "network join",
-            Param("network", Kind.TEXT),
-            summary="Ask to join a network (`#name:server`, a matrix.to link, or `!id server…`).",
-        )(self.join)
-        registry.command(
-            "network leave", summary="Take this congregation out of its network (a host)."
-        )(self.leave)
+    def kind(self) -> KindSpec:
+        """The network's decision: admitting a congregation, one voice per member."""
+        return KindSpec(self._describe, self._carry_out, self._name_deciders)
 
     # -- the register ------------------------------------------------------------
     async def members(self, network: RoomId) -> dict[str, MemberEntry]:
         return await self.directory.shared.members(network)
 
     # -- applying ----------------------------------------------------------------
-    async def join(self, ctx: CommandContext, args: Args) -> Reply:
-        congregation = self.directory.require_hosts_room(
-            await self.directory.place(ctx.message.room_id), "!network join"
-        )
-        if (await self.directory.require_host(congregation, ctx.sender)).network:
-            raise UserError(f"**{congregation.name}** already belongs to a network.")
-        target, via = parse_target(args["network"])
-        if target.startswith("#"):
-            try:
-                room, servers = await self.gateway.resolve_alias(target)
-            except MatrixError:
-                raise UserError(f"I could not find `{target}`.") from None
-            via = via or servers
-        else:
-            room = RoomId(target)
+    async def apply(
+        self,
+        congregation: Congregation,
+        network: RoomId,
+        via: list[str],
+        requester: UserId,
+        reply_room: RoomId,
+    ) -> Callable[[], Awaitable[None]]:
+        """Record the application (in Matrix too, so that resync knows it); the knock
+        to send once the command is answered."""
         record = ApplicationRecord(
-            network=room,
+            network=network,
             via=via,
-            requester=ctx.sender,
-            reply_room=ctx.message.room_id,
+            requester=requester,
+            reply_room=reply_room,
             created_at=self.clock.now(),
         )
 
         def applying(facts: CongregationFacts) -> None:
-            facts.application = record  # in Matrix too, so that resync knows it
+            facts.application = record
 
         await self.directory.update_facts(congregation, applying)
-        await self.applications.put(application_row(congregation.space_id, record))
-        reason = f"{congregation.name} asks to join this network · {congregation.space_id}"
+        await self.applications.put(record.row(congregation.space_id))
+        knock = Knock(congregation.name, congregation.space_id)
+        return partial(self.gateway.knock, network, knock.reason(), via)
 
-        async def knock() -> None:
-            await self.gateway.knock(room, reason, via)
-
-        return Reply(
-            f"I knocked on the network for **{congregation.name}**. Its member congregations "
-            "decide; I will tell you here when we are in.",
-            then=knock,
+    async def leave(
+        self,
+        op_id: str,
+        network: RoomId,
+        congregation: Congregation,
+        requester: UserId,
+        reply_room: RoomId,
+    ) -> None:
+        await self.runner.start(
+            f"leave-{op_id}",
+            LEAVE,
+            {
+                "network": network,
+                "congregation": congregation.space_id,
+                "requester": requester,
+                "reply_room": reply_room,
+            },
         )
 
-    async def leave(self, ctx: CommandContext, args: Args) -> Reply:
-        congregation = self.directory.require_hosts_room(
-            await self.directory.place(ctx.message.room_id), "!network leave"
-        )
-        network = (await self.directory.require_host(congregation, ctx.sender)).network
-        if not network:
-            raise UserError(f"**{congregation.name}** is not part of a network.")
-
-        async def go() -> None:
-            await self.runner.start(
-                f"leave-{ctx.message.event_id}",
-                LEAVE,
-                {
-                    "network": network,
-                    "congregation": congregation.space_id,
-                    "requester": ctx.sender,
-                    "reply_room": ctx.message.room_id,
-                },
-            )
-
-        return Reply(
-            f"**{congregation.name}** is leaving the network. I am taking it out of the "
-            "register and leaving the network's rooms; its hosts stay where they are "
-            "until they leave themselves.",
-            then=go,
-        )
-
-    async def _perform_leave(self, run: Run) -> None:
+    async def perform_leave(self, run: Run) -> None:
         network, space = RoomId(run.params["network"]), RoomId(run.params["congregation"])
         congregation = await self.directory.index.congregation(space)
         assert congregation is not None
@@ -266,19 +175,19 @@ class NetworkMembership:
                 raise
             log.info("network_link_left_for_members", network=network)
 
-    async def _leave_failed(self, run: Run, reason: str) -> None:
+    async def leave_failed(self, run: Run, reason: str) -> None:
         log.warning("network_leave_unfinished", network=run.params["network"], reason=reason)
 
     async def expects(self, invite: IncomingInvite) -> bool:
         """The invitation into the network space that a network decision asked for is
         accepted: a network this congregation applied to, naming itself."""
-        network = marked_network(invite.reason)
+        network = invited_to(invite.reason)
         return network == invite.room_id and await self._applied(network)
 
     async def awaits(self, invite: IncomingInvite) -> bool:
         """Invitations into the other rooms of a network applied to are left pending:
-        joined once the network's trusted facts name the room (see _perform_joined)."""
-        network = marked_network(invite.reason)
+        joined once the network's trusted facts name the room (see perform_joined)."""
+        network = invited_to(invite.reason)
         return network is not None and network != invite.room_id and await self._applied(network)
 
     async def _applied(self, network: str) -> bool:
@@ -286,7 +195,7 @@ class NetworkMembership:
 
     async def accepted(self, invite: IncomingInvite) -> None:
         """Joined a room of the network we applied to: finish becoming a member."""
-        network = marked_network(invite.reason)
+        network = invited_to(invite.reason)
         if network is None or invite.room_id != network:
             return
         application = await self.applications.get(network)
@@ -304,7 +213,7 @@ class NetworkMembership:
             },
         )
 
-    async def _perform_joined(self, run: Run) -> None:
+    async def perform_joined(self, run: Run) -> None:
         p = run.params
         network, space = RoomId(p["network"]), RoomId(p["congregation"])
         congregation = await self.directory.index.congregation(space)
@@ -384,10 +293,10 @@ class NetworkMembership:
     async def _raise(self, room: RoomId, users: list[UserId]) -> None:
         await raise_to(self.gateway, room, users, HOST_LEVEL)
 
-    async def _opening_failed(self, run: Run, reason: str) -> None:
+    async def opening_failed(self, run: Run, reason: str) -> None:
         log.warning("network_proposal_not_opened", knock=run.params["knock"], reason=reason)
 
-    async def _report_join_failed(self, run: Run, reason: str) -> None:
+    async def report_join_failed(self, run: Run, reason: str) -> None:
         await report(
             self.gateway,
             RoomId(run.params["reply_room"]),
@@ -406,7 +315,7 @@ class NetworkMembership:
         place = await self.directory.place(event.room_id)
         if place.room is None or place.room.kind != NETWORK_SPACE or place.room.released:
             return
-        space = applicant_space(event.reason)
+        space = Knock.read(event.reason).space
         members = await self.members(event.room_id)
         if space is None or space in members:
             log.info("network_knock_ignored", room_id=event.room_id)
@@ -426,7 +335,7 @@ class NetworkMembership:
             },
         )
 
-    async def _perform_open(self, run: Run) -> None:
+    async def perform_open(self, run: Run) -> None:
         p = run.params
         if self.clock.now() < datetime.fromisoformat(p["not_before"]):
             raise NotYet("another member cohost has the first turn to open this proposal")
@@ -448,7 +357,7 @@ class NetworkMembership:
             opening_key=p["knock"],
             reason=p["reason"],
             voices=voices,
-            details=knock_details(p["reason"]),
+            details=Knock.read(p["reason"]).details(),
         )
 
     async def member_bots(self, room: RoomId) -> set[UserId]:
@@ -478,7 +387,7 @@ class NetworkMembership:
         rooms = facts.rooms
         for room in (network, rooms["commons"], rooms["announcements"]):
             await run.step(f"power:{room}", partial(self._raise, room, [bot]))
-        mark = f"Welcome to the network. {INVITE_MARK}{network}"
+        mark = invitation_reason(network)
         await run.step("invite:space", partial(invite_once, self.gateway, network, bot, mark))
         await run.step(
             "invite:commons", partial(invite_once, self.gateway, rooms["commons"], bot, mark)

@@ -1,4 +1,4 @@
-"""`!release`: cohost gives up what power it can, records the release, leaves, and
+"""Releasing cohost: it gives up what power it can, records the release, leaves, and
 never acts in those rooms again. The founders already hold every power it held."""
 
 from __future__ import annotations
@@ -8,14 +8,13 @@ from typing import Any
 
 from handlers.community.directory import Directory
 from handlers.community.facts import CongregationFacts, CrewFacts
-from handlers.community.state import CONGREGATION, CREW, CREW_ROOM, HOSTS, RELEASE
+from handlers.community.state import CONGREGATION, CREW, RELEASE
 from handlers.framework.clock import Clock
-from handlers.framework.errors import MatrixError, UserError
+from handlers.framework.errors import MatrixError
 from handlers.framework.operations import OperationRunner, Run
 from handlers.framework.power import CREATOR_ROOM_VERSIONS, change_users, room_version
-from handlers.framework.registry import Args, CommandContext, CommandRegistry
-from handlers.framework.replies import Reply
-from handlers.framework.types import RoomId
+from handlers.framework.types import RoomId, UserId
+from storage.models import Congregation, Crew
 
 RELEASE_OP = "release"
 
@@ -26,55 +25,28 @@ class Release:
         self.gateway = directory.gateway
         self.runner = runner
         self.clock = clock
-        runner.register(RELEASE_OP, self.perform, self.report_failure)
 
-    def register(self, registry: CommandRegistry) -> None:
-        registry.command(
-            "release",
-            summary="Ask cohost to leave this crew (in its room) "
-            "or the whole congregation (in the Hosts room).",
-        )(self.release)
+    async def rooms_to_release(self, congregation: Congregation, crew: Crew | None) -> list[str]:
+        """A crew's room; or every room of the congregation still held, its space last
+        (the release is recorded there after the rooms)."""
+        if crew is not None:
+            return [crew.room_id]
+        space = congregation.space_id
+        indexed = await self.directory.index.rooms_of(space)
+        rooms = sorted(r.room_id for r in indexed if not r.released and r.room_id != space)
+        return [*rooms, space]
 
-    async def release(self, ctx: CommandContext, args: Args) -> Reply:
-        place = await self.directory.place(ctx.message.room_id)
-        if (
-            place.room is None
-            or place.congregation is None
-            or place.room.kind not in (CREW_ROOM, HOSTS)
-        ):
-            raise UserError(
-                "Send `!release` in a crew's room (as its member) or in the Hosts room (as a host)."
-            )
-        space = place.congregation.space_id
-        if place.room.kind == CREW_ROOM:
-            if ctx.sender not in await self.gateway.joined_members(ctx.message.room_id):
-                raise UserError("Only members of this crew can release me from it.")
-            rooms: list[str] = [ctx.message.room_id]
-            scope, what = "crew", f"the crew **{place.crew.name if place.crew else ''}**"
-        else:
-            await self.directory.require_host(place.congregation, ctx.sender)
-            indexed = await self.directory.index.rooms_of(space)
-            # The space last: the release is recorded there after the rooms.
-            rooms = sorted(r.room_id for r in indexed if not r.released and r.room_id != space)
-            rooms.append(space)
-            scope, what = "congregation", f"every room of **{place.congregation.name}**"
+    async def release(
+        self, op_id: str, congregation: Congregation, crew: Crew | None, requester: UserId
+    ) -> None:
         params = {
-            "scope": scope,
-            "congregation": space,
-            "rooms": rooms,
-            "requester": ctx.sender,
+            "scope": "crew" if crew is not None else "congregation",
+            "congregation": congregation.space_id,
+            "rooms": await self.rooms_to_release(congregation, crew),
+            "requester": requester,
             "at": self.clock.now().isoformat(),
         }
-
-        async def start() -> None:
-            await self.runner.start(ctx.message.event_id, RELEASE_OP, params)
-
-        return Reply(
-            f"Releasing {what}. I am recording the release and leaving; I will not act there "
-            "again. The founders hold every power I held: you can change the rooms' settings, "
-            "invite, and upgrade a room to one I am not in.",
-            then=start,
-        )
+        await self.runner.start(op_id, RELEASE_OP, params)
 
     async def perform(self, run: Run) -> None:
         p: dict[str, Any] = run.params

@@ -5,22 +5,19 @@ they stay right across daylight-saving changes."""
 
 from __future__ import annotations
 
-import re
 from collections import Counter
-from collections.abc import Sequence
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import structlog
 
 from handlers.community.directory import Directory
-from handlers.community.facts import CYCLE, CycleRecord, MeetingRecord
+from handlers.framework.arguments import parse_time
 from handlers.framework.clock import Clock
 from handlers.framework.errors import UserError
 from handlers.framework.gateway import MatrixGateway
 from handlers.framework.matrix_names import EventType, Membership
-from handlers.framework.registry import Args, CommandContext, CommandRegistry, Kind, Param
-from handlers.framework.replies import Reply, notice
+from handlers.framework.replies import notice
 from handlers.framework.types import (
     IncomingMember,
     IncomingReaction,
@@ -28,123 +25,23 @@ from handlers.framework.types import (
     RoomId,
     UserId,
 )
+from handlers.rhythm.arithmetic import (
+    CHOICES,
+    CREW_SIZE_LIMIT,
+    DAY,
+    HOUR,
+    choice_of,
+    meeting_times,
+    next_host,
+    retro_result,
+    rotation_with,
+)
+from handlers.rhythm.schema import CYCLE, CycleRecord
 from storage.decisions import NoticeStore
-from storage.models import CrewCycle, Meeting, RetroAnswer
+from storage.models import Crew, CrewCycle, Meeting, RetroAnswer
 from storage.rhythm import ACTIVE, ENDED, PAUSED, RETRO, RhythmStore
 
 log = structlog.get_logger(__name__)
-
-WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-MAX_MEETINGS = 52
-DAY, HOUR = timedelta(days=1), timedelta(hours=1)
-CREW_SIZE_LIMIT = 8
-CHOICES = {"continue": "🔁", "adjust": "🛠", "split": "✂", "pause": "⏸"}
-# Ties go to the choice that asks least of anyone: leaving costs no face.
-TIE_ORDER = ["pause", "adjust", "split", "continue"]
-CYCLE_STATE = CYCLE
-
-
-# -- pure parts -------------------------------------------------------------------
-
-
-def parse_weekday(word: str) -> int:
-    key = word.lower()
-    for i, name in enumerate(WEEKDAYS):
-        if len(key) >= 3 and name.startswith(key):
-            return i
-    raise UserError(f"`{word}` is not a weekday; try Monday … Sunday.")
-
-
-def parse_time(word: str) -> time:
-    found = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", word)
-    if found is None:
-        raise UserError(f"`{word}` is not a time of day; write it as HH:MM, e.g. 19:00.")
-    return time(int(found.group(1)), int(found.group(2)))
-
-
-def parse_zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise UserError(
-            f"`{name}` is not a time zone I know; use an IANA name like Europe/Berlin or UTC."
-        ) from None
-
-
-def meeting_times(
-    after: datetime, count: int, weekday: int, at: time, zone: ZoneInfo
-) -> list[datetime]:
-    """The next `count` weekly meetings strictly after `after`, as UTC instants: each
-    is the local wall-clock time on its date, whatever the UTC offset that day."""
-    local_now = after.astimezone(zone)
-    day: date = local_now.date() + timedelta(days=(weekday - local_now.weekday()) % 7)
-    if datetime.combine(day, at, zone) <= after:
-        day += timedelta(days=7)
-    return [
-        datetime.combine(day + timedelta(weeks=i), at, zone).astimezone(ZoneInfo("UTC"))
-        for i in range(count)
-    ]
-
-
-def restore_cycle(
-    room_id: str, number: int, record: CycleRecord
-) -> tuple[CrewCycle, list[Meeting]]:
-    """A cycle and its meetings as the crew room's state records them (`cohost resync`)."""
-    cycle = CrewCycle(
-        room_id=room_id,
-        number=number,
-        meetings=record.meetings,
-        weekday=parse_weekday(record.weekday),
-        local_time=record.time,
-        timezone=record.timezone,
-        rotation=list(record.rotation),
-        status=record.status,
-        retro_event_id=record.retro,
-        retro_opened_at=record.retro_opened_at,
-        outcome=record.outcome,
-        created_at=record.created_at or record.schedule[0].at,
-    )
-    meetings = [
-        Meeting(
-            index=i,
-            at=m.at,
-            host=m.host,
-            day_reminder=m.day_reminder,
-            hour_reminder=m.hour_reminder,
-        )
-        for i, m in enumerate(record.schedule, start=1)
-    ]
-    return cycle, meetings
-
-
-def rotation_with(rotation: Sequence[str], members: set[str]) -> list[str]:
-    """Members who left drop out; newcomers join at the end (in a stable order)."""
-    kept = [m for m in rotation if m in members]
-    return kept + sorted(members - set(kept))
-
-
-def next_host(rotation: Sequence[str], members: set[str], hosted: Counter[str]) -> str | None:
-    """Everyone hosts once before anyone hosts twice; among equals, rotation order."""
-    order = rotation_with(rotation, members)
-    if not order:
-        return None
-    return min(order, key=lambda m: (hosted[m], order.index(m)))
-
-
-def retro_result(answers: dict[str, str]) -> str:
-    counts = Counter(answers.values())
-    return max(TIE_ORDER, key=lambda c: (counts[c], -TIE_ORDER.index(c)))
-
-
-def choice_of(key: str) -> str | None:
-    bare = key.replace("\ufe0f", "")
-    for choice, emoji in CHOICES.items():
-        if bare == emoji:
-            return choice
-    return None
-
-
-# -- the crew's rhythm ------------------------------------------------------------
 
 
 class Rhythm:
@@ -163,68 +60,47 @@ class Rhythm:
         self.clock = clock
         self.retro_window = retro_window
 
-    def register(self, registry: CommandRegistry) -> None:
-        registry.command(
-            "crew cycle",
-            Param("n", Kind.INT),
-            Param("meetings"),
-            Param("every"),
-            Param("weekday"),
-            Param("time"),
-            Param("timezone"),
-            summary="Set the rhythm: `!crew cycle 6 meetings every Tuesday 19:00 Europe/Berlin`.",
-        )(self.cycle)
-        registry.command("crew host", summary="Who hosts the next meeting.")(self.host)
-        registry.command(
-            "crew rotate", summary="Pass hosting the next meeting on to the next person."
-        )(self.rotate)
-        registry.command(
-            "crew retro",
-            Param("choice"),
-            summary="Answer the retrospective: continue, adjust, split or pause.",
-        )(self.retro_answer)
-
-    async def _crew_member(self, ctx: CommandContext) -> tuple[RoomId, set[str]]:
-        place = await self.directory.place(ctx.message.room_id)
-        if place.crew is None:
-            raise UserError("Send this in your crew's room.")
-        members = await self._members(ctx.message.room_id)
-        if ctx.sender not in members:
-            raise UserError("Only the crew's members can do that.")
-        return ctx.message.room_id, members
-
-    async def _members(self, room: RoomId) -> set[str]:
+    async def members(self, room: RoomId) -> set[str]:
         return {m for m in await self.gateway.joined_members(room) if m != self.gateway.user_id}
 
-    def _when(self, cycle: CrewCycle, at: datetime) -> str:
+    def when(self, cycle: CrewCycle, at: datetime) -> str:
         local = at.astimezone(ZoneInfo(cycle.timezone))
         return f"{local:%A %d %B, %H:%M} {cycle.timezone}"
 
-    # -- commands ----------------------------------------------------------------
-    async def cycle(self, ctx: CommandContext, args: Args) -> Reply:
-        if (
-            args["meetings"].lower() not in ("meetings", "meeting")
-            or args["every"].lower() != "every"
-        ):
-            raise UserError(
-                "Write it as `!crew cycle 6 meetings every Tuesday 19:00 Europe/Berlin`."
-            )
-        count = args["n"]
-        if not 1 <= count <= MAX_MEETINGS:
-            raise UserError(f"A cycle has 1 to {MAX_MEETINGS} meetings (six is the classic start).")
-        weekday, at, zone = (
-            parse_weekday(args["weekday"]),
-            parse_time(args["time"]),
-            parse_zone(args["timezone"]),
+    async def next_meeting(self, room: RoomId) -> tuple[CrewCycle, Meeting]:
+        now = self.clock.now()
+        cycle = await self.store.current(room)
+        if cycle is None or cycle.status != ACTIVE:
+            raise UserError("This crew has no cycle running. Set one with `!crew cycle …`.")
+        upcoming = [m for m in await self.store.meetings(cycle.id) if m.at > now]
+        if not upcoming:
+            raise UserError("The cycle's meetings are over; the retrospective is open.")
+        return cycle, upcoming[0]
+
+    async def host_of(self, cycle: CrewCycle, meeting: Meeting) -> str:
+        """Name the meeting's host once; later changes of membership do not move it,
+        unless the host has left the crew."""
+        members = await self.members(RoomId(cycle.room_id))
+
+        def chosen(rotation: list[str], hosted: Counter[str]) -> tuple[list[str], str | None]:
+            order = rotation_with(rotation, members)
+            return order, next_host(order, members, hosted)
+
+        host = await self.store.assign_host(
+            cycle, meeting.id, lambda host: host is not None and host in members, chosen
         )
-        room, members = await self._crew_member(ctx)
-        place = await self.directory.place(room)
-        caller = place.crew.caller if place.crew else ""
+        return host or "nobody yet"
+
+    async def start_cycle(
+        self, crew: Crew, members: set[str], count: int, weekday: int, at: time, zone: ZoneInfo
+    ) -> tuple[CrewCycle, datetime]:
+        """A new cycle for the crew (the running one ends); with its first meeting."""
+        room = crew.room_id
         times = meeting_times(self.clock.now(), count, weekday, at, zone)
 
         def make(previous: CrewCycle | None) -> CrewCycle:
             # The caller hosts first; the rotation then goes on from cycle to cycle.
-            start = previous.rotation if previous else [caller]
+            start = previous.rotation if previous else [crew.caller]
             return CrewCycle(
                 room_id=room,
                 number=0,
@@ -239,28 +115,13 @@ class Rhythm:
 
         cycle = await self.store.start_cycle(room, times, make)
         await self._record_state(cycle)
-        first = self._when(cycle, times[0])
-        return Reply(
-            f"Cycle {cycle.number}: {count} meeting{'s' if count > 1 else ''} every "
-            f"{WEEKDAYS[weekday].title()} at {at:%H:%M} {zone.key}, from {first}. "
-            "Hosting rotates so "
-            "everyone practises; I remind you a day and an hour before each meeting, and the last "
-            "one opens the retrospective."
-        )
+        return cycle, times[0]
 
-    async def host(self, ctx: CommandContext, args: Args) -> Reply:
-        room, _ = await self._crew_member(ctx)
-        cycle, meeting = await self._next_meeting(room)
-        host = await self._assign(cycle, meeting)
-        return Reply(
-            f"Meeting {meeting.index} of {cycle.meetings}, {self._when(cycle, meeting.at)}: "
-            f"hosted by {host}."
-        )
-
-    async def rotate(self, ctx: CommandContext, args: Args) -> Reply:
-        room, members = await self._crew_member(ctx)
-        cycle, meeting = await self._next_meeting(room)
-        current = await self._assign(cycle, meeting)
+    async def pass_hosting(
+        self, cycle: CrewCycle, meeting: Meeting, members: set[str]
+    ) -> tuple[str, str | None]:
+        """The meeting's host passes it on: (who passed, who hosts now)."""
+        current = await self.host_of(cycle, meeting)
 
         def passed_on(rotation: list[str], hosted: Counter[str]) -> tuple[list[str], str | None]:
             order = rotation_with(rotation, members)
@@ -272,36 +133,15 @@ class Rhythm:
                 order.append(current)
             return order, next_host(order, members, hosted)
 
-        new_host = await self.store.pass_hosting(cycle, meeting.id, passed_on)
-        return Reply(
-            f"{current} passed hosting on: {new_host} hosts meeting {meeting.index} "
-            f"({self._when(cycle, meeting.at)}).",
-            mentions=(UserId(str(new_host)),),
-        )
+        return current, await self.store.pass_hosting(cycle, meeting.id, passed_on)
 
-    async def _next_meeting(self, room: RoomId) -> tuple[CrewCycle, Meeting]:
-        now = self.clock.now()
+    async def answer_retro(
+        self, room: RoomId, event_id: str, voter: str, choice: str, ts: int
+    ) -> None:
         cycle = await self.store.current(room)
-        if cycle is None or cycle.status != ACTIVE:
-            raise UserError("This crew has no cycle running. Set one with `!crew cycle …`.")
-        upcoming = [m for m in await self.store.meetings(cycle.id) if m.at > now]
-        if not upcoming:
-            raise UserError("The cycle's meetings are over; the retrospective is open.")
-        return cycle, upcoming[0]
-
-    async def _assign(self, cycle: CrewCycle, meeting: Meeting) -> str:
-        """Name the meeting's host once; later changes of membership do not move it,
-        unless the host has left the crew."""
-        members = await self._members(RoomId(cycle.room_id))
-
-        def chosen(rotation: list[str], hosted: Counter[str]) -> tuple[list[str], str | None]:
-            order = rotation_with(rotation, members)
-            return order, next_host(order, members, hosted)
-
-        host = await self.store.assign_host(
-            cycle, meeting.id, lambda host: host is not None and host in members, chosen
-        )
-        return host or "nobody yet"
+        if cycle is None or cycle.status != RETRO:
+            raise UserError("No retrospective is open in this crew.")
+        await self._answer(cycle, event_id, voter, choice, ts)
 
     # -- time passing --------------------------------------------------------------
     async def tick(self) -> None:
@@ -341,10 +181,10 @@ class Rhythm:
     async def _send_reminder(
         self, cycle: CrewCycle, meeting: Meeting, when: str, which: str
     ) -> None:
-        host = await self._assign(cycle, meeting)
+        host = await self.host_of(cycle, meeting)
         text = (
             f"Reminder: meeting {meeting.index} of {cycle.meetings} is {when}, "
-            f"{self._when(cycle, meeting.at)}. Hosting: {host}."
+            f"{self.when(cycle, meeting.at)}. Hosting: {host}."
         )
         await self.gateway.send_event(
             RoomId(cycle.room_id),
@@ -373,19 +213,6 @@ class Rhythm:
         log.info("retro_opened", room_id=cycle.room_id, cycle=cycle.number)
 
     # -- the retrospective ---------------------------------------------------------
-    async def retro_answer(self, ctx: CommandContext, args: Args) -> Reply:
-        choice = args["choice"].lower()
-        if choice not in CHOICES:
-            raise UserError("Answer with continue, adjust, split or pause.")
-        room, _ = await self._crew_member(ctx)
-        cycle = await self.store.current(room)
-        if cycle is None or cycle.status != RETRO:
-            raise UserError("No retrospective is open in this crew.")
-        await self._answer(
-            cycle, ctx.message.event_id, ctx.sender, choice, ctx.message.origin_server_ts
-        )
-        return Reply(f"Noted: {choice}.")
-
     async def on_reaction(self, reaction: IncomingReaction) -> None:
         room_id, event_id, sender = reaction.room_id, reaction.event_id, reaction.sender
         target, ts = reaction.relates_to, reaction.origin_server_ts
@@ -397,7 +224,7 @@ class Rhythm:
             cycle is None
             or cycle.status != RETRO
             or cycle.room_id != room_id  # only in the crew's own room
-            or sender not in await self._members(room_id)
+            or sender not in await self.members(room_id)
         ):
             log.info("retro_reaction_ignored", room_id=room_id, known=cycle is not None)
             return
@@ -418,7 +245,7 @@ class Rhythm:
         await self._maybe_close_retro(cycle, self.clock.now())
 
     async def _maybe_close_retro(self, cycle: CrewCycle, now: datetime) -> None:
-        members = await self._members(RoomId(cycle.room_id))
+        members = await self.members(RoomId(cycle.room_id))
         answers: dict[str, str] = {}
 
         def decide(row: CrewCycle, given: list[RetroAnswer]) -> tuple[str, str] | None:
@@ -499,26 +326,9 @@ class Rhythm:
     async def _record_state(self, cycle: CrewCycle) -> None:
         """The cycle in the crew room's state, as it stands in the database."""
         row, meetings = await self.store.with_meetings(cycle.id)
-        record = CycleRecord(
-            meetings=row.meetings,
-            weekday=WEEKDAYS[row.weekday],
-            time=row.local_time,
-            timezone=row.timezone,
-            status=row.status,
-            outcome=row.outcome,
-            rotation=row.rotation,
-            schedule=[
-                MeetingRecord(
-                    at=m.at, host=m.host, day_reminder=m.day_reminder, hour_reminder=m.hour_reminder
-                )
-                for m in meetings
-            ],
-            retro=row.retro_event_id,
-            retro_opened_at=row.retro_opened_at,
-            created_at=row.created_at,
-        )
+        record = CycleRecord.of(row, meetings)
         await self.gateway.put_state(
-            RoomId(cycle.room_id), CYCLE_STATE, str(cycle.number), record.content()
+            RoomId(cycle.room_id), CYCLE, str(cycle.number), record.content()
         )
 
     # -- crew size -------------------------------------------------------------------
@@ -528,7 +338,7 @@ class Rhythm:
         place = await self.directory.place(event.room_id)
         if place.crew is None or place.crew.released:
             return
-        members = await self._members(event.room_id)
+        members = await self.members(event.room_id)
         if len(members) <= CREW_SIZE_LIMIT:
             return
         if await self.notices.first_time(f"crew-size:{event.room_id}"):

@@ -6,16 +6,17 @@ import pytest
 
 from handlers.framework.dispatch import APOLOGY, CommandHandler
 from handlers.framework.errors import HomeserverUnavailable
-from handlers.framework.registry import Args, CommandContext, CommandRegistry, Kind, Param
+from handlers.framework.registry import CommandContext, CommandRegistry, Kind, Param
 from handlers.framework.replies import Reply
-from handlers.general.commands import register_general
+from handlers.framework.types import UserId
+from handlers.general.commands import GeneralCommands
 from tests.fakes import BOT, FakeGateway, message
 
 
 def make(registry: CommandRegistry | None = None) -> tuple[CommandHandler, FakeGateway]:
     registry = registry or CommandRegistry()
     if not registry.find("ping"):
-        register_general(registry)
+        GeneralCommands(registry).declare(registry)
     gateway = FakeGateway()
     return CommandHandler(registry, gateway), gateway
 
@@ -71,7 +72,7 @@ async def test_help_lists_every_registered_command() -> None:
         Param("invitees", Kind.USER, optional=True, repeated=True),
         summary="Start a crew.",
     )
-    async def crew_new(ctx: CommandContext, args: Args) -> Reply:
+    async def crew_new(ctx: CommandContext, name: str, invitees: list[UserId]) -> Reply:
         return Reply("ok")
 
     handler, gateway = make(registry)
@@ -96,7 +97,7 @@ async def test_a_crashing_command_gets_an_apology_without_its_exception_text() -
     registry = CommandRegistry()
 
     @registry.command("boom", summary="Fails.")
-    async def boom(ctx: CommandContext, args: Args) -> Reply:
+    async def boom(ctx: CommandContext) -> Reply:
         raise RuntimeError("secret internal detail")
 
     handler, gateway = make(registry)

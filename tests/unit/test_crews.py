@@ -106,7 +106,7 @@ async def test_leaving_a_crew(world: World) -> None:
     world.gateway.accept(crew, ALICE)
     assert "leave from Element" in await world.say("!crew leave", room=crew)
     assert world.gateway.rooms[crew].membership(ALICE) == "join"
-    assert "in the room of the crew" in await world.say("!crew leave")
+    assert "in your crew's room" in await world.say("!crew leave")
 
 
 async def test_a_crash_in_the_middle_of_a_creation_resumes_without_duplicates(world: World) -> None:

@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from handlers.community.state import CREW_ROOM
-from handlers.decisions.engine import PROPOSAL_STATE
+from handlers.decisions.schema import PROPOSAL as PROPOSAL_STATE
 from handlers.framework.types import (
     EventId,
     IncomingMember,

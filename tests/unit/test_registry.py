@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from handlers.framework.errors import UserError
-from handlers.framework.registry import Args, CommandContext, CommandRegistry, Kind, Param
+from handlers.framework.registry import CommandContext, CommandRegistry, Kind, Param
 from handlers.framework.replies import Reply
 
 
-async def _noop(ctx: CommandContext, args: Args) -> Reply:
+async def _noop(ctx: CommandContext, **args: object) -> Reply:
     return Reply("")
 
 

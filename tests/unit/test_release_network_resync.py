@@ -6,11 +6,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from handlers.community.facts import MEMBER
 from handlers.community.state import COMMONS, CREW_ROOM, LOBBY, NETWORK_ANNOUNCEMENTS, NETWORK_SPACE
-from handlers.decisions.engine import PROPOSAL_STATE, SPEC
+from handlers.decisions.engine import SPEC
+from handlers.decisions.schema import PROPOSAL as PROPOSAL_STATE
 from handlers.framework.types import EventId, IncomingInvite, IncomingMessage, RoomId, UserId
 from handlers.network.membership import NETWORK_JOIN
+from handlers.network.schema import MEMBER
 from handlers.resync import rebuild_index
 from storage.database import make_engine, make_sessionmaker, migrate
 from storage.stores import Stores

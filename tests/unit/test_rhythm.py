@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from handlers.community.state import CREW_ROOM
+from handlers.framework.arguments import parse_time
 from handlers.framework.types import (
     EventId,
     IncomingMember,
@@ -18,7 +19,7 @@ from handlers.framework.types import (
     UserId,
 )
 from handlers.resync import rebuild_index
-from handlers.rhythm.engine import meeting_times, next_host, parse_time
+from handlers.rhythm.arithmetic import meeting_times, next_host
 from storage.database import make_engine, make_sessionmaker, migrate
 from storage.stores import Stores
 from tests.unit.world import ALICE, BOB, CAROL, World
@@ -205,7 +206,7 @@ async def test_only_members_set_the_cycle(world: World) -> None:
     reply = await world.say(
         "!crew cycle 6 meetings every Tuesday 19:00 UTC", sender=ERIN, room=room
     )
-    assert "Only the crew's members" in reply
+    assert "Only members of this crew" in reply
     assert "your crew's room" in await world.say("!crew cycle 6 meetings every Tuesday 19:00 UTC")
 
 

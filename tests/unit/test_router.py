@@ -8,9 +8,9 @@ from typing import Any
 from nio import Event
 
 from handlers.community.state import CREW_ROOM
-from handlers.decisions.engine import PROPOSAL_STATE
+from handlers.decisions.schema import PROPOSAL as PROPOSAL_STATE
 from handlers.framework.types import RoomId
-from handlers.rhythm.engine import CYCLE_STATE
+from handlers.rhythm.schema import CYCLE as CYCLE_STATE
 from service.events import EventRouter
 from service.metrics import Metrics
 from storage.repositories import HandledEventRepository

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from handlers.community.facts import MEMBER
 from handlers.community.state import CONGREGATION, NETWORK_ANNOUNCEMENTS, NETWORK_SPACE
-from handlers.decisions.engine import PROPOSAL_STATE
+from handlers.decisions.schema import PROPOSAL as PROPOSAL_STATE
 from handlers.framework.types import (
     EventId,
     IncomingInvite,
@@ -18,6 +17,7 @@ from handlers.framework.types import (
     UserId,
 )
 from handlers.network.membership import NETWORK_JOIN
+from handlers.network.schema import MEMBER
 from tests.fakes import BOT
 from tests.unit.test_release_network_resync import (
     DELTA_BOT,

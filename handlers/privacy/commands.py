@@ -3,25 +3,28 @@
 from __future__ import annotations
 
 from handlers.decisions.engine import Decisions
-from handlers.framework.errors import UserError
-from handlers.framework.registry import Args, CommandContext, CommandRegistry, Param
+from handlers.framework.arguments import Kind
+from handlers.framework.registry import CommandContext, CommandRegistry, Param
 from handlers.framework.replies import Reply
 from handlers.rhythm.engine import Rhythm
 
 
-class Privacy:
+class PrivacyCommands:
     def __init__(self, decisions: Decisions, rhythm: Rhythm) -> None:
         self.decisions = decisions
         self.rhythm = rhythm
 
-    def register(self, registry: CommandRegistry) -> None:
+    def declare(self, registry: CommandRegistry) -> None:
         registry.command(
-            "forget", Param("who"), summary="`!forget me`: erase what my database holds about you."
+            "forget",
+            Param(
+                "who",
+                Kind.literal("me", refusal="I only forget the person who asks: send `!forget me`."),
+            ),
+            summary="`!forget me`: erase what my database holds about you.",
         )(self.forget)
 
-    async def forget(self, ctx: CommandContext, args: Args) -> Reply:
-        if args["who"].lower() != "me":
-            raise UserError("I only forget the person who asks: send `!forget me`.")
+    async def forget(self, ctx: CommandContext) -> Reply:
         erased = {
             **await self.decisions.forget(ctx.sender),
             **await self.rhythm.forget(ctx.sender),

@@ -1,0 +1,69 @@
+"""The house every feature is installed into: the framework's pieces over one gateway
+and one database, ready before any feature, and the engines features offer each other.
+
+A feature's `install(house)` declares, through it, everything the feature does:
+- its commands, with typed parameters and preconditions (`house.registry.command`);
+- the incoming events it handles, by typed kind (`house.subscriptions.on`);
+- its kinds of persisted operation (`house.runner.register`);
+- what it does as time passes (`house.every_tick`);
+- the engine it offers to features installed after it (`house.provide`), which those
+  find by type (`house.engine`).
+The composition root installs the features in order; nothing is wired by hand."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from handlers.community.directory import Directory
+from handlers.community.invites import InviteHandler
+from handlers.community.preconditions import Preconditions
+from handlers.framework.clock import Clock
+from handlers.framework.config import Config
+from handlers.framework.dispatch import CommandHandler
+from handlers.framework.gateway import MatrixGateway
+from handlers.framework.operations import OperationRunner
+from handlers.framework.registry import CommandRegistry
+from handlers.framework.subscriptions import Subscriptions
+from handlers.framework.types import IncomingInvite, IncomingMessage
+from storage.stores import Stores
+
+T = TypeVar("T")
+Tick = Callable[[], Awaitable[None]]
+
+
+class House:
+    def __init__(self, gateway: MatrixGateway, stores: Stores, clock: Clock, config: Config):
+        self.gateway = gateway
+        self.stores = stores
+        self.clock = clock
+        self.config = config
+        self.directory = Directory(gateway, stores)
+        self.runner = OperationRunner(stores.operations, clock)
+        self.registry = CommandRegistry()
+        self.subscriptions = Subscriptions()
+        self.commands = CommandHandler(
+            self.registry, gateway, Preconditions(self.directory), self.directory.is_released
+        )
+        self.invites = InviteHandler(gateway, config.allowed_inviters, self.directory.is_released)
+        self.subscriptions.on(IncomingInvite, self.invites.on_invite)
+        self.subscriptions.on(IncomingMessage, self.commands.on_message)
+        self.ticks: list[Tick] = []
+        self._engines: dict[type, object] = {}
+
+    def provide(self, engine: T) -> T:
+        kind = type(engine)
+        if kind in self._engines:
+            raise ValueError(f"{kind.__name__} installed twice")
+        self._engines[kind] = engine
+        return engine
+
+    def engine(self, kind: type[T]) -> T:
+        """An engine a feature installed earlier offers (a programming error if none)."""
+        found = self._engines.get(kind)
+        if not isinstance(found, kind):
+            raise LookupError(f"{kind.__name__} is not installed (yet)")
+        return found
+
+    def every_tick(self, tick: Tick) -> None:
+        self.ticks.append(tick)

@@ -1,0 +1,79 @@
+"""The one place where a command's declared preconditions are checked: where it was
+sent (a DM, a congregation's room, the Hosts room, a crew's room) and who sent it (a
+member, a host, a crew member), from the index and Matrix state. The handler then
+receives the congregation and crew it acts for."""
+
+from __future__ import annotations
+
+from handlers.community.directory import Directory, Place
+from handlers.community.state import HOSTS
+from handlers.framework.errors import UserError
+from handlers.framework.registry import Command, CommandContext, Where, Who
+from handlers.framework.types import IncomingMessage
+from storage.models import Congregation, Crew
+
+
+class Preconditions:
+    def __init__(self, directory: Directory) -> None:
+        self.directory = directory
+
+    async def __call__(self, command: Command, message: IncomingMessage) -> CommandContext:
+        if command.where is Where.ANYWHERE and command.who is Who.ANYONE:
+            return CommandContext(message)
+        place = await self.directory.place(message.room_id)
+        congregation, crew = await self._where(command, place, message)
+        await self._who(command.who, congregation, crew, message)
+        return CommandContext(message, congregation, crew)
+
+    async def _where(
+        self, command: Command, place: Place, message: IncomingMessage
+    ) -> tuple[Congregation | None, Crew | None]:
+        name = f"!{command.name}"
+        crew = place.crew if place.crew is not None and not place.crew.released else None
+        match command.where:
+            case Where.ANYWHERE:
+                return None, None
+            case Where.DM:
+                if place.room is not None:
+                    raise UserError(f"Send `{name}` to me in a direct message.", "wrong_room")
+                return None, None
+            case Where.CONGREGATION:
+                return await self.directory.congregation_at(place, message.sender), None
+            case Where.HOSTS_ROOM:
+                return self.directory.require_hosts_room(place, name), None
+            case Where.CREW_ROOM:
+                if crew is None:
+                    raise UserError(f"Send `{name}` in your crew's room.", "wrong_room")
+                return place.congregation, crew
+            case Where.CREW_OR_HOSTS_ROOM:
+                if crew is not None:
+                    return place.congregation, crew
+                if place.room is not None and place.room.kind == HOSTS and place.congregation:
+                    return place.congregation, None
+                raise UserError(
+                    f"Send `{name}` in a crew's room (as its member) or in the Hosts room "
+                    "(as a host).",
+                    "wrong_room",
+                )
+
+    async def _who(
+        self,
+        who: Who,
+        congregation: Congregation | None,
+        crew: Crew | None,
+        message: IncomingMessage,
+    ) -> None:
+        if who is Who.ANYONE:
+            return
+        if who is Who.CREW_MEMBER or (who is Who.RESPONSIBLE and crew is not None):
+            if crew is None or message.sender not in await self.directory.gateway.joined_members(
+                message.room_id
+            ):
+                raise UserError("Only members of this crew can do that.", "not_a_crew_member")
+            return
+        if congregation is None:
+            raise UserError("Send this in a room of your congregation.", "wrong_room")
+        if who is Who.MEMBER:
+            await self.directory.require_member(congregation, message.sender)
+        else:  # HOST, and RESPONSIBLE in the Hosts room
+            await self.directory.require_host(congregation, message.sender)

@@ -1,0 +1,210 @@
+"""`!congregation create|info|members|leave|invite` and `!host add|remove|step-down`."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from handlers.community.directory import Directory, room_link
+from handlers.community.rooms import creators, kick_quietly
+from handlers.congregations.engine import Congregations
+from handlers.framework.errors import UserError
+from handlers.framework.registry import (
+    CommandContext,
+    CommandRegistry,
+    Kind,
+    Param,
+    Where,
+    Who,
+)
+from handlers.framework.replies import Reply
+from handlers.framework.types import RoomId, UserId
+from handlers.membership.engine import HOST_ADD, HOST_REMOVE, Membership
+
+
+class CongregationCommands:
+    def __init__(self, congregations: Congregations, membership: Membership) -> None:
+        self.congregations = congregations
+        self.membership = membership
+        self.directory: Directory = congregations.directory
+        self.gateway = congregations.gateway
+
+    def declare(self, registry: CommandRegistry) -> None:
+        command = registry.command
+        command(
+            "congregation create",
+            Param("name", Kind.name("congregation")),
+            Param("cohosts", Kind.USER, optional=True, repeated=True),
+            summary="Create a congregation (in a DM with me); you and the named co-hosts host it.",
+            where=Where.DM,
+        )(self.create)
+        command(
+            "congregation info",
+            summary="What this congregation is and who hosts it.",
+            where=Where.CONGREGATION,
+        )(self.info)
+        command(
+            "congregation members",
+            summary="Who has joined the congregation.",
+            where=Where.CONGREGATION,
+            who=Who.MEMBER,
+        )(self.members)
+        command(
+            "congregation leave",
+            summary="Leave the congregation.",
+            where=Where.CONGREGATION,
+            who=Who.MEMBER,
+        )(self.leave)
+        command(
+            "congregation invite",
+            Param("user", Kind.USER),
+            Param("why", Kind.TEXT, optional=True),
+            summary="Sponsor someone to join the congregation (the hosts decide).",
+            where=Where.CONGREGATION,
+            who=Who.MEMBER,
+        )(self.invite)
+        command(
+            "host add",
+            Param("user", Kind.USER),
+            summary="Propose a new host (hosts decide).",
+            where=Where.HOSTS_ROOM,
+            who=Who.HOST,
+        )(self.host_add)
+        command(
+            "host remove",
+            Param("user", Kind.USER),
+            summary="Propose that a host steps back (hosts decide).",
+            where=Where.HOSTS_ROOM,
+            who=Who.HOST,
+        )(self.host_remove)
+        command(
+            "host step-down",
+            summary="Stop being one of the congregation's hosts.",
+            where=Where.CONGREGATION,
+            who=Who.HOST,
+        )(self.step_down)
+
+    # -- the congregation --------------------------------------------------------
+    async def create(self, ctx: CommandContext, name: str, cohosts: list[UserId]) -> Reply:
+        if not self.congregations.creators.allows(ctx.sender):
+            raise UserError(
+                "Creating congregations is open to the people this cohost's operator allows "
+                "(setting `creators`), and you are not one of them."
+            )
+        named = list(dict.fromkeys(u for u in cohosts if u != ctx.sender))
+        if self.gateway.user_id in named:
+            raise UserError("I take part in every congregation already; name only human co-hosts.")
+        limit = self.congregations.limits.cohosts_at_creation
+        if len(named) > limit:
+            raise UserError(
+                f"Name at most {limit} co-hosts now; more can be "
+                "added later by the hosts' consent (`!host add`)."
+            )
+        await self.congregations.require_unused(name)
+        hosts = [ctx.sender, *named]
+        start = partial(
+            self.congregations.create, ctx.message.event_id, name, hosts, ctx.sender, ctx.room_id
+        )
+        return Reply(
+            f"Congregation **{name}** is on its way, hosted by {', '.join(hosts)}. "
+            "I'll tell you here when its space and rooms are ready.",
+            then=start,
+        )
+
+    async def info(self, ctx: CommandContext) -> Reply:
+        congregation = ctx.congregation
+        index = self.directory.index
+        crews = [c for c in await index.crews(congregation.space_id) if not c.released]
+        network = (
+            await index.network(congregation.network_space_id)
+            if congregation.network_space_id
+            else None
+        )
+        lines = [
+            f"**{congregation.name}** — since {congregation.created_at:%Y-%m-%d}",
+            f"Hosts: {', '.join(sorted(congregation.hosts))}",
+            f"Crews: {len(crews)}" + (f" ({', '.join(c.name for c in crews)})" if crews else ""),
+            f"Network: {network.name if network else 'none yet'}",
+            f"Space: {room_link(congregation.space_id, self.directory.via)}",
+        ]
+        return Reply("\n".join(lines))
+
+    async def members(self, ctx: CommandContext) -> Reply:
+        congregation = ctx.congregation
+        joined = await self.gateway.joined_members(RoomId(congregation.space_id))
+        people = sorted(u for u in joined if u != self.gateway.user_id)
+        hosts = set(congregation.hosts)
+        listed = "\n".join(f"{u}{' (host)' if u in hosts else ''}" for u in people)
+        return Reply(f"**{congregation.name}** has {len(people)} members:\n{listed}")
+
+    async def leave(self, ctx: CommandContext) -> Reply:
+        congregation = ctx.congregation
+        if ctx.sender in await self.directory.hosts(congregation):
+            await self.congregations.remove_host(congregation, ctx.sender)
+        rooms = [r.room_id for r in await self.directory.index.rooms_of(congregation.space_id)]
+        removable: list[RoomId] = []
+        manual: list[RoomId] = []
+        for room in sorted(RoomId(r) for r in rooms):
+            if ctx.sender in await self.gateway.joined_members(room):
+                founder = ctx.sender in await creators(self.gateway, room)
+                (manual if founder else removable).append(room)
+
+        async def remove() -> None:
+            for room in removable:
+                await kick_quietly(self.gateway, room, ctx.sender, "Left the congregation")
+
+        text = f"You are leaving **{congregation.name}**. Thank you for the time you shared."
+        if manual:
+            text += (
+                f"\nAs one of its founders you share the top level with me in {len(manual)} "
+                "room(s), so I cannot remove you there: leave them from Element's room menu."
+            )
+        return Reply(text, then=remove)
+
+    async def invite(self, ctx: CommandContext, user: UserId, why: str | None) -> Reply:
+        congregation = ctx.congregation
+        if user in await self.gateway.joined_members(RoomId(congregation.space_id)):
+            raise UserError(f"{user} is already a member of **{congregation.name}**.")
+        proposal = await self.membership.open_congregation_join(
+            congregation, user, ctx.sender, ctx.message.event_id, why
+        )
+        return Reply(
+            f"Thank you for sponsoring {user}: proposal #{proposal.number} is open for the "
+            f"{self.membership.decided_by} of **{congregation.name}**."
+        )
+
+    # -- hosts ---------------------------------------------------------------------
+    async def host_add(self, ctx: CommandContext, user: UserId) -> Reply:
+        congregation = ctx.congregation
+        hosts = await self.directory.hosts(congregation)
+        if user in hosts:
+            raise UserError(f"{user} is already a host.")
+        if user not in await self.gateway.joined_members(RoomId(congregation.space_id)):
+            raise UserError(
+                f"{user} has to be a member of **{congregation.name}** before hosting it."
+            )
+        proposal = await self.membership.open_host_change(
+            HOST_ADD, congregation, ctx.sender, ctx.message.event_id, user, hosts
+        )
+        return Reply(f"Proposal #{proposal.number} is open: {user} becomes a host.")
+
+    async def host_remove(self, ctx: CommandContext, user: UserId) -> Reply:
+        congregation = ctx.congregation
+        hosts = await self.directory.hosts(congregation)
+        if user not in hosts:
+            raise UserError(f"{user} is not a host of **{congregation.name}**.")
+        deciders = [h for h in hosts if h != user]
+        if not deciders:
+            raise UserError("A congregation keeps at least one host.")
+        proposal = await self.membership.open_host_change(
+            HOST_REMOVE, congregation, ctx.sender, ctx.message.event_id, user, deciders
+        )
+        return Reply(f"Proposal #{proposal.number} is open: {user} is no longer a host.")
+
+    async def step_down(self, ctx: CommandContext) -> Reply:
+        congregation = ctx.congregation
+        await self.congregations.remove_host(congregation, ctx.sender)
+        return Reply(
+            f"You are no longer a host of **{congregation.name}**. "
+            "If you founded it, Matrix keeps you a creator of the rooms made then: "
+            "that cannot be taken away, and you can simply leave the Hosts room."
+        )

@@ -1,0 +1,22 @@
+"""How the feature is installed into the house (see handlers.community.house)."""
+
+from __future__ import annotations
+
+from handlers.community.house import House
+from handlers.congregations.commands import CongregationCommands
+from handlers.congregations.engine import CREATE, Congregations
+from handlers.membership.engine import Membership
+
+
+def install(house: House) -> None:
+    congregations = house.provide(
+        Congregations(
+            house.directory,
+            house.runner,
+            house.clock,
+            house.config.creators,
+            house.config.limits,
+        )
+    )
+    house.runner.register(CREATE, congregations.perform_create, congregations.report_failure)
+    CongregationCommands(congregations, house.engine(Membership)).declare(house.registry)

@@ -1,0 +1,32 @@
+"""Every feature, in the order they are installed: a feature may use the engines of
+those before it (decisions before the kinds of decision, rhythm and membership before
+the crew commands that drive them, the network before its announcements)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from handlers.announcements import feature as announcements
+from handlers.community.house import House
+from handlers.congregations import feature as congregations
+from handlers.crews import feature as crews
+from handlers.decisions import feature as decisions
+from handlers.general import feature as general
+from handlers.membership import feature as membership
+from handlers.network import feature as network
+from handlers.privacy import feature as privacy
+from handlers.release import feature as release
+from handlers.rhythm import feature as rhythm
+
+FEATURES: tuple[Callable[[House], None], ...] = (
+    general.install,
+    decisions.install,
+    membership.install,
+    rhythm.install,
+    congregations.install,
+    crews.install,
+    network.install,
+    announcements.install,
+    release.install,
+    privacy.install,
+)

@@ -1,0 +1,116 @@
+"""Kinds of command arguments: each turns a word of the command into a typed value or
+refuses it with a clear error, so that handlers receive a weekday, a zone, a duration
+or a user id, never the raw word."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import TypeAdapter, ValidationError
+
+from handlers.framework.errors import UserError
+from handlers.framework.names import clean_name
+from handlers.framework.types import UserId
+
+WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+# A permissive form of the Matrix user id grammar: historical localparts are allowed,
+# whitespace is not, and the server name may carry a port.
+_USER_ID = re.compile(
+    r"^@[^\s:@]+:[A-Za-z0-9.\-]+(:\d{1,5})?$|^@[^\s:@]+:\[[0-9A-Fa-f:.]+\](:\d{1,5})?$"
+)
+MAX_USER_ID_LENGTH = 255
+_DURATION = TypeAdapter(timedelta)
+
+
+@dataclass(frozen=True)
+class ArgKind:
+    """How one kind of argument reads: `convert` raises UserError for a bad word."""
+
+    label: str
+    convert: Callable[[str], Any]
+    rest_of_line: bool = False  # TEXT: everything after the words before it
+    passed: bool = True  # False for fixed words ("meetings", "every"): checked, not passed
+
+
+def parse_user(token: str) -> UserId:
+    if len(token) > MAX_USER_ID_LENGTH or not _USER_ID.match(token):
+        raise UserError(f"`{token}` is not a Matrix user id (like @alice:example.org).")
+    return UserId(token)
+
+
+def parse_int(token: str) -> int:
+    if not re.fullmatch(r"[+-]?[0-9]{1,9}", token):
+        raise UserError(f"`{token}` is not a whole number.")
+    return int(token)
+
+
+def parse_weekday(word: str) -> int:
+    """Monday = 0; any unambiguous prefix of three letters or more."""
+    key = word.lower()
+    for i, name in enumerate(WEEKDAYS):
+        if len(key) >= 3 and name.startswith(key):
+            return i
+    raise UserError(f"`{word}` is not a weekday; try Monday … Sunday.")
+
+
+def parse_time(word: str) -> time:
+    found = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", word)
+    if found is None:
+        raise UserError(f"`{word}` is not a time of day; write it as HH:MM, e.g. 19:00.")
+    return time(int(found.group(1)), int(found.group(2)))
+
+
+def parse_zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UserError(
+            f"`{name}` is not a time zone I know; use an IANA name like Europe/Berlin or UTC."
+        ) from None
+
+
+def parse_duration(word: str) -> timedelta:
+    """An ISO 8601 duration (P3D, PT12H, P1W), as pydantic reads it."""
+    try:
+        duration = _DURATION.validate_python(word.upper())
+    except ValidationError:
+        duration = None
+    if not isinstance(duration, timedelta) or not word.upper().startswith("P"):
+        raise UserError(f"`{word}` is not a duration; write it like P3D (three days) or PT12H.")
+    return duration
+
+
+def _literal(words: tuple[str, ...], refusal: str | None) -> Callable[[str], str]:
+    def convert(token: str) -> str:
+        if token.lower() not in words:
+            raise UserError(refusal or f"Expected `{words[0]}` here, not `{token}`.")
+        return token.lower()
+
+    return convert
+
+
+class Kind:
+    WORD = ArgKind("word", str)
+    USER = ArgKind("@user", parse_user)
+    INT = ArgKind("n", parse_int)
+    TEXT = ArgKind("text", str, rest_of_line=True)
+    WEEKDAY = ArgKind("weekday", parse_weekday)
+    TIME = ArgKind("HH:MM", parse_time)
+    ZONE = ArgKind("zone", parse_zone)
+    DURATION = ArgKind("duration", parse_duration)
+
+    @staticmethod
+    def name(what: str, *, rest_of_line: bool = False) -> ArgKind:
+        """The name of a crew, congregation or network: one word or words in quotes, or
+        the rest of the line."""
+        return ArgKind("name", lambda raw: clean_name(raw, what), rest_of_line=rest_of_line)
+
+    @staticmethod
+    def literal(*words: str, refusal: str | None = None) -> ArgKind:
+        """A fixed word (any of `words`), checked and not passed to the handler."""
+        return ArgKind(words[0], _literal(words, refusal), passed=False)

@@ -1,0 +1,25 @@
+"""What the operator's settings say to the features: built once by the composition
+root from the service's settings, so that no feature reads settings of its own."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Literal
+
+from handlers.framework.limits import Limits
+from handlers.framework.patterns import UserPatterns
+
+NOBODY = UserPatterns(frozenset(), frozenset())
+
+
+@dataclass(frozen=True)
+class Config:
+    crew_window: timedelta = timedelta(days=2)
+    congregation_window: timedelta = timedelta(days=7)
+    network_window: timedelta = timedelta(days=7)
+    # Who decides who joins a congregation: its hosts (Hosts room) or its members (Lobby).
+    membership_decided_by: Literal["hosts", "members"] = "hosts"
+    limits: Limits = field(default_factory=Limits)
+    creators: UserPatterns = NOBODY
+    allowed_inviters: UserPatterns = NOBODY

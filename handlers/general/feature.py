@@ -1,0 +1,10 @@
+"""How the feature is installed into the house (see handlers.community.house)."""
+
+from __future__ import annotations
+
+from handlers.community.house import House
+from handlers.general.commands import GeneralCommands
+
+
+def install(house: House) -> None:
+    GeneralCommands(house.registry).declare(house.registry)

@@ -1,0 +1,161 @@
+"""`!network create|info|join|leave`."""
+
+from __future__ import annotations
+
+from functools import partial
+from urllib.parse import parse_qs, unquote
+
+from handlers.community.directory import Directory, room_link
+from handlers.framework.errors import MatrixError, UserError
+from handlers.framework.registry import (
+    CommandContext,
+    CommandRegistry,
+    Kind,
+    Param,
+    Where,
+    Who,
+)
+from handlers.framework.replies import Reply
+from handlers.framework.types import RoomId
+from handlers.network.engine import Networks
+from handlers.network.membership import NetworkMembership
+
+
+def parse_target(text: str) -> tuple[str, list[str]]:
+    """`#alias:server`, a matrix.to link (with `via`), or a room id and server names."""
+    words = text.split()
+    if not words:
+        raise UserError("Name the network: `#name:server`, a matrix.to link, or `!roomid server…`.")
+    first = words[0]
+    if first.startswith("https://matrix.to/#/"):
+        fragment = unquote(first.split("#/", 1)[1])
+        target, _, query = fragment.partition("?")
+        return target, parse_qs(query).get("via", [])
+    if first.startswith("#") and ":" in first:
+        return first, []
+    if first.startswith("!"):
+        if len(words) == 1 and ":" not in first:
+            raise UserError("A room id needs the names of servers in the room after it.")
+        return first, words[1:] or [first.split(":", 1)[1]]
+    raise UserError(f"`{first}` is not an alias, a matrix.to link or a room id.")
+
+
+class NetworkCommands:
+    def __init__(self, networks: Networks, membership: NetworkMembership) -> None:
+        self.networks = networks
+        self.membership = membership
+        self.directory: Directory = networks.directory
+        self.gateway = networks.gateway
+
+    def declare(self, registry: CommandRegistry) -> None:
+        command = registry.command
+        command(
+            "network create",
+            Param("name", Kind.name("network", rest_of_line=True)),
+            summary="Found a network with this congregation as its first member (Hosts room).",
+            where=Where.HOSTS_ROOM,
+            who=Who.HOST,
+        )(self.create)
+        command(
+            "network info",
+            summary="The network this congregation belongs to.",
+            where=Where.CONGREGATION,
+        )(self.info)
+        command(
+            "network join",
+            Param("network", Kind.TEXT),
+            summary="Ask to join a network (`#name:server`, a matrix.to link, or `!id server…`).",
+            where=Where.HOSTS_ROOM,
+            who=Who.HOST,
+        )(self.join)
+        command(
+            "network leave",
+            summary="Take this congregation out of its network (a host).",
+            where=Where.HOSTS_ROOM,
+            who=Who.HOST,
+        )(self.leave)
+
+    async def create(self, ctx: CommandContext, name: str) -> Reply:
+        congregation = ctx.congregation
+        facts = await self.directory.facts(congregation)
+        if facts.network:
+            raise UserError(f"**{congregation.name}** already belongs to a network.")
+        if await self.networks.being_created(congregation):
+            raise UserError(f"A network for **{congregation.name}** is already being created.")
+        start = partial(
+            self.networks.create,
+            ctx.message.event_id,
+            name,
+            congregation,
+            list(facts.hosts),
+            ctx.sender,
+            ctx.room_id,
+        )
+        return Reply(
+            f"Network **{name}** is on its way, with **{congregation.name}** as its first "
+            "congregation. I'll tell you here when it is ready.",
+            then=start,
+        )
+
+    async def info(self, ctx: CommandContext) -> Reply:
+        congregation = ctx.congregation
+        if not congregation.network_space_id:
+            raise UserError(
+                f"**{congregation.name}** is not part of a network yet. Its hosts can found one "
+                "with `!network create <name>` or apply with `!network join`."
+            )
+        network = await self.directory.index.network(congregation.network_space_id)
+        members = await self.directory.shared.members(RoomId(congregation.network_space_id))
+        names = sorted(m.name or "?" for m in members.values())
+        if network is None:
+            raise UserError("I don't know this congregation's network yet; try again in a moment.")
+        via = self.directory.via
+        return Reply(
+            "\n".join(
+                [
+                    f"**{network.name}** — since {network.created_at:%Y-%m-%d}",
+                    f"Congregations: {', '.join(names)}",
+                    f"Space: {room_link(network.space_id, via)}",
+                    f"Announcements: {room_link(network.announcements_id, via)}",
+                ]
+            )
+        )
+
+    async def join(self, ctx: CommandContext, network: str) -> Reply:
+        congregation = ctx.congregation
+        if (await self.directory.facts(congregation)).network:
+            raise UserError(f"**{congregation.name}** already belongs to a network.")
+        target, via = parse_target(network)
+        if target.startswith("#"):
+            try:
+                room, servers = await self.gateway.resolve_alias(target)
+            except MatrixError:
+                raise UserError(f"I could not find `{target}`.") from None
+            via = via or servers
+        else:
+            room = RoomId(target)
+        knock = await self.membership.apply(congregation, room, via, ctx.sender, ctx.room_id)
+        return Reply(
+            f"I knocked on the network for **{congregation.name}**. Its member congregations "
+            "decide; I will tell you here when we are in.",
+            then=knock,
+        )
+
+    async def leave(self, ctx: CommandContext) -> Reply:
+        congregation = ctx.congregation
+        network = (await self.directory.facts(congregation)).network
+        if not network:
+            raise UserError(f"**{congregation.name}** is not part of a network.")
+        return Reply(
+            f"**{congregation.name}** is leaving the network. I am taking it out of the "
+            "register and leaving the network's rooms; its hosts stay where they are "
+            "until they leave themselves.",
+            then=partial(
+                self.membership.leave,
+                ctx.message.event_id,
+                network,
+                congregation,
+                ctx.sender,
+                ctx.room_id,
+            ),
+        )

@@ -1,0 +1,103 @@
+"""A network in Matrix, typed: its facts in its space, the register of member
+congregations, a congregation's application, and the two reasons that must carry
+protocol data because a Matrix knock or invite carries nothing else.
+
+Each is written and read here only; whose writing counts is decided by the one
+reader (`handlers.community.facts`)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from handlers.community.state import NETWORK, PREFIX
+from handlers.framework.fact import Fact
+from handlers.framework.names import MAX_NAME_LENGTH
+from handlers.framework.text import one_line
+from handlers.framework.types import RoomId, UserId
+from storage.models import Application
+
+MEMBER = PREFIX + "member"
+
+
+class ApplicationRecord(BaseModel):
+    """A request of this congregation to join a network, until it is a member."""
+
+    network: RoomId
+    via: list[str] = Field(default_factory=list)
+    requester: UserId
+    reply_room: RoomId
+    created_at: datetime
+
+    def row(self, space: str) -> Application:
+        """As this cohost keeps it until it is a member."""
+        return Application(
+            network_id=self.network,
+            congregation_id=space,
+            via=self.via,
+            requester=self.requester,
+            reply_room=self.reply_room,
+            created_at=self.created_at,
+        )
+
+
+class NetworkFacts(Fact):
+    TYPE = NETWORK
+    name: str
+    rooms: dict[str, RoomId] = Field(default_factory=dict)
+    founded_by: str = ""
+    created_at: str
+
+
+class MemberEntry(Fact):
+    """One member congregation in a network's register (state key: its space)."""
+
+    TYPE = MEMBER
+    name: str = ""
+    bot: UserId
+    hosts: list[UserId] = Field(default_factory=list)
+
+
+# -- what a knock and an invitation say --------------------------------------------
+# A knock and an invitation carry only a reason. The applicant's cohost writes its
+# knock as "<name> asks to join this network · <space id>", and a network decision's
+# invitation ends with its mark. Only `Knock` and the two functions below write and
+# read them; what they read travels structured from then on.
+_ASKS = " asks to join this network · "
+_SPACE_AT_END = re.compile(r"· (![^\s]+)\s*$")
+INVITE_MARK = "cohost:network:"
+
+
+@dataclass(frozen=True)
+class Knock:
+    name: str | None
+    space: str | None
+
+    def reason(self) -> str:
+        return f"{self.name}{_ASKS}{self.space}"
+
+    @classmethod
+    def read(cls, reason: str | None) -> Knock:
+        text = reason or ""
+        found = _SPACE_AT_END.search(text)
+        name = text.split(" asks to join", 1)[0] if " asks to join" in text else ""
+        return cls(one_line(name, MAX_NAME_LENGTH) or None, found.group(1) if found else None)
+
+    def details(self) -> dict[str, str | None]:
+        """As a proposal's structured details."""
+        return {"space": self.space, "name": self.name}
+
+
+def invitation_reason(network: str) -> str:
+    return f"Welcome to the network. {INVITE_MARK}{network}"
+
+
+def invited_to(reason: str | None) -> str | None:
+    """The network named in an invitation a network decision sent."""
+    if not reason or INVITE_MARK not in reason:
+        return None
+    rest = reason.split(INVITE_MARK, 1)[1].split()
+    return rest[0] if rest else None

@@ -1,0 +1,12 @@
+"""How the feature is installed into the house (see handlers.community.house)."""
+
+from __future__ import annotations
+
+from handlers.community.house import House
+from handlers.decisions.engine import Decisions
+from handlers.privacy.commands import PrivacyCommands
+from handlers.rhythm.engine import Rhythm
+
+
+def install(house: House) -> None:
+    PrivacyCommands(house.engine(Decisions), house.engine(Rhythm)).declare(house.registry)

@@ -1,0 +1,40 @@
+"""`!release`: in a crew's room (its members) or the Hosts room (the hosts)."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from handlers.framework.registry import CommandContext, CommandRegistry, Where, Who
+from handlers.framework.replies import Reply
+from handlers.release.engine import Release
+
+
+class ReleaseCommands:
+    def __init__(self, release: Release) -> None:
+        self.release = release
+
+    def declare(self, registry: CommandRegistry) -> None:
+        registry.command(
+            "release",
+            summary="Ask cohost to leave this crew (in its room) "
+            "or the whole congregation (in the Hosts room).",
+            where=Where.CREW_OR_HOSTS_ROOM,
+            who=Who.RESPONSIBLE,
+        )(self.release_here)
+
+    async def release_here(self, ctx: CommandContext) -> Reply:
+        crew = ctx.found_crew
+        what = (
+            f"the crew **{crew.name}**"
+            if crew is not None
+            else f"every room of **{ctx.congregation.name}**"
+        )
+        start = partial(
+            self.release.release, ctx.message.event_id, ctx.congregation, crew, ctx.sender
+        )
+        return Reply(
+            f"Releasing {what}. I am recording the release and leaving; I will not act there "
+            "again. The founders hold every power I held: you can change the rooms' settings, "
+            "invite, and upgrade a room to one I am not in.",
+            then=start,
+        )

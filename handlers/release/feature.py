@@ -1,0 +1,13 @@
+"""How the feature is installed into the house (see handlers.community.house)."""
+
+from __future__ import annotations
+
+from handlers.community.house import House
+from handlers.release.commands import ReleaseCommands
+from handlers.release.engine import RELEASE_OP, Release
+
+
+def install(house: House) -> None:
+    release = house.provide(Release(house.directory, house.runner, house.clock))
+    house.runner.register(RELEASE_OP, release.perform, release.report_failure)
+    ReleaseCommands(release).declare(house.registry)

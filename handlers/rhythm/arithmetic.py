@@ -1,0 +1,61 @@
+"""The rhythm's arithmetic, pure: meeting times in a crew's own time zone, the hosting
+rotation, and the retrospective's result. Property-tested without a homeserver."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+MAX_MEETINGS = 52
+DAY, HOUR = timedelta(days=1), timedelta(hours=1)
+CREW_SIZE_LIMIT = 8
+CHOICES = {"continue": "🔁", "adjust": "🛠", "split": "✂", "pause": "⏸"}
+# Ties go to the choice that asks least of anyone: leaving costs no face.
+TIE_ORDER = ["pause", "adjust", "split", "continue"]
+
+
+def meeting_times(
+    after: datetime, count: int, weekday: int, at: time, zone: ZoneInfo
+) -> list[datetime]:
+    """The next `count` weekly meetings strictly after `after`, as UTC instants: each
+    is the local wall-clock time on its date, whatever the UTC offset that day."""
+    local_now = after.astimezone(zone)
+    day: date = local_now.date() + timedelta(days=(weekday - local_now.weekday()) % 7)
+    if datetime.combine(day, at, zone) <= after:
+        day += timedelta(days=7)
+    return [
+        datetime.combine(day + timedelta(weeks=i), at, zone).astimezone(ZoneInfo("UTC"))
+        for i in range(count)
+    ]
+
+
+def rotation_with(rotation: Sequence[str], members: set[str]) -> list[str]:
+    """Members who left drop out; newcomers join at the end (in a stable order)."""
+    kept = [m for m in rotation if m in members]
+    return kept + sorted(members - set(kept))
+
+
+def next_host(rotation: Sequence[str], members: set[str], hosted: Counter[str]) -> str | None:
+    """Everyone hosts once before anyone hosts twice; among equals, rotation order."""
+    order = rotation_with(rotation, members)
+    if not order:
+        return None
+    return min(order, key=lambda m: (hosted[m], order.index(m)))
+
+
+def retro_result(answers: dict[str, str]) -> str:
+    counts = Counter(answers.values())
+    return max(TIE_ORDER, key=lambda c: (counts[c], -TIE_ORDER.index(c)))
+
+
+def choice_of(key: str) -> str | None:
+    bare = key.replace("\ufe0f", "")
+    for choice, emoji in CHOICES.items():
+        if bare == emoji:
+            return choice
+    return None
+
+
+# -- the crew's rhythm ------------------------------------------------------------
