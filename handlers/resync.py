@@ -60,9 +60,7 @@ async def rebuild_index(gateway: MatrixGateway, stores: Stores) -> ResyncSummary
             if congregation is None:
                 continue
             entries.extend(
-                congregation_entries(
-                    room, congregation.content(), released=released or congregation.released
-                )
+                congregation_entries(room, congregation, released=released or congregation.released)
             )
             summary.congregations += 1
             if congregation.application and not congregation.network:
@@ -70,12 +68,12 @@ async def rebuild_index(gateway: MatrixGateway, stores: Stores) -> ResyncSummary
                 summary.applications += 1
             for key, crew in (await facts.all(room, CrewFacts)).items():
                 if key:
-                    entries.extend(crew_entries(key, room, crew.content()))
+                    entries.extend(crew_entries(key, room, crew))
                     summary.crews += 1
         elif marker.kind == NETWORK_SPACE:
             network = await facts.get(room, NetworkFacts)
             if network is not None:
-                entries.extend(network_entries(room, network.content()))
+                entries.extend(network_entries(room, network))
                 summary.networks += 1
     await stores.community.replace_index(entries)
     for room in rooms:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from handlers.community.facts import CongregationFacts, SharedFacts
-from handlers.community.state import CONGREGATION, HOSTS
+from handlers.community.state import HOSTS
 from handlers.framework.errors import MatrixError, UserError
 from handlers.framework.gateway import MatrixGateway
 from handlers.framework.patterns import server_of
@@ -105,7 +105,5 @@ class Directory:
         """Read-modify-write of the congregation's facts in its space, then the index."""
         facts = await self.facts(congregation)
         change(facts)
-        await self.gateway.put_state(
-            RoomId(congregation.space_id), CONGREGATION, "", facts.content()
-        )
+        await self.shared.write(RoomId(congregation.space_id), facts)
         await self.index.record_hosts(congregation.space_id, facts.hosts, facts.network)

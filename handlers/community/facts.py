@@ -16,6 +16,7 @@ edit of `cc.microsolidarity.*` state is never a fact."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -65,16 +66,28 @@ class CongregationFacts(Fact):
     network: RoomId | None = None
     released: bool = False
     application: ApplicationRecord | None = None
+    created_at: datetime
 
 
 class CrewFacts(Fact):
+    """A crew (in its congregation's space, state key: its room; and in its own room)."""
+
     TYPE = CREW
     name: str
+    caller: UserId
+    congregation: RoomId
+    intention: str | None = None
+    created_at: datetime
     released: bool = False
 
 
 class ReleaseRecord(Fact):
+    """cohost gave up a room (state key: the cohost's user id)."""
+
     TYPE = RELEASE
+    released_by: UserId | None = None
+    at: datetime | None = None
+    scope: str | None = None  # crew | congregation
 
 
 class SharedFacts:
@@ -83,6 +96,15 @@ class SharedFacts:
         self._reported: set[str] = set()
         # For the current event of a fact someone else wrote: its earlier versions.
         self._earlier_versions: dict[str, list[dict[str, Any]]] = {}
+
+    # -- writing ---------------------------------------------------------------
+    async def write(self, room: RoomId, fact: Fact, key: str = "") -> None:
+        """A fact as this cohost states it: always through its typed model."""
+        await self.gateway.put_state(room, fact.TYPE, key, fact.content())
+
+    async def remove(self, room: RoomId, model: type[Fact], key: str = "") -> None:
+        """Empty content: the fact is no more."""
+        await self.gateway.put_state(room, model.TYPE, key, {})
 
     # -- reading ---------------------------------------------------------------
     async def get(self, room: RoomId, model: type[F], key: str = "") -> F | None:

@@ -23,7 +23,6 @@ from handlers.community.shape import (
 )
 from handlers.community.state import (
     ANNOUNCEMENTS,
-    CONGREGATION,
     CONGREGATION_SPACE,
     HOSTS,
     LOBBY,
@@ -110,14 +109,14 @@ class Congregations:
                 f"link:{key}",
                 partial(link, self.gateway, space, rooms[key], f"{order:02d}", via),
             )
-        facts = {
-            "name": p["name"],
-            "hosts": p["hosts"],
-            "rooms": rooms,
-            "network": None,
-            "created_at": p["created_at"],
-        }
-        await run.step("facts", lambda: self.gateway.put_state(space, CONGREGATION, "", facts))
+        facts = CongregationFacts(
+            name=p["name"],
+            hosts=p["hosts"],
+            rooms=rooms,
+            network=None,
+            created_at=datetime.fromisoformat(p["created_at"]),
+        )
+        await run.step("facts", partial(self.directory.shared.write, space, facts))
         targets = {"space": space, "hosts": rooms["hosts"]}
         for host in hosts:
             for key in INVITED_ROOMS:
@@ -139,7 +138,7 @@ class Congregations:
             ),
         )
 
-    async def index(self, space: RoomId, facts: dict[str, Any]) -> None:
+    async def index(self, space: RoomId, facts: CongregationFacts) -> None:
         await self.directory.index.index(congregation_entries(space, facts, released=False))
 
     async def report_failure(self, run: Run, reason: str) -> None:
@@ -160,21 +159,21 @@ class Congregations:
         await self.directory.update_facts(congregation, drop)
 
 
-def congregation_entries(space: str, facts: dict[str, Any], released: bool) -> IndexEntries:
+def congregation_entries(space: str, facts: CongregationFacts, released: bool) -> IndexEntries:
     """The index rows of a congregation, from its facts."""
-    rooms = facts.get("rooms", {})
+    rooms = facts.rooms
     entries = IndexEntries()
     entries.congregations.append(
         Congregation(
             space_id=space,
-            name=facts["name"],
+            name=facts.name,
             lobby_id=rooms.get("lobby", ""),
             announcements_id=rooms.get("announcements", ""),
             hosts_room_id=rooms.get("hosts", ""),
-            hosts=list(facts.get("hosts", [])),
-            network_space_id=facts.get("network"),
+            hosts=list(facts.hosts),
+            network_space_id=facts.network,
             released=released,
-            created_at=datetime.fromisoformat(facts["created_at"]),
+            created_at=facts.created_at,
         )
     )
     indexed = [(space, CONGREGATION_SPACE)] + [

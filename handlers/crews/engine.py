@@ -7,6 +7,7 @@ from functools import partial
 from typing import Any
 
 from handlers.community.directory import Directory, room_link
+from handlers.community.facts import CrewFacts
 from handlers.community.rooms import (
     crew_order,
     invite_once,
@@ -97,16 +98,23 @@ class Crews:
         space = RoomId(p["congregation"])
         caller = UserId(p["caller"])
         people = [caller, *(UserId(u) for u in p["invitees"])]
-        facts = crew_facts(p)
+        facts = CrewFacts(
+            name=p["name"],
+            caller=caller,
+            congregation=space,
+            intention=p["intention"],
+            created_at=datetime.fromisoformat(p["created_at"]),
+        )
         make = await room_maker(run, self.gateway, people, via)
         marker = make.marker(CREW_ROOM, "room", congregation=space)
         room = await make.create(
-            "room", crew_room(p["name"], p["intention"], space, [*marker, (CREW, "", facts)])
+            "room",
+            crew_room(p["name"], p["intention"], space, [*marker, (CREW, "", facts.content())]),
         )
         await run.step(
             "link", partial(link, self.gateway, space, room, crew_order(p["created_at"]), via)
         )
-        await run.step("facts", partial(self.gateway.put_state, space, CREW, room, facts))
+        await run.step("facts", partial(self.directory.shared.write, space, facts, room))
         for person in people:
             await run.step(f"invite:{person}", partial(invite_once, self.gateway, room, person))
         await run.step("index", partial(self.index, room, space, facts))
@@ -123,7 +131,7 @@ class Crews:
             ),
         )
 
-    async def index(self, room: str, space: str, facts: dict[str, Any]) -> None:
+    async def index(self, room: str, space: str, facts: CrewFacts) -> None:
         await self.directory.index.index(crew_entries(room, space, facts))
 
     async def report_failure(self, run: Run, reason: str) -> None:
@@ -135,31 +143,20 @@ class Crews:
         return await self.directory.index.crew_by_name(space, name_key(name))
 
 
-def crew_facts(params: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "name": params["name"],
-        "caller": params["caller"],
-        "congregation": params["congregation"],
-        "intention": params["intention"],
-        "created_at": params["created_at"],
-        "released": False,
-    }
-
-
-def crew_entries(room: str, space: str, facts: dict[str, Any]) -> IndexEntries:
+def crew_entries(room: str, space: str, facts: CrewFacts) -> IndexEntries:
     """The index rows of a crew, from its facts."""
-    released = bool(facts.get("released"))
+    released = facts.released
     entries = IndexEntries()
     entries.crews.append(
         Crew(
             room_id=room,
             congregation_id=space,
-            name=facts["name"],
-            name_key=name_key(facts["name"]),
-            caller=facts["caller"],
-            intention=facts.get("intention"),
+            name=facts.name,
+            name_key=name_key(facts.name),
+            caller=facts.caller,
+            intention=facts.intention,
             released=released,
-            created_at=datetime.fromisoformat(facts["created_at"]),
+            created_at=facts.created_at,
         )
     )
     entries.rooms.append(

@@ -495,7 +495,7 @@ class Decisions:
         else:
             objections = {v: result.stances[v].reason for v in result.objections}
             record = ProposalRecord.of(p, consents=result.consents, objections=objections)
-        await self.gateway.put_state(RoomId(p.room_id), PROPOSAL, str(p.number), record.content())
+        await self.facts.write(RoomId(p.room_id), record, str(p.number))
 
     async def tick(self) -> None:
         """Close what is due and remind those who have not answered, 24 hours ahead.
@@ -542,7 +542,5 @@ class Decisions:
         record = found[1] if found else None
         if record is not None and record.declined_at is None:
             record.declined_at = self.clock.now()
-            await self.gateway.put_state(
-                RoomId(proposal.room_id), PROPOSAL, str(proposal.number), record.content()
-            )
+            await self.facts.write(RoomId(proposal.room_id), record, str(proposal.number))
             log.info("invitation_declined", proposal=proposal.number, room_id=proposal.room_id)

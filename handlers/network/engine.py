@@ -12,14 +12,13 @@ from handlers.community.rooms import invite_once, link, report, report_unfinishe
 from handlers.community.shape import commons, network_announcements, network_space
 from handlers.community.state import (
     COMMONS,
-    NETWORK,
     NETWORK_ANNOUNCEMENTS,
     NETWORK_SPACE,
 )
 from handlers.framework.clock import Clock
 from handlers.framework.operations import OperationRunner, Run
 from handlers.framework.types import RoomId, UserId
-from handlers.network.schema import MEMBER
+from handlers.network.schema import MemberEntry, NetworkFacts
 from storage.community import IndexEntries
 from storage.models import Congregation, IndexedRoom, Network
 
@@ -91,17 +90,16 @@ class Networks:
         await run.step(
             "link:congregation", partial(link, self.gateway, space, congregation, "50", via)
         )
-        facts = {
-            "name": p["name"],
-            "rooms": rooms,
-            "founded_by": p["congregation"],
-            "created_at": p["created_at"],
-        }
-        await run.step("facts", partial(self.gateway.put_state, space, NETWORK, "", facts))
-        entry = {"name": p.get("congregation_name", ""), "bot": bot, "hosts": p["hosts"]}
-        await run.step(
-            "register", partial(self.gateway.put_state, space, MEMBER, congregation, entry)
+        facts = NetworkFacts(
+            name=p["name"],
+            rooms=rooms,
+            founded_by=p["congregation"],
+            created_at=datetime.fromisoformat(p["created_at"]),
         )
+        shared = self.directory.shared
+        await run.step("facts", partial(shared.write, space, facts))
+        entry = MemberEntry(name=p.get("congregation_name", ""), bot=bot, hosts=hosts)
+        await run.step("register", partial(shared.write, space, entry, congregation))
         await run.step("congregation_facts", partial(self.join_congregation, congregation, space))
         for host in hosts:
             for key, room in (("space", space), ("commons", rooms["commons"])):
@@ -131,7 +129,7 @@ class Networks:
 
         await self.directory.update_facts(row, set_network)
 
-    async def index(self, space: str, facts: dict[str, Any]) -> None:
+    async def index(self, space: str, facts: NetworkFacts) -> None:
         await self.directory.index.index(network_entries(space, facts))
 
     async def report_failure(self, run: Run, reason: str) -> None:
@@ -139,18 +137,18 @@ class Networks:
         await report_unfinished(self.gateway, run, what, "requester", reason)
 
 
-def network_entries(space: str, facts: dict[str, Any]) -> IndexEntries:
+def network_entries(space: str, facts: NetworkFacts) -> IndexEntries:
     """The index rows of a network, from its facts."""
-    rooms = facts.get("rooms", {})
+    rooms = facts.rooms
     entries = IndexEntries()
     entries.networks.append(
         Network(
             space_id=space,
-            name=facts["name"],
+            name=facts.name,
             announcements_id=rooms.get("announcements", ""),
             commons_id=rooms.get("commons", ""),
-            founded_by=facts.get("founded_by", ""),
-            created_at=datetime.fromisoformat(facts["created_at"]),
+            founded_by=facts.founded_by,
+            created_at=facts.created_at,
         )
     )
     indexed = [(space, NETWORK_SPACE)] + [

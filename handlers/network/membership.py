@@ -39,7 +39,6 @@ from handlers.framework.turns import turn_of
 from handlers.framework.types import IncomingInvite, IncomingMember, RoomId, UserId
 from handlers.network.engine import network_entries
 from handlers.network.schema import (
-    MEMBER,
     ApplicationRecord,
     Knock,
     MemberEntry,
@@ -142,7 +141,9 @@ class NetworkMembership:
         facts = await self.directory.shared.get(network, NetworkFacts)
         rooms = list(facts.rooms.values()) if facts else []
         # Empty content removes a state event: the register entry and both links.
-        await run.step("register", partial(self.gateway.put_state, network, MEMBER, space, {}))
+        await run.step(
+            "register", partial(self.directory.shared.remove, network, MemberEntry, space)
+        )
         await run.step("child", partial(self._unlink_child, network, space))
         await run.step(
             "parent", partial(self.gateway.put_state, space, EventType.SPACE_PARENT, network, {})
@@ -231,8 +232,8 @@ class NetworkMembership:
             # admission): the register entry would count for nothing, so wait for one.
             raise NotYet("no admission of this cohost is recorded in the network yet")
         hosts = [UserId(h) for h in congregation.hosts]
-        entry = {"name": congregation.name, "bot": self.gateway.user_id, "hosts": hosts}
-        await run.step("register", partial(self.gateway.put_state, network, MEMBER, space, entry))
+        entry = MemberEntry(name=congregation.name, bot=self.gateway.user_id, hosts=hosts)
+        await run.step("register", partial(self.directory.shared.write, network, entry, space))
         await run.step(
             "parent",
             partial(
@@ -249,7 +250,7 @@ class NetworkMembership:
             f.application = None
 
         await run.step("facts", partial(self.directory.update_facts, congregation, set_network))
-        await run.step("index", partial(self._index, network, facts.content()))
+        await run.step("index", partial(self._index, network, facts))
         for room in (network, rooms["commons"], rooms["announcements"]):
             await run.step(f"power:{room}", partial(self._raise, room, hosts))
         for host in hosts:
@@ -281,7 +282,7 @@ class NetworkMembership:
                 raise NotYet("no invitation to the Commons yet") from err
             raise
 
-    async def _index(self, network: RoomId, facts: dict[str, Any]) -> None:
+    async def _index(self, network: RoomId, facts: NetworkFacts) -> None:
         await self.directory.index.index(network_entries(network, facts))
 
     async def _link(self, network: RoomId, space: RoomId, via: str) -> None:

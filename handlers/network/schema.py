@@ -49,7 +49,7 @@ class NetworkFacts(Fact):
     name: str
     rooms: dict[str, RoomId] = Field(default_factory=dict)
     founded_by: str = ""
-    created_at: str
+    created_at: datetime
 
 
 class MemberEntry(Fact):

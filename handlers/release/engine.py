@@ -3,12 +3,12 @@ never acts in those rooms again. The founders already hold every power it held."
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import partial
 from typing import Any
 
 from handlers.community.directory import Directory
-from handlers.community.facts import CongregationFacts, CrewFacts
-from handlers.community.state import CONGREGATION, CREW, RELEASE
+from handlers.community.facts import CongregationFacts, CrewFacts, ReleaseRecord
 from handlers.framework.clock import Clock
 from handlers.framework.errors import MatrixError
 from handlers.framework.operations import OperationRunner, Run
@@ -50,13 +50,16 @@ class Release:
 
     async def perform(self, run: Run) -> None:
         p: dict[str, Any] = run.params
-        record = {"released_by": p["requester"], "at": p["at"], "scope": p["scope"]}
+        record = ReleaseRecord(
+            released_by=p["requester"], at=datetime.fromisoformat(p["at"]), scope=p["scope"]
+        )
+        shared = self.directory.shared
         space = RoomId(p["congregation"])
         rooms = [RoomId(r) for r in p["rooms"]]
         for room in rooms:
             await run.step(
                 f"record:{room}",
-                partial(self.gateway.put_state, room, RELEASE, self.gateway.user_id, record),
+                partial(shared.write, room, record, self.gateway.user_id),
             )
         await run.step("facts", partial(self.record_in_space, space, rooms, p["scope"]))
         await run.step("index", partial(self.index, space, rooms, p["scope"]))
@@ -69,11 +72,11 @@ class Release:
         for key, crew in (await shared.own_all(space, CrewFacts)).items():
             if key and (scope == "congregation" or key in rooms):
                 crew.released = True
-                await self.gateway.put_state(space, CREW, key, crew.content())
+                await shared.write(space, crew, key)
         facts = await shared.own(space, CongregationFacts)
         if scope == "congregation" and facts is not None:
             facts.released = True
-            await self.gateway.put_state(space, CONGREGATION, "", facts.content())
+            await shared.write(space, facts)
 
     async def index(self, space: RoomId, rooms: list[RoomId], scope: str) -> None:
         await self.directory.index.mark_released(space, rooms, scope == "congregation")

@@ -36,7 +36,7 @@ from handlers.rhythm.arithmetic import (
     retro_result,
     rotation_with,
 )
-from handlers.rhythm.schema import CYCLE, CycleRecord
+from handlers.rhythm.schema import CycleRecord
 from storage.decisions import NoticeStore
 from storage.models import Crew, CrewCycle, Meeting, RetroAnswer
 from storage.rhythm import ACTIVE, ENDED, PAUSED, RETRO, RhythmStore
@@ -326,9 +326,8 @@ class Rhythm:
     async def _record_state(self, cycle: CrewCycle) -> None:
         """The cycle in the crew room's state, as it stands in the database."""
         row, meetings = await self.store.with_meetings(cycle.id)
-        record = CycleRecord.of(row, meetings)
-        await self.gateway.put_state(
-            RoomId(cycle.room_id), CYCLE, str(cycle.number), record.content()
+        await self.directory.shared.write(
+            RoomId(cycle.room_id), CycleRecord.of(row, meetings), str(cycle.number)
         )
 
     # -- crew size -------------------------------------------------------------------
