@@ -7,7 +7,6 @@ proposal (crew membership, congregation membership, hosts, and later the network
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,10 +17,9 @@ import structlog
 
 from handlers.community.facts import SharedFacts
 from handlers.decisions.schema import PROPOSAL, ProposalRecord
-from handlers.decisions.tally import CONSENT, OBJECT, WITHDRAW, Act, Outcome, Tally, tally
+from handlers.decisions.tally import CONSENT, Act, Outcome, Tally, tally
 from handlers.framework.clock import Clock
 from handlers.framework.errors import NotYet, UserError
-from handlers.framework.fact import number_key
 from handlers.framework.gateway import MatrixGateway
 from handlers.framework.limits import HOUR, MAX_REASON, Limits
 from handlers.framework.matrix_names import EventType
@@ -30,9 +28,6 @@ from handlers.framework.replies import notice
 from handlers.framework.text import one_line, quoted
 from handlers.framework.turns import turn_of
 from handlers.framework.types import (
-    IncomingMessage,
-    IncomingReaction,
-    IncomingRedaction,
     RoomId,
     UserId,
 )
@@ -50,6 +45,7 @@ SPEC = PROPOSAL
 FALLBACK_DELAY = timedelta(seconds=30)
 FALLBACK_TURN = timedelta(seconds=20)
 OUTCOME_NOTICE = "outcome_notice"
+# Reactions that vote (see handlers.decisions.reactions).
 THUMBS_UP = "👍"
 RAISED_HAND = "✋"
 REMINDER_BEFORE = timedelta(hours=24)
@@ -63,13 +59,6 @@ class KindSpec:
     carry_out: Callable[[Run], Awaitable[None]]
     # How to name the deciders when they are groups, not persons.
     name_deciders: Callable[[Proposal], str] | None = None
-
-
-def reaction_meaning(key: str) -> str | None:
-    """👍 consents and ✋ objects, whatever skin tone or variation selector."""
-    bare = "".join(ch for ch in key if ch != "\ufe0f" and not ("\U0001f3fb" <= ch <= "\U0001f3ff"))
-    bare = unicodedata.normalize("NFC", bare)
-    return {THUMBS_UP: CONSENT, RAISED_HAND: OBJECT}.get(bare)
 
 
 def ms(moment: datetime) -> int:
@@ -117,7 +106,6 @@ class Decisions:
         self.kinds: dict[str, KindSpec] = {}
         # The other cohosts that share a room, whose proposals are adopted there.
         self.peers: Callable[[RoomId], Awaitable[set[UserId]]] = nobody
-        runner.register(OUTCOME_NOTICE, self._outcome_notice, self._carry_out_failed)
 
     def share_rooms_with(self, peers: Callable[[RoomId], Awaitable[set[UserId]]]) -> None:
         """Where rooms are shared (a network's rooms), the other cohosts there: their
@@ -127,7 +115,7 @@ class Decisions:
     def register_kind(self, kind: str, spec: KindSpec) -> None:
         self.kinds[kind] = spec
         self.runner.register(
-            f"outcome:{kind}", partial(self._carry_out, spec.carry_out), self._carry_out_failed
+            f"outcome:{kind}", partial(self._carry_out, spec.carry_out), self.carry_out_failed
         )
 
     async def _carry_out(self, perform: Callable[[Run], Awaitable[None]], run: Run) -> None:
@@ -137,38 +125,6 @@ class Decisions:
         await perform(run)
 
     # -- proposals opened by other cohosts -----------------------------------------
-    async def adopt(self, incoming: IncomingMessage) -> None:
-        """Another cohost of a shared room opened a proposal: take it on as it stands,
-        so that votes here are counted (and answered) the same everywhere."""
-        data = incoming.content.get(SPEC)
-        if not isinstance(data, dict) or incoming.sender == self.gateway.user_id:
-            return
-        if data.get("kind") not in self.kinds or incoming.sender not in await self.peers(
-            incoming.room_id
-        ):
-            return
-        try:
-            announced = ProposalRecord.model_validate(data)
-            number = announced.number
-            if number is None or number_key(str(number)) is None:
-                return
-            proposal = announced.proposal(incoming.room_id, number, incoming.sender)
-        except ValueError:  # pydantic's ValidationError included
-            log.info("proposal_announcement_unreadable", room_id=incoming.room_id)
-            return
-        proposal.message_event_id = incoming.event_id
-        # Acts cast before this cohost was in the room, as the opener (and only the
-        # opener) records them.
-        found = await self.facts.proposal(incoming.room_id, number)
-        recorded = found[1] if found and found[0] == incoming.sender else None
-        adopted = await self.store.adopt(proposal, recorded.ballots() if recorded else [])
-        if adopted == "number_taken":
-            log.warning("proposal_number_taken", number=proposal.number, room_id=incoming.room_id)
-        if adopted != "adopted":
-            return
-        log.info("proposal_adopted", number=proposal.number, room_id=incoming.room_id)
-        await self._evaluate(proposal.id)
-
     # -- opening ---------------------------------------------------------------
     async def open(
         self,
@@ -223,7 +179,7 @@ class Decisions:
             proposal = await self.store.set_message(proposal.id, event_id)
             await self._record_state(proposal, None)
             log.info("proposal_opened", proposal=proposal.number, kind=kind, room_id=room_id)
-        await self._evaluate(proposal.id)
+        await self.evaluate(proposal.id)
         return proposal
 
     async def _within_limits(
@@ -289,84 +245,19 @@ class Decisions:
 
     async def record(self, proposal: Proposal, ballot: Ballot) -> None:
         added = await self.store.record_ballot(ballot)
-        still_open = await self._evaluate(proposal.id)
-        if added and still_open is not None and self._opened_here(still_open):
+        still_open = await self.evaluate(proposal.id)
+        if added and still_open is not None and self.opened_here(still_open):
             await self._record_state(still_open, None)
 
     # -- reactions ---------------------------------------------------------------
-    async def on_reaction(self, reaction: IncomingReaction) -> None:
-        room_id, event_id, sender = reaction.room_id, reaction.event_id, reaction.sender
-        target, ts = reaction.relates_to, reaction.origin_server_ts
-        meaning = reaction_meaning(reaction.key)
-        if meaning is None or sender == self.gateway.user_id:
-            return
-        proposal = await self.store.by_message(target)
-        if proposal is None or proposal.status != OPEN or proposal.room_id != room_id:
-            return  # a reaction counts only in the proposal's own room
-        if voice_of(proposal, sender) is None:
-            await self._tell_once(
-                proposal,
-                sender,
-                f"not-decider:{proposal.id}:{sender}",
-                f"{sender}, proposal #{proposal.number} is decided by the group fixed when it "
-                "opened, so your reaction does not count as a vote.",
-            )
-            return
-        ballot = Ballot(
-            event_id=event_id,
-            proposal_id=proposal.id,
-            voter=sender,
-            act=meaning,
-            ts=ts,
-            reaction_key=meaning,
-        )
-        await self.record(proposal, ballot)
-        if meaning == OBJECT:
-            await self.gateway.send_event(
-                room_id,
-                EventType.MESSAGE,
-                notice(
-                    f"{sender}, you objected to #{proposal.number}. What harm do you foresee? "
-                    f"Send `!object {proposal.number} <reason>`: "
-                    "an objection counts once it has a reason.",
-                    (sender,),
-                ),
-                f"cohost-ask-reason-{event_id}",
-            )
-
-    async def on_redaction(self, redaction: IncomingRedaction) -> None:
-        """A removed 👍 or ✋ withdraws that consent or objection (in its own room)."""
-        room_id, redacts, sender = redaction.room_id, redaction.redacts, redaction.sender
-        event_id, ts = redaction.event_id, redaction.origin_server_ts
-        reacted, proposal = await self.store.ballot_and_proposal(redacts)
-        if reacted is None or proposal is None or reacted.reaction_key is None:
-            return
-        if proposal.status != OPEN or reacted.voter != sender or proposal.room_id != room_id:
-            return
-        withdrawal = Ballot(
-            event_id=event_id,
-            proposal_id=proposal.id,
-            voter=sender,
-            act=WITHDRAW,
-            reason=reacted.reaction_key,
-            ts=ts,
-        )
-        await self.record(proposal, withdrawal)
-
     async def forget(self, user: UserId) -> dict[str, int]:
         """Erase a person's votes and notes; open proposals that recorded their acts in
         room state are recorded again without them."""
         erased, touched = await self.store.forget(user)
         for proposal in touched:
-            if self._opened_here(proposal):
+            if self.opened_here(proposal):
                 await self._record_state(proposal, None)
         return erased
-
-    async def _tell_once(self, proposal: Proposal, user: UserId, key: str, text: str) -> None:
-        if await self.notices.first_time(key, user):
-            await self.gateway.send_event(
-                RoomId(proposal.room_id), EventType.MESSAGE, notice(text, (user,)), f"cohost-{key}"
-            )
 
     # -- closing ---------------------------------------------------------------
     def tally(self, proposal: Proposal, ballots: list[Ballot], closed: bool) -> Tally:
@@ -378,7 +269,7 @@ class Decisions:
         ]
         return tally(proposal.deciders, acts, closed)
 
-    async def _evaluate(self, proposal_id: int) -> Proposal | None:
+    async def evaluate(self, proposal_id: int) -> Proposal | None:
         """Close the proposal if its tally says so; the proposal if it stays open."""
         proposal, ballots = await self.store.with_ballots(proposal_id)
         if proposal is None or proposal.status != OPEN:
@@ -397,7 +288,7 @@ class Decisions:
         idempotent by their ids."""
         proposal = await self.store.proposal(proposal_id)
         assert proposal is not None
-        opener = self._opened_here(proposal)
+        opener = self.opened_here(proposal)
         # One voice posts and records the outcome: the cohost that opened it, at once;
         # unless it is gone: then the others, in turns.
         turn = timedelta(0) if opener else await self._outcome_turn(proposal)
@@ -464,7 +355,7 @@ class Decisions:
         place = turn_of(p.opening_key, others, self.gateway.user_id)
         return None if place is None else FALLBACK_DELAY + place * FALLBACK_TURN
 
-    async def _outcome_notice(self, run: Run) -> None:
+    async def outcome_notice(self, run: Run) -> None:
         if self.clock.now() < datetime.fromisoformat(run.params["not_before"]):
             raise NotYet("the cohost that opened the proposal posts its outcome first")
         proposal, ballots = await self.store.with_ballots(run.params["proposal"])
@@ -484,7 +375,7 @@ class Decisions:
         )
         return f"Proposal #{p.number} lapsed ({why}): {what} does not happen now."
 
-    def _opened_here(self, p: Proposal) -> bool:
+    def opened_here(self, p: Proposal) -> bool:
         """One voice records a proposal in room state: the cohost that opened it."""
         return p.opened_by in (None, self.gateway.user_id)
 
@@ -503,7 +394,7 @@ class Decisions:
         now = self.clock.now()
         for proposal in await self.store.all_open():
             if now >= proposal.closes_at:
-                await self._evaluate(proposal.id)
+                await self.evaluate(proposal.id)
             elif now >= proposal.closes_at - REMINDER_BEFORE and not proposal.reminded:
                 await self._remind(proposal.id)
 
@@ -525,7 +416,7 @@ class Decisions:
             f"cohost-remind-{proposal.id}",
         )
 
-    async def _carry_out_failed(self, run: Run, reason: str) -> None:
+    async def carry_out_failed(self, run: Run, reason: str) -> None:
         await self.gateway.send_event(
             RoomId(run.params["room"]),
             EventType.MESSAGE,

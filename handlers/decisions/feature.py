@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from handlers.community.house import House
+from handlers.decisions.adoption import Adoption
 from handlers.decisions.commands import DecisionCommands
-from handlers.decisions.engine import Decisions
+from handlers.decisions.engine import OUTCOME_NOTICE, Decisions
+from handlers.decisions.reactions import Reactions
 from handlers.framework.types import IncomingMessage, IncomingReaction, IncomingRedaction
 
 
@@ -20,10 +22,12 @@ def install(house: House) -> None:
             house.config.limits,
         )
     )
+    house.runner.register(OUTCOME_NOTICE, decisions.outcome_notice, decisions.carry_out_failed)
     DecisionCommands(decisions).declare(house.registry)
-    house.subscriptions.on(IncomingReaction, decisions.on_reaction)
-    house.subscriptions.on(IncomingRedaction, decisions.on_redaction)
+    reactions = Reactions(decisions)
+    house.subscriptions.on(IncomingReaction, reactions.on_reaction)
+    house.subscriptions.on(IncomingRedaction, reactions.on_redaction)
     # Proposals opened by the other cohosts of a shared room, also from before this
     # cohost was asked in: those still open are taken on.
-    house.subscriptions.on(IncomingMessage, decisions.adopt, history=True)
+    house.subscriptions.on(IncomingMessage, Adoption(decisions).adopt, history=True)
     house.every_tick(decisions.tick)

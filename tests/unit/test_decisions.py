@@ -69,7 +69,7 @@ async def react(world: World, room: RoomId, who: str, number: int, key: str) -> 
         and s.content.get("cc.microsolidarity.proposal", {}).get("number") == number
     )
     event_id = eid("$reaction")
-    await world.cohost.decisions.on_reaction(
+    await world.deliver(
         IncomingReaction(room, event_id, UserId(who), proposal_message, key, ms(world))
     )
     return event_id
@@ -178,7 +178,7 @@ async def test_a_raised_hand_asks_for_a_reason_and_blocks_only_with_one(world: W
     )  # bob's objection has no reason, but is no consent
     await world.say("!object 1 they hurt someone here before", sender=BOB, room=crew)
     # Taking the ✋ back withdraws the objection.
-    await world.cohost.decisions.on_redaction(
+    await world.deliver(
         IncomingRedaction(crew, eid("$redaction"), UserId(BOB), hand, ms(world) + 1)
     )
     world.clock.advance(timedelta(days=2))
@@ -344,7 +344,7 @@ async def test_an_open_proposal_and_its_votes_come_back_from_room_state_after_re
     assert "2 of 3 consented" in await world.say("!proposals", room=crew)
 
     # Taking back a reaction made before the loss still withdraws it.
-    await world.cohost.decisions.on_redaction(
+    await world.deliver(
         IncomingRedaction(crew, eid("$redaction"), UserId(BOB), thumbs, ms(world) + 1)
     )
     assert "1 of 3 consented" in await world.say("!proposals", room=crew)

@@ -196,7 +196,7 @@ async def a_proposal_opened_by_another_cohost(
     )
     if acts is not None:
         g.set_state(commons, PROPOSAL_STATE, "1", record(spec, "open", acts=acts), OTHER)
-    await world.cohost.decisions.adopt(opened)
+    await world.deliver(opened)
     return network, commons
 
 

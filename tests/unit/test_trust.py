@@ -160,16 +160,13 @@ async def test_a_reaction_counts_only_in_the_proposals_own_room(world: World) ->
     world.gateway.accept(space, CAROL)
     await world.say(f"!host add {CAROL}", ALICE, hosts_room)
     [proposal] = [s for s in world.gateway.sent if PROPOSAL_STATE in s.content]
-    decisions = world.cohost.decisions
     # Bob reacts 👍 to the proposal's event id, but from a room of his own.
     target = proposal.event_id
-    await decisions.on_reaction(
+    await world.deliver(
         IncomingReaction(RoomId("!elsewhere"), EventId("$r1"), UserId(BOB), target, "👍", 1)
     )
     assert "1 of 2 consented" in await world.say("!proposals", ALICE, hosts_room)
-    await decisions.on_reaction(
-        IncomingReaction(hosts_room, EventId("$r2"), UserId(BOB), target, "👍", 2)
-    )
+    await world.deliver(IncomingReaction(hosts_room, EventId("$r2"), UserId(BOB), target, "👍", 2))
     assert world.gateway.rooms[hosts_room].content(PROPOSAL_STATE, "1")["status"] == "passed"  # type: ignore[index]
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from handlers.framework.subscriptions import Incoming
 from handlers.framework.types import RoomId
 from service.app import Cohost, build_cohost
 from service.events import EventRouter
@@ -40,6 +41,12 @@ class World:
         replies = self.gateway.replies_to(msg.event_id)
         assert len(replies) == 1, replies
         return str(replies[0]["body"])
+
+    async def deliver(self, incoming: Incoming) -> None:
+        """An event from the sync loop, to whichever features subscribed to its kind."""
+        work = self.cohost.subscriptions.work(incoming)
+        if work is not None:
+            await work()
 
     async def settle(self) -> None:
         await self.cohost.runner.run_queued()

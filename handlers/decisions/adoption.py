@@ -1,0 +1,54 @@
+"""Proposals opened by the other cohosts of a shared room (a network's Commons): each
+is taken on as the message announcing it describes it, with the acts its opener (and
+only its opener) recorded, so that votes are counted, and answered, the same by every
+cohost in the room."""
+
+from __future__ import annotations
+
+import structlog
+
+from handlers.decisions.engine import SPEC, Decisions
+from handlers.decisions.schema import ProposalRecord
+from handlers.framework.fact import number_key
+from handlers.framework.types import IncomingMessage
+
+log = structlog.get_logger(__name__)
+
+
+class Adoption:
+    def __init__(self, decisions: Decisions) -> None:
+        self.decisions = decisions
+
+    async def adopt(self, incoming: IncomingMessage) -> None:
+        """Another cohost of a shared room opened a proposal: take it on as it stands,
+        so that votes here are counted (and answered) the same everywhere."""
+        data = incoming.content.get(SPEC)
+        if not isinstance(data, dict) or incoming.sender == self.decisions.gateway.user_id:
+            return
+        if data.get(
+            "kind"
+        ) not in self.decisions.kinds or incoming.sender not in await self.decisions.peers(
+            incoming.room_id
+        ):
+            return
+        try:
+            announced = ProposalRecord.model_validate(data)
+            number = announced.number
+            if number is None or number_key(str(number)) is None:
+                return
+            proposal = announced.proposal(incoming.room_id, number, incoming.sender)
+        except ValueError:  # pydantic's ValidationError included
+            log.info("proposal_announcement_unreadable", room_id=incoming.room_id)
+            return
+        proposal.message_event_id = incoming.event_id
+        # Acts cast before this cohost was in the room, as the opener (and only the
+        # opener) records them.
+        found = await self.decisions.facts.proposal(incoming.room_id, number)
+        recorded = found[1] if found and found[0] == incoming.sender else None
+        adopted = await self.decisions.store.adopt(proposal, recorded.ballots() if recorded else [])
+        if adopted == "number_taken":
+            log.warning("proposal_number_taken", number=proposal.number, room_id=incoming.room_id)
+        if adopted != "adopted":
+            return
+        log.info("proposal_adopted", number=proposal.number, room_id=incoming.room_id)
+        await self.decisions.evaluate(proposal.id)

@@ -1,0 +1,92 @@
+"""Votes by reaction: 👍 consents and ✋ objects on a proposal's message, in the
+proposal's own room; removing the reaction withdraws it. Anyone outside the deciding
+group is told once that their reaction does not count."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from handlers.decisions.engine import RAISED_HAND, THUMBS_UP, Decisions, voice_of
+from handlers.decisions.tally import CONSENT, OBJECT, WITHDRAW
+from handlers.framework.matrix_names import EventType
+from handlers.framework.replies import notice
+from handlers.framework.types import IncomingReaction, IncomingRedaction, RoomId, UserId
+from storage.decisions import OPEN
+from storage.models import Ballot, Proposal
+
+
+def reaction_meaning(key: str) -> str | None:
+    """👍 consents and ✋ objects, whatever skin tone or variation selector."""
+    bare = "".join(ch for ch in key if ch != "\ufe0f" and not ("\U0001f3fb" <= ch <= "\U0001f3ff"))
+    bare = unicodedata.normalize("NFC", bare)
+    return {THUMBS_UP: CONSENT, RAISED_HAND: OBJECT}.get(bare)
+
+
+class Reactions:
+    def __init__(self, decisions: Decisions) -> None:
+        self.decisions = decisions
+
+    async def on_reaction(self, reaction: IncomingReaction) -> None:
+        room_id, event_id, sender = reaction.room_id, reaction.event_id, reaction.sender
+        target, ts = reaction.relates_to, reaction.origin_server_ts
+        meaning = reaction_meaning(reaction.key)
+        if meaning is None or sender == self.decisions.gateway.user_id:
+            return
+        proposal = await self.decisions.store.by_message(target)
+        if proposal is None or proposal.status != OPEN or proposal.room_id != room_id:
+            return  # a reaction counts only in the proposal's own room
+        if voice_of(proposal, sender) is None:
+            await self._tell_once(
+                proposal,
+                sender,
+                f"not-decider:{proposal.id}:{sender}",
+                f"{sender}, proposal #{proposal.number} is decided by the group fixed when it "
+                "opened, so your reaction does not count as a vote.",
+            )
+            return
+        ballot = Ballot(
+            event_id=event_id,
+            proposal_id=proposal.id,
+            voter=sender,
+            act=meaning,
+            ts=ts,
+            reaction_key=meaning,
+        )
+        await self.decisions.record(proposal, ballot)
+        if meaning == OBJECT:
+            await self.decisions.gateway.send_event(
+                room_id,
+                EventType.MESSAGE,
+                notice(
+                    f"{sender}, you objected to #{proposal.number}. What harm do you foresee? "
+                    f"Send `!object {proposal.number} <reason>`: "
+                    "an objection counts once it has a reason.",
+                    (sender,),
+                ),
+                f"cohost-ask-reason-{event_id}",
+            )
+
+    async def on_redaction(self, redaction: IncomingRedaction) -> None:
+        """A removed 👍 or ✋ withdraws that consent or objection (in its own room)."""
+        room_id, redacts, sender = redaction.room_id, redaction.redacts, redaction.sender
+        event_id, ts = redaction.event_id, redaction.origin_server_ts
+        reacted, proposal = await self.decisions.store.ballot_and_proposal(redacts)
+        if reacted is None or proposal is None or reacted.reaction_key is None:
+            return
+        if proposal.status != OPEN or reacted.voter != sender or proposal.room_id != room_id:
+            return
+        withdrawal = Ballot(
+            event_id=event_id,
+            proposal_id=proposal.id,
+            voter=sender,
+            act=WITHDRAW,
+            reason=reacted.reaction_key,
+            ts=ts,
+        )
+        await self.decisions.record(proposal, withdrawal)
+
+    async def _tell_once(self, proposal: Proposal, user: UserId, key: str, text: str) -> None:
+        if await self.decisions.notices.first_time(key, user):
+            await self.decisions.gateway.send_event(
+                RoomId(proposal.room_id), EventType.MESSAGE, notice(text, (user,)), f"cohost-{key}"
+            )
