@@ -11,9 +11,11 @@ from handlers.community.house import House
 from handlers.congregations import feature as congregations
 from handlers.crews import feature as crews
 from handlers.decisions import feature as decisions
+from handlers.feedback import feature as feedback
 from handlers.general import feature as general
 from handlers.membership import feature as membership
 from handlers.network import feature as network
+from handlers.pathway import feature as pathway
 from handlers.privacy import feature as privacy
 from handlers.release import feature as release
 from handlers.rhythm import feature as rhythm
@@ -28,5 +30,7 @@ FEATURES: tuple[Callable[[House], None], ...] = (
     network.install,
     announcements.install,
     release.install,
+    pathway.install,
+    feedback.install,
     privacy.install,
 )

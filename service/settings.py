@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     max_crews_per_day: int = Field(default=3, ge=1)  # crews one person may call a day
     max_cohosts: int = Field(default=8, ge=0)  # co-hosts named at !congregation create
     max_knock_proposals_per_hour: int = Field(default=10, ge=1)  # per room
+    # The windows `!propose --for <duration>` may choose between.
+    shortest_proposal_window: timedelta = timedelta(hours=1)
+    longest_proposal_window: timedelta = timedelta(days=30)
     log_format: Literal["console", "json"] | None = None
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8480, ge=0, le=65535)
@@ -74,12 +77,24 @@ class Settings(BaseSettings):
                 raise ValueError(f"{pattern!r} is neither @user:server nor *:server")
         return value
 
-    @field_validator("crew_window", "congregation_window", "network_window")
+    @field_validator(
+        "crew_window",
+        "congregation_window",
+        "network_window",
+        "shortest_proposal_window",
+        "longest_proposal_window",
+    )
     @classmethod
     def _positive(cls, value: timedelta) -> timedelta:
         if value <= timedelta(0):
             raise ValueError("must be longer than zero")
         return value
+
+    @model_validator(mode="after")
+    def _windows(self) -> Settings:
+        if self.shortest_proposal_window > self.longest_proposal_window:
+            raise ValueError("shortest_proposal_window: longer than longest_proposal_window")
+        return self
 
     @model_validator(mode="after")
     def _credentials(self) -> Settings:
@@ -94,6 +109,8 @@ class Settings(BaseSettings):
             crews_per_person_per_day=self.max_crews_per_day,
             cohosts_at_creation=self.max_cohosts,
             knock_proposals_per_room_per_hour=self.max_knock_proposals_per_hour,
+            shortest_window=self.shortest_proposal_window,
+            longest_window=self.longest_proposal_window,
         )
 
     @property

@@ -160,6 +160,15 @@ class CommunityStore(Store):
         async with self._unit() as s:
             return await CommunityRepository(s).crews(congregation_id)
 
+    async def crews_called_by(self, caller: str) -> list[Crew]:
+        async with self._unit() as s:
+            rows = await s.scalars(select(Crew).where(Crew.caller == caller))
+            return list(rows)
+
+    async def all_crews(self) -> list[Crew]:
+        async with self._unit() as s:
+            return list(await s.scalars(select(Crew).order_by(Crew.name_key)))
+
     async def crews_called_since(self, caller: str, since: datetime) -> list[Crew]:
         async with self._unit() as s:
             return await CommunityRepository(s).crews_called_since(caller, since)

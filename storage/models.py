@@ -246,3 +246,28 @@ class Application(Base):
     requester: Mapped[str] = mapped_column(String(255))
     reply_room: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class DirectRoom(Base):
+    """The room cohost opened to speak with one person alone (their pathway, the
+    feedback they asked for)."""
+
+    __tablename__ = "direct_room"
+
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    room_id: Mapped[str] = mapped_column(String(255))
+
+
+class FeedbackRequest(Base):
+    """A crew member asked their crewmates what to develop; each answer goes to them
+    alone and is not kept, only who has answered."""
+
+    __tablename__ = "feedback_request"
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)  # the asking event
+    asker: Mapped[str] = mapped_column(String(255), index=True)
+    crew_room: Mapped[str] = mapped_column(String(255))
+    crew_name_key: Mapped[str] = mapped_column(String(255))
+    asked: Mapped[list[str]] = mapped_column(JSON)
+    answered: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())

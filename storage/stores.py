@@ -10,6 +10,7 @@ from storage.community import CommunityStore
 from storage.decisions import DecisionStore, NoticeStore
 from storage.network import ApplicationStore
 from storage.operations import OperationStore
+from storage.pathway import DirectStore, FeedbackStore, PathwayStore
 from storage.rhythm import RhythmStore
 
 
@@ -21,6 +22,9 @@ class Stores:
     rhythm: RhythmStore
     operations: OperationStore
     applications: ApplicationStore
+    direct: DirectStore
+    pathway: PathwayStore
+    feedback: FeedbackStore
 
     @classmethod
     def over(cls, sessions: async_sessionmaker[AsyncSession]) -> Stores:
@@ -31,4 +35,7 @@ class Stores:
             RhythmStore(sessions),
             OperationStore(sessions),
             ApplicationStore(sessions),
+            DirectStore(sessions),
+            PathwayStore(sessions),
+            FeedbackStore(sessions),
         )

@@ -129,6 +129,8 @@ class FakeGateway:
             self._set(
                 room, event["type"], event.get("state_key", ""), event["content"], self.user_id
             )
+        for invitee in request.get("invite", []):  # as Synapse does for createRoom
+            self._set(room, "m.room.member", invitee, {"membership": "invite"}, self.user_id)
         for key in ("name", "topic"):
             if key in request:
                 self._set(room, f"m.room.{key}", "", {key: request[key]}, self.user_id)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from handlers.community.direct import DirectRooms
 from handlers.community.directory import Directory
 from handlers.community.invites import InviteHandler
 from handlers.community.preconditions import Preconditions
@@ -45,6 +46,7 @@ class House:
         self.commands = CommandHandler(
             self.registry, gateway, Preconditions(self.directory), self.directory.is_released
         )
+        self.direct_rooms = DirectRooms(gateway, stores.direct)
         self.invites = InviteHandler(gateway, config.allowed_inviters, self.directory.is_released)
         self.subscriptions.on(IncomingInvite, self.invites.on_invite)
         self.subscriptions.on(IncomingMessage, self.commands.on_message)

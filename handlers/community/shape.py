@@ -36,6 +36,8 @@ class RoomPlan:
     parent: RoomId | None = None
     power: dict[str, Any] = field(default_factory=dict)
     state: Sequence[tuple[str, str, dict[str, Any]]] = ()  # (type, state_key, content)
+    # A room with one person: invited at creation, and marked direct for their client.
+    direct_with: UserId | None = None
 
 
 def create_request(
@@ -82,7 +84,7 @@ def create_request(
             {"type": EventType.SPACE_PARENT, "state_key": plan.parent, "content": space_parent(via)}
         )
     initial_state += [{"type": t, "state_key": k, "content": c} for t, k, c in plan.state]
-    return {
+    request: dict[str, Any] = {
         "name": plan.name,
         "topic": plan.topic,
         "preset": "public_chat" if plan.join_rule == JoinRule.PUBLIC else "private_chat",
@@ -92,6 +94,9 @@ def create_request(
         "initial_state": initial_state,
         "visibility": "private",
     }
+    if plan.direct_with is not None:
+        request |= {"is_direct": True, "invite": [plan.direct_with]}
+    return request
 
 
 def join_rules(plan: RoomPlan) -> dict[str, Any]:
@@ -232,5 +237,16 @@ def commons(name: str, space: RoomId, state: Sequence[tuple[str, str, dict[str, 
         join_rule=JoinRule.INVITE,
         parent=space,
         power={"invite": HOST_LEVEL, "events": EQUAL_FOOTING},
+        state=state,
+    )
+
+
+def direct_room(person: UserId, state: Sequence[tuple[str, str, dict[str, Any]]]) -> RoomPlan:
+    return RoomPlan(
+        name="cohost",
+        topic="Between you and cohost: your practice pathway and the feedback you asked for.",
+        join_rule=JoinRule.INVITE,
+        encrypted=True,
+        direct_with=person,
         state=state,
     )

@@ -32,6 +32,7 @@ CREW_ROOM = "crew"
 NETWORK_SPACE = "network"
 NETWORK_ANNOUNCEMENTS = "network_announcements"
 COMMONS = "commons"
+DIRECT = "direct"  # a room cohost keeps with one person
 
 
 def room_marker(

@@ -1,23 +1,40 @@
-"""`!proposals`, `!consent n`, `!object n <reason>`, `!withdraw n`: acts on the
-proposals open in the room where they are sent."""
+"""`!propose <text>` and `!decisions` where a group decides; `!proposals`, `!consent n`,
+`!object n <reason>`, `!withdraw n`: acts on the proposals open in the room where they
+are sent."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from handlers.decisions.agreements import MAX_PROPOSAL, Agreements, text_of
 from handlers.decisions.engine import Decisions, voice_of
 from handlers.decisions.tally import CONSENT, OBJECT, WITHDRAW
 from handlers.framework.errors import UserError
 from handlers.framework.limits import MAX_REASON
 from handlers.framework.registry import CommandContext, CommandRegistry, Kind, Param
 from handlers.framework.replies import Reply
-from handlers.framework.text import one_line
+from handlers.framework.text import one_line, quoted
 from storage.models import Ballot, Proposal
+
+MAX_LISTED = 20
 
 
 class DecisionCommands:
-    def __init__(self, decisions: Decisions) -> None:
+    def __init__(self, decisions: Decisions, agreements: Agreements) -> None:
         self.decisions = decisions
+        self.agreements = agreements
 
     def declare(self, registry: CommandRegistry) -> None:
+        registry.command(
+            "propose",
+            Param("window", Kind.DURATION, optional=True, flag="--for"),
+            Param("text", Kind.TEXT),
+            summary="Propose anything to the group that decides here (crew, hosts, members, "
+            "the network); `--for P3D` sets how long it stays open.",
+        )(self.propose)
+        registry.command("decisions", summary="What the group here has agreed, newest first.")(
+            self.agreed
+        )
         registry.command("proposals", summary="The open proposals in this room.")(self.list_open)
         registry.command(
             "consent", Param("n", Kind.INT), summary="Consent to proposal n (or react 👍)."
@@ -33,6 +50,31 @@ class DecisionCommands:
             Param("n", Kind.INT),
             summary="Withdraw your objection to proposal n, or your own proposal.",
         )(self.withdraw)
+
+    async def propose(self, ctx: CommandContext, window: timedelta | None, text: str) -> Reply:
+        if not ctx.answering:
+            return Reply("")  # a shared room: the cohost that answers opens it, others adopt it
+        proposal = await self.agreements.propose(
+            ctx.room_id, ctx.sender, text, window, ctx.message.event_id
+        )
+        return Reply(
+            f"Proposal #{proposal.number} is open until "
+            f"{proposal.closes_at:%Y-%m-%d %H:%M} UTC; your proposing counts as consent."
+        )
+
+    async def agreed(self, ctx: CommandContext) -> Reply:
+        await self.agreements.group(ctx.room_id, ctx.sender)  # only where a group decides
+        agreed = await self.agreements.agreed(ctx.room_id)
+        if not agreed:
+            return Reply("Nothing has been agreed here yet. Propose something with `!propose`.")
+        lines = ["Agreed here, newest first:"]
+        for number, record in agreed[:MAX_LISTED]:
+            when = record.closed_at or record.closes_at
+            day = f"{when:%Y-%m-%d}" if when else "?"
+            lines.append(f"#{number} ({day}) {quoted(text_of(record.details), MAX_PROPOSAL)}")
+        if len(agreed) > MAX_LISTED:
+            lines.append(f"… and {len(agreed) - MAX_LISTED} earlier.")
+        return Reply("\n".join(lines))
 
     async def consent(self, ctx: CommandContext, n: int) -> Reply:
         proposal = await self.decisions.proposal_here(ctx.room_id, n)

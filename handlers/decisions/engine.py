@@ -57,8 +57,6 @@ class KindSpec:
 
     describe: Callable[[Proposal], str]
     carry_out: Callable[[Run], Awaitable[None]]
-    # How to name the deciders when they are groups, not persons.
-    name_deciders: Callable[[Proposal], str] | None = None
 
 
 def ms(moment: datetime) -> int:
@@ -232,8 +230,12 @@ class Decisions:
         return proposal
 
     def deciders_named(self, p: Proposal) -> str:
-        named = self.kinds[p.kind].name_deciders
-        return named(p) if named else ", ".join(p.deciders)
+        if p.voices is not None:  # groups, each with one voice: the network's congregations
+            return (
+                f"the {len(p.deciders)} member congregation(s), one voice each, "
+                "given by any of its hosts"
+            )
+        return ", ".join(p.deciders)
 
     def require_decider(self, proposal: Proposal, voter: UserId) -> None:
         if voice_of(proposal, voter) is None:
@@ -249,7 +251,7 @@ class Decisions:
         if added and still_open is not None and self.opened_here(still_open):
             await self._record_state(still_open, None)
 
-    # -- reactions ---------------------------------------------------------------
+    # -- forgetting ---------------------------------------------------------------
     async def forget(self, user: UserId) -> dict[str, int]:
         """Erase a person's votes and notes; open proposals that recorded their acts in
         room state are recorded again without them."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from handlers.community.house import House
 from handlers.decisions.adoption import Adoption
+from handlers.decisions.agreements import AGREEMENT, Agreements
 from handlers.decisions.commands import DecisionCommands
 from handlers.decisions.engine import OUTCOME_NOTICE, Decisions
 from handlers.decisions.reactions import Reactions
@@ -23,7 +24,9 @@ def install(house: House) -> None:
         )
     )
     house.runner.register(OUTCOME_NOTICE, decisions.outcome_notice, decisions.carry_out_failed)
-    DecisionCommands(decisions).declare(house.registry)
+    agreements = Agreements(decisions, house.directory, house.config)
+    decisions.register_kind(AGREEMENT, agreements.kind())
+    DecisionCommands(decisions, agreements).declare(house.registry)
     reactions = Reactions(decisions)
     house.subscriptions.on(IncomingReaction, reactions.on_reaction)
     house.subscriptions.on(IncomingRedaction, reactions.on_redaction)

@@ -80,6 +80,7 @@ class ProposalRecord(Fact):
     # Once closed: who consented, and the objections that stood with their reasons.
     consents: list[str] | None = None
     objections: dict[str, str | None] | None = None
+    closed_at: datetime | None = None
     declined_at: datetime | None = None
     # In the announcing message only.
     number: int | None = None
@@ -121,6 +122,7 @@ class ProposalRecord(Fact):
             details=p.details,
         )
         if consents is not None:
+            record.closed_at = p.closed_at
             record.consents = consents
             record.objections = objections or {}
         else:

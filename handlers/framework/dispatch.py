@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 import structlog
 
@@ -81,8 +82,9 @@ class CommandHandler:
             return
         if await self._released(message.room_id):
             return  # cohost never acts again where it was released
-        reply = await self._answer(message)
-        if reply is None or not await self._answers(message.room_id, message.sender):
+        answering = await self._answers(message.room_id, message.sender)
+        reply = await self._answer(message, answering)
+        if reply is None or not answering:
             return  # in rooms shared by several cohosts, another one answers
         await self._gateway.send_event(
             message.room_id,
@@ -93,7 +95,7 @@ class CommandHandler:
         if reply.then is not None:
             await reply.then()
 
-    async def _answer(self, message: IncomingMessage) -> Reply | None:
+    async def _answer(self, message: IncomingMessage, answering: bool) -> Reply | None:
         name: str | None = None
         try:
             parsed = self._registry.parse(message.body)
@@ -102,6 +104,8 @@ class CommandHandler:
             name = parsed.command.name
             log.info("command_received", command=name)
             ctx = await self._preconditions(parsed.command, message)
+            if not answering:
+                ctx = replace(ctx, answering=False)
             return await parsed.command.handler(ctx, **parsed.args)
         except UserError as refusal:
             # The kind of refusal, never its text: it quotes what the person wrote.

@@ -20,3 +20,6 @@ class Limits:
     crews_per_person_per_day: int = 3
     cohosts_at_creation: int = 8
     knock_proposals_per_room_per_hour: int = 10
+    # What `!propose --for <duration>` may choose.
+    shortest_window: timedelta = HOUR
+    longest_window: timedelta = timedelta(days=30)

@@ -54,10 +54,14 @@ class Param:
     # A TEXT parameter introduced by a keyword ("intention: …") may follow other
     # parameters; everything after the keyword is its value.
     keyword: str | None = None
+    # An option written first, as a flag and one word ("--for P3D").
+    flag: str | None = None
 
     def usage(self) -> str:
         if not self.kind.passed:
             return self.kind.label
+        if self.flag:
+            return f"[{self.flag} {self.kind.label}]"
         shown = self.kind.label if self.kind in (Kind.USER,) else self.name
         inner = f"{shown}…" if self.repeated else shown
         if self.keyword:
@@ -73,6 +77,8 @@ class CommandContext:
     message: IncomingMessage
     found_congregation: Congregation | None = None
     found_crew: Crew | None = None
+    # False where several cohosts share the room and another one answers (and acts).
+    answering: bool = True
 
     @property
     def sender(self) -> UserId:
@@ -121,25 +127,25 @@ class Command:
         args: dict[str, Any] = {}
         pos = 0
         for param in self.params:
-            if param.keyword:
-                continue  # filled by split_keyword
+            if param.keyword or param.flag:
+                continue  # filled by split_keyword and split_flags
             if param.kind.rest_of_line:
                 text = raw_rest_after(raw_rest, pos).strip()
                 if not text and not param.optional:
-                    raise self._missing(param)
+                    raise self.missing(param)
                 args[param.name] = self.convert(param, text) if text else None
                 pos = len(tokens)
                 continue
             if param.repeated:
                 values = [self.convert(param, t) for t in tokens[pos:]]
                 if not values and not param.optional:
-                    raise self._missing(param)
+                    raise self.missing(param)
                 args[param.name] = values
                 pos = len(tokens)
                 continue
             if pos >= len(tokens):
                 if not param.optional:
-                    raise self._missing(param)
+                    raise self.missing(param)
                 args[param.name] = None
                 continue
             value = self.convert(param, tokens[pos])
@@ -150,7 +156,7 @@ class Command:
             raise UserError(f"Too many arguments. Usage: {self.usage()}", kind="bad_input")
         return args
 
-    def _missing(self, param: Param) -> UserError:
+    def missing(self, param: Param) -> UserError:
         return UserError(f"Missing {param.name}. Usage: {self.usage()}", kind="bad_input")
 
     def convert(self, param: Param, token: str) -> Any:
@@ -226,9 +232,11 @@ class CommandRegistry:
             if command is None:
                 continue
             rest = raw_rest_after(line, length)
+            rest, flag_args = split_flags(command, rest)
             rest, keyword_args = split_keyword(command, rest)
             tokens = tokenize(rest) if not _only_text(command) else rest.split()
-            return ParsedCommand(command, {**command.parse_args(tokens, rest), **keyword_args})
+            args = command.parse_args(tokens, rest)
+            return ParsedCommand(command, {**args, **keyword_args, **flag_args})
         family = self.find(words[0])
         if family:
             listing = ", ".join(f"`{c.usage()}`" for c in family)
@@ -242,6 +250,21 @@ class CommandRegistry:
 
 def _only_text(command: Command) -> bool:
     return any(p.kind.rest_of_line and not p.keyword for p in command.params)
+
+
+def split_flags(command: Command, rest: str) -> tuple[str, dict[str, Any]]:
+    """Options at the start of the arguments, each a flag and one word."""
+    values: dict[str, Any] = {p.name: None for p in command.params if p.flag}
+    flags = {p.flag.lower(): p for p in command.params if p.flag}
+    while True:
+        found = re.match(r"\s*(--\S+)(?:\s+(\S+))?", rest)
+        if found is None or found.group(1).lower() not in flags:
+            return rest, values
+        param = flags[found.group(1).lower()]
+        if found.group(2) is None:
+            raise command.missing(param)
+        values[param.name] = command.convert(param, found.group(2))
+        rest = rest[found.end() :]
 
 
 def split_keyword(command: Command, rest: str) -> tuple[str, dict[str, Any]]:

@@ -82,7 +82,7 @@ class NetworkMembership:
 
     def kind(self) -> KindSpec:
         """The network's decision: admitting a congregation, one voice per member."""
-        return KindSpec(self._describe, self._carry_out, self._name_deciders)
+        return KindSpec(self._describe, self._carry_out)
 
     # -- the register ------------------------------------------------------------
     async def members(self, network: RoomId) -> dict[str, MemberEntry]:
@@ -372,10 +372,6 @@ class NetworkMembership:
     def _describe(self, p: Proposal) -> str:
         name = admission(p).get("name") or p.subject
         return f"the congregation **{name}** (cohost {p.subject}) joins the network"
-
-    def _name_deciders(self, p: Proposal) -> str:
-        count = len(p.deciders)
-        return f"the {count} member congregation(s), one voice each, given by any of its hosts"
 
     async def _carry_out(self, run: Run) -> None:
         network, bot = RoomId(run.params["scope"]), UserId(run.params["subject"])

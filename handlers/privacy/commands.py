@@ -7,12 +7,14 @@ from handlers.framework.arguments import Kind
 from handlers.framework.registry import CommandContext, CommandRegistry, Param
 from handlers.framework.replies import Reply
 from handlers.rhythm.engine import Rhythm
+from storage.pathway import FeedbackStore
 
 
 class PrivacyCommands:
-    def __init__(self, decisions: Decisions, rhythm: Rhythm) -> None:
+    def __init__(self, decisions: Decisions, rhythm: Rhythm, feedback: FeedbackStore) -> None:
         self.decisions = decisions
         self.rhythm = rhythm
+        self.feedback = feedback
 
     def declare(self, registry: CommandRegistry) -> None:
         registry.command(
@@ -28,12 +30,14 @@ class PrivacyCommands:
         erased = {
             **await self.decisions.forget(ctx.sender),
             **await self.rhythm.forget(ctx.sender),
+            **await self.feedback.forget(ctx.sender),
         }
         counts = ", ".join(f"{n} {what}" for what, n in erased.items())
         return Reply(
             f"Done: I erased what my database held about you ({counts}); open proposals "
             "and crews' cycles are recorded again in their rooms without your votes, "
-            "answers and hosting turns, and your votes on open proposals no longer count.\n"
+            "answers and hosting turns, and your votes on open proposals no longer count; "
+            "feedback requests you made are gone, and nobody's request waits for you.\n"
             "What stays in Matrix, which I cannot erase: your own messages, reactions and "
             "memberships; the outcomes of closed proposals recorded in room state (who "
             "consented and who objected); and the hosts of congregations and networks "

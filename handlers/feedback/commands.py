@@ -1,0 +1,62 @@
+"""`!feedback ask` (in a crew's room) and `!feedback give <crew> [anonymous] <text>`
+(in a direct room with cohost, so that nobody else reads it)."""
+
+from __future__ import annotations
+
+from handlers.feedback.engine import Feedback
+from handlers.framework.errors import UserError
+from handlers.framework.gateway import MatrixGateway
+from handlers.framework.registry import (
+    CommandContext,
+    CommandRegistry,
+    Kind,
+    Param,
+    Where,
+    Who,
+)
+from handlers.framework.replies import Reply
+from handlers.framework.types import UserId
+
+ANONYMOUS = "anonymous"
+
+
+class FeedbackCommands:
+    def __init__(self, feedback: Feedback, gateway: MatrixGateway) -> None:
+        self.feedback = feedback
+        self.gateway = gateway
+
+    def declare(self, registry: CommandRegistry) -> None:
+        registry.command(
+            "feedback ask",
+            summary="Ask each crewmate, privately, what you could develop next.",
+            where=Where.CREW_ROOM,
+            who=Who.CREW_MEMBER,
+        )(self.ask)
+        registry.command(
+            "feedback give",
+            Param("crew", Kind.name("crew")),
+            Param("text", Kind.TEXT),
+            summary="Answer a crewmate who asked (in a DM with me); start with `anonymous` "
+            "to stay unnamed.",
+            where=Where.DM,
+        )(self.give)
+
+    async def ask(self, ctx: CommandContext) -> Reply:
+        joined = await self.gateway.joined_members(ctx.room_id)
+        mates = [UserId(u) for u in joined if u not in (ctx.sender, self.gateway.user_id)]
+        if not mates:
+            raise UserError("Nobody else has joined your crew yet to ask.")
+        await self.feedback.ask(ctx.crew, ctx.sender, mates, ctx.message.event_id)
+        return Reply(
+            f"I am asking your {len(mates)} crewmate(s), each in a direct room with me. "
+            "Their answers come to you alone, in ours."
+        )
+
+    async def give(self, ctx: CommandContext, crew: str, text: str) -> Reply:
+        first, _, rest = text.partition(" ")
+        anonymous = first.lower() == ANONYMOUS
+        asker = await self.feedback.give(
+            ctx.sender, crew, anonymous, rest if anonymous else text, ctx.message.event_id
+        )
+        marked = "without your name" if anonymous else "with your name"
+        return Reply(f"Thank you: I passed it on to {asker}, {marked}.")

@@ -1,0 +1,114 @@
+"""Asking crewmates (a persisted operation: a restart asks nobody twice) and passing
+each answer on to the asker alone."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import partial
+
+from handlers.community.direct import DirectRooms
+from handlers.framework.clock import Clock
+from handlers.framework.errors import UserError
+from handlers.framework.gateway import MatrixGateway
+from handlers.framework.matrix_names import EventType
+from handlers.framework.names import name_key
+from handlers.framework.operations import OperationRunner, Run
+from handlers.framework.replies import notice
+from handlers.framework.text import one_line, quoted
+from handlers.framework.types import RoomId, UserId
+from storage.models import Crew, FeedbackRequest
+from storage.pathway import FeedbackStore
+
+ASK = "feedback_ask"
+QUESTION = "What skills do you think I should develop to be better equipped for this role?"
+OPEN_FOR = timedelta(days=30)
+MAX_FEEDBACK = 2000
+
+
+class Feedback:
+    def __init__(
+        self,
+        gateway: MatrixGateway,
+        direct_rooms: DirectRooms,
+        store: FeedbackStore,
+        runner: OperationRunner,
+        clock: Clock,
+    ) -> None:
+        self.gateway = gateway
+        self.direct_rooms = direct_rooms
+        self.store = store
+        self.runner = runner
+        self.clock = clock
+
+    async def ask(self, crew: Crew, asker: UserId, crewmates: list[UserId], key: str) -> None:
+        request = FeedbackRequest(
+            id=key,
+            asker=asker,
+            crew_room=crew.room_id,
+            crew_name_key=name_key(crew.name),
+            asked=sorted(crewmates),
+            answered=[],
+            created_at=self.clock.now(),
+        )
+        if await self.store.add(request):
+            await self.runner.start(f"feedback-{key}", ASK, {"request": key, "crew": crew.name})
+
+    async def perform_ask(self, run: Run) -> None:
+        request = await self.store.get(run.params["request"])
+        if request is None:
+            return  # the asker had cohost forget it
+        asker = UserId(request.asker)
+        await self.direct_rooms.with_person(run, asker)  # where the answers will come
+        crew = run.params["crew"]
+        text = (
+            f"{asker} asks you, as their crewmate in **{crew}**: “{QUESTION}”\n"
+            f'Answer here with `!feedback give "{crew}" <your answer>`; it goes to them '
+            f"alone, marked as from you. To stay anonymous: "
+            f'`!feedback give "{crew}" anonymous <your answer>`.'
+        )
+        for mate in request.asked:
+            person = UserId(mate)
+            room = await self.direct_rooms.with_person(run, person)
+            await run.step(
+                f"ask:{mate}",
+                partial(
+                    self.gateway.send_event,
+                    room,
+                    EventType.MESSAGE,
+                    notice(text, (person,)),
+                    f"cohost-feedback-ask-{request.id}-{mate}",
+                ),
+            )
+
+    async def report_failure(self, run: Run, reason: str) -> None:
+        return None  # the asker can ask again; nothing was half-said
+
+    async def give(
+        self, giver: UserId, crew_name: str, anonymous: bool, text: str, key: str
+    ) -> UserId:
+        """Pass an answer on to whoever asked; who that was."""
+        said = one_line(text, MAX_FEEDBACK + 1)
+        if not said:
+            raise UserError("Say what you would tell them: `!feedback give <crew> <text>`.")
+        if len(said) > MAX_FEEDBACK:
+            raise UserError(f"Keep it to {MAX_FEEDBACK} characters.")
+        since = self.clock.now() - OPEN_FOR
+        request = await self.store.awaiting(giver, name_key(crew_name), since)
+        if request is None:
+            raise UserError(
+                f"Nobody in a crew called **{crew_name}** is waiting for your feedback "
+                "(or you have answered already)."
+            )
+        asker = UserId(request.asker)
+        room = await self.direct_rooms.known(asker)
+        if room is None:
+            raise UserError("I can no longer reach the person who asked.")
+        source = "a crewmate who chose to stay anonymous" if anonymous else giver
+        await self.gateway.send_event(
+            RoomId(room),
+            EventType.MESSAGE,
+            notice(f"Feedback for you from {source}: {quoted(said, MAX_FEEDBACK)}", (asker,)),
+            f"cohost-feedback-{request.id}-{key}",
+        )
+        await self.store.answered(request.id, giver)
+        return asker

@@ -1,0 +1,145 @@
+"""Decisions about anything: `!propose` where a group decides, and `!decisions`."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from handlers.community.state import COMMONS, LOBBY
+from handlers.decisions.schema import PROPOSAL
+from handlers.framework.types import RoomId
+from handlers.resync import rebuild_index
+from storage.database import make_engine, make_sessionmaker, migrate
+from storage.stores import Stores
+from tests.unit.test_decisions import DAVE, crew_of, react, state
+from tests.unit.world import ALICE, BOB, CAROL, World, make_world
+
+
+async def test_a_crew_agrees_and_the_outcome_carries_the_text(world: World) -> None:
+    crew = await crew_of(world, BOB, CAROL)
+    reply = await world.say("!propose We meet on Tuesdays\nfrom now on", BOB, crew)
+    assert "Proposal #1 is open" in reply
+    opened = world.gateway.notices_in(crew)[-2]  # then the reply
+    assert opened.startswith("Proposal #1: “We meet on Tuesdays from now on”")  # one line
+    assert state(world, crew, 1)["details"] == {"text": "We meet on Tuesdays from now on"}
+    assert "1 of 3 consented" in await world.say("!proposals", ALICE, crew)  # proposing
+    await world.say("!consent 1", ALICE, crew)
+    await react(world, crew, CAROL, 1, "👍")
+    outcome = world.gateway.notices_in(crew)[-1]
+    assert outcome.startswith("Proposal #1 passed: “We meet on Tuesdays from now on”")
+    assert state(world, crew, 1)["status"] == "passed"
+    listed = await world.say("!decisions", CAROL, crew)
+    assert "#1" in listed and "We meet on Tuesdays from now on" in listed
+
+
+async def test_an_objection_with_a_reason_blocks_and_nothing_is_listed(world: World) -> None:
+    crew = await crew_of(world, BOB)
+    await world.say("!propose We double the meetings", BOB, crew)
+    await world.say("!object 1 Two a week is more than I can give", ALICE, crew)
+    world.clock.advance(timedelta(days=2, minutes=1))
+    await world.cohost.decisions.tick()
+    assert "lapsed" in world.gateway.notices_in(crew)[-1]
+    assert "Nothing has been agreed here yet" in await world.say("!decisions", ALICE, crew)
+
+
+async def test_decisions_are_listed_newest_first(world: World) -> None:
+    crew = await crew_of(world, BOB)
+    for text in ("First we rest", "Then we walk"):
+        await world.say(f"!propose {text}", BOB, crew)
+        world.clock.advance(timedelta(minutes=5))
+    await world.say("!consent 1", ALICE, crew)
+    world.clock.advance(timedelta(minutes=5))
+    await world.say("!consent 2", ALICE, crew)
+    listed = await world.say("!decisions", ALICE, crew)
+    assert listed.index("Then we walk") < listed.index("First we rest")
+
+
+async def test_the_window_can_be_chosen_within_the_limits(world: World) -> None:
+    crew = await crew_of(world, BOB)
+    await world.say("!propose --for P3D We try a silent meeting", BOB, crew)
+    closes = state(world, crew, 1)["closes_at"]
+    assert str(closes).startswith((world.clock.now() + timedelta(days=3)).strftime("%Y-%m-%d"))
+    for too in ("PT5M", "P90D"):
+        reply = await world.say(f"!propose --for {too} Something else", BOB, crew)
+        assert "stays open between" in reply
+    assert "not a duration" in await world.say("!propose --for soon We wait", BOB, crew)
+    assert "Missing text" in await world.say("!propose --for P2D", BOB, crew)
+    assert world.gateway.rooms[crew].content(PROPOSAL, "2") is None  # nothing else opened
+
+
+@pytest.mark.parametrize(
+    ("who", "where", "expected"),
+    [
+        (DAVE, "crew", "Only those who decide here"),  # not in the crew
+        (ALICE, "dm", "where a group decides"),
+        (BOB, "hosts", "Only those who decide here"),  # not a host
+        (BOB, "lobby", "Only those who decide here"),  # the Lobby decides by its hosts
+    ],
+)
+async def test_only_the_group_that_decides_proposes(
+    world: World, who: str, where: str, expected: str
+) -> None:
+    crew = await crew_of(world, BOB)
+    rooms = {
+        "crew": crew,
+        "dm": RoomId("!dm:example.org"),
+        "hosts": world.hosts_room(await _space(world)),
+        "lobby": world.rooms_of_kind(LOBBY)[0],
+    }
+    assert expected in await world.say("!propose We buy a kettle", who, rooms[where])
+    assert not [s for s in world.gateway.sent if PROPOSAL in s.content and s.room_id != crew]
+
+
+async def test_the_lobby_decides_by_its_members_when_the_setting_says_so(tmp_path: Path) -> None:
+    world = await make_world(tmp_path, membership_decided_by="members")
+    try:
+        space = await world.congregation("Riverside")
+        [lobby] = world.rooms_of_kind(LOBBY)
+        world.gateway.accept(space, BOB)
+        assert "Proposal #1 is open" in await world.say("!propose A picnic in June", BOB, lobby)
+        assert sorted(state(world, lobby, 1)["deciders"]) == [ALICE, BOB]  # type: ignore[arg-type]
+    finally:
+        await world.engine.dispose()
+
+
+async def test_the_hosts_decide_in_their_room(world: World) -> None:
+    space = await world.congregation("Riverside", BOB)
+    hosts = world.hosts_room(space)
+    await world.say("!propose We meet the other congregation", ALICE, hosts)
+    assert sorted(state(world, hosts, 1)["deciders"]) == [ALICE, BOB]  # type: ignore[arg-type]
+    await world.say("!consent 1", BOB, hosts)
+    assert world.gateway.notices_in(hosts)[-2].startswith("Proposal #1 passed")  # then the reply
+
+
+async def test_the_commons_decides_one_voice_per_congregation(world: World) -> None:
+    space = await world.congregation("Riverside")
+    await world.say("!network create Rivers", room=world.hosts_room(space))
+    await world.settle()
+    [commons] = world.rooms_of_kind(COMMONS)
+    world.gateway.accept(commons, ALICE)
+    assert "Proposal #1" in await world.say("!propose The network meets monthly", ALICE, commons)
+    record = state(world, commons, 1)
+    assert record["deciders"] == [space] and record["voices"] == {ALICE: space}
+    # The only member congregation gave its voice by proposing: it passes at once.
+    assert record["status"] == "passed"
+    assert "The network meets monthly" in await world.say("!decisions", ALICE, commons)
+
+
+async def test_an_open_proposal_comes_back_with_resync(world: World, tmp_path: Path) -> None:
+    crew = await crew_of(world, BOB)
+    await world.say("!propose We keep notes", BOB, crew)
+    engine = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
+    await migrate(engine)
+    summary = await rebuild_index(world.gateway, Stores.over(make_sessionmaker(engine)))
+    assert summary.proposals == 1
+    await engine.dispose()
+
+
+async def _space(world: World) -> RoomId:
+    return next(
+        r.room_id
+        for r in world.gateway.rooms.values()
+        if r.content("cc.microsolidarity.congregation") is not None
+    )
