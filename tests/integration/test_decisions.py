@@ -166,3 +166,26 @@ async def test_an_objection_blocks_until_withdrawn_and_a_new_host_gets_the_power
         for user in (alice, bob, carol):
             await user.close()
         bot.kill()
+
+
+async def test_a_crew_agrees_on_anything_and_lists_it(
+    homeserver: Homeserver, tmp_path: Path
+) -> None:
+    bot = CohostProcess(homeserver, unique("agreeing"), tmp_path / "agreeing")
+    bot.start()
+    alice, bob = [await person(homeserver, tmp_path, n) for n in ("alice", "bob")]
+    try:
+        riverside = await create_congregation(alice, bot, "Agreeable Acres")
+        crew = await create_crew(alice, bot, riverside.lobby, f"!crew new Walkers {bob.user_id}")
+        await bob.join(crew)
+        assert "Proposal #1 is open" in await bob.ask(crew, "!propose We meet on Tuesdays")
+        message = await proposal_message(alice, crew, bot.user_id, 1)
+        await react_encrypted(alice, crew, message, "👍")
+        await alice.wait_for_notice(crew, bot.user_id, "Proposal #1 passed: “We meet on Tuesdays”")
+        record = await alice.state(crew, "cc.microsolidarity.proposal", "1")
+        assert record is not None and record["details"] == {"text": "We meet on Tuesdays"}
+        assert "We meet on Tuesdays" in await bob.ask(crew, "!decisions")
+    finally:
+        for user in (alice, bob):
+            await user.close()
+        bot.kill()

@@ -150,6 +150,26 @@ async def test_a_congregation_on_another_homeserver_joins_the_network_and_announ
         info = await bea.ask(hilltop.hosts_room, "!network info")
         assert "**Rivers**" in info and "Congregations: Hilltop, Riverside" in info
 
+        # The network decides about anything: Bea proposes in the Commons (her cohost
+        # opens it, Riverside's adopts it), Alice consents, the outcome is posted once.
+        await bea.join(commons, home.server_name)
+        reply = await bea.ask(commons, "!propose The network meets on the first Monday")
+        assert "Proposal #2 is open" in reply
+        await alice.wait_for_notice(commons, bot_b.user_id, "Proposal #2:")
+        assert "recorded" in await alice.ask(commons, "!consent 2")
+        agreed = "Proposal #2 passed: “The network meets on the first Monday”"
+        await alice.wait_for_notice(commons, bot_b.user_id, agreed)
+        await alice.quiet_for(3)
+        outcomes = [
+            e
+            for bot in (bot_a.user_id, bot_b.user_id)
+            for e in alice.notices(commons, bot)
+            if str(e.source["content"]["body"]).startswith("Proposal #2 passed")
+        ]
+        assert len(outcomes) == 1
+        listed = await alice.ask(commons, "!decisions")  # answered by Riverside's cohost
+        assert "#2" in listed and "The network meets on the first Monday" in listed
+
         # Bea, a host with level 100 in the network space on the other homeserver, forges
         # the register: an entry naming herself as a congregation's cohost, and Riverside's
         # entry taken over by Hilltop's cohost name. Neither counts, on either side.
