@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from handlers.community.facts import CongregationFacts, SharedFacts
-from handlers.community.state import HOSTS
+from handlers.community.state import HOSTS, NETWORK_ROOMS
 from handlers.framework.errors import MatrixError, UserError
 from handlers.framework.gateway import MatrixGateway
 from handlers.framework.patterns import server_of
@@ -36,6 +36,19 @@ class Directory:
 
     async def place(self, room_id: RoomId) -> Place:
         return await self.index.place(room_id)
+
+    async def cohosts_in(self, room_id: RoomId) -> set[UserId]:
+        """The cohosts that share a room: in a network's rooms every member
+        congregation's cohost (by the register), elsewhere none but this one."""
+        place = await self.place(room_id)
+        if place.room is None or place.room.kind not in NETWORK_ROOMS:
+            return {self.gateway.user_id}
+        members = await self.shared.members(RoomId(place.room.network_id or room_id))
+        return {self.gateway.user_id, *(m.bot for m in members.values())}
+
+    async def people_in(self, room_id: RoomId) -> set[UserId]:
+        """Who has joined a room, cohosts aside."""
+        return await self.gateway.joined_members(room_id) - await self.cohosts_in(room_id)
 
     async def is_released(self, room_id: RoomId) -> bool:
         place = await self.place(room_id)

@@ -23,11 +23,10 @@ import structlog
 from pydantic import Field, ValidationError
 
 from handlers.community.state import (
-    COMMONS,
     CONGREGATION,
     CREW,
     NETWORK,
-    NETWORK_ANNOUNCEMENTS,
+    NETWORK_ROOMS,
     NETWORK_SPACE,
     RELEASE,
     ROOM,
@@ -42,7 +41,6 @@ from handlers.network.schema import MEMBER, ApplicationRecord, MemberEntry, Netw
 
 log = structlog.get_logger(__name__)
 
-NETWORK_ROOMS = (NETWORK_SPACE, NETWORK_ANNOUNCEMENTS, COMMONS)
 NETWORK_JOIN = "network_join"
 # How many earlier versions of a fact are looked through for its writer's own.
 MAX_VERSIONS = 50
@@ -248,10 +246,17 @@ class SharedFacts:
         return None
 
     async def _lists(self, network: RoomId, room: RoomId, cohosts: set[UserId]) -> bool:
+        """Whether the network's own facts name the room: one of its rooms, or one of
+        its crews (the Meta Crew)."""
         if network == room:
             return True
         facts = await self.network_facts(network, cohosts)
-        return facts is not None and room in facts.rooms.values()
+        if facts is not None and room in facts.rooms.values():
+            return True
+        event = await self.gateway.state_event(network, CREW, room)
+        return (
+            event is not None and await self._accept(network, event, CrewFacts, cohosts) is not None
+        )
 
     async def network_cohosts(self, network: RoomId) -> set[UserId]:
         """The founding cohost and every cohost admitted along the chain of passed

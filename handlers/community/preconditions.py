@@ -6,10 +6,10 @@ receives the congregation and crew it acts for."""
 from __future__ import annotations
 
 from handlers.community.directory import Directory, Place
-from handlers.community.state import HOSTS
+from handlers.community.state import COMMONS, HOSTS
 from handlers.framework.errors import UserError
 from handlers.framework.registry import Command, CommandContext, Where, Who
-from handlers.framework.types import IncomingMessage
+from handlers.framework.types import IncomingMessage, RoomId
 from storage.models import Congregation, Crew
 
 
@@ -21,9 +21,26 @@ class Preconditions:
         if command.where is Where.ANYWHERE and command.who is Who.ANYONE:
             return CommandContext(message)
         place = await self.directory.place(message.room_id)
+        if command.where is Where.COMMONS:
+            return await self._in_commons(command, place, message)
         congregation, crew = await self._where(command, place, message)
         await self._who(command.who, congregation, crew, message)
         return CommandContext(message, congregation, crew)
+
+    async def _in_commons(
+        self, command: Command, place: Place, message: IncomingMessage
+    ) -> CommandContext:
+        room = place.room
+        if room is None or room.kind != COMMONS or room.released or not room.network_id:
+            raise UserError(f"Send `!{command.name}` in the network's Commons.", "wrong_room")
+        network = RoomId(room.network_id)
+        if command.who is Who.NETWORK_HOST:
+            members = await self.directory.shared.members(network)
+            if not any(message.sender in m.hosts for m in members.values()):
+                raise UserError(
+                    "Only the hosts of the network's congregations can do that.", "not_a_host"
+                )
+        return CommandContext(message, found_network=network)
 
     async def _where(
         self, command: Command, place: Place, message: IncomingMessage
@@ -31,7 +48,7 @@ class Preconditions:
         name = f"!{command.name}"
         crew = place.crew if place.crew is not None and not place.crew.released else None
         match command.where:
-            case Where.ANYWHERE:
+            case Where.ANYWHERE | Where.COMMONS:
                 return None, None
             case Where.DM:
                 if place.room is not None:

@@ -32,7 +32,10 @@ CREW_ROOM = "crew"
 NETWORK_SPACE = "network"
 NETWORK_ANNOUNCEMENTS = "network_announcements"
 COMMONS = "commons"
+NETWORK_CREW = "network_crew"  # a crew of the network's hosts: the Meta Crew
 DIRECT = "direct"  # a room cohost keeps with one person
+# The rooms a network's cohosts share, and write facts in.
+NETWORK_ROOMS = (NETWORK_SPACE, NETWORK_ANNOUNCEMENTS, COMMONS, NETWORK_CREW)
 
 
 def room_marker(

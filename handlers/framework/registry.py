@@ -32,6 +32,7 @@ class Where(Enum):
     HOSTS_ROOM = "the congregation's Hosts room"
     CREW_ROOM = "the crew's room"
     CREW_OR_HOSTS_ROOM = "a crew's room or the Hosts room"
+    COMMONS = "the network's Commons"
 
 
 class Who(Enum):
@@ -43,6 +44,7 @@ class Who(Enum):
     CREW_MEMBER = "a member of the crew"
     # The crew's members in its room, the hosts in the Hosts room.
     RESPONSIBLE = "the crew's members or the hosts"
+    NETWORK_HOST = "a host of one of the network's congregations"
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ class CommandContext:
     message: IncomingMessage
     found_congregation: Congregation | None = None
     found_crew: Crew | None = None
+    found_network: RoomId | None = None
     # False where several cohosts share the room and another one answers (and acts).
     answering: bool = True
 
@@ -93,6 +96,11 @@ class CommandContext:
         """Declared by `where`: a command may only use it when its place has one."""
         assert self.found_congregation is not None, "command declares no congregation"
         return self.found_congregation
+
+    @property
+    def network(self) -> RoomId:
+        assert self.found_network is not None, "command declares no network"
+        return self.found_network
 
     @property
     def crew(self) -> Crew:

@@ -81,7 +81,7 @@ class Membership:
         if subject in members:
             raise UserError(f"{subject} is already a member of **{crew.name}**.")
         await self._no_open_duplicate(CREW_JOIN, crew.room_id, subject)
-        deciders = sorted(m for m in members if m != self.gateway.user_id)
+        deciders = sorted(await self.directory.people_in(room))
         if not deciders:
             raise UserError(
                 f"Nobody has joined **{crew.name}** yet to decide; ask its caller, {crew.caller}."

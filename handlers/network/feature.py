@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from handlers.community.house import House
+from handlers.community.invites import Expected
 from handlers.decisions.engine import Decisions
 from handlers.framework.types import IncomingMember
 from handlers.network.commands import NetworkCommands
@@ -29,7 +30,7 @@ def install(house: House) -> None:
     # and one answers each command.
     decisions.share_rooms_with(membership.member_bots)
     house.commands.answer_only_when(membership.answers)
-    house.invites.expect(membership.expects, membership.accepted, membership.awaits)
+    house.invites.expect(Expected(membership.expects, membership.accepted, membership.awaits))
     house.subscriptions.on(IncomingMember, membership.on_member)
     runner = house.runner
     runner.register(CREATE, networks.perform_create, networks.report_failure)

@@ -27,7 +27,7 @@ from handlers.community.directory import Directory
 from handlers.community.facts import CongregationFacts
 from handlers.community.rooms import invite_once, report
 from handlers.community.shape import HOST_LEVEL, space_child, space_parent
-from handlers.community.state import COMMONS, NETWORK_ANNOUNCEMENTS, NETWORK_SPACE
+from handlers.community.state import NETWORK_ROOMS, NETWORK_SPACE
 from handlers.decisions.engine import Decisions, KindSpec
 from handlers.framework.clock import Clock
 from handlers.framework.errors import MatrixError, NotYet
@@ -55,7 +55,6 @@ JOINED = "joined_network"
 OPEN_JOIN = "open_network_join"
 LEAVE = "leave_network"
 OPENING_TURN = timedelta(seconds=20)
-NETWORK_ROOMS = (NETWORK_SPACE, NETWORK_ANNOUNCEMENTS, COMMONS)
 
 
 def admission(p: Proposal) -> dict[str, Any]:

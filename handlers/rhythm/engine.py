@@ -61,7 +61,7 @@ class Rhythm:
         self.retro_window = retro_window
 
     async def members(self, room: RoomId) -> set[str]:
-        return {m for m in await self.gateway.joined_members(room) if m != self.gateway.user_id}
+        return set(await self.directory.people_in(room))
 
     def when(self, cycle: CrewCycle, at: datetime) -> str:
         local = at.astimezone(ZoneInfo(cycle.timezone))
