@@ -19,6 +19,7 @@ from handlers.crews.engine import crew_entries
 from handlers.framework.errors import UserError
 from handlers.framework.fact import number_key
 from handlers.framework.gateway import MatrixGateway
+from handlers.network.crews import crew_entries as network_crew_entries
 from handlers.network.engine import network_entries
 from handlers.network.schema import NetworkFacts
 from handlers.rhythm.schema import CycleRecord
@@ -75,6 +76,10 @@ async def rebuild_index(gateway: MatrixGateway, stores: Stores) -> ResyncSummary
             if network is not None:
                 entries.extend(network_entries(room, network))
                 summary.networks += 1
+                for key, crew in (await facts.all(room, CrewFacts)).items():
+                    if key:  # the network's crews
+                        entries.extend(network_crew_entries(key, crew))
+                        summary.crews += 1
     await stores.community.replace_index(entries)
     for room in rooms:
         for number, (sender, record) in (await facts.proposals(room)).items():

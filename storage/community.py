@@ -181,6 +181,15 @@ class CommunityStore(Store):
         async with self._unit() as s:
             return await CommunityRepository(s).rooms_of(congregation_id)
 
+    async def rooms_of_kind(self, kind: str) -> list[str]:
+        async with self._unit() as s:
+            rows = await s.scalars(
+                select(IndexedRoom.room_id).where(
+                    IndexedRoom.kind == kind, IndexedRoom.released.is_(False)
+                )
+            )
+            return list(rows)
+
     async def record_hosts(
         self, space_id: str, hosts: Sequence[str], network_id: str | None
     ) -> None:

@@ -247,6 +247,33 @@ class RhythmStore(Store):
             row.status, row.outcome = decided
             return row
 
+    async def hand_over(self, cycle_id: int) -> None:
+        """Another cohost keeps this cycle now (a network's crew): this one stops."""
+        async with self._unit() as s:
+            row = await RhythmRepository(s).get(cycle_id)
+            if row is not None:
+                row.status = ENDED
+
+    async def take_over(self, cycle: CrewCycle, meetings: list[Meeting]) -> CrewCycle:
+        """Keep a cycle as another cohost recorded it: added, or made as recorded."""
+        async with self._unit() as s:
+            repo = RhythmRepository(s)
+            known = await s.scalar(
+                select(CrewCycle).where(
+                    CrewCycle.room_id == cycle.room_id, CrewCycle.number == cycle.number
+                )
+            )
+            if known is None:
+                await repo.restore(cycle, meetings)
+                return cycle
+            for name in ("status", "rotation", "retro_event_id", "retro_opened_at", "outcome"):
+                setattr(known, name, getattr(cycle, name))
+            for stored, recorded in zip(await repo.meetings(known.id), meetings, strict=False):
+                stored.host = recorded.host
+                stored.day_reminder = recorded.day_reminder
+                stored.hour_reminder = recorded.hour_reminder
+            return known
+
     async def restore(self, cycles: list[tuple[CrewCycle, list[Meeting]]]) -> int:
         """Cycles as room state records them; how many were not known already."""
         async with self._unit() as s:

@@ -77,6 +77,8 @@ class CrewFacts(Fact):
     intention: str | None = None
     created_at: datetime
     released: bool = False
+    # A network's crew: the decision (its opening event) that called it.
+    proposal: str | None = None
 
 
 class ReleaseRecord(Fact):
@@ -133,6 +135,21 @@ class SharedFacts:
                 fact = await self._accept(room, event, model, writers)
                 if fact is not None:
                     found[str(event["state_key"])] = fact
+        return found
+
+    async def latest(self, room: RoomId, model: type[F]) -> tuple[UserId, int, F] | None:
+        """The trusted fact of this kind with the highest number (a cycle), with who
+        wrote it."""
+        writers = await self.writers(room)
+        found: tuple[UserId, int, F] | None = None
+        for event in await self.gateway.room_state(room):
+            number = number_key(event.get("state_key")) if event.get("type") == model.TYPE else None
+            if number is None or (found is not None and number <= found[1]):
+                continue
+            trusted = await self._trusted(room, event, writers)
+            fact = self._parse(room, trusted, model) if trusted else None
+            if trusted is not None and fact is not None:
+                found = (UserId(str(trusted["sender"])), number, fact)
         return found
 
     async def proposals(self, room: RoomId) -> dict[int, tuple[UserId, ProposalRecord]]:
@@ -301,6 +318,12 @@ class SharedFacts:
         if overwritten:
             _grow(spaces, admissions)
         return spaces
+
+    async def voices(self, network: RoomId) -> tuple[list[str], dict[str, str]]:
+        """How the network decides: its member congregations, one voice each, and which
+        congregation each of their hosts speaks for."""
+        members = await self.members(network)
+        return sorted(members), {h: space for space, m in members.items() for h in m.hosts}
 
     async def members(self, network: RoomId) -> dict[str, MemberEntry]:
         """The network's register: member congregations by space id. An entry counts when

@@ -21,11 +21,16 @@ class Preconditions:
         if command.where is Where.ANYWHERE and command.who is Who.ANYONE:
             return CommandContext(message)
         place = await self.directory.place(message.room_id)
-        if command.where is Where.COMMONS:
+        in_commons = place.room is not None and place.room.kind == COMMONS
+        if command.where is Where.COMMONS or (
+            command.where is Where.CONGREGATION_OR_COMMONS and in_commons
+        ):
             return await self._in_commons(command, place, message)
         congregation, crew = await self._where(command, place, message)
         await self._who(command.who, congregation, crew, message)
-        return CommandContext(message, congregation, crew)
+        # A crew of a network (the Meta Crew) acts for its network.
+        network = place.room.network_id if crew is not None and place.room else None
+        return CommandContext(message, congregation, crew, RoomId(network) if network else None)
 
     async def _in_commons(
         self, command: Command, place: Place, message: IncomingMessage
@@ -34,7 +39,7 @@ class Preconditions:
         if room is None or room.kind != COMMONS or room.released or not room.network_id:
             raise UserError(f"Send `!{command.name}` in the network's Commons.", "wrong_room")
         network = RoomId(room.network_id)
-        if command.who is Who.NETWORK_HOST:
+        if command.who in (Who.NETWORK_HOST, Who.MEMBER):
             members = await self.directory.shared.members(network)
             if not any(message.sender in m.hosts for m in members.values()):
                 raise UserError(
@@ -54,7 +59,7 @@ class Preconditions:
                 if place.room is not None:
                     raise UserError(f"Send `{name}` to me in a direct message.", "wrong_room")
                 return None, None
-            case Where.CONGREGATION:
+            case Where.CONGREGATION | Where.CONGREGATION_OR_COMMONS:
                 return await self.directory.congregation_at(place, message.sender), None
             case Where.HOSTS_ROOM:
                 return self.directory.require_hosts_room(place, name), None

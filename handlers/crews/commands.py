@@ -26,6 +26,7 @@ from handlers.framework.replies import Reply
 from handlers.framework.text import one_line
 from handlers.framework.types import RoomId, UserId
 from handlers.membership.engine import Membership
+from handlers.network.crews import NetworkCrews
 from handlers.rhythm.arithmetic import CHOICES, MAX_MEETINGS
 from handlers.rhythm.engine import Rhythm
 from storage.models import Crew
@@ -42,10 +43,13 @@ CYCLE_EXAMPLE = "!crew cycle 6 meetings every Tuesday 19:00 Europe/Berlin"
 
 
 class CrewCommands:
-    def __init__(self, crews: Crews, membership: Membership, rhythm: Rhythm) -> None:
+    def __init__(
+        self, crews: Crews, membership: Membership, rhythm: Rhythm, network_crews: NetworkCrews
+    ) -> None:
         self.crews = crews
         self.membership = membership
         self.rhythm = rhythm
+        self.network_crews = network_crews
         self.directory: Directory = crews.directory
         self.gateway = crews.gateway
 
@@ -71,8 +75,8 @@ class CrewCommands:
         command(
             "crew join",
             Param("name", Kind.name("crew")),
-            summary="Ask a crew to let you join.",
-            where=Where.CONGREGATION,
+            summary="Ask a crew to let you join (in the Commons: a network's crew).",
+            where=Where.CONGREGATION_OR_COMMONS,
             who=Who.MEMBER,
         )(self.join)
         command(
@@ -198,6 +202,8 @@ class CrewCommands:
 
     # -- belonging -------------------------------------------------------------------
     async def join(self, ctx: CommandContext, name: str) -> Reply:
+        if ctx.found_network is not None:
+            return await self._join_network_crew(ctx, name)
         congregation = ctx.congregation
         crew = await self.crews.find(congregation.space_id, name)
         if crew is None or crew.released:
@@ -210,7 +216,31 @@ class CrewCommands:
             "invitation if the crew consents."
         )
 
+    async def _join_network_crew(self, ctx: CommandContext, name: str) -> Reply:
+        if not ctx.answering:
+            return Reply("")  # the cohost of the asker's congregation opens it
+        crew = await self.crews.find(ctx.network, name)
+        if crew is None or crew.released:
+            raise UserError(f"The network has no crew called **{name}**.")
+        proposal = await self.network_crews.propose_join(
+            ctx.network, crew, ctx.sender, None, ctx.message.event_id
+        )
+        return Reply(
+            f"Proposal #{proposal.number} is open: the network decides, then **{crew.name}** "
+            "itself; you will get an invitation if both consent."
+        )
+
     async def invite(self, ctx: CommandContext, user: UserId) -> Reply:
+        if ctx.found_network is not None:  # a network's crew: the network decides first
+            if not ctx.answering:
+                return Reply("")
+            proposal = await self.network_crews.propose_join(
+                ctx.network, ctx.crew, user, ctx.sender, ctx.message.event_id
+            )
+            return Reply(
+                f"Proposal #{proposal.number} is open in the network's Commons: {user} joins "
+                f"**{ctx.crew.name}**; then the crew decides."
+            )
         proposal = await self.membership.open_crew_join(
             ctx.crew, user, ctx.sender, ctx.message.event_id
         )
@@ -232,6 +262,8 @@ class CrewCommands:
     async def cycle(
         self, ctx: CommandContext, n: int, weekday: int, time: time, timezone: ZoneInfo
     ) -> Reply:
+        if not ctx.answering:
+            return Reply("")  # a network's crew: the cohost that keeps its rhythm acts
         if not 1 <= n <= MAX_MEETINGS:
             raise UserError(f"A cycle has 1 to {MAX_MEETINGS} meetings (six is the classic start).")
         members = await self.rhythm.members(ctx.room_id)
@@ -245,6 +277,8 @@ class CrewCommands:
         )
 
     async def host(self, ctx: CommandContext) -> Reply:
+        if not ctx.answering:
+            return Reply("")
         cycle, meeting = await self.rhythm.next_meeting(ctx.room_id)
         host = await self.rhythm.host_of(cycle, meeting)
         return Reply(
@@ -253,6 +287,8 @@ class CrewCommands:
         )
 
     async def rotate(self, ctx: CommandContext) -> Reply:
+        if not ctx.answering:
+            return Reply("")
         members = await self.rhythm.members(ctx.room_id)
         cycle, meeting = await self.rhythm.next_meeting(ctx.room_id)
         current, new_host = await self.rhythm.pass_hosting(cycle, meeting, members)
@@ -263,6 +299,8 @@ class CrewCommands:
         )
 
     async def retro(self, ctx: CommandContext, choice: str) -> Reply:
+        if not ctx.answering:
+            return Reply("")
         await self.rhythm.answer_retro(
             ctx.room_id, ctx.message.event_id, ctx.sender, choice, ctx.message.origin_server_ts
         )

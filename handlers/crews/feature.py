@@ -6,10 +6,13 @@ from handlers.community.house import House
 from handlers.crews.commands import CrewCommands
 from handlers.crews.engine import CREATE, Crews
 from handlers.membership.engine import Membership
+from handlers.network.crews import NetworkCrews
 from handlers.rhythm.engine import Rhythm
 
 
 def install(house: House) -> None:
     crews = house.provide(Crews(house.directory, house.runner, house.clock, house.config.limits))
     house.runner.register(CREATE, crews.perform_create, crews.report_failure)
-    CrewCommands(crews, house.engine(Membership), house.engine(Rhythm)).declare(house.registry)
+    CrewCommands(
+        crews, house.engine(Membership), house.engine(Rhythm), house.engine(NetworkCrews)
+    ).declare(house.registry)

@@ -69,9 +69,8 @@ class Agreements:
             group = Group(congregation.space_id, deciders, config.congregation_window)
         elif kind == COMMONS and place.room is not None and place.room.network_id:
             network = RoomId(place.room.network_id)
-            register = await self.directory.shared.members(network)
-            voices: dict[str, str] = {h: s for s, m in register.items() for h in m.hosts}
-            group = Group(network, sorted(register), config.network_window, voices)
+            congregations, voices = await self.directory.shared.voices(network)
+            group = Group(network, congregations, config.network_window, voices)
         else:
             raise UserError(
                 "Send `!propose` where a group decides: your crew's room, the Hosts room, "

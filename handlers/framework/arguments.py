@@ -85,6 +85,16 @@ def parse_duration(word: str) -> timedelta:
     return duration
 
 
+def _unquoted(text: str) -> str:
+    """A whole name in quotes, as people write names with spaces: the quotes go."""
+    stripped = text.strip()
+    if len(stripped) >= 2 and stripped[0] == stripped[-1] and stripped[0] in "\"'“”":
+        return stripped[1:-1]
+    if len(stripped) >= 2 and stripped[0] == "“" and stripped[-1] == "”":
+        return stripped[1:-1]
+    return stripped
+
+
 def _literal(words: tuple[str, ...], refusal: str | None) -> Callable[[str], str]:
     def convert(token: str) -> str:
         if token.lower() not in words:
@@ -108,7 +118,7 @@ class Kind:
     def name(what: str, *, rest_of_line: bool = False) -> ArgKind:
         """The name of a crew, congregation or network: one word or words in quotes, or
         the rest of the line."""
-        return ArgKind("name", lambda raw: clean_name(raw, what), rest_of_line=rest_of_line)
+        return ArgKind("name", lambda raw: clean_name(_unquoted(raw), what), rest_of_line)
 
     @staticmethod
     def literal(*words: str, refusal: str | None = None) -> ArgKind:

@@ -33,13 +33,15 @@ class Where(Enum):
     CREW_ROOM = "the crew's room"
     CREW_OR_HOSTS_ROOM = "a crew's room or the Hosts room"
     COMMONS = "the network's Commons"
+    # For what exists in both: a congregation's crews, and the network's.
+    CONGREGATION_OR_COMMONS = "a room of the congregation, or the network's Commons"
 
 
 class Who(Enum):
     """Who may send it there; checked from Matrix state, never from display names."""
 
     ANYONE = "anyone"
-    MEMBER = "a member of the congregation"
+    MEMBER = "a member of the congregation (in the Commons: a host of a member congregation)"
     HOST = "a host of the congregation"
     CREW_MEMBER = "a member of the crew"
     # The crew's members in its room, the hosts in the Hosts room.

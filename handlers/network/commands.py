@@ -17,6 +17,7 @@ from handlers.framework.registry import (
 )
 from handlers.framework.replies import Reply
 from handlers.framework.types import RoomId
+from handlers.network.crews import NetworkCrews
 from handlers.network.engine import Networks
 from handlers.network.membership import NetworkMembership
 
@@ -41,9 +42,12 @@ def parse_target(text: str) -> tuple[str, list[str]]:
 
 
 class NetworkCommands:
-    def __init__(self, networks: Networks, membership: NetworkMembership) -> None:
+    def __init__(
+        self, networks: Networks, membership: NetworkMembership, crews: NetworkCrews
+    ) -> None:
         self.networks = networks
         self.membership = membership
+        self.crews = crews
         self.directory: Directory = networks.directory
         self.gateway = networks.gateway
 
@@ -68,6 +72,14 @@ class NetworkCommands:
             where=Where.HOSTS_ROOM,
             who=Who.HOST,
         )(self.join)
+        command(
+            "network crew create",
+            Param("name", Kind.name("crew", rest_of_line=True)),
+            summary="Propose a crew of the network's hosts, such as its Meta Crew (in the "
+            "Commons; the member congregations decide).",
+            where=Where.COMMONS,
+            who=Who.NETWORK_HOST,
+        )(self.crew_create)
         command(
             "network leave",
             summary="Take this congregation out of its network (a host).",
@@ -139,6 +151,17 @@ class NetworkCommands:
             f"I knocked on the network for **{congregation.name}**. Its member congregations "
             "decide; I will tell you here when we are in.",
             then=knock,
+        )
+
+    async def crew_create(self, ctx: CommandContext, name: str) -> Reply:
+        if not ctx.answering:
+            return Reply("")  # the cohost of the proposer's congregation opens it
+        proposal = await self.crews.propose_crew(
+            ctx.network, name, ctx.sender, ctx.message.event_id
+        )
+        return Reply(
+            f"Proposal #{proposal.number} is open: the network's crew **{name}**. "
+            "The member congregations decide, one voice each."
         )
 
     async def leave(self, ctx: CommandContext) -> Reply:

@@ -6,7 +6,9 @@ from handlers.community.house import House
 from handlers.community.invites import Expected
 from handlers.decisions.engine import Decisions
 from handlers.framework.types import IncomingMember
+from handlers.membership.engine import Membership
 from handlers.network.commands import NetworkCommands
+from handlers.network.crews import NetworkCrews
 from handlers.network.engine import CREATE, Networks
 from handlers.network.membership import (
     JOINED,
@@ -15,17 +17,27 @@ from handlers.network.membership import (
     OPEN_JOIN,
     NetworkMembership,
 )
+from handlers.rhythm.engine import Rhythm
 
 
 def install(house: House) -> None:
     decisions = house.engine(Decisions)
     networks = house.provide(Networks(house.directory, house.runner, house.clock))
+    rhythm = house.engine(Rhythm)
+    window = house.config.network_window
     membership = house.provide(
         NetworkMembership(
-            house.directory, decisions, house.runner, house.clock, house.config.network_window
+            house.directory, decisions, house.runner, house.clock, window, rhythm.keeps
         )
     )
+    crews = house.provide(
+        NetworkCrews(house.directory, decisions, house.engine(Membership), house.clock, window)
+    )
     decisions.register_kind(NETWORK_JOIN, membership.kind())
+    for kind, spec in crews.kinds().items():
+        decisions.register_kind(kind, spec)
+    house.invites.expect(Expected(crews.invited, crews.joined, crews.awaited))
+    house.every_tick(crews.tick)
     # The network's rooms are shared by its cohosts: each adopts the others' proposals,
     # and one answers each command.
     decisions.share_rooms_with(membership.member_bots)
@@ -37,4 +49,4 @@ def install(house: House) -> None:
     runner.register(JOINED, membership.perform_joined, membership.report_join_failed)
     runner.register(OPEN_JOIN, membership.perform_open, membership.opening_failed)
     runner.register(LEAVE, membership.perform_leave, membership.leave_failed)
-    NetworkCommands(networks, membership).declare(house.registry)
+    NetworkCommands(networks, membership, crews).declare(house.registry)

@@ -27,7 +27,7 @@ from handlers.community.directory import Directory
 from handlers.community.facts import CongregationFacts
 from handlers.community.rooms import invite_once, report
 from handlers.community.shape import HOST_LEVEL, space_child, space_parent
-from handlers.community.state import NETWORK_ROOMS, NETWORK_SPACE
+from handlers.community.state import NETWORK_CREW, NETWORK_ROOMS, NETWORK_SPACE
 from handlers.decisions.engine import Decisions, KindSpec
 from handlers.framework.clock import Clock
 from handlers.framework.errors import MatrixError, NotYet
@@ -70,7 +70,9 @@ class NetworkMembership:
         runner: OperationRunner,
         clock: Clock,
         window: timedelta,
+        keeps: Callable[[RoomId], Awaitable[bool]],
     ) -> None:
+        self.keeps = keeps
         self.directory = directory
         self.gateway = directory.gateway
         self.applications = directory.stores.applications
@@ -342,17 +344,16 @@ class NetworkMembership:
         if await self.decisions.store.by_opening(p["knock"]) is not None:
             return  # opened by another cohost, and adopted here
         network = RoomId(p["network"])
-        members = await self.members(network)
+        congregations, voices = await self.directory.shared.voices(network)
         facts = await self.directory.shared.get(network, NetworkFacts)
         commons = RoomId(facts.rooms.get("commons", "") if facts else "")
-        voices: dict[str, str] = {h: c for c, m in members.items() for h in m.hosts}
         await self.decisions.open(
             kind=NETWORK_JOIN,
             room_id=commons,
             scope=network,
             subject=p["applicant"],
             proposer=None,
-            deciders=sorted(members),
+            deciders=congregations,
             window=self.window,
             opening_key=p["knock"],
             reason=p["reason"],
@@ -396,6 +397,8 @@ class NetworkMembership:
         place = await self.directory.place(room)
         if place.room is None or place.room.kind not in NETWORK_ROOMS:
             return True
+        if place.room.kind == NETWORK_CREW:  # the cohost that keeps the crew's rhythm
+            return await self.keeps(room)
         network = RoomId(place.room.network_id or room)
         members = await self.members(network)
         mine = [m for m in members.values() if m.bot == self.gateway.user_id]

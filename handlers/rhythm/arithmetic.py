@@ -6,11 +6,16 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 MAX_MEETINGS = 52
 DAY, HOUR = timedelta(days=1), timedelta(hours=1)
 CREW_SIZE_LIMIT = 8
+# In a network's crew: how late a reminder may be before the next cohost takes over
+# keeping the rhythm, and how far apart the others' turns are.
+KEEPER_GRACE = timedelta(minutes=1)
+TAKEOVER_TURN = timedelta(minutes=1)
 CHOICES = {"continue": "🔁", "adjust": "🛠", "split": "✂", "pause": "⏸"}
 # Ties go to the choice that asks least of anyone: leaving costs no face.
 TIE_ORDER = ["pause", "adjust", "split", "continue"]
@@ -59,3 +64,24 @@ def choice_of(key: str) -> str | None:
 
 
 # -- the crew's rhythm ------------------------------------------------------------
+
+
+class Scheduled(Protocol):
+    at: datetime
+    day_reminder: str | None
+    hour_reminder: str | None
+
+
+def overdue_since(schedule: Sequence[Scheduled], now: datetime) -> datetime | None:
+    """Since when something the rhythm's keeper does is due and not done: a reminder
+    not sent (nor skipped), or the retrospective after the last meeting."""
+    for meeting in schedule:
+        if meeting.at <= now:
+            continue
+        if meeting.hour_reminder is None and now >= meeting.at - HOUR:
+            return meeting.at - HOUR
+        if meeting.day_reminder is None and meeting.at - DAY <= now < meeting.at - HOUR:
+            return meeting.at - DAY
+    if schedule and schedule[-1].at <= now:
+        return schedule[-1].at
+    return None

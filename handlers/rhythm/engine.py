@@ -12,12 +12,14 @@ from zoneinfo import ZoneInfo
 import structlog
 
 from handlers.community.directory import Directory
+from handlers.community.state import NETWORK_CREW
 from handlers.framework.arguments import parse_time
 from handlers.framework.clock import Clock
 from handlers.framework.errors import UserError
 from handlers.framework.gateway import MatrixGateway
 from handlers.framework.matrix_names import EventType, Membership
 from handlers.framework.replies import notice
+from handlers.framework.turns import turn_of
 from handlers.framework.types import (
     IncomingMember,
     IncomingReaction,
@@ -30,9 +32,12 @@ from handlers.rhythm.arithmetic import (
     CREW_SIZE_LIMIT,
     DAY,
     HOUR,
+    KEEPER_GRACE,
+    TAKEOVER_TURN,
     choice_of,
     meeting_times,
     next_host,
+    overdue_since,
     retro_result,
     rotation_with,
 )
@@ -149,10 +154,48 @@ class Rhythm:
         reminder whose hour has also come is dropped for the hour reminder."""
         now = self.clock.now()
         for cycle in await self.store.by_status(ACTIVE, RETRO):
+            if not await self.keeps(RoomId(cycle.room_id)):
+                await self.store.hand_over(cycle.id)  # another of the network's cohosts
+                continue
             if cycle.status == ACTIVE:
                 await self._remind(cycle, now)
             else:
                 await self._maybe_close_retro(cycle, now)
+        await self._take_over_where_overdue(now)
+
+    # -- a network's crew: one cohost keeps the rhythm -----------------------------------
+    async def keeps(self, room: RoomId) -> bool:
+        """Whether this cohost keeps a crew's rhythm: always for a congregation's crew;
+        for a network's crew, when it wrote the crew's latest cycle or, before any, when
+        it made the crew's room."""
+        place = await self.directory.place(room)
+        if place.room is None or place.room.kind != NETWORK_CREW:
+            return True
+        latest = await self.directory.shared.latest(room, CycleRecord)
+        if latest is not None:
+            return latest[0] == self.gateway.user_id
+        create = await self.gateway.state_event(room, EventType.CREATE)
+        return create is not None and create.get("sender") == self.gateway.user_id
+
+    async def _take_over_where_overdue(self, now: datetime) -> None:
+        """A network crew's keeper that lets a reminder go unsent is taken to be gone:
+        the other cohosts take over in turns, each waiting for those before it, from
+        the cycle as the keeper last recorded it. The first to act records the cycle,
+        and so keeps it; a keeper that comes back finds that and hands over."""
+        me = self.gateway.user_id
+        for room in await self.directory.index.rooms_of_kind(NETWORK_CREW):
+            found = await self.directory.shared.latest(RoomId(room), CycleRecord)
+            if found is None or found[0] == me or found[2].status != ACTIVE:
+                continue
+            keeper, number, record = found
+            due = overdue_since(record.schedule, now)
+            cohosts = await self.directory.cohosts_in(RoomId(room)) - {keeper}
+            rank = turn_of(f"{room}:{number}", cohosts, me)
+            if due is None or rank is None or now < due + KEEPER_GRACE + rank * TAKEOVER_TURN:
+                continue
+            cycle = await self.store.take_over(*record.cycle(room, number))
+            log.info("rhythm_taken_over", room_id=room, cycle=number)
+            await self._remind(cycle, now)
 
     async def _remind(self, cycle: CrewCycle, now: datetime) -> None:
         meetings = await self.store.meetings(cycle.id)

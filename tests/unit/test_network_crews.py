@@ -1,0 +1,143 @@
+"""The network's crews (the Meta Crew): called by the network's consent, joined by the
+network's and then the crew's consent, its rhythm kept by one cohost and taken over
+when that one is gone."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from handlers.community.state import COMMONS, NETWORK_CREW, NETWORK_SPACE
+from handlers.decisions.schema import PROPOSAL
+from handlers.framework.types import RoomId
+from handlers.network.membership import NETWORK_JOIN
+from handlers.network.schema import MEMBER
+from handlers.rhythm.schema import CYCLE
+from tests.fakes import BOT, message
+from tests.unit.world import ALICE, World
+
+OTHER = "@cohost:hilltop.example"
+BEA = "@bea:hilltop.example"
+HILLTOP = "!hilltop"
+
+
+async def network_with_hilltop(world: World) -> tuple[RoomId, RoomId, RoomId]:
+    """Riverside's network, with Hilltop (its cohost OTHER, its host Bea) admitted."""
+    space = await world.congregation("Riverside")
+    await world.say("!network create Rivers", room=world.hosts_room(space))
+    await world.settle()
+    [network] = world.rooms_of_kind(NETWORK_SPACE)
+    [commons] = world.rooms_of_kind(COMMONS)
+    g = world.gateway
+    admitted = {"kind": NETWORK_JOIN, "subject": OTHER, "scope": network, "status": "passed"}
+    g.set_state(commons, PROPOSAL, "9", {**admitted, "space": HILLTOP}, BOT)
+    g.set_state(network, MEMBER, HILLTOP, {"name": "Hilltop", "bot": OTHER, "hosts": [BEA]}, OTHER)
+    g.accept(commons, ALICE)
+    return space, network, commons
+
+
+async def bea_says(world: World, room: RoomId, body: str) -> None:
+    """Bea's commands are answered by her own cohost; this one only records what they do."""
+    sent = message(body, sender=BEA, room=room)
+    await world.deliver(sent)
+    assert world.gateway.replies_to(sent.event_id) == []
+
+
+async def a_meta_crew(world: World) -> tuple[RoomId, RoomId, RoomId]:
+    _, network, commons = await network_with_hilltop(world)
+    reply = await world.say('!network crew create "Meta Crew"', ALICE, commons)
+    assert "Proposal #10 is open" in reply
+    await bea_says(world, commons, "!consent 10")
+    await world.settle()
+    [crew] = world.rooms_of_kind(NETWORK_CREW)
+    world.gateway.accept(crew, ALICE)
+    return network, commons, crew
+
+
+async def test_the_network_calls_its_crew_by_consent(world: World) -> None:
+    network, commons, crew = await a_meta_crew(world)
+    opened = world.gateway.rooms[commons].content(PROPOSAL, "10") or {}
+    [riverside] = world.rooms_of_kind("congregation")
+    assert opened["deciders"] == sorted([HILLTOP, riverside]) and opened["scope"] == network
+    assert opened["voices"] == {ALICE: riverside, BEA: HILLTOP}
+    room = world.gateway.rooms[crew]
+    assert room.request["creation_content"]["additional_creators"] == sorted([ALICE, OTHER])
+    assert room.membership(OTHER) == "invite" and room.membership(ALICE) == "join"
+    facts = world.gateway.rooms[network].content("cc.microsolidarity.crew", crew) or {}
+    assert facts["name"] == "Meta Crew" and facts["congregation"] == network
+    assert world.gateway.rooms[network].content("m.space.child", crew) is not None
+    assert any("is ready" in n for n in world.gateway.notices_in(commons))
+    assert "**Meta Crew**" in await world.say("!crew info", ALICE, crew)
+
+
+async def test_a_host_joins_by_the_networks_and_then_the_crews_consent(world: World) -> None:
+    _, commons, crew = await a_meta_crew(world)
+    reply = await world.say(f"!crew invite {BEA}", ALICE, crew)
+    assert "Proposal #11 is open in the network's Commons" in reply
+    assert world.gateway.rooms[crew].membership(BEA) is None  # not before both decide
+    await bea_says(world, commons, "!consent 11")  # Hilltop's voice
+    await world.settle()
+    # The network consented: the crew decides in its room (Alice proposed: she consents).
+    crew_proposal = world.gateway.rooms[crew].content(PROPOSAL, "1") or {}
+    assert crew_proposal["kind"] == "crew_join" and crew_proposal["deciders"] == [ALICE]
+    assert crew_proposal["status"] == "passed"
+    await world.settle()
+    assert world.gateway.rooms[crew].membership(BEA) == "invite"
+
+
+async def test_only_the_networks_hosts_call_and_ask_in_the_commons(world: World) -> None:
+    space, _, commons = await network_with_hilltop(world)
+    stranger = "@someone:example.org"
+    world.gateway.accept(commons, stranger)
+    assert "Only the hosts of the network" in await world.say(
+        "!network crew create Meta", stranger, commons
+    )
+    assert "Commons" in await world.say("!network crew create Meta", ALICE, world.hosts_room(space))
+    assert "no crew called" in await world.say("!crew join Nothing", ALICE, commons)
+
+
+def cycle_record(world: World, due_in: timedelta) -> dict[str, object]:
+    meeting = world.clock.now() + due_in
+    return {
+        "meetings": 1,
+        "weekday": meeting.strftime("%A").lower(),
+        "time": meeting.strftime("%H:%M"),
+        "timezone": "UTC",
+        "status": "active",
+        "rotation": [ALICE],
+        "schedule": [{"at": meeting.isoformat(), "host": ALICE, "day_reminder": "sent"}],
+        "created_at": world.clock.now().isoformat(),
+    }
+
+
+async def test_when_the_keeper_is_gone_another_cohost_reminds_once(world: World) -> None:
+    _, _, crew = await a_meta_crew(world)
+    # Hilltop's cohost keeps the crew's cycle; its meeting is an hour and a minute away,
+    # and the hour's reminder it will owe in a minute never comes.
+    world.gateway.set_state(crew, CYCLE, "1", cycle_record(world, timedelta(minutes=61)), OTHER)
+    await world.cohost.rhythm.tick()
+    assert not [n for n in world.gateway.notices_in(crew) if n.startswith("Reminder")]
+    world.clock.advance(timedelta(minutes=3))  # past the grace and this cohost's turn
+    for _ in range(3):
+        await world.cohost.rhythm.tick()
+    reminders = [n for n in world.gateway.notices_in(crew) if n.startswith("Reminder")]
+    assert len(reminders) == 1 and "within the hour" in reminders[0]
+    record = world.gateway.rooms[crew].content(CYCLE, "1") or {}
+    assert record["schedule"][0]["hour_reminder"] == "sent"  # type: ignore[index]
+    assert await world.cohost.rhythm.keeps(crew)
+
+
+async def test_a_keeper_that_was_taken_over_hands_over(world: World) -> None:
+    _, _, crew = await a_meta_crew(world)
+    meeting = world.clock.now() + timedelta(days=3)
+    command = f"!crew cycle 1 meeting every {meeting:%A} {meeting:%H:%M} UTC"
+    assert "Cycle 1" in await world.say(command, ALICE, crew)  # this cohost made the room
+    # Hilltop's cohost took the cycle over while this one was away.
+    taken = cycle_record(world, timedelta(minutes=30))
+    world.gateway.set_state(crew, CYCLE, "1", taken, OTHER)
+    assert not await world.cohost.rhythm.keeps(crew)
+    world.clock.advance(timedelta(minutes=5))
+    await world.cohost.rhythm.tick()
+    assert not [n for n in world.gateway.notices_in(crew) if n.startswith("Reminder")]
+    silent = message("!crew host", sender=ALICE, room=crew)
+    await world.deliver(silent)
+    assert world.gateway.replies_to(silent.event_id) == []  # the keeper answers
