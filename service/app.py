@@ -113,6 +113,7 @@ def feature_config(settings: Settings) -> Config:
         crew_window=settings.crew_window,
         congregation_window=settings.congregation_window,
         network_window=settings.network_window,
+        rhythm_takeover_after=settings.rhythm_takeover_after,
         membership_decided_by=settings.membership_decided_by,
         limits=settings.limits,
         creators=UserPatterns.parse(settings.effective_creators),

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     crew_window: timedelta = timedelta(days=2)
     congregation_window: timedelta = timedelta(days=7)
     network_window: timedelta = timedelta(days=7)
+    # How late a network crew's reminder may be before another cohost takes it over.
+    rhythm_takeover_after: timedelta = timedelta(minutes=1)
     # Limits on what one person can set going.
     max_open_proposals: int = Field(default=3, ge=1)  # per person, in one room
     max_crews_per_day: int = Field(default=3, ge=1)  # crews one person may call a day
@@ -81,6 +83,7 @@ class Settings(BaseSettings):
         "crew_window",
         "congregation_window",
         "network_window",
+        "rhythm_takeover_after",
         "shortest_proposal_window",
         "longest_proposal_window",
     )

@@ -18,6 +18,9 @@ class Config:
     crew_window: timedelta = timedelta(days=2)
     congregation_window: timedelta = timedelta(days=7)
     network_window: timedelta = timedelta(days=7)
+    # How late a network crew's reminder may be before another cohost takes over
+    # keeping its rhythm (and how far apart the others' turns are).
+    rhythm_takeover_after: timedelta = timedelta(minutes=1)
     # Who decides who joins a congregation: its hosts (Hosts room) or its members (Lobby).
     membership_decided_by: Literal["hosts", "members"] = "hosts"
     limits: Limits = field(default_factory=Limits)

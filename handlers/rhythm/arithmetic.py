@@ -12,10 +12,6 @@ from zoneinfo import ZoneInfo
 MAX_MEETINGS = 52
 DAY, HOUR = timedelta(days=1), timedelta(hours=1)
 CREW_SIZE_LIMIT = 8
-# In a network's crew: how late a reminder may be before the next cohost takes over
-# keeping the rhythm, and how far apart the others' turns are.
-KEEPER_GRACE = timedelta(minutes=1)
-TAKEOVER_TURN = timedelta(minutes=1)
 CHOICES = {"continue": "🔁", "adjust": "🛠", "split": "✂", "pause": "⏸"}
 # Ties go to the choice that asks least of anyone: leaving costs no face.
 TIE_ORDER = ["pause", "adjust", "split", "continue"]

@@ -32,8 +32,6 @@ from handlers.rhythm.arithmetic import (
     CREW_SIZE_LIMIT,
     DAY,
     HOUR,
-    KEEPER_GRACE,
-    TAKEOVER_TURN,
     choice_of,
     meeting_times,
     next_host,
@@ -57,7 +55,9 @@ class Rhythm:
         notices: NoticeStore,
         clock: Clock,
         retro_window: timedelta,
+        takeover_after: timedelta = timedelta(minutes=1),
     ) -> None:
+        self.takeover_after = takeover_after
         self.directory = directory
         self.gateway: MatrixGateway = directory.gateway
         self.store = store
@@ -189,9 +189,11 @@ class Rhythm:
                 continue
             keeper, number, record = found
             due = overdue_since(record.schedule, now)
+            if due is not None and record.created_at is not None:
+                due = max(due, record.created_at)  # the keeper's time starts with the cycle
             cohosts = await self.directory.cohosts_in(RoomId(room)) - {keeper}
             rank = turn_of(f"{room}:{number}", cohosts, me)
-            if due is None or rank is None or now < due + KEEPER_GRACE + rank * TAKEOVER_TURN:
+            if due is None or rank is None or now < due + (rank + 1) * self.takeover_after:
                 continue
             cycle = await self.store.take_over(*record.cycle(room, number))
             log.info("rhythm_taken_over", room_id=room, cycle=number)

@@ -15,6 +15,7 @@ def install(house: House) -> None:
             house.stores.notices,
             house.clock,
             house.config.crew_window,
+            house.config.rhythm_takeover_after,
         )
     )
     house.subscriptions.on(IncomingMember, rhythm.on_member)

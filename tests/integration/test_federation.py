@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
@@ -300,6 +301,67 @@ async def join_network(
     assert "I knocked" in await host.ask(congregation.hosts_room, f"!network join {link}")
 
 
+async def consent_everywhere(people: tuple[User, ...], room: str, number: str) -> None:
+    for person in people:
+        assert "recorded" in await person.ask(room, f"!consent {number}")
+
+
+async def a_meta_crew(
+    alice: User,
+    bea: User,
+    carl: User,
+    bots: dict[str, CohostProcess],
+    commons: str,
+    via: list[str],
+) -> str:
+    """Alice proposes the Meta Crew; once made, Bea asks to join it."""
+    reply = await alice.ask(commons, "!network crew create Meta Crew")
+    number = re.search(r"Proposal #(\d+)", reply)
+    assert number, reply
+    await consent_everywhere((bea, carl), commons, number.group(1))
+    meta = linked_room(await alice.wait_for_notice(commons, bots["a"].user_id, "is ready: "))
+    await alice.join(meta)
+    reply = await bea.ask(commons, '!crew join "Meta Crew"')
+    asked = re.search(r"Proposal #(\d+)", reply)
+    assert asked, reply
+    await consent_everywhere((alice, bea, carl), commons, asked.group(1))
+    # The network consented: the crew (Alice) decides in its room.
+    await alice.wait_for_notice(meta, bots["b"].user_id, "Proposal #1:", within=90)
+    assert "recorded" in await alice.ask(meta, "!consent 1")
+    await bea.join(meta, *via)
+    return meta
+
+
+async def a_reminder_survives_its_keeper(
+    alice: User, bea: User, home: Homeserver, bots: dict[str, CohostProcess], meta: str
+) -> None:
+    """Riverside's cohost made the crew and keeps its rhythm; it sends the day's
+    reminder, then its homeserver goes; the hour's reminder comes once, from another."""
+    meeting = (datetime.now(UTC) + timedelta(minutes=62)).replace(second=0, microsecond=0)
+    command = f"!crew cycle 1 meeting every {meeting:%A} {meeting:%H:%M} UTC"
+    assert "Cycle 1: 1 meeting" in await alice.ask(meta, command)
+    await bea.wait_for_notice(meta, bots["a"].user_id, "Reminder: meeting 1 of 1 is tomorrow")
+    bots["a"].kill()
+    home.stop()
+    deadline = time.monotonic() + 300
+    reminders: list[str] = []
+    while time.monotonic() < deadline and not reminders:
+        await bea.sync(1000)
+        reminders = hour_reminders(bea, meta, bots)
+    assert len(reminders) == 1, reminders
+    await bea.quiet_for(60)  # the next cohost's turn passes: it sees the reminder went out
+    assert len(hour_reminders(bea, meta, bots)) == 1
+
+
+def hour_reminders(user: User, room: str, bots: dict[str, CohostProcess]) -> list[str]:
+    return [
+        str(e.source["content"]["body"])
+        for bot in bots.values()
+        for e in user.notices(room, bot.user_id)
+        if "within the hour" in str(e.source["content"]["body"])
+    ]
+
+
 async def test_three_congregations_decide_together_and_go_on_without_the_founder(
     tmp_path: Path,
 ) -> None:
@@ -313,7 +375,8 @@ async def test_three_congregations_decide_together_and_go_on_without_the_founder
     for server in servers:
         server.start()
     # Short enough for a test, long enough for the cohosts' turns and the votes.
-    window = {"network_window": "PT90S"}
+    # A keeper is taken to be gone once a reminder is this late (beyond one 30 s tick).
+    window = {"network_window": "PT90S", "rhythm_takeover_after": "PT45S"}
     bots = {
         "a": CohostProcess(home, "cohost", tmp_path / "bot-a", **window),
         "b": CohostProcess(away, "cohost", tmp_path / "bot-b", **window),
@@ -371,6 +434,9 @@ async def test_three_congregations_decide_together_and_go_on_without_the_founder
         await carl.wait_for_notice(
             creekside.hosts_room, bots["c"].user_id, "is now a member", within=120
         )
+        while commons not in carl.client.invited_rooms:
+            await carl.sync(500)
+        await carl.join(commons, third.server_name, away.server_name)
 
         # Each vote got exactly one answer, although two cohosts read the Commons.
         history = await alice.history(commons)
@@ -388,12 +454,13 @@ async def test_three_congregations_decide_together_and_go_on_without_the_founder
                 ]
                 assert len(answers) == 1, body
 
+        # The network calls its Meta Crew; Bea joins it by the network's consent and then
+        # the crew's; its reminder arrives once, also when its keeper's homeserver is gone.
+        via = [home.server_name, away.server_name]
+        meta = await a_meta_crew(alice, bea, carl, bots, commons, via)
+        await a_reminder_survives_its_keeper(alice, bea, home, bots, meta)
+
         # The founding homeserver is gone for good; Delta applies to those who remain.
-        bots["a"].kill()
-        home.stop()
-        while commons not in carl.client.invited_rooms:
-            await carl.sync(500)
-        await carl.join(commons, third.server_name, away.server_name)
         await join_network(dora, bots["d"], delta, network, away.server_name)
         number = await proposal_about(carl, commons, "**Delta**", [bots["b"], bots["c"]])
         assert await proposal_about(bea, commons, "**Delta**", [bots["b"], bots["c"]]) == number

@@ -141,3 +141,16 @@ async def test_a_keeper_that_was_taken_over_hands_over(world: World) -> None:
     silent = message("!crew host", sender=ALICE, room=crew)
     await world.deliver(silent)
     assert world.gateway.replies_to(silent.event_id) == []  # the keeper answers
+
+
+async def test_a_new_cycles_keeper_has_its_grace_from_the_cycles_start(world: World) -> None:
+    _, _, crew = await a_meta_crew(world)
+    fresh = cycle_record(world, timedelta(hours=5))  # the day's reminder is due at once
+    fresh["schedule"] = [{"at": fresh["schedule"][0]["at"], "host": ALICE}]  # type: ignore[index]
+    world.gateway.set_state(crew, CYCLE, "1", fresh, OTHER)
+    world.clock.advance(timedelta(seconds=30))
+    await world.cohost.rhythm.tick()
+    assert not [n for n in world.gateway.notices_in(crew) if n.startswith("Reminder")]
+    world.clock.advance(timedelta(minutes=2))
+    await world.cohost.rhythm.tick()
+    assert len([n for n in world.gateway.notices_in(crew) if "is tomorrow" in n]) == 1
