@@ -1,7 +1,7 @@
 """Decisions about anything: `!propose <text>` where a group decides, by the same
 consent engine as membership. Who decides is the room's group, fixed when the
 proposal opens:
-- a crew's room: the crew (its members);
+- a crew's room: the crew (its members), the network's crews included;
 - the Hosts room: the congregation's hosts;
 - the Lobby: its members or its hosts, as the setting `membership_decided_by` says;
 - the network's Commons: the member congregations, one voice each, given by any of
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from handlers.community.directory import Directory
-from handlers.community.state import COMMONS, CREW_ROOM, HOSTS, LOBBY
+from handlers.community.state import COMMONS, CREW_ROOM, HOSTS, LOBBY, NETWORK_CREW
 from handlers.decisions.engine import Decisions, KindSpec
 from handlers.decisions.schema import ProposalRecord
 from handlers.framework.config import Config
@@ -56,7 +56,7 @@ class Agreements:
         place = await self.directory.place(room)
         kind = place.room.kind if place.room is not None and not place.room.released else None
         config = self.config
-        if kind == CREW_ROOM and place.crew is not None:
+        if kind in (CREW_ROOM, NETWORK_CREW) and place.crew is not None:
             group = Group(place.crew.room_id, await self._people(room), config.crew_window)
         elif kind in (HOSTS, LOBBY) and place.congregation is not None:
             congregation = place.congregation
@@ -86,8 +86,7 @@ class Agreements:
         return group
 
     async def _people(self, room: RoomId) -> list[str]:
-        joined = await self.gateway.joined_members(room)
-        return sorted(u for u in joined if u != self.gateway.user_id)
+        return sorted(await self.directory.people_in(room))
 
     async def propose(
         self, room: RoomId, proposer: UserId, text: str, window: timedelta | None, key: str

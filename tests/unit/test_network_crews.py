@@ -154,3 +154,11 @@ async def test_a_new_cycles_keeper_has_its_grace_from_the_cycles_start(world: Wo
     world.clock.advance(timedelta(minutes=2))
     await world.cohost.rhythm.tick()
     assert len([n for n in world.gateway.notices_in(crew) if "is tomorrow" in n]) == 1
+
+
+async def test_the_meta_crew_decides_about_anything_among_its_people(world: World) -> None:
+    _, _, crew = await a_meta_crew(world)
+    world.gateway.accept(crew, OTHER)  # a peer cohost in the room is no decider
+    assert "Proposal #1 is open" in await world.say("!propose We meet monthly", ALICE, crew)
+    record = world.gateway.rooms[crew].content(PROPOSAL, "1") or {}
+    assert record["deciders"] == [ALICE] and record["status"] == "passed"
