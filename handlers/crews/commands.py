@@ -217,8 +217,6 @@ class CrewCommands:
         )
 
     async def _join_network_crew(self, ctx: CommandContext, name: str) -> Reply:
-        if not ctx.answering:
-            return Reply("")  # the cohost of the asker's congregation opens it
         crew = await self.crews.find(ctx.network, name)
         if crew is None or crew.released:
             raise UserError(f"The network has no crew called **{name}**.")
@@ -232,8 +230,6 @@ class CrewCommands:
 
     async def invite(self, ctx: CommandContext, user: UserId) -> Reply:
         if ctx.found_network is not None:  # a network's crew: the network decides first
-            if not ctx.answering:
-                return Reply("")
             proposal = await self.network_crews.propose_join(
                 ctx.network, ctx.crew, user, ctx.sender, ctx.message.event_id
             )
@@ -262,8 +258,6 @@ class CrewCommands:
     async def cycle(
         self, ctx: CommandContext, n: int, weekday: int, time: time, timezone: ZoneInfo
     ) -> Reply:
-        if not ctx.answering:
-            return Reply("")  # a network's crew: the cohost that keeps its rhythm acts
         if not 1 <= n <= MAX_MEETINGS:
             raise UserError(f"A cycle has 1 to {MAX_MEETINGS} meetings (six is the classic start).")
         members = await self.rhythm.members(ctx.room_id)
@@ -277,8 +271,6 @@ class CrewCommands:
         )
 
     async def host(self, ctx: CommandContext) -> Reply:
-        if not ctx.answering:
-            return Reply("")
         cycle, meeting = await self.rhythm.next_meeting(ctx.room_id)
         host = await self.rhythm.host_of(cycle, meeting)
         return Reply(
@@ -287,8 +279,6 @@ class CrewCommands:
         )
 
     async def rotate(self, ctx: CommandContext) -> Reply:
-        if not ctx.answering:
-            return Reply("")
         members = await self.rhythm.members(ctx.room_id)
         cycle, meeting = await self.rhythm.next_meeting(ctx.room_id)
         current, new_host = await self.rhythm.pass_hosting(cycle, meeting, members)
@@ -299,8 +289,6 @@ class CrewCommands:
         )
 
     async def retro(self, ctx: CommandContext, choice: str) -> Reply:
-        if not ctx.answering:
-            return Reply("")
         await self.rhythm.answer_retro(
             ctx.room_id, ctx.message.event_id, ctx.sender, choice, ctx.message.origin_server_ts
         )

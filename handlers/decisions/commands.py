@@ -36,24 +36,28 @@ class DecisionCommands:
             self.agreed
         )
         registry.command("proposals", summary="The open proposals in this room.")(self.list_open)
+        # Votes: every cohost of a shared room records them (one answers).
         registry.command(
-            "consent", Param("n", Kind.INT), summary="Consent to proposal n (or react 👍)."
+            "consent",
+            Param("n", Kind.INT),
+            summary="Consent to proposal n (or react 👍).",
+            every_cohost=True,
         )(self.consent)
         registry.command(
             "object",
             Param("n", Kind.INT),
             Param("reason", Kind.TEXT, optional=True),
             summary="Object to proposal n, saying what harm you foresee (or react ✋).",
+            every_cohost=True,
         )(self.object)
         registry.command(
             "withdraw",
             Param("n", Kind.INT),
             summary="Withdraw your objection to proposal n, or your own proposal.",
+            every_cohost=True,
         )(self.withdraw)
 
     async def propose(self, ctx: CommandContext, window: timedelta | None, text: str) -> Reply:
-        if not ctx.answering:
-            return Reply("")  # a shared room: the cohost that answers opens it, others adopt it
         proposal = await self.agreements.propose(
             ctx.room_id, ctx.sender, text, window, ctx.message.event_id
         )

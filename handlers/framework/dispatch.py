@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
 
 import structlog
 
@@ -103,9 +102,9 @@ class CommandHandler:
                 return None
             name = parsed.command.name
             log.info("command_received", command=name)
+            if not answering and not parsed.command.every_cohost:
+                return None  # a shared room: the cohost that answers acts
             ctx = await self._preconditions(parsed.command, message)
-            if not answering:
-                ctx = replace(ctx, answering=False)
             return await parsed.command.handler(ctx, **parsed.args)
         except UserError as refusal:
             # The kind of refusal, never its text: it quotes what the person wrote.

@@ -82,8 +82,6 @@ class CommandContext:
     found_congregation: Congregation | None = None
     found_crew: Crew | None = None
     found_network: RoomId | None = None
-    # False where several cohosts share the room and another one answers (and acts).
-    answering: bool = True
 
     @property
     def sender(self) -> UserId:
@@ -125,6 +123,9 @@ class Command:
     who: Who = Who.ANYONE
     # How to write it, shown when its fixed words are wrong.
     example: str | None = None
+    # Where several cohosts share a room, only the one that answers acts on a command,
+    # unless every cohost must record it (a vote).
+    every_cohost: bool = False
 
     @property
     def name(self) -> str:
@@ -208,13 +209,16 @@ class CommandRegistry:
         where: Where = Where.ANYWHERE,
         who: Who = Who.ANYONE,
         example: str | None = None,
+        every_cohost: bool = False,
     ) -> Callable[[Handler], Handler]:
         path = tuple(name.split())
 
         def register(handler: Handler) -> Handler:
             if path in self._commands:
                 raise ValueError(f"command {name!r} registered twice")
-            self._commands[path] = Command(path, params, summary, handler, where, who, example)
+            self._commands[path] = Command(
+                path, params, summary, handler, where, who, example, every_cohost
+            )
             return handler
 
         return register

@@ -154,8 +154,6 @@ class NetworkCommands:
         )
 
     async def crew_create(self, ctx: CommandContext, name: str) -> Reply:
-        if not ctx.answering:
-            return Reply("")  # the cohost of the proposer's congregation opens it
         proposal = await self.crews.propose_crew(
             ctx.network, name, ctx.sender, ctx.message.event_id
         )

@@ -24,6 +24,7 @@ class PrivacyCommands:
                 Kind.literal("me", refusal="I only forget the person who asks: send `!forget me`."),
             ),
             summary="`!forget me`: erase what my database holds about you.",
+            every_cohost=True,  # in a shared room, every cohost there forgets
         )(self.forget)
 
     async def forget(self, ctx: CommandContext) -> Reply:
