@@ -36,8 +36,10 @@ from handlers.framework.errors import MatrixError
 from handlers.framework.fact import F, Fact, number_key
 from handlers.framework.gateway import MatrixGateway
 from handlers.framework.matrix_names import EventType
+from handlers.framework.names import name_key
 from handlers.framework.types import RoomId, UserId
 from handlers.network.schema import MEMBER, ApplicationRecord, MemberEntry, NetworkFacts
+from storage.models import Crew
 
 log = structlog.get_logger(__name__)
 
@@ -79,6 +81,20 @@ class CrewFacts(Fact):
     released: bool = False
     # A network's crew: the decision (its opening event) that called it.
     proposal: str | None = None
+
+    def row(self, room: str, group: str) -> Crew:
+        """As the index keeps it, under its congregation (or, for a network's crew,
+        its network)."""
+        return Crew(
+            room_id=room,
+            congregation_id=group,
+            name=self.name,
+            name_key=name_key(self.name),
+            caller=self.caller,
+            intention=self.intention,
+            released=self.released,
+            created_at=self.created_at,
+        )
 
 
 class ReleaseRecord(Fact):

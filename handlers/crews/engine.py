@@ -145,21 +145,8 @@ class Crews:
 
 def crew_entries(room: str, space: str, facts: CrewFacts) -> IndexEntries:
     """The index rows of a crew, from its facts."""
-    released = facts.released
-    entries = IndexEntries()
-    entries.crews.append(
-        Crew(
-            room_id=room,
-            congregation_id=space,
-            name=facts.name,
-            name_key=name_key(facts.name),
-            caller=facts.caller,
-            intention=facts.intention,
-            released=released,
-            created_at=facts.created_at,
-        )
-    )
+    entries = IndexEntries(crews=[facts.row(room, space)])
     entries.rooms.append(
-        IndexedRoom(room_id=room, kind=CREW_ROOM, congregation_id=space, released=released)
+        IndexedRoom(room_id=room, kind=CREW_ROOM, congregation_id=space, released=facts.released)
     )
     return entries

@@ -235,18 +235,6 @@ def crew_entries(room: str, facts: CrewFacts) -> IndexEntries:
     """The index rows of a network's crew (its network stands where a congregation
     would)."""
     network = facts.congregation
-    entries = IndexEntries()
-    entries.crews.append(
-        Crew(
-            room_id=room,
-            congregation_id=network,
-            name=facts.name,
-            name_key=name_key(facts.name),
-            caller=facts.caller,
-            intention=facts.intention,
-            released=facts.released,
-            created_at=facts.created_at,
-        )
-    )
+    entries = IndexEntries(crews=[facts.row(room, network)])
     entries.rooms.append(IndexedRoom(room_id=room, kind=NETWORK_CREW, network_id=network))
     return entries
