@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 
 import structlog
 from nio import AsyncClient
@@ -34,6 +35,7 @@ from service.credentials import private_dir
 from service.events import EventRouter
 from service.gateway import NioGateway
 from service.http import make_http_app, start_http
+from service.identity import ensure_cross_signed
 from service.login import log_in, make_client
 from service.metrics import Metrics
 from service.settings import Settings
@@ -170,7 +172,9 @@ async def run_service(
                     SyncLoop(client, sessions, router, metrics, ready, cache).run()
                 ),
                 asyncio.create_task(cohost.runner.run_forever()),
-                asyncio.create_task(keep_time(cohost, ready)),
+                asyncio.create_task(
+                    keep_time(cohost, ready, partial(establish_identity, client, settings))
+                ),
                 asyncio.create_task(stop.wait()),
             }
             log.info(
@@ -189,10 +193,18 @@ async def run_service(
         await runner.cleanup()
 
 
-async def keep_time(cohost: Cohost, ready: asyncio.Event, every: float = TICK_SECONDS) -> None:
+async def keep_time(
+    cohost: Cohost,
+    ready: asyncio.Event,
+    first: Callable[[], Awaitable[None]] | None = None,
+    every: float = TICK_SECONDS,
+) -> None:
     """Close due proposals, remind of meetings, open retrospectives. The first tick waits
-    for the first sync, so votes cast while cohost was down count before anything closes."""
+    for the first sync, so votes cast while cohost was down count before anything closes;
+    `first` runs once before it."""
     await ready.wait()
+    if first is not None:
+        await first()
     await repair_once(cohost.directory.gateway, cohost.sessions)
     while True:
         for tick in cohost.house.ticks:
@@ -217,6 +229,18 @@ async def repair_once(gateway: MatrixGateway, sessions: async_sessionmaker[Async
     async with sessions.begin() as session:
         await SyncStateRepository(session).put(POWER_REPAIRED, str(count))
     log.info("power_levels_checked", repaired=count)
+
+
+async def establish_identity(client: AsyncClient, settings: Settings) -> None:
+    """The bot's cross-signed identity (service.identity); a failure is logged, and
+    cohost goes on (clients that require it will not share room keys with it)."""
+    if not settings.cross_signing:
+        log.info("cross_signing_off")
+        return
+    try:
+        await ensure_cross_signed(client, settings)
+    except Exception:
+        log.exception("cross_signing_failed")
 
 
 def install_stop_signals(stop: asyncio.Event) -> None:

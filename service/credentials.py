@@ -35,11 +35,15 @@ def load_login(data_dir: Path, homeserver_url: str, user_id: str) -> StoredLogin
 
 
 def save_login(data_dir: Path, login: StoredLogin) -> None:
-    path = data_dir / FILE_NAME
+    write_private(data_dir / FILE_NAME, json.dumps(asdict(login)))
+
+
+def write_private(path: Path, text: str) -> None:
+    """A file only cohost's user reads, replaced whole (never half-written)."""
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
-        json.dump(asdict(login), f)
+        f.write(text)
     os.replace(tmp, path)
 
 

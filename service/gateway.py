@@ -233,28 +233,40 @@ class NioGateway:
         what: str,
         query: Sequence[tuple[str, str]] = (),
     ) -> Any:
-        path = Api._build_path(list(parts))
-        if query:
-            path += "?" + urlencode(list(query))
-        headers = {
-            "Authorization": f"Bearer {self._client.access_token}",
-            "Content-Type": "application/json",
-        }
+        return await request_json(self._client, method, parts, body, what, query)
 
-        async def once() -> Any:
-            resp = await self._client.send(
-                method, path, json.dumps(body) if body is not None else None, headers
-            )
-            async with resp:
-                data = await resp.json(content_type=None)
-            if resp.status < 400:
-                return data
-            retry_ms = data.get("retry_after_ms") if isinstance(data, dict) else None
-            raise MatrixError(
-                resp.status,
-                (data or {}).get("errcode", "M_UNKNOWN"),
-                (data or {}).get("error", ""),
-                retry_ms / 1000 if retry_ms else None,
-            )
 
-        return await call(once, what)
+async def request_json(
+    client: AsyncClient,
+    method: str,
+    parts: Sequence[str],
+    body: dict[str, Any] | None,
+    what: str,
+    query: Sequence[tuple[str, str]] = (),
+) -> Any:
+    """A client-server API request nio has no method for; errors as MatrixError."""
+    path = Api._build_path(list(parts))
+    if query:
+        path += "?" + urlencode(list(query))
+    headers = {
+        "Authorization": f"Bearer {client.access_token}",
+        "Content-Type": "application/json",
+    }
+
+    async def once() -> Any:
+        resp = await client.send(
+            method, path, json.dumps(body) if body is not None else None, headers
+        )
+        async with resp:
+            data = await resp.json(content_type=None)
+        if resp.status < 400:
+            return data
+        retry_ms = data.get("retry_after_ms") if isinstance(data, dict) else None
+        raise MatrixError(
+            resp.status,
+            (data or {}).get("errcode", "M_UNKNOWN"),
+            (data or {}).get("error", ""),
+            retry_ms / 1000 if retry_ms else None,
+        )
+
+    return await call(once, what)

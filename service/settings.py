@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     # The windows `!propose --for <duration>` may choose between.
     shortest_proposal_window: timedelta = timedelta(hours=1)
     longest_proposal_window: timedelta = timedelta(days=30)
+    # Cross-sign the bot's device, so that clients sharing keys only with cross-signed
+    # devices talk to it (service.identity).
+    cross_signing: bool = True
     log_format: Literal["console", "json"] | None = None
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8480, ge=0, le=65535)
