@@ -1,4 +1,5 @@
-"""Congregations: `!congregation create|info|members|leave`, `!host step-down`."""
+"""Congregations: making a congregation's space and rooms, finding it by name, and a host
+stepping back (its commands are in commands.py)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """Crew life: cycles of meetings in a rhythm, a host named in rotation, reminders a day
 and an hour before, and a retrospective at the last meeting (continue, adjust, split
 or pause). Times are computed as local wall-clock times in the crew's time zone, so
-they stay right across daylight-saving changes."""
+they stay right across daylight-saving changes. In a network's crew one cohost keeps
+the rhythm, and the others take over when it lets a reminder go unsent."""
 
 from __future__ import annotations
 
