@@ -41,6 +41,7 @@ from service.metrics import Metrics
 from service.settings import Settings
 from service.state_cache import StateCache
 from service.sync import SyncLoop
+from service.unreadable import Unreadable
 from storage.database import make_engine, make_sessionmaker, migrate
 from storage.repositories import SyncStateRepository
 from storage.stores import Stores
@@ -165,8 +166,10 @@ async def run_service(
         async with connected(settings) as (client, sessions):
             clock = SystemClock()
             cache = StateCache()
-            cohost = build_cohost(NioGateway(client, cache), sessions, settings, clock)
+            gateway = NioGateway(client, cache)
+            cohost = build_cohost(gateway, sessions, settings, clock)
             router = EventRouter(client.user_id, cohost.subscriptions, sessions, clock, metrics)
+            router.when_unreadable(Unreadable(client, gateway, router.redeliver))
             tasks = {
                 asyncio.create_task(
                     SyncLoop(client, sessions, router, metrics, ready, cache).run()

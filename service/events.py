@@ -4,8 +4,9 @@ error boundary around every handler."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import structlog
@@ -42,6 +43,8 @@ from storage.repositories import HandledEventRepository
 
 log = structlog.get_logger(__name__)
 
+Unreadable = Callable[[RoomId, MegolmEvent], Awaitable[None]]
+
 # How long handled event ids are remembered; a replayed sync is far younger than this.
 HANDLED_RETENTION = timedelta(days=30)
 
@@ -63,6 +66,11 @@ class EventRouter:
         self._sessions = sessions
         self._clock = clock
         self._metrics = metrics
+        self._unreadable: Unreadable | None = None
+
+    def when_unreadable(self, handler: Unreadable) -> None:
+        """What becomes of a message cohost cannot decrypt (service.unreadable)."""
+        self._unreadable = handler
 
     async def handle(self, response: SyncResponse, *, with_timeline: bool) -> None:
         """Handle one sync batch. Raises HomeserverUnavailable when the batch must be
@@ -92,7 +100,10 @@ class EventRouter:
         history_ends = first_addressed(events, self._own)
         for index, event in enumerate(events):
             if isinstance(event, MegolmEvent):
-                log.warning("undecryptable_event", room_id=room_id, event_id=event.event_id)
+                if self._unreadable is not None and index >= history_ends:
+                    # Its own key: once read, the event itself is handled as any other.
+                    unreadable = partial(self._unreadable, room_id, event)
+                    await self._once(room_id, f"{event.event_id}#unreadable", unreadable)
                 continue
             try:
                 work = self._work_for(room_id, event, history=index < history_ends)
@@ -194,6 +205,12 @@ class EventRouter:
             # One bad event must not stop the loop nor be retried forever.
             self._metrics.handler_errors += 1
             log.exception("handler_failed")
+
+    async def redeliver(self, room_id: RoomId, event: Event) -> None:
+        """An event read late (its room key came): handled as if it had just arrived."""
+        work = self._work_for(room_id, event)
+        if work is not None:
+            await self._once(room_id, event.event_id, work)
 
     async def prune(self) -> None:
         async with self._sessions.begin() as session:

@@ -116,3 +116,34 @@ async def test_with_cross_signing_off_the_device_stays_unsigned(
     finally:
         await alice.close()
         bot.kill()
+
+
+async def test_a_message_cohost_cannot_read_gets_one_explanation(
+    homeserver: Homeserver, tmp_path: Path
+) -> None:
+    bot = CohostProcess(homeserver, unique("reader"), tmp_path / "reader")
+    bot.start()
+    alice = await User.create(homeserver, unique("alice"), store=tmp_path / "alice-crypto")
+    try:
+        dm = await alice.create_dm(bot.user_id, encrypted=True)
+        assert "Pong" in await alice.ask(dm, "!ping")
+        # Alice's client withholds its keys from cohost's device from now on.
+        await alice.client.keys_query()
+        for device in alice.client.device_store.active_user_devices(bot.user_id):
+            alice.client.blacklist_device(device)
+        assert alice.client.olm is not None
+        alice.client.olm.rotate_outbound_group_session(dm)
+        await alice.send(dm, "!ping secret plans")
+        told = await alice.wait_for_notice(dm, bot.user_id, "could not read", within=60)
+        assert "secret" not in told and alice.user_id in told
+        await alice.send(dm, "!ping again")  # the same session: not told twice
+        await alice.quiet_for(15)
+        explanations = [
+            e
+            for e in alice.notices(dm, bot.user_id)
+            if "could not read" in e.source["content"]["body"]
+        ]
+        assert len(explanations) == 1
+    finally:
+        await alice.close()
+        bot.kill()
