@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -17,7 +17,7 @@ from handlers.framework.replies import Reply
 from handlers.framework.types import IncomingMessage, RoomId, UserId
 from storage.models import Congregation, Crew
 
-__all__ = ["Args", "CommandContext", "CommandRegistry", "Kind", "Param", "Where", "Who"]
+__all__ = ["CommandContext", "CommandRegistry", "Kind", "Param", "Where", "Who"]
 
 PREFIX = "!"
 
@@ -108,7 +108,6 @@ class CommandContext:
         return self.found_crew
 
 
-Args = Mapping[str, Any]
 # Called as handler(ctx, **typed arguments by parameter name).
 Handler = Callable[..., Awaitable[Reply]]
 
