@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from handlers.framework.errors import UserError
 from handlers.framework.registry import CommandContext, CommandRegistry, Where, Who
 from handlers.framework.replies import Reply
 from handlers.release.engine import Release
@@ -23,6 +24,11 @@ class ReleaseCommands:
         )(self.release_here)
 
     async def release_here(self, ctx: CommandContext) -> Reply:
+        if ctx.found_network is not None:
+            raise UserError(
+                "A network's crew is kept by the network's cohosts together; releasing one "
+                "of them from it is not possible yet."
+            )
         crew = ctx.found_crew
         what = (
             f"the crew **{crew.name}**"

@@ -162,3 +162,9 @@ async def test_the_meta_crew_decides_about_anything_among_its_people(world: Worl
     assert "Proposal #1 is open" in await world.say("!propose We meet monthly", ALICE, crew)
     record = world.gateway.rooms[crew].content(PROPOSAL, "1") or {}
     assert record["deciders"] == [ALICE] and record["status"] == "passed"
+
+
+async def test_release_in_a_network_crew_is_refused_clearly(world: World) -> None:
+    _, _, crew = await a_meta_crew(world)
+    assert "not possible yet" in await world.say("!release", ALICE, crew)
+    assert world.gateway.rooms[crew].membership(BOT) == "join"
