@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
+from handlers.community.directory import Directory
 from handlers.feedback.engine import Feedback
 from handlers.framework.errors import UserError
-from handlers.framework.gateway import MatrixGateway
 from handlers.framework.registry import (
     CommandContext,
     CommandRegistry,
@@ -21,9 +21,9 @@ ANONYMOUS = "anonymous"
 
 
 class FeedbackCommands:
-    def __init__(self, feedback: Feedback, gateway: MatrixGateway) -> None:
+    def __init__(self, feedback: Feedback, directory: Directory) -> None:
         self.feedback = feedback
-        self.gateway = gateway
+        self.directory = directory
 
     def declare(self, registry: CommandRegistry) -> None:
         registry.command(
@@ -42,8 +42,8 @@ class FeedbackCommands:
         )(self.give)
 
     async def ask(self, ctx: CommandContext) -> Reply:
-        joined = await self.gateway.joined_members(ctx.room_id)
-        mates = [UserId(u) for u in joined if u not in (ctx.sender, self.gateway.user_id)]
+        people = await self.directory.people_in(ctx.room_id)  # cohosts aside
+        mates = sorted(UserId(u) for u in people if u != ctx.sender)
         if not mates:
             raise UserError("Nobody else has joined your crew yet to ask.")
         await self.feedback.ask(ctx.crew, ctx.sender, mates, ctx.message.event_id)

@@ -14,4 +14,4 @@ def install(house: House) -> None:
         )
     )
     house.runner.register(ASK, feedback.perform_ask, feedback.report_failure)
-    FeedbackCommands(feedback, house.gateway).declare(house.registry)
+    FeedbackCommands(feedback, house.directory).declare(house.registry)
