@@ -224,7 +224,9 @@ class Membership:
         subject = UserId(event.state_key)
         if event.membership == mx.Membership.KNOCK:
             await self._knocked(place.room.kind, place.crew, place.congregation, subject, event)
-        elif event.membership == mx.Membership.INVITE and event.sender != self.gateway.user_id:
+        elif event.membership == mx.Membership.INVITE and event.sender not in (
+            await self.directory.cohosts_in(event.room_id)
+        ):  # a cohost that shares the room invites as a decision asked
             await self._bypassed(event, subject)
         elif (
             event.membership == mx.Membership.LEAVE

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from handlers.community.state import COMMONS, NETWORK_CREW, NETWORK_SPACE
 from handlers.decisions.schema import PROPOSAL
-from handlers.framework.types import RoomId
+from handlers.framework.types import EventId, IncomingMember, RoomId, UserId
 from handlers.network.membership import NETWORK_JOIN
 from handlers.network.schema import MEMBER
 from handlers.rhythm.schema import CYCLE
@@ -168,3 +168,18 @@ async def test_release_in_a_network_crew_is_refused_clearly(world: World) -> Non
     _, _, crew = await a_meta_crew(world)
     assert "not possible yet" in await world.say("!release", ALICE, crew)
     assert world.gateway.rooms[crew].membership(BOT) == "join"
+
+
+async def test_a_peer_cohost_inviting_is_no_bypass(world: World) -> None:
+    _, commons, crew = await a_meta_crew(world)
+    world.gateway.member(crew, BEA, "invite")  # as Hilltop's cohost carrying out a decision
+    await world.deliver(
+        IncomingMember(crew, EventId("$inv"), UserId(OTHER), BEA, "invite", None, None)
+    )
+    assert not [n for n in world.gateway.notices_in(crew) if "directly" in n]
+    await world.deliver(
+        IncomingMember(
+            crew, EventId("$inv2"), UserId(ALICE), "@x:example.org", "invite", None, None
+        )
+    )
+    assert len([n for n in world.gateway.notices_in(crew) if "directly" in n]) == 1
