@@ -1,0 +1,89 @@
+// A client built on matrix-js-sdk, the SDK Element Web is made of, with its Rust crypto:
+// it logs in, opens an encrypted room with cohost, sets Element's device isolation mode
+// and sends commands; it prints one JSON line per reply it can read (or fails to).
+// Usage: node client.mjs <homeserver> <user> <password> <bot> <signed|all> <command>...
+import * as sdk from "matrix-js-sdk";
+import {
+    AllDevicesIsolationMode,
+    OnlySignedDevicesIsolationMode,
+} from "matrix-js-sdk/lib/crypto-api/index.js";
+
+const [baseUrl, user, password, bot, mode, ...commands] = process.argv.slice(2);
+const quiet = { debug() {}, info() {}, log() {}, warn() {}, error() {}, trace() {}, getChild() { return quiet; } };
+const until = (deadline) => Date.now() < deadline;
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const login = await sdk.createClient({ baseUrl, logger: quiet }).loginRequest({
+    type: "m.login.password",
+    identifier: { type: "m.id.user", user },
+    password,
+});
+const client = sdk.createClient({
+    baseUrl,
+    userId: login.user_id,
+    deviceId: login.device_id,
+    accessToken: login.access_token,
+    logger: quiet,
+});
+await client.initRustCrypto({ useIndexedDB: false });
+const crypto = client.getCrypto();
+crypto.setDeviceIsolationMode(
+    mode === "signed" ? new OnlySignedDevicesIsolationMode() : new AllDevicesIsolationMode(false),
+);
+await client.startClient({ initialSyncLimit: 20 });
+await new Promise((resolve) => client.once(sdk.ClientEvent.Sync, resolve));
+// Cross-signed, as every Element user is once set up.
+await crypto.bootstrapCrossSigning({
+    authUploadDeviceSigningKeys: async (makeRequest) => {
+        await makeRequest({
+            type: "m.login.password",
+            identifier: { type: "m.id.user", user },
+            password,
+        });
+    },
+});
+
+const { room_id: room } = await client.createRoom({
+    invite: [bot],
+    is_direct: true,
+    initial_state: [
+        { type: "m.room.encryption", state_key: "", content: { algorithm: "m.megolm.v1.aes-sha2" } },
+    ],
+});
+let deadline = Date.now() + 60_000;
+while (until(deadline) && client.getRoom(room)?.getMember(bot)?.membership !== "join") {
+    await sleep(200);
+}
+
+for (const command of commands) {
+    const sent = await client.sendTextMessage(room, command);
+    deadline = Date.now() + 45_000;
+    let reply = null;
+    while (until(deadline) && reply === null) {
+        await sleep(300);
+        for (const event of client.getRoom(room)?.getLiveTimeline().getEvents() ?? []) {
+            if (event.getSender() !== bot || !event.isEncrypted()) continue;
+            await client.decryptEventIfNeeded(event);
+            const inReplyTo = event.getContent()?.["m.relates_to"]?.["m.in_reply_to"]?.event_id;
+            if (event.isDecryptionFailure() || inReplyTo === sent.event_id) {
+                reply = event;
+                break;
+            }
+        }
+    }
+    if (reply === null) {
+        console.log(JSON.stringify({ command, reply: null }));
+        continue;
+    }
+    const info = reply.isDecryptionFailure() ? null : await crypto.getEncryptionInfoForEvent(reply);
+    console.log(
+        JSON.stringify({
+            command,
+            body: reply.isDecryptionFailure() ? null : reply.getContent().body,
+            decryption_failure: reply.isDecryptionFailure() ? reply.decryptionFailureReason : null,
+            shield: info ? { colour: info.shieldColour, reason: info.shieldReason } : null,
+        }),
+    );
+}
+client.stopClient();
+process.exit(0);
