@@ -1,14 +1,15 @@
 // A client built on matrix-js-sdk, the SDK Element Web is made of, with its Rust crypto:
 // it logs in, opens an encrypted room with cohost, sets Element's device isolation mode
 // and sends commands; it prints one JSON line per reply it can read (or fails to).
-// Usage: node client.mjs <homeserver> <user> <password> <bot> <signed|all> <command>...
+// Usage: node client.mjs <homeserver> <user> <password> <bot> <signed|all> <room|dm> <command>...
+// With a room id it joins that room once invited; with "dm" it opens one with the bot.
 import * as sdk from "matrix-js-sdk";
 import {
     AllDevicesIsolationMode,
     OnlySignedDevicesIsolationMode,
 } from "matrix-js-sdk/lib/crypto-api/index.js";
 
-const [baseUrl, user, password, bot, mode, ...commands] = process.argv.slice(2);
+const [baseUrl, user, password, bot, mode, where, ...commands] = process.argv.slice(2);
 const quiet = { debug() {}, info() {}, log() {}, warn() {}, error() {}, trace() {}, getChild() { return quiet; } };
 const until = (deadline) => Date.now() < deadline;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -43,15 +44,31 @@ await crypto.bootstrapCrossSigning({
     },
 });
 
-const { room_id: room } = await client.createRoom({
-    invite: [bot],
-    is_direct: true,
-    initial_state: [
-        { type: "m.room.encryption", state_key: "", content: { algorithm: "m.megolm.v1.aes-sha2" } },
-    ],
-});
+let room = where;
 let deadline = Date.now() + 60_000;
+if (where === "dm") {
+    ({ room_id: room } = await client.createRoom({
+        invite: [bot],
+        is_direct: true,
+        initial_state: [
+            {
+                type: "m.room.encryption",
+                state_key: "",
+                content: { algorithm: "m.megolm.v1.aes-sha2" },
+            },
+        ],
+    }));
+} else {
+    while (until(deadline) && client.getRoom(room)?.getMyMembership() !== "invite") {
+        await sleep(200);
+    }
+    await client.joinRoom(room);
+}
+deadline = Date.now() + 60_000;
 while (until(deadline) && client.getRoom(room)?.getMember(bot)?.membership !== "join") {
+    await sleep(200);
+}
+while (until(deadline) && !(await crypto.isEncryptionEnabledInRoom(room))) {
     await sleep(200);
 }
 

@@ -14,9 +14,11 @@ from typing import Any
 
 import pytest
 
-from service.devserver import Homeserver
+from service.devserver import DemoUser, Homeserver
 from tests.integration.cohost_process import CohostProcess
+from tests.integration.community import create_congregation, create_crew
 from tests.integration.conftest import unique
+from tests.integration.matrix_user import User
 
 pytestmark = pytest.mark.integration
 
@@ -24,17 +26,23 @@ ELEMENT = Path(__file__).parent.parent / "element"
 
 
 def element_client(
-    hs: Homeserver, bot: CohostProcess, mode: str, *commands: str
+    hs: Homeserver,
+    bot: CohostProcess,
+    mode: str,
+    *commands: str,
+    room: str = "dm",
+    account: DemoUser | None = None,
 ) -> list[dict[str, Any]]:
     """Run the Element-grade client: one JSON line per command, with the reply it read."""
     if not (ELEMENT / "node_modules" / "matrix-js-sdk").exists():
         subprocess.run(
             ["npm", "ci", "--no-audit", "--no-fund"], cwd=ELEMENT, check=True, timeout=300
         )
-    localpart = unique("elena")
-    account = hs.register(localpart)
+    account = account or hs.register(unique("elena"))
+    localpart = account.user_id[1:].split(":", 1)[0]
+    arguments = [hs.url, localpart, account.password, bot.user_id, mode, room, *commands]
     done = subprocess.run(
-        ["node", "client.mjs", hs.url, localpart, account.password, bot.user_id, mode, *commands],
+        ["node", "client.mjs", *arguments],
         cwd=ELEMENT,
         capture_output=True,
         text=True,
@@ -59,6 +67,18 @@ async def test_element_in_signed_devices_only_mode_talks_to_cohost(
         [ping] = element_client(homeserver, bot, "signed", "!ping")
         assert ping["body"] and "Pong" in ping["body"], ping
         assert ping["shield"]["colour"] == 0, ping  # EventShieldColour.NONE: nothing flagged
+
+        # In an encrypted crew room, a proposal opened from Element and its answer read.
+        alice = await User.create(homeserver, unique("alice"))
+        elena = homeserver.register(unique("elena"))
+        riverside = await create_congregation(alice, bot, "Element Edge")
+        crew = await create_crew(alice, bot, riverside.lobby, f"!crew new Walkers {elena.user_id}")
+        await alice.close()
+        [opened] = element_client(
+            homeserver, bot, "signed", "!propose We meet on Tuesdays", room=crew, account=elena
+        )
+        assert opened["body"] and "Proposal #1 is open" in opened["body"], opened
+        assert opened["shield"]["colour"] == 0, opened
     finally:
         bot.kill()
 
