@@ -25,7 +25,14 @@ from handlers.announcements.schema import ORIGIN
 from handlers.decisions.engine import SPEC
 from handlers.framework.clock import Clock
 from handlers.framework.errors import HomeserverUnavailable
-from handlers.framework.matrix_names import ANNOTATION, RELATES_TO, REPLACE, EventType, Membership
+from handlers.framework.matrix_names import (
+    ANNOTATION,
+    RELATES_TO,
+    REPLACE,
+    THREAD,
+    EventType,
+    Membership,
+)
 from handlers.framework.registry import looks_like_command
 from handlers.framework.subscriptions import Incoming, Subscriptions, Work
 from handlers.framework.types import (
@@ -156,7 +163,12 @@ class EventRouter:
             if history and SPEC not in content:
                 return None
             decrypted = bool(getattr(event, "decrypted", False))
-            return IncomingMessage(room_id, event_id, sender, body, decrypted, ts, content)
+            relation = _relation(content)
+            root = relation.get("event_id") if relation.get("rel_type") == THREAD else None
+            thread = EventId(root) if isinstance(root, str) and root.startswith("$") else None
+            return IncomingMessage(
+                room_id, event_id, sender, body, decrypted, ts, content, thread=thread
+            )
         if history:
             return None
         if isinstance(event, RoomMemberEvent):

@@ -50,6 +50,7 @@ class MsgType:
 # Content keys
 RELATES_TO: Final = "m.relates_to"
 IN_REPLY_TO: Final = "m.in_reply_to"
+THREAD: Final = "m.thread"  # a relation's rel_type
 MENTIONS: Final = "m.mentions"
 ROOM_TYPE_SPACE: Final = "m.space"
 RESTRICTED_BY_MEMBERSHIP: Final = "m.room_membership"

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from handlers.framework.matrix_names import IN_REPLY_TO, MENTIONS, RELATES_TO, MsgType
+from handlers.framework.matrix_names import IN_REPLY_TO, MENTIONS, RELATES_TO, THREAD, MsgType
 from handlers.framework.types import IncomingMessage, UserId
 
 _CODE = re.compile(r"`([^`]+)`")
@@ -56,9 +56,17 @@ def notice_content(reply: Reply, to: IncomingMessage) -> dict[str, Any]:
         "body": text,
         "format": "org.matrix.custom.html",
         "formatted_body": to_html(text),
-        RELATES_TO: {IN_REPLY_TO: {"event_id": to.event_id}},
+        RELATES_TO: _relation(to),
         MENTIONS: {"user_ids": sorted(mentions({to.sender, *reply.mentions}, to.sender))},
     }
+
+
+def _relation(to: IncomingMessage) -> dict[str, Any]:
+    """A reply to the command; in the thread the command was sent in, if any."""
+    reply = {IN_REPLY_TO: {"event_id": to.event_id}}
+    if to.thread is None:
+        return reply
+    return {"rel_type": THREAD, "event_id": to.thread, "is_falling_back": False, **reply}
 
 
 def notice(text: str, to_mention: tuple[UserId, ...] = ()) -> dict[str, Any]:

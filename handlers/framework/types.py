@@ -23,6 +23,7 @@ class IncomingMessage:
     origin_server_ts: int
     content: Mapping[str, Any] = field(default_factory=dict)
     notice: bool = False  # an m.notice: how bots speak (never a command)
+    thread: EventId | None = None  # the root of the thread it was sent in
 
 
 @dataclass(frozen=True)

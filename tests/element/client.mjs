@@ -72,35 +72,83 @@ while (until(deadline) && !(await crypto.isEncryptionEnabledInRoom(room))) {
     await sleep(200);
 }
 
-for (const command of commands) {
-    const sent = await client.sendTextMessage(room, command);
-    deadline = Date.now() + 45_000;
-    let reply = null;
-    while (until(deadline) && reply === null) {
+// Beside plain commands: "wait:<text>" waits for a message of the bot's containing
+// the text; "react" reacts 👍 to it (in the clear, as Element Web does); "thread:<cmd>"
+// sends the command in a thread rooted at it.
+let last = null;
+
+async function botMessages() {
+    const found = [];
+    for (const event of client.getRoom(room)?.getLiveTimeline().getEvents() ?? []) {
+        if (event.getSender() !== bot || !event.isEncrypted()) continue;
+        await client.decryptEventIfNeeded(event);
+        found.push(event);
+    }
+    return found;
+}
+
+async function replyTo(eventId) {
+    const deadline = Date.now() + 45_000;
+    while (until(deadline)) {
         await sleep(300);
-        for (const event of client.getRoom(room)?.getLiveTimeline().getEvents() ?? []) {
-            if (event.getSender() !== bot || !event.isEncrypted()) continue;
-            await client.decryptEventIfNeeded(event);
+        for (const event of await botMessages()) {
             const inReplyTo = event.getContent()?.["m.relates_to"]?.["m.in_reply_to"]?.event_id;
-            if (event.isDecryptionFailure() || inReplyTo === sent.event_id) {
-                reply = event;
-                break;
-            }
+            if (event.isDecryptionFailure() || inReplyTo === eventId) return event;
         }
     }
+    return null;
+}
+
+async function report(command, reply) {
     if (reply === null) {
         console.log(JSON.stringify({ command, reply: null }));
-        continue;
+        return;
     }
-    const info = reply.isDecryptionFailure() ? null : await crypto.getEncryptionInfoForEvent(reply);
+    const failed = reply.isDecryptionFailure();
+    const info = failed ? null : await crypto.getEncryptionInfoForEvent(reply);
     console.log(
         JSON.stringify({
             command,
-            body: reply.isDecryptionFailure() ? null : reply.getContent().body,
-            decryption_failure: reply.isDecryptionFailure() ? reply.decryptionFailureReason : null,
+            body: failed ? null : reply.getContent().body,
+            decryption_failure: failed ? reply.decryptionFailureReason : null,
+            thread: reply.getContent()?.["m.relates_to"]?.rel_type === "m.thread",
             shield: info ? { colour: info.shieldColour, reason: info.shieldReason } : null,
         }),
     );
+}
+
+for (const command of commands) {
+    if (command.startsWith("wait:")) {
+        const text = command.slice("wait:".length);
+        const deadline = Date.now() + 90_000;
+        last = null;
+        while (until(deadline) && last === null) {
+            await sleep(300);
+            last = (await botMessages()).find((e) => e.getContent()?.body?.includes(text)) ?? null;
+        }
+        console.log(JSON.stringify({ command, found: last !== null }));
+    } else if (command === "react") {
+        await client.sendEvent(room, "m.reaction", {
+            "m.relates_to": { rel_type: "m.annotation", event_id: last.getId(), key: "👍" },
+        });
+        console.log(JSON.stringify({ command, sent: true }));
+    } else if (command.startsWith("thread:")) {
+        const body = command.slice("thread:".length);
+        const sent = await client.sendMessage(room, {
+            msgtype: "m.text",
+            body,
+            "m.relates_to": {
+                rel_type: "m.thread",
+                event_id: last.getId(),
+                is_falling_back: true,
+                "m.in_reply_to": { event_id: last.getId() },
+            },
+        });
+        await report(command, await replyTo(sent.event_id));
+    } else {
+        const sent = await client.sendTextMessage(room, command);
+        await report(command, await replyTo(sent.event_id));
+    }
 }
 client.stopClient();
 process.exit(0);

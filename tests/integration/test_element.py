@@ -6,6 +6,7 @@ room keys only with cross-signed devices and reads only what they send."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import subprocess
@@ -68,17 +69,37 @@ async def test_element_in_signed_devices_only_mode_talks_to_cohost(
         assert ping["body"] and "Pong" in ping["body"], ping
         assert ping["shield"]["colour"] == 0, ping  # EventShieldColour.NONE: nothing flagged
 
-        # In an encrypted crew room, a proposal opened from Element and its answer read.
-        alice = await User.create(homeserver, unique("alice"))
+        # In an encrypted crew room: Elena proposes from Element; Alice proposes too, and
+        # Elena's 👍 (in the clear, as Element Web sends it) passes it; a command sent in a
+        # thread is answered.
+        alice = await User.create(homeserver, unique("alice"), store=tmp_path / "alice")
         elena = homeserver.register(unique("elena"))
         riverside = await create_congregation(alice, bot, "Element Edge")
         crew = await create_crew(alice, bot, riverside.lobby, f"!crew new Walkers {elena.user_id}")
-        await alice.close()
-        [opened] = element_client(
-            homeserver, bot, "signed", "!propose We meet on Tuesdays", room=crew, account=elena
+        client = asyncio.create_task(
+            asyncio.to_thread(
+                element_client,
+                homeserver,
+                bot,
+                "signed",
+                "!propose We try a silent meeting",
+                "wait:Proposal #2:",
+                "react",
+                "thread:!ping",
+                room=crew,
+                account=elena,
+            )
         )
+        await alice.wait_for_notice(crew, bot.user_id, "Proposal #1:", within=120)
+        assert "Proposal #2 is open" in await alice.ask(crew, "!propose We meet on Tuesdays")
+        await alice.wait_for_notice(crew, bot.user_id, "Proposal #2 passed", within=120)
+        opened, waited, reacted, threaded = await client
+        await alice.close()
         assert opened["body"] and "Proposal #1 is open" in opened["body"], opened
         assert opened["shield"]["colour"] == 0, opened
+        assert waited["found"] and reacted["sent"]
+        assert threaded["body"] and "Pong" in threaded["body"], threaded
+        assert threaded["thread"], threaded  # answered in the thread it was asked in
     finally:
         bot.kill()
 

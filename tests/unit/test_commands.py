@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from handlers.framework.dispatch import APOLOGY, CommandHandler
 from handlers.framework.errors import HomeserverUnavailable
 from handlers.framework.registry import CommandContext, CommandRegistry, Kind, Param
 from handlers.framework.replies import Reply
-from handlers.framework.types import UserId
+from handlers.framework.types import EventId, UserId
 from handlers.general.commands import GeneralCommands
 from tests.fakes import BOT, FakeGateway, message
 
@@ -122,3 +124,12 @@ async def test_homeserver_unavailable_propagates_so_the_batch_is_retried() -> No
     gateway.offline = True
     with pytest.raises(HomeserverUnavailable):
         await handler.on_message(message("!ping"))
+
+
+async def test_a_command_in_a_thread_is_answered_in_that_thread() -> None:
+    handler, gateway = make()
+    msg = replace(message("!ping"), thread=EventId("$root"))
+    await handler.on_message(msg)
+    [reply] = gateway.replies_to(msg.event_id)
+    assert reply["m.relates_to"]["rel_type"] == "m.thread"
+    assert reply["m.relates_to"]["event_id"] == "$root"
