@@ -104,7 +104,7 @@ async def test_element_in_signed_devices_only_mode_talks_to_cohost(
         bot.kill()
 
 
-async def test_without_cross_signing_element_in_that_mode_reads_nothing(
+async def test_without_cross_signing_element_reads_nothing_or_flags_it(
     homeserver: Homeserver, tmp_path: Path
 ) -> None:
     bot = CohostProcess(
@@ -114,5 +114,9 @@ async def test_without_cross_signing_element_in_that_mode_reads_nothing(
     try:
         [ping] = element_client(homeserver, bot, "signed", "!ping")
         assert ping["body"] is None, ping  # the key was never shared, or the reply is refused
+        # In Element's default mode the reply is read, but flagged: an unsigned device.
+        [flagged] = element_client(homeserver, bot, "all", "!ping")
+        assert flagged["body"] and "Pong" in flagged["body"], flagged
+        assert flagged["shield"]["colour"] != 0, flagged
     finally:
         bot.kill()
