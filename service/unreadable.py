@@ -90,7 +90,3 @@ class Unreadable:
             f"cohost-unreadable-{event.session_id}-{event.sender}",
         )
         log.info("sender_told_unreadable", room_id=room_id)
-
-    async def close(self) -> None:
-        for task in list(self._pending):
-            task.cancel()
