@@ -1,4 +1,4 @@
-"""The `cohost` command: run, migrate, demo."""
+"""The `cohost` command: run, migrate, resync, repair, doctor, demo."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ def main(argv: list[str] | None = None) -> int:
         ("migrate", "apply database migrations and exit"),
         ("resync", "rebuild the database index from Matrix state and exit"),
         ("repair", "give founders back the protected power levels in cohost's rooms and exit"),
+        ("doctor", "check this setup, one line per check, and exit non-zero on a failure"),
     ):
         p = sub.add_parser(name, help=text)
         p.add_argument("--config", type=Path, help="TOML settings file (COHOST_* variables win)")
@@ -41,6 +42,10 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_resync(settings))
         if args.command == "repair":
             return asyncio.run(_repair(settings))
+        if args.command == "doctor":
+            from service.doctor import run_doctor
+
+            return asyncio.run(run_doctor(settings))
         return asyncio.run(_run(settings))
     except SettingsError as err:
         print(f"cohost: {err}", file=sys.stderr)

@@ -1,0 +1,56 @@
+"""`cohost doctor` on a good setup and on broken ones, as an admin runs it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from service.devserver import Homeserver
+from tests.integration.cohost_process import CohostProcess
+from tests.integration.conftest import unique
+from tests.integration.matrix_user import User
+from tests.integration.test_identity import device_of, published
+
+pytestmark = pytest.mark.integration
+
+
+def doctor(bot: CohostProcess, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "service.cli", "doctor"],
+        env={**bot.env, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+async def test_doctor_passes_a_good_setup_and_names_what_is_broken(
+    homeserver: Homeserver, tmp_path: Path
+) -> None:
+    bot = CohostProcess(homeserver, unique("doctored"), tmp_path / "doctored")
+    bot.start()
+    alice = await User.create(homeserver, unique("alice"))
+    try:
+        await published(alice, bot.user_id, device_of(bot))  # signed: the setup is whole
+        good = doctor(bot)
+        assert good.returncode == 0, good.stdout + good.stderr
+        for check in ("homeserver", "login", "room version", "cross-signing", "database"):
+            assert f"ok    {check}:" in good.stdout, good.stdout
+
+        data = bot.dir / "data"
+        data.chmod(0o755)
+        loose = doctor(bot)
+        assert loose.returncode == 1
+        assert "FAIL  data_dir:" in loose.stdout and "chmod -R go-rwx" in loose.stdout
+        data.chmod(0o700)
+
+        gone = doctor(bot, COHOST_HOMESERVER_URL="http://127.0.0.1:1")
+        assert gone.returncode == 1
+        assert "FAIL  homeserver:" in gone.stdout and "check `homeserver_url`" in gone.stdout
+        assert len(gone.stdout.splitlines()) == 1  # nothing else can be checked
+    finally:
+        await alice.close()
+        bot.kill()
