@@ -154,15 +154,17 @@ class Rhythm:
         """At most one reminder per meeting per tick, and none that is stale: a day
         reminder whose hour has also come is dropped for the hour reminder."""
         now = self.clock.now()
+        # Only a network's crews are shared: one index read, not one per cycle.
+        shared = set(await self.directory.index.rooms_of_kind(NETWORK_CREW))
         for cycle in await self.store.by_status(ACTIVE, RETRO):
-            if not await self.keeps(RoomId(cycle.room_id)):
+            if cycle.room_id in shared and not await self.keeps(RoomId(cycle.room_id)):
                 await self.store.hand_over(cycle.id)  # another of the network's cohosts
                 continue
             if cycle.status == ACTIVE:
                 await self._remind(cycle, now)
             else:
                 await self._maybe_close_retro(cycle, now)
-        await self._take_over_where_overdue(now)
+        await self._take_over_where_overdue(shared, now)
 
     # -- a network's crew: one cohost keeps the rhythm -----------------------------------
     async def keeps(self, room: RoomId) -> bool:
@@ -178,13 +180,13 @@ class Rhythm:
         create = await self.gateway.state_event(room, EventType.CREATE)
         return create is not None and create.get("sender") == self.gateway.user_id
 
-    async def _take_over_where_overdue(self, now: datetime) -> None:
+    async def _take_over_where_overdue(self, shared: set[str], now: datetime) -> None:
         """A network crew's keeper that lets a reminder go unsent is taken to be gone:
         the other cohosts take over in turns, each waiting for those before it, from
         the cycle as the keeper last recorded it. The first to act records the cycle,
         and so keeps it; a keeper that comes back finds that and hands over."""
         me = self.gateway.user_id
-        for room in await self.directory.index.rooms_of_kind(NETWORK_CREW):
+        for room in sorted(shared):
             found = await self.directory.shared.latest(RoomId(room), CycleRecord)
             if found is None or found[0] == me or found[2].status != ACTIVE:
                 continue

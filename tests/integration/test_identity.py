@@ -108,7 +108,17 @@ async def test_with_cross_signing_off_the_device_stays_unsigned(
     bot.start()
     alice = await User.create(homeserver, unique("alice"))
     try:
-        await alice.quiet_for(3)
+        # Once its device keys are out (where, with the setting on, it would go on to
+        # cross-sign) and a while after, nothing is published.
+        deadline = time.monotonic() + 60
+        body: dict[str, Any] = {}
+        while time.monotonic() < deadline and not body.get("device_keys", {}).get(bot.user_id):
+            await alice.sync(500)
+            _, body = await alice.api(
+                "POST", "/_matrix/client/v3/keys/query", {"device_keys": {bot.user_id: []}}
+            )
+        assert body.get("device_keys", {}).get(bot.user_id), body
+        await alice.quiet_for(5)
         status, body = await alice.api(
             "POST", "/_matrix/client/v3/keys/query", {"device_keys": {bot.user_id: []}}
         )
