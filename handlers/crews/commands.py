@@ -217,7 +217,7 @@ class CrewCommands:
         )
 
     async def _join_network_crew(self, ctx: CommandContext, name: str) -> Reply:
-        crew = await self.crews.find(ctx.network, name)
+        crew = await self.network_crews.crew_named(ctx.network, name)
         if crew is None or crew.released:
             raise UserError(f"The network has no crew called **{name}**.")
         proposal = await self.network_crews.propose_join(

@@ -24,7 +24,7 @@ from handlers.community.shape import crew_room
 from handlers.community.state import CREW, NETWORK_CREW
 from handlers.decisions.engine import Decisions, KindSpec
 from handlers.framework.clock import Clock
-from handlers.framework.errors import NotYet, UserError
+from handlers.framework.errors import MatrixError, NotYet, UserError
 from handlers.framework.names import name_key
 from handlers.framework.operations import Run
 from handlers.framework.patterns import server_of
@@ -69,9 +69,17 @@ class NetworkCrews:
     async def propose_crew(
         self, network: RoomId, name: str, proposer: UserId, key: str
     ) -> Proposal:
-        if await self.directory.index.crew_by_name(network, name_key(name)) is not None:
+        if await self.crew_named(network, name) is not None:
             raise UserError(f"The network already has a crew called **{name}**.")
         return await self._open(CALL_CREW, network, name, proposer, key, {"name": name})
+
+    async def crew_named(self, network: RoomId, name: str) -> Crew | None:
+        """A crew of the network, as the network's own facts name it (every cohost of
+        the network reads the same, whether or not it has joined the room yet)."""
+        for room, facts in (await self.shared.all(network, CrewFacts)).items():
+            if room and name_key(facts.name) == name_key(name):
+                return facts.row(room, network)
+        return None
 
     async def propose_join(
         self, network: RoomId, crew: Crew, subject: UserId, proposer: UserId | None, key: str
@@ -82,7 +90,11 @@ class NetworkCrews:
                 f"{subject} is not a host of a member congregation; the network's crews are "
                 "for them."
             )
-        if subject in await self.directory.people_in(RoomId(crew.room_id)):
+        try:
+            members = await self.directory.people_in(RoomId(crew.room_id))
+        except MatrixError:  # not in the room yet here: the crew's own decision checks
+            members = set()
+        if subject in members:
             raise UserError(f"{subject} is already a member of **{crew.name}**.")
         details = {"crew": crew.room_id, "name": crew.name}
         return await self._open(JOIN_CREW, network, subject, proposer, key, details)
