@@ -55,6 +55,7 @@ class FakeGateway:
     sent: list[Sent] = field(default_factory=list)
     rooms: dict[RoomId, FakeRoom] = field(default_factory=dict)
     joined: list[RoomId] = field(default_factory=list)
+    join_refusals: int = 0
     left: list[RoomId] = field(default_factory=list)
     offline: bool = False
     crash_after_create: bool = False  # die right after the homeserver made a room
@@ -208,6 +209,9 @@ class FakeGateway:
         )
 
     async def join_room(self, room_id: RoomId, via: Sequence[str] = ()) -> None:
+        if self.join_refusals > 0:  # as a server refuses before it knows its invitation
+            self.join_refusals -= 1
+            raise MatrixError(403, "M_FORBIDDEN", "You are not invited to this room.")
         self.joined.append(room_id)
         if room_id in self.rooms:
             self._set(

@@ -47,7 +47,9 @@ class House:
             self.registry, gateway, Preconditions(self.directory), self.directory.is_released
         )
         self.direct_rooms = DirectRooms(gateway, stores.direct)
-        self.invites = InviteHandler(gateway, config.allowed_inviters, self.directory.is_released)
+        self.invites = InviteHandler(
+            gateway, config.allowed_inviters, self.runner, clock, self.directory.is_released
+        )
         self.subscriptions.on(IncomingInvite, self.invites.on_invite)
         self.subscriptions.on(IncomingMessage, self.commands.on_message)
         self.ticks: list[Tick] = []

@@ -1,19 +1,31 @@
 """Accepts invitations from allowed inviters, and those a cohost decision asked for;
-declines the rest."""
+declines the rest.
+
+Accepting is a persisted operation: a join over federation can be refused for a few
+seconds after the invitation arrived ("You are not invited to this room", while the
+inviting server has not yet taken in its own invitation), and a restart must not lose
+an accepted invitation either. The join is retried until JOIN_PATIENCE has passed."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import structlog
 
+from handlers.framework.clock import Clock
 from handlers.framework.dispatch import RoomFilter, never
+from handlers.framework.errors import MatrixError, NotYet
 from handlers.framework.gateway import MatrixGateway
+from handlers.framework.operations import OperationRunner, Run
 from handlers.framework.patterns import UserPatterns, server_of
-from handlers.framework.types import IncomingInvite
+from handlers.framework.types import IncomingInvite, RoomId, UserId
 
 log = structlog.get_logger(__name__)
+
+ACCEPT = "accept_invite"
+JOIN_PATIENCE = timedelta(minutes=2)
 
 InviteHook = Callable[[IncomingInvite], Awaitable[bool]]
 AfterJoin = Callable[[IncomingInvite], Awaitable[None]]
@@ -42,12 +54,17 @@ class InviteHandler:
         self,
         gateway: MatrixGateway,
         allowed_inviters: UserPatterns,
+        runner: OperationRunner,
+        clock: Clock,
         released: RoomFilter = never,
     ) -> None:
         self._gateway = gateway
         self._allowed = allowed_inviters
+        self._runner = runner
+        self._clock = clock
         self._released = released
         self._expected: list[Expected] = []
+        runner.register(ACCEPT, self._accept, self._accept_failed)
 
     def expect(self, expected: Expected) -> None:
         self._expected.append(expected)
@@ -57,15 +74,41 @@ class InviteHandler:
             log.info("invite_to_released_room_declined", room_id=invite.room_id)
             await self._gateway.leave_room(invite.room_id)
             return
-        expecting = [e for e in self._expected if await e.accepts(invite)]
-        if self._allowed.allows(invite.inviter) or expecting:
+        if self._allowed.allows(invite.inviter) or await self._expecting(invite):
             log.info("invite_accepted", room_id=invite.room_id, inviter=invite.inviter)
-            await self._gateway.join_room(invite.room_id, [server_of(invite.inviter)])
-            for expected in expecting:
-                await expected.after_join(invite)
+            now = self._clock.now()
+            params = {
+                "room": invite.room_id,
+                "inviter": invite.inviter,
+                "reason": invite.reason,
+                "since": now.isoformat(),
+            }
+            op_id = f"accept-{invite.room_id}-{int(now.timestamp() * 1000)}"
+            await self._runner.start_now(op_id, ACCEPT, params)
         elif [e for e in self._expected if await e.pending(invite)]:
             # Joined later, once a trusted fact names the room (a network's Commons).
             log.info("invite_left_pending", room_id=invite.room_id, inviter=invite.inviter)
         else:
             log.info("invite_declined", room_id=invite.room_id, inviter=invite.inviter)
             await self._gateway.leave_room(invite.room_id)
+
+    async def _expecting(self, invite: IncomingInvite) -> list[Expected]:
+        return [e for e in self._expected if await e.accepts(invite)]
+
+    async def _accept(self, run: Run) -> None:
+        p = run.params
+        invite = IncomingInvite(RoomId(p["room"]), UserId(p["inviter"]), p.get("reason"))
+        await run.step("join", lambda: self._join(invite, datetime.fromisoformat(p["since"])))
+        for expected in await self._expecting(invite):
+            await expected.after_join(invite)
+
+    async def _join(self, invite: IncomingInvite, since: datetime) -> None:
+        try:
+            await self._gateway.join_room(invite.room_id, [server_of(invite.inviter)])
+        except MatrixError as err:
+            if err.errcode == "M_FORBIDDEN" and self._clock.now() < since + JOIN_PATIENCE:
+                raise NotYet("the inviting server does not know its invitation yet") from err
+            raise
+
+    async def _accept_failed(self, run: Run, reason: str) -> None:
+        log.warning("invite_join_failed", room_id=run.params["room"], reason=reason)

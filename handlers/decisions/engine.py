@@ -39,9 +39,9 @@ log = structlog.get_logger(__name__)
 
 # The record travels in the content of the proposal's message under the same name.
 SPEC = PROPOSAL
-# A cohost that did not open a proposal carries out its outcome only after this, in
-# case the one that opened it is gone (carrying out twice changes nothing). If by then
-# no outcome is recorded, the others post it, in turns this far apart.
+# A cohost that did not open a proposal posts and carries out its outcome only after
+# this, in case the one that opened it is gone; the others in turns this far apart
+# (each step checks what an earlier turn did).
 FALLBACK_DELAY = timedelta(seconds=30)
 FALLBACK_TURN = timedelta(seconds=20)
 OUTCOME_NOTICE = "outcome_notice"
@@ -294,6 +294,9 @@ class Decisions:
         # One voice posts and records the outcome: the cohost that opened it, at once;
         # unless it is gone: then the others, in turns.
         turn = timedelta(0) if opener else await self._outcome_turn(proposal)
+        # Carried out in the same turns: two cohosts acting at once could both open
+        # what a step opens (a crew's own decision about a network's newcomer).
+        carry_turn = FALLBACK_DELAY if turn is None else turn
         now = self.clock.now()
 
         def then(closed: Proposal) -> list[NewOperation]:
@@ -318,7 +321,7 @@ class Decisions:
                             "scope": closed.scope,
                             "subject": closed.subject,
                             "proposer": closed.proposer,
-                            "not_before": None if opener else (now + FALLBACK_DELAY).isoformat(),
+                            "not_before": None if opener else (now + carry_turn).isoformat(),
                         },
                     )
                 )

@@ -105,6 +105,12 @@ class OperationRunner:
             self.queue(op_id)
         return added
 
+    async def start_now(self, op_id: str, kind: str, params: dict[str, Any]) -> None:
+        """Persist an operation and run it at once, here; if it must wait, it is
+        retried from the queue like any other."""
+        if await self._store.add(NewOperation(op_id, kind, params), self._clock.now()):
+            await self.run_one(op_id)
+
     def queue(self, op_id: str) -> None:
         """Run an operation persisted elsewhere (with the unit of work calling for it)."""
         self._queue.put_nowait(op_id)

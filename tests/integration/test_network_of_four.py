@@ -66,9 +66,17 @@ async def a_meta_crew(
     asked = re.search(r"Proposal #(\d+)", reply)
     assert asked, reply
     await consent_everywhere((alice, bea, carl), commons, asked.group(1))
-    # The network consented: the crew (Alice) decides in its room.
-    await alice.wait_for_notice(meta, bots["b"].user_id, "Proposal #1:", within=90)
+    # The network consented: the crew (Alice) decides in its room, asked once, by the
+    # cohost that opened the network's decision or, if it cannot yet, by the next in turn.
+    assert await proposal_about(alice, meta, bea.user_id, list(bots.values()), 90) == "1"
     assert "recorded" in await alice.ask(meta, "!consent 1")
+    openings = [
+        body
+        for bot in bots.values()
+        for event in alice.notices(meta, bot.user_id)
+        if re.match(r"Proposal #\d+:", body := str(event.source["content"]["body"]))
+    ]
+    assert len(openings) == 1, openings
     await bea.join(meta, *via)
     return meta
 
