@@ -1,4 +1,4 @@
-"""The `cohost` command: run, migrate, resync, repair, doctor, demo."""
+"""The `cohost` command: init, run, migrate, resync, repair, doctor, demo."""
 
 from __future__ import annotations
 
@@ -23,6 +23,9 @@ def main(argv: list[str] | None = None) -> int:
     ):
         p = sub.add_parser(name, help=text)
         p.add_argument("--config", type=Path, help="TOML settings file (COHOST_* variables win)")
+    from service.init import add_arguments
+
+    add_arguments(sub.add_parser("init", help="make the bot's account and write a config file"))
     demo = sub.add_parser("demo", help="a throwaway homeserver, cohost and demo users")
     demo.add_argument("--dir", type=Path, help="keep the demo's files here instead of a temp dir")
     demo.add_argument("--port", type=int, help="homeserver port (default: a free one)")
@@ -35,6 +38,10 @@ def main(argv: list[str] | None = None) -> int:
             from service.demo import run_demo
 
             return asyncio.run(run_demo(args.dir, args.port))
+        if args.command == "init":
+            from service.init import run_init
+
+            return asyncio.run(run_init(args))
         settings = load_settings(args.config)
         if args.command == "migrate":
             return asyncio.run(_migrate(settings))

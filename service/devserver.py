@@ -5,8 +5,6 @@ comes from the templates in deploy/synapse/."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import secrets
 import signal
@@ -22,6 +20,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from string import Template
 from typing import Any
+
+from service.synapse_admin import registration_mac
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "deploy" / "synapse"
 
@@ -68,7 +68,7 @@ class Homeserver:
         # Servers that vouch for the signing keys of others (say, of a homeserver that is
         # gone for good, whose events a newcomer must still verify).
         self.notaries = list(notaries)
-        self._shared_secret = secrets.token_hex(16)
+        self.shared_secret = secrets.token_hex(16)
         self._proc: subprocess.Popen[bytes] | None = None
 
     # -- lifecycle -------------------------------------------------------------
@@ -95,7 +95,7 @@ class Homeserver:
             "dir": str(self.dir),
             "port": str(self.port),
             "server_name": self.server_name,
-            "shared_secret": self._shared_secret,
+            "shared_secret": self.shared_secret,
             "macaroon_secret": secrets.token_hex(16),
             "form_secret": secrets.token_hex(16),
             "ratelimits": limits,
@@ -171,13 +171,7 @@ class Homeserver:
         password = password or secrets.token_urlsafe(12)
         url = f"{self.url}/_synapse/admin/v1/register"
         nonce = _request("GET", url)["nonce"]
-        digest = hmac.new(
-            self._shared_secret.encode(),
-            b"\x00".join(
-                p.encode() for p in (nonce, localpart, password, "admin" if admin else "notadmin")
-            ),
-            hashlib.sha1,
-        ).hexdigest()
+        digest = registration_mac(self.shared_secret, nonce, localpart, password, admin)
         body = {
             "nonce": nonce,
             "username": localpart,

@@ -12,6 +12,8 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from handlers.framework.limits import Limits
 
+# Settings that may be read from a file named by `<name>_file`.
+SECRET_FILES = ("password", "access_token", "database_url")
 # Values copied from an example and never changed must not reach a homeserver.
 PLACEHOLDERS = {"changeme", "change-me", "password", "secret", "xxx", "todo", "<password>"}
 
@@ -27,6 +29,11 @@ class Settings(BaseSettings):
     user_id: str
     password: SecretStr | None = None
     access_token: SecretStr | None = None
+    # Secrets may come from files instead (systemd credentials, Docker secrets): the
+    # file's content, without its trailing newline, is the value.
+    password_file: Path | None = None
+    access_token_file: Path | None = None
+    database_url_file: Path | None = None
     device_name: str = "cohost"
     data_dir: Path = Path("./cohost-data")
     database_url: str | None = None
@@ -52,6 +59,23 @@ class Settings(BaseSettings):
     log_format: Literal["console", "json"] | None = None
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8480, ge=0, le=65535)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _secrets_from_files(cls, values: Any) -> Any:
+        if not isinstance(values, dict):
+            return values
+        for name in SECRET_FILES:
+            path = values.get(f"{name}_file")
+            if not path:
+                continue
+            if values.get(name):
+                raise ValueError(f"{name}_file: set {name} or {name}_file, not both")
+            try:
+                values[name] = Path(path).read_text().rstrip("\r\n")
+            except OSError as err:
+                raise ValueError(f"{name}_file: cannot read {path} ({err.strerror})") from None
+        return values
 
     @field_validator("homeserver_url")
     @classmethod

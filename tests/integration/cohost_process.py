@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+import tomllib
 import urllib.request
 from pathlib import Path
 
@@ -19,29 +20,44 @@ class CohostProcess:
         account = hs.register(localpart)
         self.user_id = account.user_id
         self.password = account.password
-        self.dir = directory
-        self.dir.mkdir(parents=True, exist_ok=True)
-        self.http_port = free_port()
-        self.log_path = self.dir / "cohost.log"
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("COHOST_")}
+        self._prepare(directory, settings)
         self.env.update(
             {
                 "COHOST_HOMESERVER_URL": hs.url,
                 "COHOST_USER_ID": account.user_id,
                 "COHOST_PASSWORD": account.password,
                 "COHOST_DATA_DIR": str(self.dir / "data"),
+            }
+        )
+
+    @classmethod
+    def configured(cls, config: Path, directory: Path, **settings: str) -> CohostProcess:
+        """cohost run with a config file, as `cohost init` wrote it."""
+        bot = cls.__new__(cls)
+        bot.user_id = tomllib.loads(config.read_text())["user_id"]
+        bot._prepare(directory, settings)
+        bot.command.extend(["--config", str(config)])
+        return bot
+
+    def _prepare(self, directory: Path, settings: dict[str, str]) -> None:
+        self.dir = directory
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.http_port = free_port()
+        self.log_path = self.dir / "cohost.log"
+        self._proc: subprocess.Popen[bytes] | None = None
+        self.command = [sys.executable, "-m", "service.cli", "run"]
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("COHOST_")}
+        self.env.update(
+            {
                 "COHOST_HTTP_PORT": str(self.http_port),
                 "COHOST_LOG_FORMAT": "json",
                 **{f"COHOST_{k.upper()}": v for k, v in settings.items()},
             }
         )
-        self._proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 60) -> None:
         log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child
-        self._proc = subprocess.Popen(
-            [sys.executable, "-m", "service.cli", "run"], env=self.env, stdout=log, stderr=log
-        )
+        self._proc = subprocess.Popen(self.command, env=self.env, stdout=log, stderr=log)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:

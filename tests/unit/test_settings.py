@@ -91,3 +91,23 @@ def test_a_malformed_config_file_is_named(tmp_path: Path) -> None:
 def test_secrets_do_not_show_in_repr() -> None:
     settings = load_settings(**GOOD)
     assert "s3cret-pw" not in repr(settings)
+
+
+def test_secrets_come_from_files_as_systemd_credentials_and_docker_secrets_give_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "password").write_text("from-a-file\n")
+    (tmp_path / "db").write_text("postgresql+asyncpg://cohost:pw@db/cohost")
+    monkeypatch.setenv("COHOST_PASSWORD_FILE", str(tmp_path / "password"))
+    values = {k: v for k, v in GOOD.items() if k != "password"}
+    settings = load_settings(**values, database_url_file=tmp_path / "db")
+    assert settings.password is not None
+    assert settings.password.get_secret_value() == "from-a-file"
+    assert settings.effective_database_url.endswith("@db/cohost")
+
+
+def test_a_secret_file_that_cannot_be_read_or_doubles_a_value_is_named() -> None:
+    with pytest.raises(SettingsError, match=r"setting password_file: cannot read /nonexistent"):
+        load_settings(**{**GOOD, "password": None}, password_file="/nonexistent")
+    with pytest.raises(SettingsError, match="set password or password_file, not both"):
+        load_settings(**GOOD, password_file="/etc/hostname")
