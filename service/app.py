@@ -33,7 +33,7 @@ from handlers.network.membership import NetworkMembership
 from handlers.rhythm.engine import Rhythm
 from service.credentials import private_dir
 from service.events import EventRouter
-from service.gateway import NioGateway
+from service.gateway import NioGateway, observe_rate_limits
 from service.http import make_http_app, start_http
 from service.identity import ensure_cross_signed
 from service.login import log_in, make_client
@@ -169,6 +169,9 @@ async def run_service(
             gateway = NioGateway(client, cache)
             cohost = build_cohost(gateway, sessions, settings, clock)
             router = EventRouter(client.user_id, cohost.subscriptions, sessions, clock, metrics)
+            cohost.commands.timed = metrics.command
+            metrics.reads_state_from(cohost.stores.stats.read)
+            observe_rate_limits(metrics.rate_limited)
             router.when_unreadable(Unreadable(client, gateway, router.redeliver))
             tasks = {
                 asyncio.create_task(

@@ -117,7 +117,7 @@ class EventRouter:
             except Exception as err:
                 # Malformed beyond what the accessors expect: logged once, skipped, and
                 # the sync position moves on (never a loop that dies on every restart).
-                self._metrics.handler_errors += 1
+                self._metrics.handler_errors.inc()
                 log.warning(
                     "event_unreadable",
                     room_id=room_id,
@@ -206,7 +206,7 @@ class EventRouter:
             await self._guarded(work)
         async with self._sessions.begin() as session:
             await HandledEventRepository(session).mark(event_id, room_id, self._clock.now())
-        self._metrics.events_handled += 1
+        self._metrics.events_handled.inc()
 
     async def _guarded(self, work: Work) -> None:
         try:
@@ -215,7 +215,7 @@ class EventRouter:
             raise  # retried with the whole batch once the homeserver is back
         except Exception:
             # One bad event must not stop the loop nor be retried forever.
-            self._metrics.handler_errors += 1
+            self._metrics.handler_errors.inc()
             log.exception("handler_failed")
 
     async def redeliver(self, room_id: RoomId, event: Event) -> None:

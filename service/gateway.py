@@ -34,6 +34,19 @@ def to_matrix_error(resp: ErrorResponse) -> MatrixError:
     return MatrixError(status, resp.status_code or "M_UNKNOWN", resp.message, retry_after)
 
 
+def _not_observed(seconds: float) -> None:
+    return None
+
+
+# Told of every rate-limit wait (the service counts them on /metrics).
+rate_limit_observer: Callable[[float], None] = _not_observed
+
+
+def observe_rate_limits(observer: Callable[[float], None]) -> None:
+    global rate_limit_observer
+    rate_limit_observer = observer
+
+
 async def call(request: Callable[[], Awaitable[T]], what: str) -> T:
     """Run a request; errors become typed exceptions, rate limits are waited out."""
     for attempt in range(MAX_RATE_LIMIT_RETRIES + 1):
@@ -51,6 +64,7 @@ async def call(request: Callable[[], Awaitable[T]], what: str) -> T:
             raise error
         delay = error.retry_after or DEFAULT_RETRY_AFTER
         log.info("rate_limited", request=what, retry_after=delay)
+        rate_limit_observer(delay)
         await asyncio.sleep(delay)
     raise AssertionError("unreachable")
 

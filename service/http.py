@@ -16,7 +16,8 @@ def make_http_app(ready: asyncio.Event, metrics: Metrics) -> web.Application:
         return web.json_response({"status": "starting"}, status=503)
 
     async def prometheus(request: web.Request) -> web.Response:
-        return web.Response(text=metrics.render(), content_type="text/plain")
+        body, content_type = await metrics.render()
+        return web.Response(body=body, headers={"Content-Type": content_type})
 
     app = web.Application()
     app.router.add_get("/health", health)

@@ -1,20 +1,92 @@
-"""Counters served on /metrics in the Prometheus text format."""
+"""Metrics for Prometheus, with prometheus-client (the format, content type and
+histograms as Prometheus expects them), served on /metrics.
+
+Each cohost process has its own registry (tests run several in one process). The
+gauges of cohost's own state are read from its database at each scrape."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from collections.abc import Awaitable, Callable
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.gc_collector import GCCollector
+from prometheus_client.platform_collector import PlatformCollector
+from prometheus_client.process_collector import ProcessCollector
+
+from storage.stats import Stats
+
+# A command is answered in tens of milliseconds to seconds (a room made over federation).
+LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
 
-@dataclass
 class Metrics:
-    syncs: int = 0
-    sync_failures: int = 0
-    events_handled: int = 0
-    handler_errors: int = 0
+    def __init__(self) -> None:
+        r = self.registry = CollectorRegistry()
+        for collector in (ProcessCollector, PlatformCollector, GCCollector):
+            collector(registry=r)
+        self.syncs = Counter("cohost_syncs", "Sync responses handled", registry=r)
+        self.sync_failures = Counter(
+            "cohost_sync_failures", "Syncs that failed and were retried", registry=r
+        )
+        self.sync_seconds = Histogram(
+            "cohost_sync_duration_seconds",
+            "Handling one sync response, its events included (not the long poll)",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.events_handled = Counter("cohost_events_handled", "Events handled", registry=r)
+        self.handler_errors = Counter(
+            "cohost_handler_errors", "Events whose handling failed (logged)", registry=r
+        )
+        self.command_seconds = Histogram(
+            "cohost_command_duration_seconds",
+            "From a command's arrival to its answer being sent",
+            ["command"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.rate_limit_waits = Counter(
+            "cohost_rate_limit_waits", "Requests the homeserver rate-limited", registry=r
+        )
+        self.rate_limit_seconds = Counter(
+            "cohost_rate_limit_wait_seconds", "Time spent waiting out rate limits", registry=r
+        )
+        self.rooms = Gauge(
+            "cohost_rooms_hosted", "Rooms cohost keeps, by kind", ["kind"], registry=r
+        )
+        self.open_proposals = Gauge("cohost_open_proposals", "Proposals open", registry=r)
+        self.operations = Gauge(
+            "cohost_operations_in_flight", "Persisted operations not yet done", registry=r
+        )
+        self._read: Callable[[], Awaitable[Stats]] | None = None
 
-    def render(self) -> str:
-        lines = []
-        for f in fields(self):
-            name = f"cohost_{f.name}_total"
-            lines += [f"# TYPE {name} counter", f"{name} {getattr(self, f.name)}"]
-        return "\n".join(lines) + "\n"
+    def reads_state_from(self, read: Callable[[], Awaitable[Stats]]) -> None:
+        self._read = read
+
+    def command(self, name: str, seconds: float) -> None:
+        self.command_seconds.labels(name).observe(seconds)
+
+    def rate_limited(self, seconds: float) -> None:
+        self.rate_limit_waits.inc()
+        self.rate_limit_seconds.inc(seconds)
+
+    async def render(self) -> tuple[bytes, str]:
+        if self._read is not None:
+            stats = await self._read()
+            self.rooms.clear()
+            for kind, count in stats.rooms_by_kind.items():
+                self.rooms.labels(kind).set(count)
+            self.open_proposals.set(stats.open_proposals)
+            self.operations.set(stats.operations_pending)
+        return generate_latest(self.registry), CONTENT_TYPE_LATEST
+
+    def value(self, name: str, **labels: str) -> float:
+        """One sample's value (0 when absent), as a scrape would read it."""
+        return self.registry.get_sample_value(name, labels) or 0.0

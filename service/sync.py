@@ -78,14 +78,14 @@ class SyncLoop:
             try:
                 since = await self._once(since)
             except (HomeserverUnavailable, MatrixError) as err:
-                self._metrics.sync_failures += 1
+                self._metrics.sync_failures.inc()
                 delay = self._backoff.failed()
                 log.warning("sync_failed", error=str(err), retry_in=delay)
                 await asyncio.sleep(delay)
             except Exception as err:
                 # Events are handled each inside its own boundary; what lands here is a
                 # batch that could not be read at all. Retried, never the end of cohost.
-                self._metrics.sync_failures += 1
+                self._metrics.sync_failures.inc()
                 delay = self._backoff.failed()
                 log.error("sync_batch_failed", error=type(err).__name__, retry_in=delay)
                 await asyncio.sleep(delay)
@@ -106,6 +106,17 @@ class SyncLoop:
             "sync",
         )
         assert isinstance(resp, SyncResponse)
+        with self._metrics.sync_seconds.time():
+            await self._handle(resp, since, first)
+        self._metrics.syncs.inc()
+        self._backoff.reset()
+        if not self._ready.is_set():
+            self._ready.set()
+            log.info("first_sync_done")
+            await self._router.prune()
+        return str(resp.next_batch)
+
+    async def _handle(self, resp: SyncResponse, since: str | None, first: bool) -> None:
         self._cache.synced(
             joined=resp.rooms.join,
             changed=[r for r, info in resp.rooms.join.items() if _state_changed(info)],
@@ -117,13 +128,6 @@ class SyncLoop:
         await self._router.handle(resp, with_timeline=not first)
         async with self._sessions.begin() as session:
             await SyncStateRepository(session).put(NEXT_BATCH, resp.next_batch)
-        self._metrics.syncs += 1
-        self._backoff.reset()
-        if not self._ready.is_set():
-            self._ready.set()
-            log.info("first_sync_done")
-            await self._router.prune()
-        return str(resp.next_batch)
 
     async def _fill_gaps(self, resp: SyncResponse, since: str | None) -> None:
         """Put in front of each cut-short timeline what happened between the last sync

@@ -12,6 +12,7 @@ from storage.network import ApplicationStore
 from storage.operations import OperationStore
 from storage.pathway import DirectStore, FeedbackStore, PathwayStore
 from storage.rhythm import RhythmStore
+from storage.stats import StatsStore
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class Stores:
     direct: DirectStore
     pathway: PathwayStore
     feedback: FeedbackStore
+    stats: StatsStore
 
     @classmethod
     def over(cls, sessions: async_sessionmaker[AsyncSession]) -> Stores:
@@ -38,4 +40,5 @@ class Stores:
             DirectStore(sessions),
             PathwayStore(sessions),
             FeedbackStore(sessions),
+            StatsStore(sessions),
         )

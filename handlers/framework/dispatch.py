@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 
 import structlog
@@ -62,6 +63,8 @@ class CommandHandler:
         released: RoomFilter = never,
         answers: Answers = always,
     ) -> None:
+        # Told how long each answered command took (the service's metrics).
+        self.timed: Callable[[str, float], None] = lambda name, seconds: None
         self._registry = registry
         self._gateway = gateway
         self._preconditions = preconditions
@@ -81,8 +84,9 @@ class CommandHandler:
             return
         if await self._released(message.room_id):
             return  # cohost never acts again where it was released
+        started = time.perf_counter()
         answering = await self._answers(message.room_id, message.sender)
-        reply = await self._answer(message, answering)
+        name, reply = await self._answer(message, answering)
         if reply is None or not answering:
             return  # in rooms shared by several cohosts, another one answers
         await self._gateway.send_event(
@@ -91,25 +95,28 @@ class CommandHandler:
             notice_content(reply, message),
             reply_txn_id(message),
         )
+        self.timed(name or "unknown", time.perf_counter() - started)
         if reply.then is not None:
             await reply.then()
 
-    async def _answer(self, message: IncomingMessage, answering: bool) -> Reply | None:
+    async def _answer(
+        self, message: IncomingMessage, answering: bool
+    ) -> tuple[str | None, Reply | None]:
         name: str | None = None
         try:
             parsed = self._registry.parse(message.body)
             if parsed is None:
-                return None
+                return None, None
             name = parsed.command.name
             log.info("command_received", command=name)
             if not answering and not parsed.command.every_cohost:
-                return None  # a shared room: the cohost that answers acts
+                return name, None  # a shared room: the cohost that answers acts
             ctx = await self._preconditions(parsed.command, message)
-            return await parsed.command.handler(ctx, **parsed.args)
+            return name, await parsed.command.handler(ctx, **parsed.args)
         except UserError as refusal:
             # The kind of refusal, never its text: it quotes what the person wrote.
             log.info("command_refused", command=name, kind=refusal.kind)
-            return Reply(refusal.message)
+            return name, Reply(refusal.message)
         except Exception:
             log.exception("command_failed")
-            return Reply(APOLOGY)
+            return name, Reply(APOLOGY)

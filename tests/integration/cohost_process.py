@@ -12,6 +12,9 @@ import tomllib
 import urllib.request
 from pathlib import Path
 
+from prometheus_client import CONTENT_TYPE_LATEST
+from prometheus_client.parser import text_string_to_metric_families
+
 from service.devserver import Homeserver, free_port
 
 
@@ -84,6 +87,19 @@ class CohostProcess:
         if proc is not None and proc.poll() is None:
             proc.kill()
             proc.wait()
+
+    def scrape(self) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+        """/metrics as Prometheus reads it: each sample by name and labels (the format
+        and its content type are checked by the parser of the same library)."""
+        url = f"http://127.0.0.1:{self.http_port}/metrics"
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            assert resp.headers["Content-Type"] == CONTENT_TYPE_LATEST
+            text = resp.read().decode()
+        return {
+            (s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(text)
+            for s in family.samples
+        }
 
     def log_records(self) -> list[dict[str, object]]:
         records = []

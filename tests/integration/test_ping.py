@@ -32,6 +32,10 @@ async def test_ping_in_a_plain_dm_gets_exactly_one_reply(
     assert content["format"] == "org.matrix.custom.html"
     assert content["m.mentions"] == {"user_ids": [alice.user_id]}
     assert reply.source["type"] == "m.room.message"  # not encrypted in a plain room
+    metrics = cohost.scrape()
+    assert metrics[("cohost_command_duration_seconds_count", (("command", "ping"),))] == 1
+    assert metrics[("cohost_syncs_total", ())] >= 1
+    assert metrics[("cohost_open_proposals", ())] == 0
 
 
 async def test_ping_in_an_encrypted_dm_gets_one_encrypted_reply(

@@ -80,6 +80,9 @@ async def test_fifteen_crews_in_a_row_complete_on_a_rate_limited_homeserver(tmp_
         assert any(r.get("event") == "rate_limited" for r in bot.log_records()), (
             "cohost never had to wait"
         )
+        metrics = bot.scrape()
+        assert metrics[("cohost_rate_limit_waits_total", ())] > 0
+        assert metrics[("cohost_rooms_hosted", (("kind", "crew"),))] == CREWS
     finally:
         for user in users:
             await user.close()

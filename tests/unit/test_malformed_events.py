@@ -210,7 +210,9 @@ async def test_the_malformed_events_an_attacker_would_send(world: World) -> None
     client.batches.append(sync_response("s1", {DM: [*bad, ping]}))
     assert await loop._once("s0") == "s1"
     assert len(world.gateway.replies_to(ping["event_id"])) == 1
-    assert metrics.handler_errors == 0  # skipped by the readers, not by the last resort
+    assert (
+        metrics.value("cohost_handler_errors_total") == 0
+    )  # skipped by the readers, not by the last resort
 
 
 async def test_an_edit_is_never_a_command(world: World) -> None:
