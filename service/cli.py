@@ -1,4 +1,5 @@
-"""The `cohost` command: init, run, migrate, resync, repair, doctor, demo."""
+"""The `cohost` command: init, run, migrate, resync, repair, doctor, backup, restore,
+demo."""
 
 from __future__ import annotations
 
@@ -23,6 +24,19 @@ def main(argv: list[str] | None = None) -> int:
     ):
         p = sub.add_parser(name, help=text)
         p.add_argument("--config", type=Path, help="TOML settings file (COHOST_* variables win)")
+    for name, text in (
+        ("backup", "copy the database, crypto store and credentials into a new directory"),
+        ("restore", "put a backup back into an empty data_dir and database"),
+    ):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("dir", type=Path)
+        p.add_argument("--config", type=Path, help="TOML settings file (COHOST_* variables win)")
+        if name == "restore":
+            p.add_argument(
+                "--keep-sync-position",
+                action="store_true",
+                help="the backup was made of a stopped cohost: carry on where it stood",
+            )
     from service.init import add_arguments
 
     add_arguments(sub.add_parser("init", help="make the bot's account and write a config file"))
@@ -49,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_resync(settings))
         if args.command == "repair":
             return asyncio.run(_repair(settings))
+        if args.command in ("backup", "restore"):
+            return _backup_or_restore(settings, args)
         if args.command == "doctor":
             from service.doctor import run_doctor
 
@@ -59,6 +75,24 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _backup_or_restore(settings: Settings, args: argparse.Namespace) -> int:
+    from service.backup import BackupError, backup, restore
+
+    try:
+        if args.command == "backup":
+            kind = backup(settings, args.dir)
+            print(f"cohost: backed up data_dir and the database ({kind}) into {args.dir}")
+            return 0
+        restore(settings, args.dir, keep_sync_position=args.keep_sync_position)
+    except BackupError as err:
+        print(f"cohost {args.command}: {err}", file=sys.stderr)
+        return 1
+    print(f"cohost: restored {args.dir} into {settings.data_dir}")
+    if not args.keep_sync_position:
+        print("Next: `cohost resync` (reads what happened since the backup), then `cohost run`.")
+    return 0
 
 
 async def _run(settings: Settings) -> int:
