@@ -1,0 +1,125 @@
+"""What admins copy out of deploy/ matches cohost as it is: the systemd unit passes
+`systemd-analyze verify`, every COHOST_* variable the unit, the compose file and the
+playbook example set is a setting (or an `init` flag the entrypoint passes on), the
+image runs unprivileged with a health check, and the dashboard asks for metrics cohost
+serves."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from service.init import add_arguments
+from service.metrics import Metrics
+from service.settings import Settings
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+UNIT = DEPLOY / "systemd" / "cohost.service"
+ENTRYPOINT = DEPLOY / "docker" / "entrypoint.sh"
+VARIABLE = re.compile(r"\bCOHOST_[A-Z_]+")
+
+
+def init_flags() -> set[str]:
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    return {a.dest for a in parser._actions}
+
+
+def setting_or_init(variable: str) -> bool:
+    """A setting, the entrypoint's config path, or an init flag the entrypoint knows."""
+    name = variable.removeprefix("COHOST_").lower()
+    if name in Settings.model_fields or variable == "COHOST_CONFIG":
+        return True
+    if name.startswith("init_"):
+        return name.removeprefix("init_") in init_flags() and variable in ENTRYPOINT.read_text()
+    return False
+
+
+def test_the_systemd_unit_verifies_and_is_hardened(tmp_path: Path) -> None:
+    text = UNIT.read_text()
+    for line in (
+        "ProtectSystem=strict",
+        "StateDirectory=cohost",
+        "LoadCredential=password:",
+        "Environment=COHOST_PASSWORD_FILE=%d/password",
+        "NoNewPrivileges=yes",
+        "Restart=on-failure",
+        "User=cohost",
+    ):
+        assert line in text, line
+    assert all(setting_or_init(v) for v in VARIABLE.findall(text))
+    if shutil.which("systemd-analyze") is None:
+        pytest.skip("systemd-analyze is not on this machine")
+    # The unit as installed, but for where cohost is installed here.
+    cohost = str(Path(sys.executable).parent / "cohost")
+    local = tmp_path / "cohost.service"
+    local.write_text(text.replace("/opt/cohost/bin/cohost", cohost))
+    result = subprocess.run(
+        ["systemd-analyze", "verify", str(local)], capture_output=True, text=True, timeout=60
+    )
+    # verify exits 0 on unknown keys and bad values too: it warns about them by name.
+    warnings = [line for line in (result.stdout + result.stderr).splitlines() if str(local) in line]
+    assert result.returncode == 0 and not warnings, result.stdout + result.stderr
+
+
+def test_the_compose_file_sets_only_what_cohost_reads() -> None:
+    compose = yaml.safe_load((DEPLOY / "docker" / "compose.yaml").read_text())
+    cohost = compose["services"]["cohost"]
+    assert cohost["build"]["dockerfile"] == "deploy/docker/Dockerfile"
+    assert "cohost-data:/data" in cohost["volumes"]
+    for variable, value in cohost["environment"].items():
+        assert setting_or_init(variable), variable
+        if variable.endswith("_FILE"):  # a secret the service is given
+            secret = value.removeprefix("/run/secrets/")
+            assert secret in cohost["secrets"] and secret in compose["secrets"]
+    assert set(cohost["depends_on"]) == {"postgres", "synapse"}
+    assert "COHOST_DATABASE_URL_FILE" in cohost["environment"]
+
+
+def test_the_image_runs_unprivileged_with_a_health_check() -> None:
+    lines = (DEPLOY / "docker" / "Dockerfile").read_text().splitlines()
+    instructions = [line.split(None, 1) for line in lines if line and not line[0].isspace()]
+    final = instructions[max(i for i, p in enumerate(instructions) if p[0] == "FROM") :]
+    user = [p[1] for p in final if p[0] == "USER"]
+    assert user and user[-1] not in ("root", "0")
+    assert any(p[0] == "VOLUME" and "/data" in p[1] for p in final)
+    health = next(i for i, line in enumerate(lines) if line.startswith("HEALTHCHECK"))
+    assert "/health" in lines[health + 1]
+    assert any(p[0] == "ENTRYPOINT" and "cohost-entrypoint" in p[1] for p in final)
+    assert "COPY deploy/docker/entrypoint.sh" in "\n".join(lines)
+    env = " ".join(line for line in lines if "COHOST_" in line)
+    assert all(setting_or_init(v) for v in VARIABLE.findall(env))
+
+
+def test_the_playbook_example_passes_settings_cohost_reads() -> None:
+    example = (DEPLOY / "matrix-docker-ansible-deploy" / "vars.yml").read_text()
+    values = yaml.safe_load(example)
+    [service] = values["devture_systemd_service_manager_services_list_additional"]
+    unit = next(f for f in values["aux_file_definitions"] if f["dest"].endswith(".service"))
+    assert service["name"] == Path(unit["dest"]).name
+    assert all(setting_or_init(v) for v in VARIABLE.findall(example))
+
+
+def test_the_dashboard_asks_for_metrics_cohost_serves() -> None:
+    dashboard = json.loads((DEPLOY / "grafana" / "cohost-dashboard.json").read_text())
+    suffixes = {"counter": ["_total"], "gauge": [""], "histogram": ["_bucket", "_count", "_sum"]}
+    served = {
+        family.name + suffix
+        for family in Metrics().registry.collect()
+        for suffix in suffixes.get(family.type, [])
+    }
+    asked = {
+        name
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"cohost_[a-z_]+", target["expr"])
+    }
+    assert asked and asked <= served, asked - served
