@@ -26,7 +26,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
 
-from service.credentials import FILE_NAME, private_dir
+from service.credentials import FILE_NAME, private_dir, write_private
 from service.settings import Settings
 
 FORMAT = 1
@@ -63,7 +63,7 @@ def backup(settings: Settings, target: Path) -> str:
         "user_id": settings.user_id,
         "database": database,
     }
-    (target / MANIFEST).write_text(json.dumps(manifest, indent=2))
+    write_private(target / MANIFEST, json.dumps(manifest, indent=2))
     return database
 
 

@@ -37,7 +37,15 @@ def main(argv: list[str] | None = None) -> int:
                 action="store_true",
                 help="the backup was made of a stopped cohost: carry on where it stood",
             )
+    from service.appservice import add_arguments as registration_arguments
     from service.init import add_arguments
+
+    registration_arguments(
+        sub.add_parser(
+            "appservice-registration",
+            help="write an appservice registration: cohost without the homeserver's rate limits",
+        )
+    )
 
     add_arguments(sub.add_parser("init", help="make the bot's account and write a config file"))
     demo = sub.add_parser("demo", help="a throwaway homeserver, cohost and demo users")
@@ -52,6 +60,10 @@ def main(argv: list[str] | None = None) -> int:
             from service.demo import run_demo
 
             return asyncio.run(run_demo(args.dir, args.port))
+        if args.command == "appservice-registration":
+            from service.appservice import write_registration
+
+            return write_registration(args)
         if args.command == "init":
             from service.init import run_init
 

@@ -55,6 +55,7 @@ class Homeserver:
         ratelimits: str | None = RELAXED,
         federation: bool = False,
         notaries: Sequence[str] = (),
+        appservices: Sequence[Path] = (),
     ):
         """`ratelimits`: RELAXED (out of the way), None (Synapse's defaults), or YAML.
         `federation`: also listen for other homeservers (TLS, self-signed) on loopback;
@@ -68,6 +69,7 @@ class Homeserver:
         # Servers that vouch for the signing keys of others (say, of a homeserver that is
         # gone for good, whose events a newcomer must still verify).
         self.notaries = list(notaries)
+        self.appservices = [str(p) for p in appservices]  # registration files
         self.shared_secret = secrets.token_hex(16)
         self._proc: subprocess.Popen[bytes] | None = None
 
@@ -99,6 +101,7 @@ class Homeserver:
             "macaroon_secret": secrets.token_hex(16),
             "form_secret": secrets.token_hex(16),
             "ratelimits": limits,
+            "appservices": json.dumps(self.appservices),
         }
         for name in ("homeserver.yaml", "log.yaml"):
             text = Template((TEMPLATES / f"{name}.tmpl").read_text()).substitute(values)

@@ -49,13 +49,19 @@ class Doctor:
         self.settings = settings
         self.http = http
         login = load_login(settings.data_dir, settings.homeserver_url, settings.user_id)
-        self.token = login.access_token if login else None
         self.device = login.device_id if login else None
+        self.token = login.access_token if login else None
+        # Appservice mode: the appservice's token, naming the bot and its device.
+        self.acting: dict[str, str] = {}
+        if settings.as_token is not None and login is not None:
+            self.token = settings.as_token.get_secret_value()
+            self.acting = {"user_id": settings.user_id, "device_id": login.device_id}
 
     async def _get(self, path: str, *, auth: bool = False) -> tuple[int, dict[str, object], str]:
         headers = {"Authorization": f"Bearer {self.token}"} if auth and self.token else {}
         url = f"{self.settings.homeserver_url}{path}"
-        async with self.http.get(url, headers=headers) as resp:
+        params = self.acting if auth else {}
+        async with self.http.get(url, headers=headers, params=params) as resp:
             body = await resp.json(content_type=None)
             return resp.status, body if isinstance(body, dict) else {}, resp.headers.get("Date", "")
 
@@ -72,7 +78,16 @@ class Doctor:
         versions = body.get("versions")
         if status != 200 or not isinstance(versions, list):
             return Finding(Level.FAIL, "homeserver", f"not a Matrix homeserver (HTTP {status})")
-        return Finding(Level.OK, "homeserver", f"answers, spec versions up to {versions[-1]}")
+        software = ""
+        try:  # Synapse says its version to anyone; other homeservers may not
+            status, body, _ = await self._get("/_synapse/admin/v1/server_version")
+            if status == 200 and body.get("server_version"):
+                software = f"Synapse {body['server_version']}, "
+        except (aiohttp.ClientError, TimeoutError, ValueError):
+            pass
+        return Finding(
+            Level.OK, "homeserver", f"answers ({software}spec versions up to {versions[-1]})"
+        )
 
     async def login(self) -> Finding:
         if self.token is None:
@@ -115,7 +130,8 @@ class Doctor:
         user = self.settings.user_id
         url = f"{self.settings.homeserver_url}/_matrix/client/v3/keys/query"
         headers = {"Authorization": f"Bearer {self.token}"}
-        async with self.http.post(url, json={"device_keys": {user: []}}, headers=headers) as resp:
+        query: dict[str, object] = {"device_keys": {user: []}}
+        async with self.http.post(url, json=query, headers=headers, params=self.acting) as resp:
             body = await resp.json(content_type=None)
         device = body.get("device_keys", {}).get(user, {}).get(self.device, {})
         signatures = device.get("signatures", {}).get(user, {})
@@ -126,6 +142,54 @@ class Doctor:
             "cross-signing",
             "this device is not signed: clients that exclude insecure devices will not talk "
             "to cohost; restart it (it signs at start) and read its log for cross_signing_*",
+        )
+
+    async def federation(self) -> Finding:
+        """Whether other homeservers can reach this one, as they look for it: the server
+        name's `.well-known/matrix/server`, else port 8448 (SRV records are not read).
+        A warning only: a congregation may live without federation, a network cannot."""
+        name = self.settings.server_name
+        target = name if ":" in name.rsplit("]", 1)[-1] else f"{name}:8448"
+        try:
+            async with self.http.get(f"https://{name}/.well-known/matrix/server") as resp:
+                delegated = (await resp.json(content_type=None)).get("m.server")
+                if resp.status == 200 and isinstance(delegated, str):
+                    target = delegated if ":" in delegated else f"{delegated}:8448"
+        except (aiohttp.ClientError, TimeoutError, ValueError, AttributeError):
+            pass
+        try:
+            async with self.http.get(f"https://{target}/_matrix/federation/v1/version") as resp:
+                server = (await resp.json(content_type=None)).get("server", {})
+        except aiohttp.ClientSSLError:
+            return Finding(
+                Level.WARN,
+                "federation",
+                f"{target} answers without a certificate valid for {name}: other "
+                "homeservers will not federate (networks of congregations need it)",
+            )
+        except (aiohttp.ClientError, TimeoutError, ValueError) as err:
+            return Finding(
+                Level.WARN,
+                "federation",
+                f"{target} does not answer ({type(err).__name__}): other homeservers cannot "
+                "reach yours; networks of congregations need federation",
+            )
+        what = f"{server.get('name', '?')} {server.get('version', '')}".strip()
+        return Finding(Level.OK, "federation", f"reachable at {target} ({what})")
+
+    async def rate_limits(self) -> Finding:
+        if self.settings.as_token is not None:
+            return Finding(
+                Level.OK,
+                "rate limits",
+                "appservice mode: not rate-limited where the registration says rate_limited: false",
+            )
+        return Finding(
+            Level.WARN,
+            "rate limits",
+            "cohost meets the homeserver's limits as any user: a crew formation round waits "
+            "on them (Synapse: 10 rooms, then one a minute); see `cohost "
+            "appservice-registration`",
         )
 
     async def data_dir(self) -> Finding:
@@ -181,7 +245,9 @@ class Doctor:
     def checks(self) -> list[Check]:
         return [
             self.homeserver,
+            self.federation,
             self.login,
+            self.rate_limits,
             self.room_version,
             self.cross_signing,
             self.data_dir,

@@ -9,6 +9,7 @@ import structlog
 from nio import AsyncClient, AsyncClientConfig, LoginResponse, WhoamiResponse
 
 from handlers.framework.errors import MatrixError
+from service.appservice import AppserviceClient
 from service.credentials import (
     NIO_DEFAULT_PICKLE_KEY,
     StoredLogin,
@@ -18,7 +19,7 @@ from service.credentials import (
     private_dir,
     save_login,
 )
-from service.gateway import call
+from service.gateway import call, request_json
 from service.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -38,12 +39,15 @@ def make_client(settings: Settings) -> AsyncClient:
         max_timeouts=0,  # connection errors surface to the sync loop's backoff
         request_timeout=60,
     )
-    return AsyncClient(
-        settings.homeserver_url, settings.user_id, store_path=str(store), config=config
-    )
+    # In appservice mode every request names the bot's device (service.appservice).
+    kind = AppserviceClient if settings.as_token is not None else AsyncClient
+    return kind(settings.homeserver_url, settings.user_id, store_path=str(store), config=config)
 
 
 async def log_in(client: AsyncClient, settings: Settings) -> None:
+    if isinstance(client, AppserviceClient) and settings.as_token is not None:
+        await _log_in_as_appservice(client, settings, settings.as_token.get_secret_value())
+        return
     data_dir: Path = settings.data_dir
     stored = load_login(data_dir, settings.homeserver_url, settings.user_id)
     if stored is not None:
@@ -74,6 +78,53 @@ async def log_in(client: AsyncClient, settings: Settings) -> None:
         raise AssertionError("no credentials")
     save_login(data_dir, stored)
     client.restore_login(stored.user_id, stored.device_id, stored.access_token)
+
+
+async def _log_in_as_appservice(
+    client: AppserviceClient, settings: Settings, as_token: str
+) -> None:
+    """The appservice token, acting through the bot's device: the stored one while the
+    homeserver knows it, else a new one from an appservice login."""
+    stored = load_login(settings.data_dir, settings.homeserver_url, settings.user_id)
+    if stored is not None:
+        client.masquerade_device = stored.device_id
+        client.restore_login(stored.user_id, stored.device_id, as_token)
+        try:
+            await call(client.whoami, "whoami")
+            log.info("login_restored", device_id=stored.device_id, mode="appservice")
+            return
+        except MatrixError as err:
+            if err.errcode not in ("M_UNKNOWN_DEVICE", "M_UNKNOWN_TOKEN"):
+                raise
+            log.warning("stored_device_rejected", errcode=err.errcode)
+            forget_login(settings.data_dir)
+            client.store = None
+            client.olm = None
+    client.masquerade_device = None
+    client.access_token = as_token
+    try:  # the appservice makes its bot's account the first time
+        register = {
+            "type": "m.login.application_service",
+            "username": settings.user_id[1:].split(":", 1)[0],
+            "inhibit_login": True,
+        }
+        await request_json(client, "POST", ["register"], register, "appservice register")
+        log.info("appservice_user_registered")
+    except MatrixError as err:
+        if err.errcode != "M_USER_IN_USE":
+            raise
+    body = {
+        "type": "m.login.application_service",
+        "identifier": {"type": "m.id.user", "user": settings.user_id},
+        "initial_device_display_name": settings.device_name,
+    }
+    made = await request_json(client, "POST", ["login"], body, "appservice login")
+    # The file keeps the device; the token cohost uses is the one from the settings.
+    stored = StoredLogin(settings.homeserver_url, made["user_id"], made["device_id"], "")
+    save_login(settings.data_dir, stored)
+    client.masquerade_device = stored.device_id
+    client.restore_login(stored.user_id, stored.device_id, as_token)
+    log.info("login_new_device", device_id=stored.device_id, mode="appservice")
 
 
 async def _token_works(client: AsyncClient, stored: StoredLogin) -> bool:

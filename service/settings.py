@@ -13,7 +13,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from handlers.framework.limits import Limits
 
 # Settings that may be read from a file named by `<name>_file`.
-SECRET_FILES = ("password", "access_token", "database_url")
+SECRET_FILES = ("password", "access_token", "as_token", "database_url")
 # Values copied from an example and never changed must not reach a homeserver.
 PLACEHOLDERS = {"changeme", "change-me", "password", "secret", "xxx", "todo", "<password>"}
 
@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     # file's content, without its trailing newline, is the value.
     password_file: Path | None = None
     access_token_file: Path | None = None
+    # Appservice mode (service.appservice): the registration's token; no password.
+    as_token: SecretStr | None = None
+    as_token_file: Path | None = None
     database_url_file: Path | None = None
     device_name: str = "cohost"
     data_dir: Path = Path("./cohost-data")
@@ -91,7 +94,7 @@ class Settings(BaseSettings):
             raise ValueError("must be a full Matrix user id like @cohost:example.org")
         return value
 
-    @field_validator("password", "access_token")
+    @field_validator("password", "access_token", "as_token")
     @classmethod
     def _not_placeholder(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and value.get_secret_value().strip().lower() in PLACEHOLDERS:
@@ -128,8 +131,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _credentials(self) -> Settings:
-        if self.password is None and self.access_token is None:
-            raise ValueError("password: set password or access_token")
+        if self.password is None and self.access_token is None and self.as_token is None:
+            raise ValueError("password: set password, access_token or as_token")
         return self
 
     @property

@@ -1,6 +1,8 @@
 """Benchmarks, outside the default test run: `make bench`.
 
 Announcement fan-out across two homeservers: see tests/benchmarks/fanout.py.
+Crew formation on Synapse's default rate limits, plain and appservice mode: see
+tests/benchmarks/formation.py.
 
 !ping round trip (client send → reply seen by the client's sync), cohost against a
 minimal nio echo bot on the same homeserver in the same run, interleaved so that
@@ -78,7 +80,9 @@ async def bench_ping(rounds: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=60)
-    parser.add_argument("--only", choices=["ping", "fanout"], help="run one benchmark")
+    parser.add_argument("--only", choices=["ping", "fanout", "formation"], help="run one")
+    parser.add_argument("--crews", type=int, default=30, help="crews in the formation round")
+    parser.add_argument("--cap", type=float, default=300, help="seconds a formation run may take")
     args = parser.parse_args()
     if args.only in (None, "ping"):
         asyncio.run(bench_ping(args.rounds))
@@ -86,6 +90,10 @@ def main() -> None:
         from tests.benchmarks.fanout import bench_fanout
 
         asyncio.run(bench_fanout(max(10, args.rounds // 3)))
+    if args.only in (None, "formation"):
+        from tests.benchmarks.formation import bench_formation
+
+        asyncio.run(bench_formation(args.crews, args.cap))
 
 
 if __name__ == "__main__":

@@ -39,6 +39,11 @@ async def test_doctor_passes_a_good_setup_and_names_what_is_broken(
         assert good.returncode == 0, good.stdout + good.stderr
         for check in ("homeserver", "login", "room version", "cross-signing", "database"):
             assert f"ok    {check}:" in good.stdout, good.stdout
+        assert "(Synapse 1." in good.stdout
+        # This homeserver does not federate, and cohost is a plain user here: both said,
+        # neither a failure.
+        assert "warn  federation: " in good.stdout and "cannot reach yours" in good.stdout
+        assert "warn  rate limits: " in good.stdout and "appservice-registration" in good.stdout
 
         data = bot.dir / "data"
         data.chmod(0o755)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import stat
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,8 @@ def a_cohost(data_dir: Path) -> Settings:
 
 def test_a_backup_restores_and_forgets_where_sync_stood(tmp_path: Path) -> None:
     backup(a_cohost(tmp_path / "old"), tmp_path / "b")
+    copied = [tmp_path / "b", *(tmp_path / "b").rglob("*")]
+    assert all(stat.S_IMODE(p.stat().st_mode) & 0o077 == 0 for p in copied)  # its user's alone
     restore(settings_in(tmp_path / "new"), tmp_path / "b")
     with sqlite3.connect(tmp_path / "new" / "cohost.db") as db:
         assert db.execute("SELECT count(*) FROM sync_state").fetchone() == (0,)

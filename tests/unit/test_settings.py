@@ -55,7 +55,7 @@ def test_the_environment_overrides_the_file(
         ({"homeserver_url": None}, "setting homeserver_url: is required"),
         ({"homeserver_url": "matrix.example.org"}, "setting homeserver_url: must start with http"),
         ({"user_id": "cohost"}, "setting user_id: must be a full Matrix user id"),
-        ({"password": None}, "setting password: set password or access_token"),
+        ({"password": None}, "setting password: set password, access_token or as_token"),
         ({"password": "changeme"}, "setting password: is still a placeholder"),
         ({"http_port": 70000}, "setting http_port"),
         ({"membership_decided_by": "everyone"}, "setting membership_decided_by"),

@@ -1,0 +1,113 @@
+"""Appservice mode: cohost as an application service's sender, so that the homeserver's
+rate limits do not hold back a congregation's crew formation.
+
+`cohost appservice-registration` writes the registration file the homeserver loads
+(`app_service_config_files`): fresh tokens, `rate_limited: false`, and an exclusive
+namespace holding only the bot's own user. The appservice's sender is another user
+(`<bot>-appservice`): Synapse serves no /sync to an appservice's sender, and cohost
+reads by /sync as in the plain mode (no transactions are pushed to it).
+
+cohost then runs with the appservice token (`as_token`) and no password. The bot's
+account is registered by the appservice if it does not exist, its device comes from
+an appservice login (`m.login.application_service`, MSC2778), and every request
+carries the appservice token naming the bot and that device (`user_id`, `device_id`:
+MSC3202's masquerading). The homeserver sees the appservice (no rate limits, no
+interactive auth to replace cross-signing keys, MSC4190) acting as the bot through its
+device (to-device messages, keys)."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import secrets
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import yaml
+from aiohttp import ClientResponse
+from nio import AsyncClient
+
+from service.credentials import write_private
+
+CLIENT_API = "/_matrix/client/"
+
+
+def registration(user_id: str) -> tuple[dict[str, Any], str]:
+    """The registration for this bot, and its appservice token."""
+    localpart, server = user_id[1:].split(":", 1)
+    as_token = secrets.token_urlsafe(32)
+    return (
+        {
+            "id": f"cohost-{localpart}",
+            "url": None,  # cohost syncs; the homeserver pushes it nothing
+            "as_token": as_token,
+            "hs_token": secrets.token_urlsafe(32),
+            "sender_localpart": f"{localpart}-appservice",
+            "namespaces": {
+                "users": [{"exclusive": True, "regex": f"^{re.escape(user_id)}$"}],
+                "aliases": [],
+                "rooms": [],
+            },
+            "rate_limited": False,
+            "de.sorunome.msc2409.push_ephemeral": False,
+        },
+        as_token,
+    )
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--user-id", required=True, help="the bot, e.g. @cohost:example.org")
+    parser.add_argument(
+        "--out", type=Path, default=Path("cohost-registration.yaml"), help="registration file"
+    )
+    parser.add_argument(
+        "--token-file", type=Path, default=Path("cohost-as-token"), help="cohost's token file"
+    )
+
+
+def write_registration(args: argparse.Namespace) -> int:
+    user_id: str = args.user_id
+    if not re.fullmatch(r"@[a-z0-9._=\-/+]+:[^\s]+", user_id):
+        print(f"cohost: {user_id!r} is not a user id like @cohost:example.org")
+        return 2
+    for path in (args.out, args.token_file):
+        if path.exists():
+            print(f"cohost: {path} exists; the tokens in it would stop working. Remove it first.")
+            return 1
+    content, as_token = registration(user_id)
+    write_private(args.out, yaml.safe_dump(content, sort_keys=False))
+    write_private(args.token_file, as_token + "\n")
+    print(f"ok    wrote {args.out} and {args.token_file} (0600)")
+    print("Next:")
+    print(f"  1. make {args.out} readable by the homeserver and add it to homeserver.yaml:")
+    print(f"       app_service_config_files: [{args.out.resolve()}]")
+    print("     then restart the homeserver (it makes the bot's user if it does not exist).")
+    print(f'  2. in cohost\'s config: as_token_file = "{args.token_file.resolve()}"')
+    print("     (no password is needed), then `cohost doctor` and `cohost run`.")
+    return 0
+
+
+class AppserviceClient(AsyncClient):  # type: ignore[misc]  # nio's classes are untyped here
+    """nio's client whose every client-server request names the bot's device, so that
+    the appservice token acts through it."""
+
+    masquerade_device: str | None = None
+
+    async def send(
+        self,
+        method: str,
+        path: str,
+        data: Any = None,
+        headers: dict[str, str] | None = None,
+        trace_context: Any | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - nio's own signature
+    ) -> ClientResponse:
+        if self.masquerade_device and path.startswith(CLIENT_API):
+            joiner = "&" if "?" in path else "?"
+            named = {"user_id": self.user_id, "device_id": self.masquerade_device}
+            path = f"{path}{joiner}{urlencode(named)}"
+        response: ClientResponse = await super().send(
+            method, path, data, headers, trace_context, timeout
+        )
+        return response

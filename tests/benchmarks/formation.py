@@ -1,0 +1,48 @@
+"""Crew formation on Synapse's default rate limits: thirty members each call a crew at
+once. Three runs in the same hour: cohost as a plain user with the limits out of the
+way (the baseline), as a plain user on the default limits, and in appservice mode on
+the default limits. Prints each run's time and its ratio to the baseline; a run that
+is still going at the cap prints how many crews were ready by then."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from service.devserver import RELAXED, Homeserver
+from tests.integration.cohost_process import CohostProcess
+from tests.integration.formation import Formation, appservice_cohost, crew_formation
+
+
+async def bench_formation(crews: int, cap: float) -> None:
+    results: dict[str, Formation] = {}
+    with tempfile.TemporaryDirectory(prefix="cohost-bench-") as tmp:
+        root = Path(tmp)
+        for name, limits in (("plain, limits relaxed", RELAXED), ("plain, default limits", None)):
+            hs = Homeserver(root / name.replace(" ", "_").replace(",", ""), ratelimits=limits)
+            hs.start()
+            bot = CohostProcess(hs, "cohost", hs.dir / "cohost")
+            try:
+                bot.start()
+                results[name] = await crew_formation(hs, bot, crews, cap)
+            finally:
+                bot.kill()
+                hs.stop()
+        hs, config = appservice_cohost(root / "appservice")
+        hs.start()
+        bot = CohostProcess.configured(config, root / "appservice" / "bot")
+        try:
+            bot.start()
+            results["appservice, default limits"] = await crew_formation(hs, bot, crews, cap)
+        finally:
+            bot.kill()
+            hs.stop()
+    base = results["plain, limits relaxed"].seconds
+    print(f"crew formation: {crews} crews called at once (cap {cap:.0f} s)")
+    for name, run in results.items():
+        done = f"{run.ready} of {crews} ready"
+        print(f"  {name:27s} {run.seconds:7.1f} s  {done:16s} ratio {run.seconds / base:.2f}")
+    print(
+        "  Synapse's default rc_room_creation lets 10 rooms through, then one a minute: "
+        "the plain user is bounded by it; the appservice is not rate-limited."
+    )
