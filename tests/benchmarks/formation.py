@@ -14,8 +14,24 @@ from tests.integration.cohost_process import CohostProcess
 from tests.integration.formation import Formation, appservice_cohost, crew_formation
 
 
+class Results(dict[str, Formation]):
+    """Each run printed as it ends, with its ratio to the first (the baseline)."""
+
+    def __init__(self, crews: int) -> None:
+        super().__init__()
+        self.crews = crews
+
+    def __setitem__(self, name: str, run: Formation) -> None:
+        super().__setitem__(name, run)
+        base = next(iter(self.values())).seconds
+        done = f"{run.ready} of {self.crews} ready"
+        ratio = run.seconds / base
+        print(f"  {name:27s} {run.seconds:7.1f} s  {done:16s} ratio {ratio:.2f}", flush=True)
+
+
 async def bench_formation(crews: int, cap: float) -> None:
-    results: dict[str, Formation] = {}
+    print(f"crew formation: {crews} crews called at once (cap {cap:.0f} s)", flush=True)
+    results = Results(crews)
     with tempfile.TemporaryDirectory(prefix="cohost-bench-") as tmp:
         root = Path(tmp)
         for name, limits in (("plain, limits relaxed", RELAXED), ("plain, default limits", None)):
@@ -37,11 +53,6 @@ async def bench_formation(crews: int, cap: float) -> None:
         finally:
             bot.kill()
             hs.stop()
-    base = results["plain, limits relaxed"].seconds
-    print(f"crew formation: {crews} crews called at once (cap {cap:.0f} s)")
-    for name, run in results.items():
-        done = f"{run.ready} of {crews} ready"
-        print(f"  {name:27s} {run.seconds:7.1f} s  {done:16s} ratio {run.seconds / base:.2f}")
     print(
         "  Synapse's default rc_room_creation lets 10 rooms through, then one a minute: "
         "the plain user is bounded by it; the appservice is not rate-limited."

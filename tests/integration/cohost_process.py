@@ -18,6 +18,17 @@ from prometheus_client.parser import text_string_to_metric_families
 from service.devserver import Homeserver, free_port
 
 
+def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """A `cohost` command as an admin runs it, to its end."""
+    return subprocess.run(
+        [sys.executable, "-m", "service.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 class CohostProcess:
     def __init__(self, hs: Homeserver, localpart: str, directory: Path, **settings: str) -> None:
         account = hs.register(localpart)

@@ -69,6 +69,7 @@ async def crew_formation(
 def appservice_cohost(root: Path, localpart: str = "cohost") -> tuple[Homeserver, Path]:
     """A homeserver on Synapse's default rate limits that loads cohost's appservice
     registration, and the config cohost runs with there (no password)."""
+    root.mkdir(parents=True, exist_ok=True)
     registration_file = root / "registration.yaml"
     hs = Homeserver(root / "synapse", ratelimits=None, appservices=[registration_file])
     user_id = f"@{localpart}:{hs.server_name}"

@@ -7,14 +7,13 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
 from service.devserver import Homeserver
-from tests.integration.cohost_process import CohostProcess
+from tests.integration.cohost_process import CohostProcess, cli
 from tests.integration.formation import crew_formation
 from tests.integration.matrix_user import User
 
@@ -24,12 +23,15 @@ pytestmark = pytest.mark.integration
 BEYOND_THE_BURST = 13
 
 
-def write_registration(user_id: str, out: Path, token: Path) -> dict[str, object]:
-    made = subprocess.run(
-        [sys.executable, "-m", "service.cli", "appservice-registration", "--user-id", user_id,
-         "--out", str(out), "--token-file", str(token)],
-        capture_output=True, text=True, timeout=60,
+def registration_command(user_id: str, out: Path, token: Path) -> subprocess.CompletedProcess[str]:
+    return cli(
+        "appservice-registration", "--user-id", user_id, "--out", str(out),
+        "--token-file", str(token),
     )  # fmt: skip
+
+
+def write_registration(user_id: str, out: Path, token: Path) -> dict[str, object]:
+    made = registration_command(user_id, out, token)
     assert made.returncode == 0, made.stderr
     assert "app_service_config_files" in made.stdout
     registration: dict[str, object] = yaml.safe_load(out.read_text())
@@ -49,11 +51,7 @@ async def test_appservice_mode_forms_crews_without_meeting_the_rate_limits(
     assert re.fullmatch(users["regex"], user_id)
     assert not re.fullmatch(users["regex"], f"@someone:{hs.server_name}")
     assert registration["as_token"] == token_file.read_text().strip() != registration["hs_token"]
-    again = subprocess.run(
-        [sys.executable, "-m", "service.cli", "appservice-registration", "--user-id", user_id,
-         "--out", str(registration_file), "--token-file", str(token_file)],
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+    again = registration_command(user_id, registration_file, token_file)
     assert again.returncode == 1 and "exists" in again.stdout  # tokens are never replaced
 
     hs.start()
@@ -74,10 +72,7 @@ async def test_appservice_mode_forms_crews_without_meeting_the_rate_limits(
         assert "cross_signing_device_signed" in events
         device = json.loads((tmp_path / "data" / "credentials.json").read_text())["device_id"]
 
-        doctor = subprocess.run(
-            [sys.executable, "-m", "service.cli", "doctor", "--config", str(config)],
-            capture_output=True, text=True, timeout=120,
-        )  # fmt: skip
+        doctor = cli("doctor", "--config", str(config))
         assert doctor.returncode == 0, doctor.stdout
         for check in ("login", "rate limits", "cross-signing"):
             assert f"ok    {check}: " in doctor.stdout, doctor.stdout

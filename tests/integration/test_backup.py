@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,7 +14,7 @@ import asyncpg
 import pytest
 
 from service.devserver import Homeserver
-from tests.integration.cohost_process import CohostProcess
+from tests.integration.cohost_process import CohostProcess, cli
 from tests.integration.conftest import unique
 from tests.integration.matrix_user import User
 from tests.storage.conftest import PG_ADMIN_DSN
@@ -24,13 +23,7 @@ pytestmark = pytest.mark.integration
 
 
 def cohost(bot: CohostProcess, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "service.cli", *args],
-        env=bot.env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return cli(*args, env=bot.env)
 
 
 async def lost_and_restored(bot: CohostProcess, person: User, tmp_path: Path, **moved: str) -> None:

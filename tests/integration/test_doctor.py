@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from service.devserver import Homeserver
-from tests.integration.cohost_process import CohostProcess
+from tests.integration.cohost_process import CohostProcess, cli
 from tests.integration.conftest import unique
 from tests.integration.matrix_user import User
 from tests.integration.test_identity import device_of, published
@@ -18,13 +17,7 @@ pytestmark = pytest.mark.integration
 
 
 def doctor(bot: CohostProcess, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "service.cli", "doctor"],
-        env={**bot.env, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return cli("doctor", env={**bot.env, **env})
 
 
 async def test_doctor_passes_a_good_setup_and_names_what_is_broken(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import stat
 import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import pytest
 from service.devserver import Homeserver
 from service.init import Questions, add_arguments, run_init
 from service.settings import load_settings
-from tests.integration.cohost_process import CohostProcess
+from tests.integration.cohost_process import CohostProcess, cli
 from tests.integration.conftest import unique
 from tests.integration.matrix_user import User
 
@@ -22,12 +21,7 @@ pytestmark = pytest.mark.integration
 
 
 def init(*flags: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "service.cli", "init", *flags],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return cli("init", *flags)
 
 
 async def test_scripted_init_makes_the_account_and_a_config_cohost_runs_with(
