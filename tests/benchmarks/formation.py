@@ -54,6 +54,7 @@ async def bench_formation(crews: int, cap: float) -> None:
             bot.kill()
             hs.stop()
     print(
-        "  Synapse's default rc_room_creation lets 10 rooms through, then one a minute: "
-        "the plain user is bounded by it; the appservice is not rate-limited."
+        "  Synapse's defaults let a user make 10 rooms, then one a minute, and send 10 "
+        "events, then one every 5 s: the plain user waits on them; the appservice is not "
+        "rate-limited."
     )
