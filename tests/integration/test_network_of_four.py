@@ -111,6 +111,7 @@ def hour_reminders(user: User, room: str, bots: dict[str, CohostProcess]) -> lis
     ]
 
 
+@pytest.mark.long(400)
 async def test_three_congregations_decide_together_and_go_on_without_the_founder(
     tmp_path: Path,
 ) -> None:

@@ -42,6 +42,7 @@ def replied_to(event: dict[str, Any]) -> str | None:
     return event.get("content", {}).get("m.relates_to", {}).get("m.in_reply_to", {}).get("event_id")
 
 
+@pytest.mark.long(90)
 async def test_fifteen_crews_in_a_row_complete_on_a_rate_limited_homeserver(tmp_path: Path) -> None:
     hs = Homeserver(tmp_path / "synapse", ratelimits=LIMITS)
     hs.start()
