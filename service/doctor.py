@@ -23,6 +23,9 @@ from storage.database import alembic_config, make_engine
 
 ROOM_VERSION = "12"
 MAX_SKEW_SECONDS = 30
+# Where another homeserver would look for this one: a server that does not answer there
+# soon is as good as absent for federation.
+PROBE = aiohttp.ClientTimeout(total=5)
 
 
 class Level(Enum):
@@ -151,14 +154,16 @@ class Doctor:
         name = self.settings.server_name
         target = name if ":" in name.rsplit("]", 1)[-1] else f"{name}:8448"
         try:
-            async with self.http.get(f"https://{name}/.well-known/matrix/server") as resp:
+            url = f"https://{name}/.well-known/matrix/server"
+            async with self.http.get(url, timeout=PROBE) as resp:
                 delegated = (await resp.json(content_type=None)).get("m.server")
                 if resp.status == 200 and isinstance(delegated, str):
                     target = delegated if ":" in delegated else f"{delegated}:8448"
         except (aiohttp.ClientError, TimeoutError, ValueError, AttributeError):
             pass
         try:
-            async with self.http.get(f"https://{target}/_matrix/federation/v1/version") as resp:
+            url = f"https://{target}/_matrix/federation/v1/version"
+            async with self.http.get(url, timeout=PROBE) as resp:
                 server = (await resp.json(content_type=None)).get("server", {})
         except aiohttp.ClientSSLError:
             return Finding(

@@ -26,6 +26,8 @@ from service.credentials import private_dir, write_private
 from service.synapse_admin import registration_mac
 
 TIMEOUT = aiohttp.ClientTimeout(total=20)
+# Discovery tries addresses that may not exist: each gets a short while.
+PROBE = aiohttp.ClientTimeout(total=5)
 LOOPBACK = ("localhost", "127.0.0.1", "[::1]")
 
 
@@ -142,7 +144,8 @@ async def discover(http: aiohttp.ClientSession, server_name: str) -> str:
         schemes.append("http")
     for scheme in schemes:
         try:
-            data = await get_json(http, f"{scheme}://{server_name}/.well-known/matrix/client")
+            url = f"{scheme}://{server_name}/.well-known/matrix/client"
+            data = await get_json(http, url, PROBE)
         except InitError:
             continue
         base = (data.get("m.homeserver") or {}).get("base_url") if isinstance(data, dict) else None
@@ -256,8 +259,10 @@ def write_setup(config: Path, data_dir: Path, values: dict[str, str]) -> None:
     write_private(config, "\n".join(lines) + "\n")
 
 
-async def get_json(http: aiohttp.ClientSession, url: str) -> dict[str, Any]:
-    status, data = await request(http, "GET", url)
+async def get_json(
+    http: aiohttp.ClientSession, url: str, within: aiohttp.ClientTimeout | None = None
+) -> dict[str, Any]:
+    status, data = await request(http, "GET", url, within=within)
     if status >= 400:
         raise InitError(f"{url} answered {status}: {describe(data)}")
     return data
@@ -269,9 +274,12 @@ async def request(
     url: str,
     body: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
+    within: aiohttp.ClientTimeout | None = None,
 ) -> tuple[int, dict[str, Any]]:
     try:
-        async with http.request(method, url, json=body, headers=headers) as resp:
+        async with http.request(
+            method, url, json=body, headers=headers, timeout=within or TIMEOUT
+        ) as resp:
             try:
                 data = await resp.json(content_type=None)
             except (ValueError, aiohttp.ContentTypeError):

@@ -120,3 +120,31 @@ async def test_a_wrong_password_writes_nothing(homeserver: Homeserver, tmp_path:
     assert result.returncode == 1
     assert "cannot log in: M_FORBIDDEN" in result.stderr
     assert not config.exists() and not (tmp_path / "data").exists()
+
+
+async def test_init_makes_the_account_with_an_admins_token(
+    homeserver: Homeserver, tmp_path: Path
+) -> None:
+    admin = homeserver.register(unique("admin"), admin=True)
+    token = tmp_path / "admin-token"
+    token.write_text(admin.access_token)
+    localpart = unique("tokenbot")
+    flags = [
+        "--yes",
+        f"--server-name={homeserver.server_name}",
+        f"--homeserver-url={homeserver.url}",
+        f"--user={localpart}",
+        f"--admin-token-file={token}",
+        f"--data-dir={tmp_path / 'data'}",
+    ]
+    made = init(*flags, f"--config={tmp_path / 'a.toml'}")
+    assert made.returncode == 0, made.stdout + made.stderr
+    assert f"made the account @{localpart}:" in made.stdout
+    assert load_settings(tmp_path / "a.toml").user_id == f"@{localpart}:{homeserver.server_name}"
+    taken = init(*flags, f"--config={tmp_path / 'b.toml'}")  # never over an existing one
+    assert taken.returncode == 1 and "exists already" in taken.stderr
+    assert not (tmp_path / "b.toml").exists()
+    token.write_text("not-an-admin-token")
+    other = f"--user={unique('other')}"
+    refused = init(*flags[:3], other, *flags[4:], f"--config={tmp_path / 'c.toml'}")
+    assert refused.returncode == 1 and "refused the token" in refused.stderr
