@@ -4,20 +4,25 @@ For an encrypted message whose room key cohost's device lacks, cohost asks for t
 (`m.room_key_request`), waits briefly, and tries again; read then, the message is
 handled as if it had just arrived. Still unreadable, the sender is told once per
 session of theirs, in the room, what happened and what to do; the notice names no
-content (cohost has none)."""
+content (cohost has none). "Once" is kept in the database beside the handled events,
+so a restart does not tell again (until those records are pruned)."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Awaitable, Callable
 
 import structlog
 from nio import AsyncClient, Event, MegolmEvent
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from handlers.framework.clock import Clock
 from handlers.framework.gateway import MatrixGateway
 from handlers.framework.matrix_names import EventType
 from handlers.framework.replies import notice
 from handlers.framework.types import RoomId, UserId
+from storage.repositories import HandledEventRepository
 
 log = structlog.get_logger(__name__)
 
@@ -41,13 +46,17 @@ class Unreadable:
         client: AsyncClient,
         gateway: MatrixGateway,
         redeliver: Redeliver,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
         wait: float = WAIT_SECONDS,
     ) -> None:
         self._client = client
         self._gateway = gateway
         self._redeliver = redeliver
+        self._sessions = sessions
+        self._clock = clock
         self._wait = wait
-        self._told: set[tuple[str, str, str]] = set()
+        self._told: set[str] = set()  # this process's, before the database has it
         self._pending: set[asyncio.Task[None]] = set()
 
     async def __call__(self, room_id: RoomId, event: MegolmEvent) -> None:
@@ -78,10 +87,14 @@ class Unreadable:
             log.exception("undecryptable_event_failed")
 
     async def _tell(self, room_id: RoomId, event: MegolmEvent) -> None:
-        occasion = (room_id, event.sender, event.session_id)
-        if occasion in self._told:
+        occasion = f"{room_id}\n{event.sender}\n{event.session_id}".encode()
+        told = f"#told-unreadable:{hashlib.sha256(occasion).hexdigest()}"
+        if told in self._told:
             return
-        self._told.add(occasion)
+        self._told.add(told)
+        async with self._sessions.begin() as session:
+            if await HandledEventRepository(session).seen(told):
+                return
         sender = UserId(event.sender)
         await self._gateway.send_event(
             room_id,
@@ -89,4 +102,6 @@ class Unreadable:
             notice(explanation(sender), (sender,)),
             f"cohost-unreadable-{event.session_id}-{event.sender}",
         )
+        async with self._sessions.begin() as session:
+            await HandledEventRepository(session).mark(told, room_id, self._clock.now())
         log.info("sender_told_unreadable", room_id=room_id)
