@@ -52,3 +52,23 @@ async def test_doctor_passes_a_good_setup_and_names_what_is_broken(
     finally:
         await alice.close()
         bot.kill()
+
+
+async def test_doctor_warns_of_a_federation_certificate_other_servers_refuse(
+    tmp_path: Path,
+) -> None:
+    # This homeserver federates on loopback with a self-signed certificate: reachable,
+    # but no other homeserver on the internet would accept it.
+    hs = Homeserver(tmp_path / "synapse", federation=True)
+    hs.start()
+    bot = CohostProcess(hs, "cohost", tmp_path / "bot")
+    bot.start()
+    try:
+        result = doctor(bot)
+        assert result.returncode == 0, result.stdout  # a warning, not a failure
+        assert f"warn  federation: {hs.server_name} answers without a certificate" in (
+            result.stdout
+        ), result.stdout
+    finally:
+        bot.kill()
+        hs.stop()
