@@ -109,6 +109,9 @@ async def run_init(args: argparse.Namespace, questions: Questions | None = None)
 async def _init(args: argparse.Namespace, q: Questions) -> None:
     config = Path(q.value("config", "Config file to write", "cohost.toml"))
     refuse_overwrite(config, args.force)
+    # Every question before the account is made: an answer abandoned after it would
+    # leave an account whose generated password nobody has.
+    data_dir = Path(q.value("data_dir", "Directory for cohost's state", "cohost-data"))
     server_name = q.value("server_name", "Your homeserver's name (as in @you:NAME)")
     async with aiohttp.ClientSession(timeout=TIMEOUT) as http:
         url = args.homeserver_url or await discover(http, server_name)
@@ -120,7 +123,6 @@ async def _init(args: argparse.Namespace, q: Questions) -> None:
         password, password_file = await account(http, q, url, localpart, user_id)
         await check_login(http, url, user_id, password)
         print(f"ok    {user_id} can log in")
-    data_dir = Path(q.value("data_dir", "Directory for cohost's state", "cohost-data"))
     values: dict[str, str] = {"homeserver_url": url, "user_id": user_id}
     if password_file is not None:
         values["password_file"] = str(password_file)

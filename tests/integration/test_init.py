@@ -82,10 +82,10 @@ async def test_guided_init_asks_and_takes_a_password_from_a_file(
     answers = iter(
         [
             str(tmp_path / "guided.toml"),  # config
+            str(tmp_path / "guided-data"),  # data_dir
             homeserver.server_name,  # server name
             "",  # the homeserver URL found: taken
             existing.user_id.split(":")[0][1:],  # the bot's name
-            str(tmp_path / "guided-data"),  # data_dir
         ]
     )
     asked: list[str] = []
@@ -95,7 +95,7 @@ async def test_guided_init_asks_and_takes_a_password_from_a_file(
         return next(answers)
 
     assert await run_init(args, Questions(args, ask=ask, ask_secret=ask)) == 0
-    assert asked[2] == f"Homeserver URL [{homeserver.url}]: "
+    assert asked[3] == f"Homeserver URL [{homeserver.url}]: "
     written = tomllib.loads((tmp_path / "guided.toml").read_text())
     # The secret stays in its file, which cohost reads at start.
     assert "password" not in written and written["password_file"] == str(password)
