@@ -172,9 +172,7 @@ async def run_service(
             cohost.commands.timed = metrics.command
             metrics.reads_state_from(cohost.stores.stats.read)
             observe_rate_limits(metrics.rate_limited)
-            router.when_unreadable(
-                Unreadable(client, gateway, router.redeliver, sessions, clock)
-            )
+            router.when_unreadable(Unreadable(client, gateway, router.redeliver, sessions, clock))
             tasks = {
                 asyncio.create_task(
                     SyncLoop(client, sessions, router, metrics, ready, cache).run()

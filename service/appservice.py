@@ -88,6 +88,11 @@ def write_registration(args: argparse.Namespace) -> int:
     return 0
 
 
+def acting_as(user_id: str, device_id: str) -> dict[str, str]:
+    """The query parameters by which the appservice's token acts as the bot's device."""
+    return {"user_id": user_id, "device_id": device_id}
+
+
 class AppserviceClient(AsyncClient):  # type: ignore[misc]  # nio's classes are untyped here
     """nio's client whose every client-server request names the bot's device, so that
     the appservice token acts through it."""
@@ -105,8 +110,8 @@ class AppserviceClient(AsyncClient):  # type: ignore[misc]  # nio's classes are 
     ) -> ClientResponse:
         if self.masquerade_device and path.startswith(CLIENT_API):
             joiner = "&" if "?" in path else "?"
-            named = {"user_id": self.user_id, "device_id": self.masquerade_device}
-            path = f"{path}{joiner}{urlencode(named)}"
+            acting = acting_as(self.user_id, self.masquerade_device)
+            path = f"{path}{joiner}{urlencode(acting)}"
         response: ClientResponse = await super().send(
             method, path, data, headers, trace_context, timeout
         )

@@ -14,6 +14,7 @@ before its backup, where nothing happened since."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
@@ -28,6 +29,8 @@ from sqlalchemy.engine import URL, make_url
 
 from service.credentials import FILE_NAME, private_dir, write_private
 from service.settings import Settings
+from storage.database import make_engine, make_sessionmaker
+from storage.repositories import NEXT_BATCH, SyncStateRepository
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -96,7 +99,7 @@ def restore(settings: Settings, source: Path, *, keep_sync_position: bool = Fals
         flags = ["--clean", "--if-exists", "--no-owner", "--single-transaction", "--exit-on-error"]
         run_pg("pg_restore", url, [*flags, str(source / PG_DUMP)])
     if not keep_sync_position:
-        forget_sync_position(url, data_dir, database)
+        forget_sync_position(settings.effective_database_url)
 
 
 def database_kind(url: URL, data_dir: Path) -> str:
@@ -137,12 +140,18 @@ def sqlite_copy(source: Path, target: Path) -> None:
         src.backup(dst)
 
 
-def forget_sync_position(url: URL, data_dir: Path, database: str) -> None:
-    if database == "postgresql":
-        run_pg("psql", url, ["--command=DELETE FROM sync_state WHERE key = 'next_batch'"])
-        return
-    with closing(sqlite3.connect(str(url.database))) as db, db:
-        db.execute("DELETE FROM sync_state WHERE key = 'next_batch'")
+def forget_sync_position(database_url: str) -> None:
+    """The next start is a first one: history since the backup is not replayed."""
+
+    async def forget() -> None:
+        engine = make_engine(database_url)
+        try:
+            async with make_sessionmaker(engine).begin() as session:
+                await SyncStateRepository(session).forget(NEXT_BATCH)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(forget())
 
 
 def run_pg(program: str, url: URL, args: list[str]) -> None:

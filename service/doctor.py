@@ -16,6 +16,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 
+from service.appservice import acting_as
 from service.credentials import load_login
 from service.identity import KEYS_FILE, Identity, key_id
 from service.settings import Settings
@@ -58,7 +59,7 @@ class Doctor:
         self.acting: dict[str, str] = {}
         if settings.as_token is not None and login is not None:
             self.token = settings.as_token.get_secret_value()
-            self.acting = {"user_id": settings.user_id, "device_id": login.device_id}
+            self.acting = acting_as(settings.user_id, login.device_id)
 
     async def _get(self, path: str, *, auth: bool = False) -> tuple[int, dict[str, object], str]:
         headers = {"Authorization": f"Bearer {self.token}"} if auth and self.token else {}

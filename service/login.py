@@ -98,8 +98,7 @@ async def _log_in_as_appservice(
                 raise
             log.warning("stored_device_rejected", errcode=err.errcode)
             forget_login(settings.data_dir)
-            client.store = None
-            client.olm = None
+            _drop_crypto(client)
     client.masquerade_device = None
     client.access_token = as_token
     try:  # the appservice makes its bot's account the first time
@@ -134,10 +133,14 @@ async def _token_works(client: AsyncClient, stored: StoredLogin) -> bool:
     except MatrixError as err:
         if err.errcode in ("M_UNKNOWN_TOKEN", "M_MISSING_TOKEN"):
             log.warning("stored_login_rejected", errcode=err.errcode)
-            # Drop the old device's crypto store so the new login gets its own.
-            client.store = None
-            client.olm = None
+            _drop_crypto(client)
             client.access_token = ""
             return False
         raise
     return True
+
+
+def _drop_crypto(client: AsyncClient) -> None:
+    """The old device's crypto store goes, so that the new login gets its own."""
+    client.store = None
+    client.olm = None

@@ -28,6 +28,11 @@ class SyncStateRepository:
         else:
             row.value = value
 
+    async def forget(self, key: str) -> None:
+        row = await self._session.get(SyncState, key)
+        if row is not None:
+            await self._session.delete(row)
+
 
 class HandledEventRepository:
     def __init__(self, session: AsyncSession) -> None:

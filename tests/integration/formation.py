@@ -76,9 +76,14 @@ def appservice_cohost(root: Path, localpart: str = "cohost") -> tuple[Homeserver
     content, as_token = registration(user_id)
     registration_file.write_text(yaml.safe_dump(content))
     (root / "as_token").write_text(as_token)
+    return hs, appservice_config(root, hs, user_id, root / "as_token")
+
+
+def appservice_config(root: Path, hs: Homeserver, user_id: str, token_file: Path) -> Path:
+    """cohost's config in appservice mode: the token file, and no password."""
     config = root / "cohost.toml"
     config.write_text(
         f'homeserver_url = "{hs.url}"\nuser_id = "{user_id}"\n'
-        f'as_token_file = "{root / "as_token"}"\ndata_dir = "{root / "data"}"\n'
+        f'as_token_file = "{token_file}"\ndata_dir = "{root / "data"}"\n'
     )
-    return hs, config
+    return config

@@ -14,7 +14,7 @@ import yaml
 
 from service.devserver import Homeserver
 from tests.integration.cohost_process import CohostProcess, cli
-from tests.integration.formation import crew_formation
+from tests.integration.formation import appservice_config, crew_formation
 from tests.integration.matrix_user import User
 
 pytestmark = pytest.mark.integration
@@ -55,11 +55,7 @@ async def test_appservice_mode_forms_crews_without_meeting_the_rate_limits(
     assert again.returncode == 1 and "exists" in again.stdout  # tokens are never replaced
 
     hs.start()
-    config = tmp_path / "cohost.toml"
-    config.write_text(
-        f'homeserver_url = "{hs.url}"\nuser_id = "{user_id}"\n'
-        f'as_token_file = "{token_file}"\ndata_dir = "{tmp_path / "data"}"\n'
-    )
+    config = appservice_config(tmp_path, hs, user_id, token_file)
     bot = CohostProcess.configured(config, tmp_path / "bot")
     bot.start()
     try:
