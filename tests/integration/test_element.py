@@ -7,6 +7,8 @@ room keys only with cross-signed devices and reads only what they send."""
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import hashlib
 import json
 import shutil
 import subprocess
@@ -21,9 +23,26 @@ from tests.integration.community import create_congregation, create_crew
 from tests.integration.conftest import unique
 from tests.integration.matrix_user import User
 
-pytestmark = pytest.mark.integration
-
 ELEMENT = Path(__file__).parent.parent / "element"
+INSTALLED = ELEMENT / "node_modules" / ".cohost-installed"
+
+
+def install_sdk() -> None:
+    """Install the SDK once for all test workers. The stamp is written only after `npm ci`
+    finished, and the lock keeps a second worker from reading a half-written
+    node_modules (which is what the package directory alone would let it do)."""
+    with open(ELEMENT / ".install.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if INSTALLED.exists() and INSTALLED.read_text() == lock_digest():
+            return
+        subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund"], cwd=ELEMENT, check=True, timeout=600
+        )
+        INSTALLED.write_text(lock_digest())
+
+
+def lock_digest() -> str:
+    return hashlib.sha256((ELEMENT / "package-lock.json").read_bytes()).hexdigest()
 
 
 def element_client(
@@ -35,10 +54,7 @@ def element_client(
     account: DemoUser | None = None,
 ) -> list[dict[str, Any]]:
     """Run the Element-grade client: one JSON line per command, with the reply it read."""
-    if not (ELEMENT / "node_modules" / "matrix-js-sdk").exists():
-        subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund"], cwd=ELEMENT, check=True, timeout=300
-        )
+    install_sdk()
     account = account or hs.register(unique("elena"))
     localpart = account.user_id[1:].split(":", 1)[0]
     arguments = [hs.url, localpart, account.password, bot.user_id, mode, room, *commands]
