@@ -35,13 +35,14 @@ from service.credentials import private_dir
 from service.events import EventRouter
 from service.gateway import NioGateway, observe_rate_limits
 from service.http import make_http_app, start_http
-from service.identity import ensure_cross_signed
+from service.identity import ensure_cross_signed, master_key
 from service.login import log_in, make_client
 from service.metrics import Metrics
 from service.settings import Settings
 from service.state_cache import StateCache
 from service.sync import SyncLoop
 from service.unreadable import Unreadable
+from service.verification import DeviceKeys, Verifier
 from storage.database import make_engine, make_sessionmaker, migrate
 from storage.repositories import SyncStateRepository
 from storage.stores import Stores
@@ -173,6 +174,8 @@ async def run_service(
             metrics.reads_state_from(cohost.stores.stats.read)
             observe_rate_limits(metrics.rate_limited)
             router.when_unreadable(Unreadable(client, gateway, router.redeliver, sessions, clock))
+            keys = DeviceKeys(client, partial(master_key, settings))
+            router.when_verifying(Verifier(gateway, keys, clock))
             tasks = {
                 asyncio.create_task(
                     SyncLoop(client, sessions, router, metrics, ready, cache).run()

@@ -46,11 +46,13 @@ from handlers.framework.types import (
     UserId,
 )
 from service.metrics import Metrics
+from service.verification import verification_event
 from storage.repositories import HandledEventRepository
 
 log = structlog.get_logger(__name__)
 
 Unreadable = Callable[[RoomId, MegolmEvent], Awaitable[None]]
+Verifying = Callable[[RoomId, dict[str, Any]], Awaitable[None]]
 
 # How long handled event ids are remembered; a replayed sync is far younger than this.
 HANDLED_RETENTION = timedelta(days=30)
@@ -74,10 +76,15 @@ class EventRouter:
         self._clock = clock
         self._metrics = metrics
         self._unreadable: Unreadable | None = None
+        self._verifying: Verifying | None = None
 
     def when_unreadable(self, handler: Unreadable) -> None:
         """What becomes of a message cohost cannot decrypt (service.unreadable)."""
         self._unreadable = handler
+
+    def when_verifying(self, handler: Verifying) -> None:
+        """Who answers in-room key verification (service.verification)."""
+        self._verifying = handler
 
     async def handle(self, response: SyncResponse, *, with_timeline: bool) -> None:
         """Handle one sync batch. Raises HomeserverUnavailable when the batch must be
@@ -111,6 +118,12 @@ class EventRouter:
                     # Its own key: once read, the event itself is handled as any other.
                     unreadable = partial(self._unreadable, room_id, event)
                     await self._once(room_id, f"{event.event_id}#unreadable", unreadable)
+                continue
+            verifying = verification_event(event) if self._verifying is not None else None
+            if verifying is not None and self._verifying is not None:
+                if index >= history_ends:
+                    step = partial(self._verifying, room_id, verifying)
+                    await self._once(room_id, event.event_id, step)
                 continue
             try:
                 work = self._work_for(room_id, event, history=index < history_ends)

@@ -94,6 +94,14 @@ class Identity:
         }
 
 
+def master_key(settings: Settings) -> str | None:
+    """The public master key cohost's identity is known by, if it has one."""
+    if not settings.cross_signing:
+        return None
+    identity = Identity.load(settings.data_dir / KEYS_FILE)
+    return None if identity is None else public(identity.master)
+
+
 async def ensure_cross_signed(client: AsyncClient, settings: Settings) -> bool:
     """Make sure the bot's identity is published and its device signed by it; True
     when it is."""

@@ -27,6 +27,20 @@ class EventType:
     SPACE_PARENT: Final = "m.space.parent"
 
 
+class Verification:
+    """Interactive key verification in a room (Element's "Verify user")."""
+
+    REQUEST: Final = "m.key.verification.request"  # a msgtype of m.room.message
+    READY: Final = "m.key.verification.ready"
+    START: Final = "m.key.verification.start"
+    ACCEPT: Final = "m.key.verification.accept"
+    KEY: Final = "m.key.verification.key"
+    MAC: Final = "m.key.verification.mac"
+    CANCEL: Final = "m.key.verification.cancel"
+    DONE: Final = "m.key.verification.done"
+    PREFIX: Final = "m.key.verification."
+
+
 class Membership:
     JOIN: Final = "join"
     INVITE: Final = "invite"
@@ -55,5 +69,6 @@ MENTIONS: Final = "m.mentions"
 ROOM_TYPE_SPACE: Final = "m.space"
 RESTRICTED_BY_MEMBERSHIP: Final = "m.room_membership"
 ANNOTATION: Final = "m.annotation"
+REFERENCE: Final = "m.reference"
 REPLACE: Final = "m.replace"
 ENCRYPTION_ALGORITHM: Final = "m.megolm.v1.aes-sha2"

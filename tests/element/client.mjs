@@ -7,6 +7,8 @@ import * as sdk from "matrix-js-sdk";
 import {
     AllDevicesIsolationMode,
     OnlySignedDevicesIsolationMode,
+    VerificationPhase,
+    VerifierEvent,
 } from "matrix-js-sdk/lib/crypto-api/index.js";
 
 const [baseUrl, user, password, bot, mode, where, ...commands] = process.argv.slice(2);
@@ -74,7 +76,8 @@ while (until(deadline) && !(await crypto.isEncryptionEnabledInRoom(room))) {
 
 // Beside plain commands: "wait:<text>" waits for a message of the bot's containing
 // the text; "react" reacts 👍 to it (in the clear, as Element Web does); "thread:<cmd>"
-// sends the command in a thread rooted at it.
+// sends the command in a thread rooted at it; "verify" verifies the bot by emoji, as
+// Element's "Verify user" does, confirming the emoji it is shown.
 let last = null;
 
 async function botMessages() {
@@ -117,8 +120,42 @@ async function report(command, reply) {
     );
 }
 
+async function verify(command) {
+    const request = await crypto.requestVerificationDM(bot, room);
+    const settled = [VerificationPhase.Ready, VerificationPhase.Cancelled, VerificationPhase.Done];
+    let deadline = Date.now() + 60_000;
+    while (until(deadline) && !settled.includes(request.phase)) await sleep(200);
+    let shown = null;
+    if (request.phase === VerificationPhase.Ready) {
+        const verifier = await request.startVerification("m.sas.v1");
+        const showing = new Promise((resolve) => verifier.once(VerifierEvent.ShowSas, resolve));
+        const finished = verifier.verify().catch(() => null);
+        shown = await Promise.race([showing, sleep(60_000).then(() => null)]);
+        if (shown !== null) await shown.confirm();
+        await Promise.race([finished, sleep(60_000)]);
+    }
+    deadline = Date.now() + 30_000;
+    let status = await crypto.getUserVerificationStatus(bot);
+    while (until(deadline) && request.phase === VerificationPhase.Done && !status.isCrossSigningVerified()) {
+        await sleep(200);
+        status = await crypto.getUserVerificationStatus(bot);
+    }
+    console.log(
+        JSON.stringify({
+            command,
+            phase: VerificationPhase[request.phase],
+            cancelled: request.cancellationCode ?? null,
+            emoji: shown?.sas.emoji?.map(([, name]) => name) ?? null,
+            decimals: shown?.sas.decimal ?? null,
+            verified: status.isCrossSigningVerified(),
+        }),
+    );
+}
+
 for (const command of commands) {
-    if (command.startsWith("wait:")) {
+    if (command === "verify") {
+        await verify(command);
+    } else if (command.startsWith("wait:")) {
         const text = command.slice("wait:".length);
         const deadline = Date.now() + 90_000;
         last = null;

@@ -120,6 +120,25 @@ async def test_element_in_signed_devices_only_mode_talks_to_cohost(
         bot.kill()
 
 
+async def test_element_verifies_cohost_by_emoji(homeserver: Homeserver, tmp_path: Path) -> None:
+    """Element's "Verify user": the emoji it shows are the ones cohost logs for the admin,
+    and afterwards Element counts cohost's identity as verified."""
+    bot = CohostProcess(homeserver, unique("verified"), tmp_path / "verified")
+    bot.start()
+    try:
+        verified, ping = element_client(homeserver, bot, "signed", "verify", "!ping")
+        assert verified["phase"] == "Done", verified
+        assert verified["verified"] is True, verified
+        [logged] = [r for r in bot.log_records() if r.get("event") == "verification_sas"]
+        assert str(logged["emoji"]).split(" ") == verified["emoji"], (logged, verified)
+        assert str(logged["decimals"]) == " ".join(map(str, verified["decimals"]))
+        assert [r for r in bot.log_records() if r.get("event") == "verification_done"]
+        assert ping["body"] and "Pong" in ping["body"], ping
+        assert ping["shield"]["colour"] == 0, ping
+    finally:
+        bot.kill()
+
+
 async def test_without_cross_signing_element_reads_nothing_or_flags_it(
     homeserver: Homeserver, tmp_path: Path
 ) -> None:
