@@ -27,6 +27,7 @@ from handlers.framework.clock import Clock
 from handlers.framework.errors import HomeserverUnavailable
 from handlers.framework.matrix_names import (
     ANNOTATION,
+    IN_REPLY_TO,
     RELATES_TO,
     REPLACE,
     THREAD,
@@ -162,11 +163,14 @@ class EventRouter:
         ts = _int(getattr(event, "server_timestamp", None)) or _int(source.get("origin_server_ts"))
         content = _mapping(source.get("content"))
         if isinstance(event, RoomMessageNotice):
-            # Bots speak in notices: only a proposal opened by another cohost matters.
-            if not isinstance(content.get(SPEC), dict):
-                return None
-            body = _text(event.body)
-            return IncomingMessage(room_id, event_id, sender, body, False, ts, content, True)
+            # Bots speak in notices: what matters is a proposal another cohost opened,
+            # and its answers to commands (then no cohost need stand in for it).
+            if isinstance(content.get(SPEC), dict):
+                body = _text(event.body)
+                return IncomingMessage(room_id, event_id, sender, body, False, ts, content, True)
+            if not history and isinstance(_relation(content).get(IN_REPLY_TO), dict):
+                return IncomingMessage(room_id, event_id, sender, "", False, ts, content, True)
+            return None
         if isinstance(event, RoomMessageText):
             body = _text(event.body)
             if _relation(content).get("rel_type") == REPLACE:

@@ -71,6 +71,14 @@ class OperationRepository:
         op.updated_at = at
 
 
+    async def settle(self, op_id: str, at: datetime) -> bool:
+        op = await self._s.get(Operation, op_id)
+        if op is None or op.status != PENDING:
+            return False
+        op.params, op.status, op.updated_at = {}, DONE, at
+        return True
+
+
 class OperationStore(Store):
     async def add(self, new: NewOperation, at: datetime) -> bool:
         async with self._unit() as s:
@@ -91,3 +99,9 @@ class OperationStore(Store):
     async def save(self, op_id: str, progress: dict[str, Any], status: str, at: datetime) -> None:
         async with self._unit() as s:
             await OperationRepository(s).save(op_id, progress, status, at)
+
+    async def settle(self, op_id: str, at: datetime) -> bool:
+        """Done without being run, its parameters forgotten (they may carry a command's
+        text); False when it was not pending."""
+        async with self._unit() as s:
+            return await OperationRepository(s).settle(op_id, at)

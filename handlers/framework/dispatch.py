@@ -19,6 +19,7 @@ from handlers.framework.registry import (
     looks_like_command,
 )
 from handlers.framework.replies import Reply, notice_content, reply_txn_id
+from handlers.framework.stand_in import StandIns, Turn
 from handlers.framework.types import IncomingMessage, RoomId, UserId
 
 log = structlog.get_logger(__name__)
@@ -36,11 +37,12 @@ async def never(room_id: RoomId) -> bool:
     return False
 
 
-Answers = Callable[[RoomId, UserId], Awaitable[bool]]
+Answers = Callable[[RoomId, UserId], Awaitable[Turn]]
+AT_ONCE = Turn(now=True)  # a room this cohost alone answers in
 
 
-async def always(room_id: RoomId, sender: UserId) -> bool:
-    return True
+async def always(room_id: RoomId, sender: UserId) -> Turn:
+    return AT_ONCE
 
 
 # Checks a command's declared preconditions (where, who) against Matrix state and
@@ -70,34 +72,66 @@ class CommandHandler:
         self._preconditions = preconditions
         self._released = released
         self._answers = answers
+        self._stand_ins: StandIns | None = None
 
-    def answer_only_when(self, answers: Answers) -> None:
-        """In rooms several cohosts share, one answers each command (see the network)."""
+    def answer_only_when(self, answers: Answers, stand_ins: StandIns) -> None:
+        """In rooms several cohosts share, one answers each command (see the network),
+        and the others stand in when it does not."""
         self._answers = answers
+        self._stand_ins = stand_ins
 
     async def on_message(self, message: IncomingMessage) -> None:
-        if (
-            message.notice
-            or message.sender == self._gateway.user_id
-            or not looks_like_command(message.body)
-        ):
+        if message.sender == self._gateway.user_id:
+            return
+        if message.notice:
+            if self._stand_ins is not None:
+                await self._stand_ins.answered(message)
+            return
+        if not looks_like_command(message.body):
             return
         if await self._released(message.room_id):
             return  # cohost never acts again where it was released
         started = time.perf_counter()
-        answering = await self._answers(message.room_id, message.sender)
-        name, reply = await self._answer(message, answering)
-        if reply is None or not answering:
-            return  # in rooms shared by several cohosts, another one answers
+        turn = await self._answers(message.room_id, message.sender)
+        stand_ins = self._stand_ins
+        if turn.now and (stand_ins is None or not turn.shared or not stand_ins.late(message)):
+            name, reply = await self._answer(message, True)
+            if reply is not None:
+                await self._send(message, reply)
+                self.timed(name or "unknown", time.perf_counter() - started)
+                if reply.then is not None:
+                    await reply.then()
+            return
+        # In a room several cohosts share: another answers; or this one was away, and
+        # another may have answered meanwhile (handlers.framework.stand_in).
+        name, reply = await self._answer(message, False)
+        if turn.now and reply is not None and reply.then is not None:
+            await reply.then()  # a vote counted now: what follows from it too
+        if stand_ins is None or (name is None and reply is None):
+            return
+        place = 0 if turn.now else None if turn.place is None else turn.place + 1
+        if place is not None:
+            await stand_ins.wait(message, place, None if reply is None else reply.text)
+
+    async def answer_standing_in(self, message: IncomingMessage, worked_out: str | None) -> None:
+        """Answer a command no cohost answered: with the reply worked out when it came
+        (a vote every cohost counted then), or by running it now."""
+        if worked_out is not None:
+            await self._send(message, Reply(worked_out))
+            return
+        _, reply = await self._answer(message, True)
+        if reply is not None:
+            await self._send(message, reply)
+            if reply.then is not None:
+                await reply.then()
+
+    async def _send(self, message: IncomingMessage, reply: Reply) -> None:
         await self._gateway.send_event(
             message.room_id,
             EventType.MESSAGE,
             notice_content(reply, message),
             reply_txn_id(message),
         )
-        self.timed(name or "unknown", time.perf_counter() - started)
-        if reply.then is not None:
-            await reply.then()
 
     async def _answer(
         self, message: IncomingMessage, answering: bool

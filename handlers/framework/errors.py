@@ -33,4 +33,9 @@ class HomeserverUnavailable(Exception):
 
 
 class NotYet(Exception):
-    """A step cannot be done yet (an invitation still on its way); try again later."""
+    """A step cannot be done yet (an invitation still on its way); try again later, or
+    after `retry_after` seconds when the step knows when it will be due."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -145,10 +145,12 @@ class OperationRunner:
             try:
                 await self._performers[op.kind](run)
             except (HomeserverUnavailable, NotYet) as err:
-                log.warning("operation_waiting", error=str(err))
+                due = err.retry_after if isinstance(err, NotYet) else None
+                if due is None:
+                    log.warning("operation_waiting", error=str(err))
                 # Back in the queue after a while, without holding up other operations.
                 asyncio.get_running_loop().call_later(
-                    self.retry_delay, self._queue.put_nowait, op_id
+                    self.retry_delay if due is None else due, self._queue.put_nowait, op_id
                 )
                 return
             except Exception as err:
@@ -162,6 +164,11 @@ class OperationRunner:
                 return
             await self._save(op_id, run.progress, DONE)
             log.info("operation_done")
+
+    async def settle(self, op_id: str) -> bool:
+        """Mark a pending operation done without running it (what it waited for came
+        another way), forgetting its parameters; False when it was not pending."""
+        return await self._store.settle(op_id, self._clock.now())
 
     async def _save(self, op_id: str, progress: dict[str, Any], status: str) -> None:
         await self._store.save(op_id, progress, status, self._clock.now())

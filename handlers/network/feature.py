@@ -5,6 +5,7 @@ from __future__ import annotations
 from handlers.community.house import House
 from handlers.community.invites import Expected
 from handlers.decisions.engine import Decisions
+from handlers.framework.stand_in import StandIns
 from handlers.framework.types import IncomingMember
 from handlers.membership.engine import Membership
 from handlers.network.commands import NetworkCommands
@@ -39,9 +40,12 @@ def install(house: House) -> None:
     house.invites.expect(Expected(crews.invited, crews.joined, crews.awaited))
     house.every_tick(crews.tick)
     # The network's rooms are shared by its cohosts: each adopts the others' proposals,
-    # and one answers each command.
+    # and one answers each command, the others standing in when it does not.
     decisions.share_rooms_with(membership.member_bots)
-    house.commands.answer_only_when(membership.answers)
+    stand_ins = StandIns(
+        house.runner, house.clock, house.commands.answer_standing_in, membership.is_peer
+    )
+    house.commands.answer_only_when(membership.answers, stand_ins)
     house.invites.expect(Expected(membership.expects, membership.accepted, membership.awaits))
     house.subscriptions.on(IncomingMember, membership.on_member)
     runner = house.runner

@@ -30,11 +30,13 @@ from handlers.community.shape import HOST_LEVEL, space_child, space_parent
 from handlers.community.state import NETWORK_CREW, NETWORK_ROOMS, NETWORK_SPACE
 from handlers.decisions.engine import Decisions, KindSpec
 from handlers.framework.clock import Clock
+from handlers.framework.dispatch import AT_ONCE
 from handlers.framework.errors import MatrixError, NotYet
 from handlers.framework.matrix_names import EventType, Membership
 from handlers.framework.operations import OperationRunner, Run
 from handlers.framework.patterns import server_of
 from handlers.framework.power import raise_to
+from handlers.framework.stand_in import Turn
 from handlers.framework.turns import turn_of
 from handlers.framework.types import IncomingInvite, IncomingMember, RoomId, UserId
 from handlers.network.engine import network_entries
@@ -393,20 +395,27 @@ class NetworkMembership:
             await run.step("link", partial(self._link, network, RoomId(space), server_of(bot)))
 
     # -- who answers in the network's rooms ----------------------------------------
-    async def answers(self, room: RoomId, sender: UserId) -> bool:
+    async def is_peer(self, room: RoomId, user: UserId) -> bool:
+        """Another cohost sharing this room (its answers count as answers)."""
+        return user != self.gateway.user_id and user in await self.directory.cohosts_in(room)
+
+    async def answers(self, room: RoomId, sender: UserId) -> Turn:
+        """Who answers a command here: in the network's rooms one cohost (a crew's
+        keeper; in the Commons the sender's own cohost, or, for someone of no member
+        congregation, the first by id), the others standing in by turns."""
         place = await self.directory.place(room)
         if place.room is None or place.room.kind not in NETWORK_ROOMS:
-            return True
+            return AT_ONCE
+        me = self.gateway.user_id
+        others = await self.directory.cohosts_in(room)
+        standing_in = Turn(now=False, shared=True, place=turn_of(room, others, me))
         if place.room.kind == NETWORK_CREW:  # the cohost that keeps the crew's rhythm
-            return await self.keeps(room)
+            return Turn(now=True, shared=True) if await self.keeps(room) else standing_in
         network = RoomId(place.room.network_id or room)
         members = await self.members(network)
-        mine = [m for m in members.values() if m.bot == self.gateway.user_id]
-        if any(sender in m.hosts for m in mine):
-            return True
-        if any(sender in m.hosts for m in members.values()):
-            return False
-        return (
-            min((m.bot for m in members.values()), default=self.gateway.user_id)
-            == self.gateway.user_id
-        )
+        own = [m for m in members.values() if sender in m.hosts]
+        if own:
+            answering = me in {m.bot for m in own}
+        else:
+            answering = min((m.bot for m in members.values()), default=me) == me
+        return Turn(now=True, shared=True) if answering else standing_in

@@ -3,6 +3,7 @@ unit tests talk to it as members would."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from handlers.framework.subscriptions import Incoming
-from handlers.framework.types import RoomId
+from handlers.framework.types import IncomingMessage, RoomId
 from service.app import Cohost, build_cohost
 from service.events import EventRouter
 from service.metrics import Metrics
@@ -36,7 +37,7 @@ class World:
 
     async def say(self, body: str, sender: str = ALICE, room: str = DM) -> str:
         """Send a command; return the one reply (and fail if there is not exactly one)."""
-        msg = message(body, sender=sender, room=room)
+        msg = self.now(message(body, sender=sender, room=room))
         await self.cohost.commands.on_message(msg)
         replies = self.gateway.replies_to(msg.event_id)
         assert len(replies) == 1, replies
@@ -44,9 +45,18 @@ class World:
 
     async def deliver(self, incoming: Incoming) -> None:
         """An event from the sync loop, to whichever features subscribed to its kind."""
+        if isinstance(incoming, IncomingMessage):
+            incoming = self.now(incoming)
         work = self.cohost.subscriptions.work(incoming)
         if work is not None:
             await work()
+
+    def now(self, message: IncomingMessage) -> IncomingMessage:
+        """A message without a time was sent just now (by the world's clock)."""
+        if message.origin_server_ts:
+            return message
+        sent = int(self.clock.now().timestamp() * 1000)
+        return dataclasses.replace(message, origin_server_ts=sent)
 
     async def settle(self) -> None:
         await self.cohost.runner.run_queued()

@@ -1,0 +1,131 @@
+"""Nobody left without an answer in a room several cohosts share.
+
+There one cohost answers each command (the network says which: a crew's keeper, the
+sender's own cohost). When that one is gone (its homeserver down, its process
+stopped), the others stand in: each waits for its place in the turn order, and
+answers only if by then no cohost has. Whether one has is seen in the room: a notice
+from a cohost that replies to the command settles the wait. The answering cohost
+itself, catching up on a command older than a turn (it was away), waits one turn too,
+so that a stand-in's answer that came meanwhile is seen before it answers again.
+
+A wait is a persisted operation: a restart resumes it. It carries the command's text
+until it is settled, then forgets it; a stand-in gives up on commands older than
+GIVE_UP (an answer hours late would confuse more than it helps)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import structlog
+
+from handlers.framework.clock import Clock
+from handlers.framework.errors import NotYet
+from handlers.framework.matrix_names import IN_REPLY_TO, RELATES_TO
+from handlers.framework.operations import OperationRunner, Run
+from handlers.framework.types import EventId, IncomingMessage, RoomId, UserId
+
+log = structlog.get_logger(__name__)
+
+STAND_IN = "stand_in"
+TURN = timedelta(seconds=30)
+GIVE_UP = timedelta(hours=1)
+
+# Answers a command on behalf of the cohost that did not: with the reply worked out
+# when it arrived (a vote every cohost counted), or by running it now.
+Answer = Callable[[IncomingMessage, str | None], Awaitable[None]]
+IsCohost = Callable[[RoomId, UserId], Awaitable[bool]]
+
+
+@dataclass(frozen=True)
+class Turn:
+    """Who answers a command: this cohost at once, or, in a room several cohosts
+    share, as a stand-in at `place` of their order (0 first) if nobody has answered."""
+
+    now: bool
+    shared: bool = False
+    place: int | None = None
+
+
+def op_id(event_id: str) -> str:
+    return f"stand-in-{event_id}"
+
+
+def sent_at(message: IncomingMessage) -> datetime:
+    return datetime.fromtimestamp(message.origin_server_ts / 1000, UTC)
+
+
+class StandIns:
+    def __init__(
+        self, runner: OperationRunner, clock: Clock, answer: Answer, is_cohost: IsCohost
+    ) -> None:
+        self._runner = runner
+        self._clock = clock
+        self._answer = answer
+        self._is_cohost = is_cohost
+        runner.register(STAND_IN, self._perform, self._failed)
+
+    def late(self, message: IncomingMessage) -> bool:
+        """Older than a turn: a stand-in may have answered it while this cohost was away."""
+        return self._clock.now() - sent_at(message) > TURN
+
+    async def wait(self, message: IncomingMessage, place: int, reply: str | None) -> None:
+        """Answer later unless a cohost has by then; `place` 0 is the answering cohost
+        catching up, stand-ins come after it."""
+        now = self._clock.now()
+        if place == 0:
+            due = now + TURN  # time for the rest of what it missed to arrive
+        else:
+            due = max(sent_at(message) + place * TURN, now)
+        params = {
+            "room": message.room_id,
+            "event": message.event_id,
+            "sender": message.sender,
+            "body": message.body,
+            "encrypted": message.encrypted,
+            "ts": message.origin_server_ts,
+            "thread": message.thread,
+            "place": place,
+            "due": due.isoformat(),
+            "reply": reply,
+        }
+        await self._runner.start(op_id(message.event_id), STAND_IN, params)
+
+    async def answered(self, notice: IncomingMessage) -> None:
+        """A notice that replies to a command: if a cohost sent it, nobody need stand in."""
+        relation = notice.content.get(RELATES_TO)
+        reply = relation.get(IN_REPLY_TO) if isinstance(relation, dict) else None
+        target = reply.get("event_id") if isinstance(reply, dict) else None
+        if not isinstance(target, str) or not await self._is_cohost(notice.room_id, notice.sender):
+            return
+        if await self._runner.settle(op_id(target)):
+            log.info("stand_in_not_needed", room_id=notice.room_id)
+
+    async def _perform(self, run: Run) -> None:
+        p = run.params
+        if not p:
+            return  # settled meanwhile
+        now = self._clock.now()
+        due = datetime.fromisoformat(p["due"])
+        if now < due:
+            raise NotYet("a cohost before this one may still answer", (due - now).total_seconds())
+        message = IncomingMessage(
+            RoomId(p["room"]),
+            EventId(p["event"]),
+            UserId(p["sender"]),
+            p["body"],
+            bool(p["encrypted"]),
+            int(p["ts"]),
+            thread=EventId(p["thread"]) if p.get("thread") else None,
+        )
+        if p["place"] > 0 and now - sent_at(message) > GIVE_UP:
+            log.info("stand_in_given_up", room_id=message.room_id)
+        else:
+            if p["place"] > 0:
+                log.info("standing_in", room_id=message.room_id, place=p["place"])
+            await run.step("answered", lambda: self._answer(message, p.get("reply")))
+        await self._runner.settle(run.id)
+
+    async def _failed(self, run: Run, reason: str) -> None:
+        log.warning("stand_in_failed", reason=reason)
