@@ -92,6 +92,8 @@ async def a_reminder_survives_its_keeper(
     await bea.wait_for_notice(meta, bots["a"].user_id, "Reminder: meeting 1 of 1 is tomorrow")
     bots["a"].kill()
     home.stop()
+    # A command to the gone keeper is answered by another cohost standing in, once.
+    asked = await bea.send(meta, "!crew info")
     deadline = time.monotonic() + 300
     reminders: list[str] = []
     while time.monotonic() < deadline and not reminders:
@@ -100,6 +102,13 @@ async def a_reminder_survives_its_keeper(
     assert len(reminders) == 1, reminders
     await bea.quiet_for(60)  # the next cohost's turn passes: it sees the reminder went out
     assert len(hour_reminders(bea, meta, bots)) == 1
+    answers = await bea.replies_to(meta, asked, settle=0, within=60)
+    assert [
+        str(a.source["content"]["body"])
+        for a in answers
+        if "Meta Crew" in str(a.source["content"]["body"])
+    ], answers
+    assert len(answers) == 1, [a.source for a in answers]
 
 
 def hour_reminders(user: User, room: str, bots: dict[str, CohostProcess]) -> list[str]:
