@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import re
 import secrets
+import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -69,11 +70,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def write_registration(args: argparse.Namespace) -> int:
     user_id: str = args.user_id
     if not re.fullmatch(r"@[a-z0-9._=\-/+]+:[^\s]+", user_id):
-        print(f"cohost: {user_id!r} is not a user id like @cohost:example.org")
+        print(f"cohost: {user_id!r} is not a user id like @cohost:example.org", file=sys.stderr)
         return 2
     for path in (args.out, args.token_file):
         if path.exists():
-            print(f"cohost: {path} exists; the tokens in it would stop working. Remove it first.")
+            print(
+                f"cohost: {path} exists; the tokens in it would stop working. Remove it first.",
+                file=sys.stderr,
+            )
             return 1
     content, as_token = registration(user_id)
     write_private(args.out, yaml.safe_dump(content, sort_keys=False))

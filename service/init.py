@@ -11,11 +11,13 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import os
 import secrets
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -26,6 +28,7 @@ from service.credentials import private_dir, write_private
 from service.synapse_admin import registration_mac
 
 TIMEOUT = aiohttp.ClientTimeout(total=20)
+PASSWORD_FILE = "password"  # in data_dir: the password of an account init made
 # Discovery tries addresses that may not exist: each gets a short while.
 PROBE = aiohttp.ClientTimeout(total=5)
 LOOPBACK = ("localhost", "127.0.0.1", "[::1]")
@@ -120,18 +123,26 @@ async def _init(args: argparse.Namespace, q: Questions) -> None:
         print(f"ok    homeserver {url} answers (spec versions up to {versions[-1]})")
         localpart = q.value("user", "The bot's user name", "cohost")
         user_id = f"@{localpart}:{server_name}"
-        password, password_file = await account(http, q, url, localpart, user_id)
-        await check_login(http, url, user_id, password)
-        print(f"ok    {user_id} can log in")
-    values: dict[str, str] = {"homeserver_url": url, "user_id": user_id}
-    if password_file is not None:
-        values["password_file"] = str(password_file)
-    else:
-        values["password"] = password
-    values["data_dir"] = str(data_dir)
-    if args.database_url:
-        values["database_url"] = args.database_url
-    write_setup(config, data_dir, values)
+        password, password_file = await account(http, q, url, localpart, user_id, data_dir)
+        try:
+            await check_login(http, url, user_id, password)
+            print(f"ok    {user_id} can log in")
+            values: dict[str, str] = {"homeserver_url": url, "user_id": user_id}
+            if password_file is not None:
+                values["password_file"] = str(password_file)
+            else:
+                values["password"] = password
+            values["data_dir"] = str(data_dir)
+            if args.database_url:
+                values["database_url"] = args.database_url
+            write_setup(config, data_dir, values)
+        except (InitError, OSError) as err:
+            if password_file is None or password_file == args.password_file:
+                raise
+            raise InitError(
+                f"{err}. The account {user_id} was made; its password is kept in "
+                f"{password_file}: run init again with --password-file {password_file}"
+            ) from None
     print(f"ok    wrote {config} (0600) and {data_dir}/ (0700)")
     print("Next:")
     print(f"  cohost doctor --config {config}   # checks the setup, one line per check")
@@ -167,18 +178,26 @@ async def client_versions(http: aiohttp.ClientSession, url: str) -> list[str]:
 
 
 async def account(
-    http: aiohttp.ClientSession, q: Questions, url: str, localpart: str, user_id: str
+    http: aiohttp.ClientSession,
+    q: Questions,
+    url: str,
+    localpart: str,
+    user_id: str,
+    data_dir: Path,
 ) -> tuple[str, Path | None]:
     """The bot's password, making the account when a secret allows; and the file it
-    came from, when the admin gave one (the config then names the file)."""
+    is kept in (the config then names the file): the admin's, or, for an account made
+    here, `data_dir/password`, written before the account is asked for."""
     if q.args.password_file is not None:
         return read_secret(q.args.password_file, "--password-file"), q.args.password_file
     shared = q.secret("registration_shared_secret_file", "Synapse's registration_shared_secret")
     if shared is not None:
-        return await register_with_secret(http, url, shared, localpart), None
+        register = partial(register_with_secret, http, url, shared, localpart)
+        return await made_with_kept_password(register, data_dir)
     token = q.secret("admin_token_file", "An admin's access token")
     if token is not None:
-        return await register_with_token(http, url, token, user_id), None
+        register = partial(register_with_token, http, url, token, user_id)
+        return await made_with_kept_password(register, data_dir)
     password = q.secret("password_file", f"The password of the existing account {user_id}")
     if password is None:
         raise InitError(
@@ -188,12 +207,43 @@ async def account(
     return password, None
 
 
+async def made_with_kept_password(
+    register: Callable[[str], Awaitable[None]], data_dir: Path
+) -> tuple[str, Path]:
+    """A new account's password is on disk (0600) before the account exists, so that
+    no later failure strands an account whose password nobody has; a refused
+    registration leaves nothing behind."""
+    password = secrets.token_urlsafe(32)
+    pending, made_dir = _keep_pending(password, data_dir)
+    try:
+        await register(password)
+    except BaseException:
+        _discard(pending, data_dir if made_dir else None)
+        raise
+    kept = data_dir / PASSWORD_FILE
+    os.replace(pending, kept)
+    return password, kept
+
+
+def _keep_pending(password: str, data_dir: Path) -> tuple[Path, bool]:
+    made_dir = not data_dir.exists()
+    private_dir(data_dir)
+    pending = data_dir / "password.pending"
+    write_private(pending, password)
+    return pending, made_dir
+
+
+def _discard(pending: Path, made_dir: Path | None) -> None:
+    pending.unlink(missing_ok=True)
+    if made_dir is not None and not any(made_dir.iterdir()):
+        made_dir.rmdir()
+
+
 async def register_with_secret(
-    http: aiohttp.ClientSession, url: str, secret: str, localpart: str
-) -> str:
+    http: aiohttp.ClientSession, url: str, secret: str, localpart: str, password: str
+) -> None:
     endpoint = f"{url}/_synapse/admin/v1/register"
     nonce = (await get_json(http, endpoint)).get("nonce", "")
-    password = secrets.token_urlsafe(32)
     body = {
         "nonce": nonce,
         "username": localpart,
@@ -207,12 +257,11 @@ async def register_with_secret(
     if status >= 400:
         raise InitError(f"the homeserver refused the registration: {describe(data)}")
     print(f"ok    made the account {data.get('user_id')}")
-    return password
 
 
 async def register_with_token(
-    http: aiohttp.ClientSession, url: str, token: str, user_id: str
-) -> str:
+    http: aiohttp.ClientSession, url: str, token: str, user_id: str, password: str
+) -> None:
     endpoint = f"{url}/_synapse/admin/v2/users/{quote(user_id)}"
     headers = {"Authorization": f"Bearer {token}"}
     status, data = await request(http, "GET", endpoint, None, headers)
@@ -220,13 +269,11 @@ async def register_with_token(
         raise InitError(f"{user_id} exists already; give its password with --password-file")
     if status != 404:
         raise InitError(f"the admin API refused the token: {describe(data)}")
-    password = secrets.token_urlsafe(32)
     body = {"password": password, "displayname": "cohost", "admin": False}
     status, data = await request(http, "PUT", endpoint, body, headers)
     if status >= 400:
         raise InitError(f"the admin API refused to make the account: {describe(data)}")
     print(f"ok    made the account {user_id}")
-    return password
 
 
 async def check_login(http: aiohttp.ClientSession, url: str, user_id: str, password: str) -> None:

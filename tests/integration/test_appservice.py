@@ -52,7 +52,7 @@ async def test_appservice_mode_forms_crews_without_meeting_the_rate_limits(
     assert not re.fullmatch(users["regex"], f"@someone:{hs.server_name}")
     assert registration["as_token"] == token_file.read_text().strip() != registration["hs_token"]
     again = registration_command(user_id, registration_file, token_file)
-    assert again.returncode == 1 and "exists" in again.stdout  # tokens are never replaced
+    assert again.returncode == 1 and "exists" in again.stderr  # tokens are never replaced
 
     hs.start()
     config = appservice_config(tmp_path, hs, user_id, token_file)

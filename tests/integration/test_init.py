@@ -48,7 +48,13 @@ async def test_scripted_init_makes_the_account_and_a_config_cohost_runs_with(
     assert stat.S_IMODE(data.stat().st_mode) == 0o700
     written = tomllib.loads(config.read_text())
     assert written["user_id"] == f"@{localpart}:{homeserver.server_name}"
-    assert written["password"] not in made.stdout + made.stderr
+    # The made account's password is kept in data_dir (0600), written before the
+    # account was asked for; it is never printed.
+    kept = Path(written["password_file"])
+    assert kept == (data / "password").resolve()
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    password = kept.read_text()
+    assert password and password not in made.stdout + made.stderr
     settings = load_settings(config)
     assert settings.homeserver_url == homeserver.url
 
@@ -58,6 +64,7 @@ async def test_scripted_init_makes_the_account_and_a_config_cohost_runs_with(
     forced = init(*flags, "--force")
     assert forced.returncode == 1 and "exists already" in forced.stderr
     assert tomllib.loads(config.read_text()) == written
+    assert kept.read_text() == password and not (data / "password.pending").exists()
 
     bot = CohostProcess.configured(config, tmp_path / "run")
     bot.start()
