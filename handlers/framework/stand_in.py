@@ -29,7 +29,9 @@ from handlers.framework.types import EventId, IncomingMessage, RoomId, UserId
 log = structlog.get_logger(__name__)
 
 STAND_IN = "stand_in"
-TURN = timedelta(seconds=30)
+# Long enough that an answering cohost slowed by rate limits is rarely taken for gone
+# (it would then be answered for, and a command that acts would act twice).
+TURN = timedelta(minutes=1)
 GIVE_UP = timedelta(hours=1)
 
 # Answers a command on behalf of the cohost that did not: with the reply worked out

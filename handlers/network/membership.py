@@ -407,8 +407,8 @@ class NetworkMembership:
         if place.room is None or place.room.kind not in NETWORK_ROOMS:
             return AT_ONCE
         me = self.gateway.user_id
-        others = await self.directory.cohosts_in(room)
-        standing_in = Turn(now=False, shared=True, place=turn_of(room, others, me))
+        cohosts = await self.directory.cohosts_in(room)
+        standing_in = Turn(now=False, shared=True, place=turn_of(room, cohosts, me))
         if place.room.kind == NETWORK_CREW:  # the cohost that keeps the crew's rhythm
             return Turn(now=True, shared=True) if await self.keeps(room) else standing_in
         network = RoomId(place.room.network_id or room)

@@ -7,14 +7,14 @@ from __future__ import annotations
 import dataclasses
 from datetime import timedelta
 
-from handlers.framework.stand_in import op_id
+from handlers.framework.stand_in import TURN, op_id
 from handlers.framework.types import EventId, IncomingMessage, RoomId, UserId
 from handlers.rhythm.schema import CYCLE
 from tests.fakes import message
 from tests.unit.test_network_crews import BEA, OTHER, a_meta_crew, cycle_record
 from tests.unit.world import ALICE, World
 
-TURNS = timedelta(seconds=61)  # past every stand-in's turn among two cohosts
+TURNS = 2 * TURN + timedelta(seconds=1)  # past every stand-in's turn among two cohosts
 
 
 async def crew_kept_by_other(world: World) -> RoomId:
