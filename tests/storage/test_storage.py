@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.database import check_schema, make_sessionmaker, migrate
+from storage.database import check_schema, make_engine, make_sessionmaker, migrate
 from storage.repositories import NEXT_BATCH, HandledEventRepository, SyncStateRepository
 
 T0 = datetime(2026, 11, 27, tzinfo=UTC)
@@ -77,3 +78,28 @@ async def test_the_schema_check_fails_on_a_database_that_is_behind(engine: Async
 
     with pytest.raises(CommandError):
         await check_schema(engine)
+
+
+async def test_sqlite_commits_to_a_write_ahead_log_that_survives_the_process(
+    tmp_path: Path,
+) -> None:
+    """WAL with synchronous=NORMAL: what was committed is there for the next process,
+    which finds it without the first having closed anything (a crash)."""
+    url = f"sqlite:///{tmp_path / 'cohost.db'}"
+    first = make_engine(url)
+    await migrate(first)
+    async with first.begin() as conn:
+        mode = (await conn.exec_driver_sql("PRAGMA journal_mode")).scalar()
+        level = (await conn.exec_driver_sql("PRAGMA synchronous")).scalar()
+        await conn.exec_driver_sql(
+            "INSERT INTO sync_state (key, value) VALUES ('crash-test', 'kept')"
+        )
+    assert (mode, level) == ("wal", 1)  # 1 is NORMAL
+    second = make_engine(url)
+    async with second.connect() as conn:
+        kept = (
+            await conn.exec_driver_sql("SELECT value FROM sync_state WHERE key = 'crash-test'")
+        ).scalar()
+    assert kept == "kept"
+    await second.dispose()
+    await first.dispose()
