@@ -78,6 +78,18 @@ class EventRouter:
         self._metrics = metrics
         self._unreadable: Unreadable | None = None
         self._verifying: Verifying | None = None
+        # Whether the batch being handled may hold events handled already: the first
+        # after a start, and a batch retried after a failure. Otherwise the sync
+        # position guarantees new events, and the database need not be asked.
+        self._may_replay = True
+
+    def batch_saved(self) -> None:
+        """The sync position moved past everything handled so far."""
+        self._may_replay = False
+
+    def may_replay(self) -> None:
+        """The next batch may repeat events of one that failed part-way."""
+        self._may_replay = True
 
     def when_unreadable(self, handler: Unreadable) -> None:
         """What becomes of a message cohost cannot decrypt (service.unreadable)."""
@@ -213,12 +225,15 @@ class EventRouter:
                 return IncomingRedaction(room_id, event_id, sender, EventId(redacts), ts)
         return None
 
-    async def _once(self, room_id: RoomId, event_id: str, work: Work) -> None:
-        async with self._sessions.begin() as session:
-            already = await HandledEventRepository(session).seen(event_id)
-        if already:
-            log.info("event_already_handled", event_id=event_id)
-            return
+    async def _once(
+        self, room_id: RoomId, event_id: str, work: Work, *, may_repeat: bool = False
+    ) -> None:
+        if self._may_replay or may_repeat:
+            async with self._sessions.begin() as session:
+                already = await HandledEventRepository(session).seen(event_id)
+            if already:
+                log.info("event_already_handled", event_id=event_id)
+                return
         with structlog.contextvars.bound_contextvars(room_id=room_id, event_id=event_id):
             await self._guarded(work)
         async with self._sessions.begin() as session:
@@ -239,7 +254,7 @@ class EventRouter:
         """An event read late (its room key came): handled as if it had just arrived."""
         work = self._work_for(room_id, event)
         if work is not None:
-            await self._once(room_id, event.event_id, work)
+            await self._once(room_id, event.event_id, work, may_repeat=True)
 
     async def prune(self) -> None:
         async with self._sessions.begin() as session:

@@ -78,6 +78,7 @@ class SyncLoop:
             try:
                 since = await self._once(since)
             except (HomeserverUnavailable, MatrixError) as err:
+                self._router.may_replay()
                 self._metrics.sync_failures.inc()
                 delay = self._backoff.failed()
                 log.warning("sync_failed", error=str(err), retry_in=delay)
@@ -85,6 +86,7 @@ class SyncLoop:
             except Exception as err:
                 # Events are handled each inside its own boundary; what lands here is a
                 # batch that could not be read at all. Retried, never the end of cohost.
+                self._router.may_replay()
                 self._metrics.sync_failures.inc()
                 delay = self._backoff.failed()
                 log.error("sync_batch_failed", error=type(err).__name__, retry_in=delay)
@@ -128,6 +130,7 @@ class SyncLoop:
         await self._router.handle(resp, with_timeline=not first)
         async with self._sessions.begin() as session:
             await SyncStateRepository(session).put(NEXT_BATCH, resp.next_batch)
+        self._router.batch_saved()
 
     async def _fill_gaps(self, resp: SyncResponse, since: str | None) -> None:
         """Put in front of each cut-short timeline what happened between the last sync

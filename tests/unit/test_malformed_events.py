@@ -14,6 +14,7 @@ from nio import SyncResponse
 
 from handlers.community.state import CONGREGATION, CREW, CREW_ROOM, NETWORK, RELEASE, ROOM
 from handlers.decisions.schema import PROPOSAL as PROPOSAL_STATE
+from handlers.framework.errors import HomeserverUnavailable
 from handlers.network.schema import MEMBER
 from handlers.rhythm.schema import CYCLE as CYCLE_STATE
 from service.metrics import Metrics
@@ -233,3 +234,48 @@ async def test_an_edit_is_never_a_command(world: World) -> None:
     client.batches.append(sync_response("s1", {DM: [edit]}))
     await loop._once("s0")
     assert world.gateway.replies_to("$edit") == []
+
+
+async def test_a_batch_retried_after_a_failure_part_way_answers_each_command_once(
+    world: World,
+) -> None:
+    """Steady state asks the database nothing about handled events (the sync position
+    guarantees new ones); a batch retried after failing part-way is checked again."""
+    loop, client, metrics = await a_loop(world)
+    pings = [
+        {
+            "type": "m.room.message",
+            "event_id": f"$retried{n}-{next(_ids)}",
+            "sender": ALICE,
+            "origin_server_ts": 1,
+            "content": {"msgtype": "m.text", "body": "!ping"},
+        }
+        for n in range(3)
+    ]
+    send = world.gateway.send_event
+    failed: list[str] = []
+
+    async def flaky(room_id: Any, event_type: str, content: Any, txn_id: str) -> Any:
+        if pings[1]["event_id"] in txn_id and not failed:
+            failed.append(txn_id)
+            raise HomeserverUnavailable("down for a moment")
+        return await send(room_id, event_type, content, txn_id)
+
+    world.gateway.send_event = flaky  # type: ignore[method-assign]
+    first = sync_response("s1", {DM: pings[:2]})
+    initial = sync_response("s0", {})  # a first start reads no timeline
+    client.batches += [initial, first, first, sync_response("s2", {DM: pings[2:]})]
+    running = asyncio.create_task(loop.run())
+    try:
+        for _ in range(400):  # until the last is handled (marked after its reply)
+            if metrics.value("cohost_events_handled_total") >= 3:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.2)
+    finally:
+        running.cancel()
+    assert failed
+    assert [len(world.gateway.replies_to(p["event_id"])) for p in pings] == [1, 1, 1]
+    # Handled once each: a retried reply alone would be kept single by its transaction
+    # id, but a command that acts must not act twice.
+    assert metrics.value("cohost_events_handled_total") == 3
