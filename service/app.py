@@ -36,7 +36,7 @@ from service.events import EventRouter
 from service.gateway import NioGateway, observe_rate_limits
 from service.http import make_http_app, start_http
 from service.identity import ensure_cross_signed, master_key
-from service.login import log_in, make_client
+from service.login import log_in, make_client, tune_crypto_store
 from service.metrics import Metrics
 from service.settings import Settings
 from service.state_cache import StateCache
@@ -148,6 +148,7 @@ async def connected(
     try:
         await migrate(engine)
         await log_in(client, settings)
+        tune_crypto_store(client)
         structlog.contextvars.bind_contextvars(bot=client.user_id)
         yield client, make_sessionmaker(engine)
     finally:

@@ -44,6 +44,17 @@ def make_client(settings: Settings) -> AsyncClient:
     return kind(settings.homeserver_url, settings.user_id, store_path=str(store), config=config)
 
 
+def tune_crypto_store(client: AsyncClient) -> None:
+    """nio writes its crypto store on every sync (the set of encrypted rooms), on the
+    event loop's thread: in write-ahead-log mode with synchronous=NORMAL, as cohost's
+    own database (storage.database), such a write no longer waits for the disk."""
+    database = getattr(client.store, "database", None)
+    if database is None:
+        return
+    database.pragma("journal_mode", "wal", permanent=True)
+    database.pragma("synchronous", "normal", permanent=True)
+
+
 async def log_in(client: AsyncClient, settings: Settings) -> None:
     if isinstance(client, AppserviceClient) and settings.as_token is not None:
         await _log_in_as_appservice(client, settings, settings.as_token.get_secret_value())
