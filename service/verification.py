@@ -12,9 +12,9 @@ the same reason it does not sign the user's keys in return: its confirmation che
 nothing. Their MAC is still checked, and a mismatch cancels.
 
 A verification lives in memory for at most ten minutes, as the spec's requests do; a
-restart in the middle ends it (the client times out; the user starts again). To-device requests (another
-client verifying one device of cohost's) are not answered: Element verifies users, in a
-room."""
+restart in the middle ends it (the client times out; the user starts again). To-device
+requests (another client verifying one device of cohost's) are not answered: Element
+verifies users, in a room."""
 
 from __future__ import annotations
 
