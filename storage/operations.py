@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Operation
@@ -79,6 +79,18 @@ class OperationRepository:
         return True
 
 
+    async def prune(self, kind: str, before: datetime) -> int:
+        """Forget finished operations of a kind last touched before `before`."""
+        result = await self._s.execute(
+            delete(Operation).where(
+                Operation.kind == kind,
+                Operation.status != PENDING,
+                Operation.updated_at < before,
+            )
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
 class OperationStore(Store):
     async def add(self, new: NewOperation, at: datetime) -> bool:
         async with self._unit() as s:
@@ -105,3 +117,7 @@ class OperationStore(Store):
         text); False when it was not pending."""
         async with self._unit() as s:
             return await OperationRepository(s).settle(op_id, at)
+
+    async def prune(self, kind: str, before: datetime) -> int:
+        async with self._unit() as s:
+            return await OperationRepository(s).prune(kind, before)

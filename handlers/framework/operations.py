@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 import structlog
@@ -169,6 +170,10 @@ class OperationRunner:
         """Mark a pending operation done without running it (what it waited for came
         another way), forgetting its parameters; False when it was not pending."""
         return await self._store.settle(op_id, self._clock.now())
+
+    async def prune(self, kind: str, older_than: timedelta) -> int:
+        """Forget finished operations of a kind (a record kept only while useful)."""
+        return await self._store.prune(kind, self._clock.now() - older_than)
 
     async def _save(self, op_id: str, progress: dict[str, Any], status: str) -> None:
         await self._store.save(op_id, progress, status, self._clock.now())

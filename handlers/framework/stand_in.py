@@ -33,6 +33,7 @@ STAND_IN = "stand_in"
 # (it would then be answered for, and a command that acts would act twice).
 TURN = timedelta(minutes=1)
 GIVE_UP = timedelta(hours=1)
+KEPT = timedelta(days=1)  # a settled wait's record (its text already forgotten)
 
 # Answers a command on behalf of the cohost that did not: with the reply worked out
 # when it arrived (a vote every cohost counted), or by running it now.
@@ -128,6 +129,13 @@ class StandIns:
                 log.info("standing_in", room_id=message.room_id, place=p["place"])
             await run.step("answered", lambda: self._answer(message, p.get("reply")))
         await self._runner.settle(run.id)
+
+    async def prune(self) -> None:
+        """Every command in a shared room leaves a settled wait with each cohost that
+        did not answer it: forgotten after a day."""
+        removed = await self._runner.prune(STAND_IN, KEPT)
+        if removed:
+            log.info("stand_ins_pruned", count=removed)
 
     async def _failed(self, run: Run, reason: str) -> None:
         log.warning("stand_in_failed", reason=reason)

@@ -46,6 +46,7 @@ def install(house: House) -> None:
         house.runner, house.clock, house.commands.answer_standing_in, membership.is_peer
     )
     house.commands.answer_only_when(membership.answers, stand_ins)
+    house.every_tick(stand_ins.prune)
     house.invites.expect(Expected(membership.expects, membership.accepted, membership.awaits))
     house.subscriptions.on(IncomingMember, membership.on_member)
     runner = house.runner

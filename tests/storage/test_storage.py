@@ -7,6 +7,7 @@ from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.database import check_schema, make_engine, make_sessionmaker, migrate
+from storage.operations import DONE, NewOperation, OperationStore
 from storage.repositories import NEXT_BATCH, HandledEventRepository, SyncStateRepository
 
 T0 = datetime(2026, 11, 27, tzinfo=UTC)
@@ -103,3 +104,20 @@ async def test_sqlite_commits_to_a_write_ahead_log_that_survives_the_process(
     assert kept == "kept"
     await second.dispose()
     await first.dispose()
+
+
+async def test_settled_operations_are_pruned_by_kind_and_age_pending_ones_never(
+    engine: AsyncEngine,
+) -> None:
+    await migrate(engine)
+    store = OperationStore(make_sessionmaker(engine))
+    then = datetime(2026, 11, 1, tzinfo=UTC)
+    for op_id, kind in (("old", "stand_in"), ("open", "stand_in"), ("other", "create_crew")):
+        assert await store.add(NewOperation(op_id, kind, {"body": "!crew info"}), then)
+    assert await store.settle("old", then)
+    assert not await store.settle("old", then)  # settled once
+    await store.save("other", {}, DONE, then)
+    assert (await store.get("old")).params == {}  # type: ignore[union-attr]
+    assert await store.prune("stand_in", then + timedelta(days=2)) == 1
+    assert await store.get("old") is None
+    assert await store.get("open") is not None and await store.get("other") is not None

@@ -51,9 +51,16 @@ async def test_a_command_the_keeper_leaves_unanswered_is_answered_once(world: Wo
     assert "Meta Crew" in answer["body"]
     await later(world, command)
     assert len(world.gateway.replies_to(command.event_id)) == 1
-    # What it carried, the command's text, is forgotten once answered.
+    # What it carried, the command's text, is forgotten once answered; the record of
+    # the wait a day later.
     done = await world.cohost.stores.operations.get(op_id(command.event_id))
     assert done is not None and done.params == {}
+    await world.cohost.runner.prune("stand_in", timedelta(days=1))
+    assert await world.cohost.stores.operations.get(op_id(command.event_id)) is not None
+    world.clock.advance(timedelta(days=1, minutes=1))
+    for tick in world.cohost.house.ticks:
+        await tick()
+    assert await world.cohost.stores.operations.get(op_id(command.event_id)) is None
 
 
 async def test_an_answer_from_the_keeper_settles_it(world: World) -> None:
