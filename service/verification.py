@@ -285,9 +285,9 @@ class Verifier:
     async def _show(
         self, flow: Flow, shown: list[tuple[str, str]], decimals: tuple[int, ...]
     ) -> None:
-        names = " ".join(name for _, name in shown)
         numbers = " ".join(str(n) for n in decimals)
-        log.info("verification_sas", user=flow.user, emoji=names, decimals=numbers)
+        names = [name for _, name in shown]  # a list: some names are two words
+        log.info("verification_sas", user=flow.user, emoji=names, decimals=list(decimals))
         pictures = " · ".join(f"{symbol} {name}" for symbol, name in shown)
         text = (
             f"{flow.user}, verifying me: I see {pictures} (or the numbers {numbers}). "
