@@ -28,7 +28,7 @@ def install(house: House) -> None:
     window = house.config.network_window
     membership = house.provide(
         NetworkMembership(
-            house.directory, decisions, house.runner, house.clock, window, rhythm.keeps
+            house.directory, decisions, house.runner, house.clock, window, rhythm.keeper
         )
     )
     crews = house.provide(

@@ -72,9 +72,9 @@ class NetworkMembership:
         runner: OperationRunner,
         clock: Clock,
         window: timedelta,
-        keeps: Callable[[RoomId], Awaitable[bool]],
+        keeper: Callable[[RoomId], Awaitable[UserId | None]],
     ) -> None:
-        self.keeps = keeps
+        self.keeper = keeper
         self.directory = directory
         self.gateway = directory.gateway
         self.applications = directory.stores.applications
@@ -406,16 +406,16 @@ class NetworkMembership:
         place = await self.directory.place(room)
         if place.room is None or place.room.kind not in NETWORK_ROOMS:
             return AT_ONCE
-        me = self.gateway.user_id
-        cohosts = await self.directory.cohosts_in(room)
-        standing_in = Turn(now=False, shared=True, place=turn_of(room, cohosts, me))
         if place.room.kind == NETWORK_CREW:  # the cohost that keeps the crew's rhythm
-            return Turn(now=True, shared=True) if await self.keeps(room) else standing_in
-        network = RoomId(place.room.network_id or room)
-        members = await self.members(network)
-        own = [m for m in members.values() if sender in m.hosts]
-        if own:
-            answering = me in {m.bot for m in own}
+            keeper = await self.keeper(room)
+            answering = {keeper} if keeper is not None else set()
         else:
-            answering = min((m.bot for m in members.values()), default=me) == me
-        return Turn(now=True, shared=True) if answering else standing_in
+            members = await self.members(RoomId(place.room.network_id or room))
+            own = {m.bot for m in members.values() if sender in m.hosts}
+            bots = {m.bot for m in members.values()}
+            answering = own or {min(bots, default=self.gateway.user_id)}
+        me = self.gateway.user_id
+        if me in answering:
+            return Turn(now=True, shared=True)
+        others = await self.directory.cohosts_in(room) - answering
+        return Turn(now=False, shared=True, place=turn_of(room, others, me))

@@ -174,11 +174,17 @@ class Rhythm:
         place = await self.directory.place(room)
         if place.room is None or place.room.kind != NETWORK_CREW:
             return True
+        return await self.keeper(room) == self.gateway.user_id
+
+    async def keeper(self, room: RoomId) -> UserId | None:
+        """Who keeps a network crew's rhythm: the writer of its latest cycle or, before
+        any, the room's maker."""
         latest = await self.directory.shared.latest(room, CycleRecord)
         if latest is not None:
-            return latest[0] == self.gateway.user_id
+            return latest[0]
         create = await self.gateway.state_event(room, EventType.CREATE)
-        return create is not None and create.get("sender") == self.gateway.user_id
+        sender = create.get("sender") if create is not None else None
+        return UserId(sender) if isinstance(sender, str) else None
 
     async def _take_over_where_overdue(self, shared: set[str], now: datetime) -> None:
         """A network crew's keeper that lets a reminder go unsent is taken to be gone:
