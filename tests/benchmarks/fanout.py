@@ -20,7 +20,7 @@ from pathlib import Path
 
 from service.devserver import Homeserver
 from tests.integration.cohost_process import CohostProcess
-from tests.integration.community import create_congregation, linked_room
+from tests.integration.community import create_congregation, create_network
 from tests.integration.matrix_user import User
 
 
@@ -55,18 +55,11 @@ async def bench_fanout(rounds: int) -> None:
             bea = await User.create(away, "bea", store=root / "bea")
             riverside = await create_congregation(alice, bot_a, "Riverside")
             hilltop = await create_congregation(bea, bot_b, "Hilltop")
-            await alice.ask(riverside.hosts_room, "!network create Rivers")
-            network = linked_room(
-                await alice.wait_for_notice(riverside.hosts_room, bot_a.user_id, "is ready: ")
-            )
-            facts = await alice.state(network, "cc.microsolidarity.network")
-            assert facts is not None
-            await alice.join(network)
-            await alice.join(facts["rooms"]["commons"])
-            link = f"https://matrix.to/#/{network}?via={home.server_name}"
+            rivers = await create_network(alice, bot_a, riverside, "Rivers")
+            link = f"https://matrix.to/#/{rivers.space}?via={home.server_name}"
             await bea.ask(hilltop.hosts_room, f"!network join {link}")
-            await alice.wait_for_notice(facts["rooms"]["commons"], bot_a.user_id, "Proposal #1:")
-            await alice.ask(facts["rooms"]["commons"], "!consent 1")
+            await alice.wait_for_notice(rivers.commons, bot_a.user_id, "Proposal #1:")
+            await alice.ask(rivers.commons, "!consent 1")
             await bea.wait_for_notice(hilltop.hosts_room, bot_b.user_id, "is now a member", 120)
             # The baseline: a plain room both people are in.
             status, body = await alice.api(

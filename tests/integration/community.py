@@ -76,3 +76,32 @@ async def create_crew(caller: User, cohost: CohostProcess, room: str, command: s
     crew = linked_room(await caller.wait_for_notice(room, cohost.user_id, "is ready: "))
     await caller.join(crew)
     return crew
+
+
+@dataclass
+class Network:
+    space: str
+    facts: dict[str, Any]
+
+    @property
+    def commons(self) -> str:
+        return str(self.facts["rooms"]["commons"])
+
+    @property
+    def announcements(self) -> str:
+        return str(self.facts["rooms"]["announcements"])
+
+
+async def create_network(
+    host: User, cohost: CohostProcess, congregation: Congregation, name: str
+) -> Network:
+    """A host calls the network from the Hosts room, then joins its space and Commons."""
+    reply = await host.ask(congregation.hosts_room, f"!network create {name}")
+    assert "on its way" in reply, reply
+    notice = await host.wait_for_notice(congregation.hosts_room, cohost.user_id, "is ready: ")
+    space = linked_room(notice)
+    await host.join(space)
+    facts = await host.state(space, "cc.microsolidarity.network")
+    assert facts is not None
+    await host.join(facts["rooms"]["commons"])
+    return Network(space, facts)

@@ -12,7 +12,12 @@ import pytest
 
 from service.devserver import Homeserver
 from tests.integration.cohost_process import CohostProcess
-from tests.integration.community import Congregation, create_congregation, linked_room
+from tests.integration.community import (
+    Congregation,
+    create_congregation,
+    create_network,
+    linked_room,
+)
 from tests.integration.matrix_user import User
 from tests.integration.test_federation import wait_until_seen
 
@@ -152,15 +157,8 @@ async def test_three_congregations_decide_together_and_go_on_without_the_founder
         hilltop = await create_congregation(bea, bots["b"], "Hilltop")
         creekside = await create_congregation(carl, bots["c"], "Creekside")
         delta = await create_congregation(dora, bots["d"], "Delta")
-        await alice.ask(riverside.hosts_room, "!network create Rivers")
-        network = linked_room(
-            await alice.wait_for_notice(riverside.hosts_room, bots["a"].user_id, "is ready: ")
-        )
-        network_facts = await alice.state(network, "cc.microsolidarity.network")
-        assert network_facts is not None
-        commons = network_facts["rooms"]["commons"]
-        await alice.join(network)
-        await alice.join(commons)
+        rivers = await create_network(alice, bots["a"], riverside, "Rivers")
+        network, commons = rivers.space, rivers.commons
 
         # Hilltop joins with Riverside's consent.
         await join_network(bea, bots["b"], hilltop, network, home.server_name)

@@ -9,7 +9,7 @@ import pytest
 
 from service.devserver import Homeserver
 from tests.integration.cohost_process import CohostProcess
-from tests.integration.community import create_congregation, linked_room
+from tests.integration.community import create_congregation, create_network
 from tests.integration.conftest import unique
 from tests.integration.matrix_user import User
 
@@ -28,15 +28,8 @@ async def test_two_congregations_on_one_homeserver_form_a_network(
     try:
         riverside = await create_congregation(alice, bot_a, "Riverside")
         hilltop = await create_congregation(bea, bot_b, "Hilltop")
-        assert "on its way" in await alice.ask(riverside.hosts_room, "!network create Rivers")
-        network = linked_room(
-            await alice.wait_for_notice(riverside.hosts_room, bot_a.user_id, "is ready: ")
-        )
-        await alice.join(network)
-        facts = await alice.state(network, "cc.microsolidarity.network")
-        assert facts is not None
-        commons = facts["rooms"]["commons"]
-        await alice.join(commons)
+        rivers = await create_network(alice, bot_a, riverside, "Rivers")
+        network, commons = rivers.space, rivers.commons
         link = f"https://matrix.to/#/{network}?via={homeserver.server_name}"
         assert "I knocked" in await bea.ask(hilltop.hosts_room, f"!network join {link}")
         proposal = await alice.wait_for_notice(commons, bot_a.user_id, "Proposal #1:")
