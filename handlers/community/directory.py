@@ -5,11 +5,13 @@ congregation's state), never from display names."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from handlers.community.facts import CongregationFacts, SharedFacts
 from handlers.community.state import HOSTS, NETWORK_ROOMS
 from handlers.framework.errors import MatrixError, UserError
 from handlers.framework.gateway import MatrixGateway
+from handlers.framework.memo import remembered
 from handlers.framework.patterns import server_of
 from handlers.framework.types import RoomId, UserId
 from storage.community import Place
@@ -35,7 +37,7 @@ class Directory:
         return server_of(self.gateway.user_id)
 
     async def place(self, room_id: RoomId) -> Place:
-        return await self.index.place(room_id)
+        return await remembered(("place", room_id), partial(self.index.place, room_id))
 
     async def cohosts_in(self, room_id: RoomId) -> set[UserId]:
         """The cohosts that share a room: in a network's rooms every member

@@ -10,6 +10,7 @@ import structlog
 from handlers.framework.errors import UserError
 from handlers.framework.gateway import MatrixGateway
 from handlers.framework.matrix_names import EventType
+from handlers.framework.memo import forgetting, remembering
 from handlers.framework.registry import (
     Command,
     CommandContext,
@@ -89,13 +90,18 @@ class CommandHandler:
             return
         if not looks_like_command(message.body):
             return
-        if await self._released(message.room_id):
-            return  # cohost never acts again where it was released
         started = time.perf_counter()
-        turn = await self._answers(message.room_id, message.sender)
-        stand_ins = self._stand_ins
-        if turn.now and (stand_ins is None or not turn.shared or not stand_ins.late(message)):
-            name, reply = await self._answer(message, True)
+        # The checks before the command runs read where the room belongs once.
+        with remembering():
+            if await self._released(message.room_id):
+                return  # cohost never acts again where it was released
+            turn = await self._answers(message.room_id, message.sender)
+            stand_ins = self._stand_ins
+            at_once = turn.now and (
+                stand_ins is None or not turn.shared or not stand_ins.late(message)
+            )
+            name, reply = await self._answer(message, at_once)
+        if at_once:
             if reply is not None:
                 await self._send(message, reply)
                 self.timed(name or "unknown", time.perf_counter() - started)
@@ -104,7 +110,6 @@ class CommandHandler:
             return
         # In a room several cohosts share: another answers; or this one was away, and
         # another may have answered meanwhile (handlers.framework.stand_in).
-        name, reply = await self._answer(message, False)
         if turn.now and reply is not None and reply.then is not None:
             await reply.then()  # a vote counted now: what follows from it too
         if stand_ins is None or (name is None and reply is None):
@@ -146,7 +151,8 @@ class CommandHandler:
             if not answering and not parsed.command.every_cohost:
                 return name, None  # a shared room: the cohost that answers acts
             ctx = await self._preconditions(parsed.command, message)
-            return name, await parsed.command.handler(ctx, **parsed.args)
+            with forgetting():  # the command may change what the checks read
+                return name, await parsed.command.handler(ctx, **parsed.args)
         except UserError as refusal:
             # The kind of refusal, never its text: it quotes what the person wrote.
             log.info("command_refused", command=name, kind=refusal.kind)
