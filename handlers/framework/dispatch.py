@@ -20,7 +20,7 @@ from handlers.framework.registry import (
     looks_like_command,
 )
 from handlers.framework.replies import Reply, notice_content, reply_txn_id
-from handlers.framework.stand_in import StandIns, Turn
+from handlers.framework.stand_in import AT_ONCE, StandIns, Turn
 from handlers.framework.types import IncomingMessage, RoomId, UserId
 
 log = structlog.get_logger(__name__)
@@ -39,7 +39,6 @@ async def never(room_id: RoomId) -> bool:
 
 
 Answers = Callable[[RoomId, UserId], Awaitable[Turn]]
-AT_ONCE = Turn(now=True)  # a room this cohost alone answers in
 
 
 async def always(room_id: RoomId, sender: UserId) -> Turn:

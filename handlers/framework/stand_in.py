@@ -51,6 +51,9 @@ class Turn:
     place: int | None = None
 
 
+AT_ONCE = Turn(now=True)  # a room this cohost alone answers in
+
+
 def op_id(event_id: str) -> str:
     return f"stand-in-{event_id}"
 
@@ -107,8 +110,6 @@ class StandIns:
 
     async def _perform(self, run: Run) -> None:
         p = run.params
-        if not p:
-            return  # settled meanwhile
         now = self._clock.now()
         due = datetime.fromisoformat(p["due"])
         if now < due:

@@ -30,13 +30,12 @@ from handlers.community.shape import HOST_LEVEL, space_child, space_parent
 from handlers.community.state import NETWORK_CREW, NETWORK_ROOMS, NETWORK_SPACE
 from handlers.decisions.engine import Decisions, KindSpec
 from handlers.framework.clock import Clock
-from handlers.framework.dispatch import AT_ONCE
 from handlers.framework.errors import MatrixError, NotYet
 from handlers.framework.matrix_names import EventType, Membership
 from handlers.framework.operations import OperationRunner, Run
 from handlers.framework.patterns import server_of
 from handlers.framework.power import raise_to
-from handlers.framework.stand_in import Turn
+from handlers.framework.stand_in import AT_ONCE, Turn
 from handlers.framework.turns import turn_of
 from handlers.framework.types import IncomingInvite, IncomingMember, RoomId, UserId
 from handlers.network.engine import network_entries
