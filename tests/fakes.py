@@ -265,7 +265,18 @@ class FakeGateway:
         ]
 
     def notices_in(self, room_id: str) -> list[str]:
-        return [s.content["body"] for s in self.sent if s.room_id == room_id]
+        return [m.content["body"] for m in self.messages_in(room_id)]
+
+    def messages_in(self, room_id: str) -> list[Sent]:
+        return [s for s in self.sent if s.room_id == room_id and s.event_type == "m.room.message"]
+
+    def reactions_to(self, event_id: str) -> list[tuple[str, str]]:
+        """The reactions sent on an event: (room, key)."""
+        return [
+            (s.room_id, s.content["m.relates_to"]["key"])
+            for s in self.sent
+            if s.event_type == "m.reaction" and s.content["m.relates_to"]["event_id"] == event_id
+        ]
 
 
 @dataclass

@@ -17,7 +17,7 @@ from handlers.framework.gateway import MatrixGateway
 from handlers.framework.matrix_names import EventType, Membership
 from handlers.framework.operations import Run
 from handlers.framework.power import repair
-from handlers.framework.replies import notice
+from handlers.framework.speech import tell
 from handlers.framework.types import RoomId, UserId
 
 log = structlog.get_logger(__name__)
@@ -43,7 +43,7 @@ async def link(gateway: MatrixGateway, parent: RoomId, child: RoomId, order: str
 async def report(
     gateway: MatrixGateway, room_id: RoomId, text: str, mention: UserId, txn_id: str
 ) -> None:
-    await gateway.send_event(room_id, EventType.MESSAGE, notice(text, (mention,)), txn_id)
+    await tell(gateway, room_id, text, txn_id, (mention,))
 
 
 async def report_unfinished(

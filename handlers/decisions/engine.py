@@ -22,9 +22,10 @@ from handlers.framework.clock import Clock
 from handlers.framework.errors import NotYet, UserError
 from handlers.framework.gateway import MatrixGateway
 from handlers.framework.limits import HOUR, MAX_REASON, Limits
-from handlers.framework.matrix_names import EventType
+from handlers.framework.matrix_names import ANNOTATION, RELATES_TO, EventType
 from handlers.framework.operations import OperationRunner, Run
-from handlers.framework.replies import notice
+from handlers.framework.replies import MAX_MENTIONS
+from handlers.framework.speech import ask_to_act, tell
 from handlers.framework.text import one_line, quoted
 from handlers.framework.turns import turn_of
 from handlers.framework.types import (
@@ -169,16 +170,47 @@ class Decisions:
         )
         proposal = await self.store.open(proposal, max(taken, default=0), first)
         if proposal.message_event_id is None:
-            content = notice(self._announcement(proposal), people(proposal))
-            content[SPEC] = ProposalRecord.announcing(proposal).content()
-            event_id = await self.gateway.send_event(
-                room_id, EventType.MESSAGE, content, f"cohost-proposal-{opening_key}"
+            asked, whole_room = await self._asked(proposal)
+            event_id = await ask_to_act(
+                self.gateway,
+                room_id,
+                self._announcement(proposal),
+                f"cohost-proposal-{opening_key}",
+                asked,
+                {SPEC: ProposalRecord.announcing(proposal).content()},
+                whole_room=whole_room,
             )
             proposal = await self.store.set_message(proposal.id, event_id)
             await self._record_state(proposal, None)
             log.info("proposal_opened", proposal=proposal.number, kind=kind, room_id=room_id)
+        await self._offer_reactions(proposal)
         await self.evaluate(proposal.id)
         return proposal
+
+    async def _asked(self, p: Proposal) -> tuple[tuple[UserId, ...], bool]:
+        """Whom a new proposal asks: the deciders but the proposer (whose proposing is
+        consenting). A group too large to name that is the whole room is asked by a
+        room mention."""
+        proposer_voice = voice_of(p, p.proposer) if p.proposer else None
+        asked = people(p, [d for d in p.deciders if d != proposer_voice])
+        if len(asked) <= MAX_MENTIONS:
+            return asked, False
+        present = await self.gateway.joined_members(RoomId(p.room_id))
+        others = present - {self.gateway.user_id, *(await self.peers(RoomId(p.room_id)))}
+        return asked, others <= set(asked) | {p.proposer}
+
+    async def _offer_reactions(self, p: Proposal) -> None:
+        """👍 and ✋ under the proposal, so that a vote is one click (cohost's own
+        reactions never count: handlers.decisions.reactions)."""
+        if p.message_event_id is None or not self.opened_here(p):
+            return
+        for key in (THUMBS_UP, RAISED_HAND):
+            await self.gateway.send_event(
+                RoomId(p.room_id),
+                EventType.REACTION,
+                {RELATES_TO: {"rel_type": ANNOTATION, "event_id": p.message_event_id, "key": key}},
+                f"cohost-offer-{p.id}-{'consent' if key == THUMBS_UP else 'object'}",
+            )
 
     async def _within_limits(
         self, room_id: RoomId, proposer: UserId | None, opening_key: str, now: datetime
@@ -348,9 +380,7 @@ class Decisions:
         if found is not None and found[1].status != OPEN:
             return
         text = self._outcome_text(p, result)
-        await self.gateway.send_event(
-            RoomId(p.room_id), EventType.MESSAGE, notice(text, people(p)), f"cohost-outcome-{p.id}"
-        )
+        await tell(self.gateway, RoomId(p.room_id), text, f"cohost-outcome-{p.id}", people(p))
         await self._record_state(p, result)
 
     async def _outcome_turn(self, p: Proposal) -> timedelta | None:
@@ -409,23 +439,21 @@ class Decisions:
         if not silent:
             return
         waiting = people(proposal, silent)
-        await self.gateway.send_event(
+        await ask_to_act(
+            self.gateway,
             RoomId(proposal.room_id),
-            EventType.MESSAGE,
-            notice(
-                f"Proposal #{proposal.number} closes in 24 hours "
-                f"({proposal.closes_at:%Y-%m-%d %H:%M} UTC). "
-                f"Not yet answered: {', '.join(waiting)}.",
-                waiting,
-            ),
+            f"Proposal #{proposal.number} closes in 24 hours "
+            f"({proposal.closes_at:%Y-%m-%d %H:%M} UTC). "
+            f"Not yet answered: {', '.join(waiting)}.",
             f"cohost-remind-{proposal.id}",
+            waiting,
         )
 
     async def carry_out_failed(self, run: Run, reason: str) -> None:
-        await self.gateway.send_event(
+        await tell(
+            self.gateway,
             RoomId(run.params["room"]),
-            EventType.MESSAGE,
-            notice(f"I could not carry out proposal #{run.params['number']} ({reason})."),
+            f"I could not carry out proposal #{run.params['number']} ({reason}).",
             f"cohost-outcome-failed-{run.id}",
         )
 

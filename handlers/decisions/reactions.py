@@ -8,8 +8,7 @@ import unicodedata
 
 from handlers.decisions.engine import RAISED_HAND, THUMBS_UP, Decisions, voice_of
 from handlers.decisions.tally import CONSENT, OBJECT, WITHDRAW
-from handlers.framework.matrix_names import EventType
-from handlers.framework.replies import notice
+from handlers.framework.speech import ask_to_act, tell
 from handlers.framework.types import IncomingReaction, IncomingRedaction, RoomId, UserId
 from storage.decisions import OPEN
 from storage.models import Ballot, Proposal
@@ -32,6 +31,8 @@ class Reactions:
         meaning = reaction_meaning(reaction.key)
         if meaning is None or sender == self.decisions.gateway.user_id:
             return
+        if sender in await self.decisions.peers(room_id):
+            return  # a cohost's 👍 ✋ under a proposal are the ones it offers, never a vote
         proposal = await self.decisions.store.by_message(target)
         if proposal is None or proposal.status != OPEN or proposal.room_id != room_id:
             return  # a reaction counts only in the proposal's own room
@@ -54,16 +55,14 @@ class Reactions:
         )
         await self.decisions.record(proposal, ballot)
         if meaning == OBJECT:
-            await self.decisions.gateway.send_event(
+            await ask_to_act(
+                self.decisions.gateway,
                 room_id,
-                EventType.MESSAGE,
-                notice(
-                    f"{sender}, you objected to #{proposal.number}. What harm do you foresee? "
-                    f"Send `!object {proposal.number} <reason>`: "
-                    "an objection counts once it has a reason.",
-                    (sender,),
-                ),
+                f"{sender}, you objected to #{proposal.number}. What harm do you foresee? "
+                f"Send `!object {proposal.number} <reason>`: "
+                "an objection counts once it has a reason.",
                 f"cohost-ask-reason-{event_id}",
+                (sender,),
             )
 
     async def on_redaction(self, redaction: IncomingRedaction) -> None:
@@ -87,6 +86,6 @@ class Reactions:
 
     async def _tell_once(self, proposal: Proposal, user: UserId, key: str, text: str) -> None:
         if await self.decisions.notices.first_time(key, user):
-            await self.decisions.gateway.send_event(
-                RoomId(proposal.room_id), EventType.MESSAGE, notice(text, (user,)), f"cohost-{key}"
+            await tell(
+                self.decisions.gateway, RoomId(proposal.room_id), text, f"cohost-{key}", (user,)
             )

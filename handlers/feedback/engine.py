@@ -10,10 +10,9 @@ from handlers.community.direct import DirectRooms
 from handlers.framework.clock import Clock
 from handlers.framework.errors import UserError
 from handlers.framework.gateway import MatrixGateway
-from handlers.framework.matrix_names import EventType
 from handlers.framework.names import name_key
 from handlers.framework.operations import OperationRunner, Run
-from handlers.framework.replies import notice
+from handlers.framework.speech import ask_to_act, tell
 from handlers.framework.text import one_line, quoted
 from handlers.framework.types import RoomId, UserId
 from storage.models import Crew, FeedbackRequest
@@ -72,11 +71,12 @@ class Feedback:
             await run.step(
                 f"ask:{mate}",
                 partial(
-                    self.gateway.send_event,
+                    ask_to_act,
+                    self.gateway,
                     room,
-                    EventType.MESSAGE,
-                    notice(text, (person,)),
+                    text,
                     f"cohost-feedback-ask-{request.id}-{mate}",
+                    (person,),
                 ),
             )
 
@@ -104,11 +104,12 @@ class Feedback:
         if room is None:
             raise UserError("I can no longer reach the person who asked.")
         source = "a crewmate who chose to stay anonymous" if anonymous else giver
-        await self.gateway.send_event(
+        await tell(
+            self.gateway,
             RoomId(room),
-            EventType.MESSAGE,
-            notice(f"Feedback for you from {source}: {quoted(said, MAX_FEEDBACK)}", (asker,)),
+            f"Feedback for you from {source}: {quoted(said, MAX_FEEDBACK)}",
             f"cohost-feedback-{request.id}-{key}",
+            (asker,),
         )
         await self.store.answered(request.id, giver)
         return asker

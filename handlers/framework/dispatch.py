@@ -20,6 +20,7 @@ from handlers.framework.registry import (
     looks_like_command,
 )
 from handlers.framework.replies import Reply, notice_content, reply_txn_id
+from handlers.framework.speech import names_in
 from handlers.framework.stand_in import AT_ONCE, StandIns, Turn
 from handlers.framework.types import IncomingMessage, RoomId, UserId
 
@@ -133,7 +134,9 @@ class CommandHandler:
         await self._gateway.send_event(
             message.room_id,
             EventType.MESSAGE,
-            notice_content(reply, message),
+            notice_content(
+                reply, message, await names_in(self._gateway, message.room_id, reply.text)
+            ),
             reply_txn_id(message),
         )
 

@@ -1,38 +1,31 @@
-"""What a reply looks like on Matrix: an HTML m.notice, threaded as a reply, with m.mentions."""
+"""What cohost's messages look like on Matrix: a reply is an HTML m.notice threaded to
+the command, a report an m.notice, and what asks people to act an m.text that mentions
+exactly them (Element notifies an m.text mention, never an m.notice)."""
 
 from __future__ import annotations
 
-import html
-import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from handlers.framework.markdown import to_html
 from handlers.framework.matrix_names import IN_REPLY_TO, MENTIONS, RELATES_TO, THREAD, MsgType
 from handlers.framework.types import IncomingMessage, UserId
 
-_CODE = re.compile(r"`([^`]+)`")
+Names = Mapping[str, str]
 # Far below Matrix's 64 KiB event limit, HTML form and mentions included.
 MAX_BODY = 8_000
 MAX_MENTIONS = 50
-_BOLD = re.compile(r"\*\*([^*]+)\*\*")
 
 
 @dataclass(frozen=True)
 class Reply:
-    """Plain text with `code` and **bold** spans; the HTML form is derived from it.
+    """Markdown text (`code`, **bold**); the HTML form, with people as pills, is derived.
     `then` runs after the reply is sent (e.g. start an operation that may leave the room)."""
 
     text: str
     mentions: tuple[UserId, ...] = field(default=())
     then: Callable[[], Awaitable[None]] | None = field(default=None, compare=False)
-
-
-def to_html(text: str) -> str:
-    escaped = html.escape(text, quote=False)
-    with_code = _CODE.sub(lambda m: f"<code>{m.group(1)}</code>", escaped)
-    with_bold = _BOLD.sub(lambda m: f"<strong>{m.group(1)}</strong>", with_code)
-    return with_bold.replace("\n", "<br>")
 
 
 def bounded(text: str) -> str:
@@ -48,14 +41,14 @@ def mentions(users: set[UserId] | set[str], first: str | None = None) -> list[st
     return ([first] if first else []) + ordered[: MAX_MENTIONS - (1 if first else 0)]
 
 
-def notice_content(reply: Reply, to: IncomingMessage) -> dict[str, Any]:
+def notice_content(reply: Reply, to: IncomingMessage, names: Names | None = None) -> dict[str, Any]:
     # A reply mentions the person it answers, as Element does for replies.
     text = bounded(reply.text)
     return {
         "msgtype": MsgType.NOTICE,
         "body": text,
         "format": "org.matrix.custom.html",
-        "formatted_body": to_html(text),
+        "formatted_body": to_html(text, names),
         RELATES_TO: _relation(to),
         MENTIONS: {"user_ids": sorted(mentions({to.sender, *reply.mentions}, to.sender))},
     }
@@ -69,16 +62,32 @@ def _relation(to: IncomingMessage) -> dict[str, Any]:
     return {"rel_type": THREAD, "event_id": to.thread, "is_falling_back": False, **reply}
 
 
-def notice(text: str, to_mention: tuple[UserId, ...] = ()) -> dict[str, Any]:
-    """A notice that answers no command (a report that something finished)."""
+def notice(
+    text: str, to_mention: tuple[UserId, ...] = (), names: Names | None = None
+) -> dict[str, Any]:
+    """A notice that answers no command (a report that something finished). Element
+    never notifies it, whoever it mentions."""
     text = bounded(text)
     return {
         "msgtype": MsgType.NOTICE,
         "body": text,
         "format": "org.matrix.custom.html",
-        "formatted_body": to_html(text),
+        "formatted_body": to_html(text, names),
         MENTIONS: {"user_ids": sorted(mentions(set(to_mention)))},
     }
+
+
+def ask(
+    text: str, asked: tuple[UserId, ...], names: Names | None = None, *, room: bool = False
+) -> dict[str, Any]:
+    """A message that asks people to act: an m.text whose intentional mentions name
+    exactly those asked (or the whole room, where the group is the room), so that Element
+    notifies and highlights it for them and for nobody else."""
+    content = notice(text, asked, names)
+    content["msgtype"] = MsgType.TEXT
+    if room:
+        content[MENTIONS] = {"room": True}
+    return content
 
 
 def reply_txn_id(to: IncomingMessage) -> str:

@@ -19,10 +19,9 @@ from handlers.community.state import CONGREGATION_SPACE, CREW_ROOM
 from handlers.decisions.engine import Decisions, KindSpec
 from handlers.framework import matrix_names as mx
 from handlers.framework.errors import UserError
-from handlers.framework.matrix_names import EventType
 from handlers.framework.operations import Run
 from handlers.framework.power import change_users
-from handlers.framework.replies import notice
+from handlers.framework.speech import tell
 from handlers.framework.types import IncomingMember, RoomId, UserId
 from storage.models import Congregation, Crew, Proposal
 
@@ -261,6 +260,4 @@ class Membership:
             f"{event.sender} invited {subject} directly, without a proposal. That is within "
             "their rights here; I note it so that everyone knows."
         )
-        await self.gateway.send_event(
-            event.room_id, EventType.MESSAGE, notice(text), f"cohost-bypass-{event.event_id}"
-        )
+        await tell(self.gateway, event.room_id, text, f"cohost-bypass-{event.event_id}")

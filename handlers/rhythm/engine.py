@@ -19,7 +19,7 @@ from handlers.framework.clock import Clock
 from handlers.framework.errors import UserError
 from handlers.framework.gateway import MatrixGateway
 from handlers.framework.matrix_names import EventType, Membership
-from handlers.framework.replies import notice
+from handlers.framework.speech import ask_to_act, tell
 from handlers.framework.turns import turn_of
 from handlers.framework.types import (
     IncomingMember,
@@ -240,11 +240,12 @@ class Rhythm:
             f"Reminder: meeting {meeting.index} of {cycle.meetings} is {when}, "
             f"{self.when(cycle, meeting.at)}. Hosting: {host}."
         )
-        await self.gateway.send_event(
-            RoomId(cycle.room_id),
-            EventType.MESSAGE,
-            notice(text, (UserId(host),) if host.startswith("@") else ()),
-            f"cohost-meeting-{meeting.id}-{which}",
+        # The host is asked to host, and the crew to come: each of them is notified.
+        crew = sorted(await self.members(RoomId(cycle.room_id)))
+        asked = [UserId(host)] if host.startswith("@") else []
+        asked += [UserId(m) for m in crew if m != host]
+        await ask_to_act(
+            self.gateway, RoomId(cycle.room_id), text, f"cohost-meeting-{meeting.id}-{which}", asked
         )
         if which == "day":
             await self._mark(meeting.id, day="sent")
@@ -259,8 +260,9 @@ class Rhythm:
             f"How does the crew go on? React with {options}, or send `!crew retro <choice>`. "
             "Pausing or leaving at a cycle's end costs no face."
         )
-        event_id = await self.gateway.send_event(
-            RoomId(cycle.room_id), EventType.MESSAGE, notice(text), f"cohost-retro-{cycle.id}"
+        crew = [UserId(m) for m in sorted(await self.members(RoomId(cycle.room_id)))]
+        event_id = await ask_to_act(
+            self.gateway, RoomId(cycle.room_id), text, f"cohost-retro-{cycle.id}", crew
         )
         await self.store.open_retro(cycle.id, event_id, self.clock.now())
         await self._record_state(cycle)
@@ -334,13 +336,10 @@ class Rhythm:
             "each of you chooses where to go.",
             "pause": "No more reminders until someone sets a new cycle. Thank you all.",
         }[outcome]
-        await self.gateway.send_event(
+        await tell(
+            self.gateway,
             room,
-            EventType.MESSAGE,
-            notice(
-                f"The retrospective of cycle {cycle.number} chose **{outcome}** "
-                f"({counted}). {follow}"
-            ),
+            f"The retrospective of cycle {cycle.number} chose **{outcome}** ({counted}). {follow}",
             f"cohost-retro-outcome-{cycle.id}",
         )
         await self._record_state(cycle)
@@ -395,13 +394,11 @@ class Rhythm:
         if len(members) <= CREW_SIZE_LIMIT:
             return
         if await self.notices.first_time(f"crew-size:{event.room_id}"):
-            await self.gateway.send_event(
+            await tell(
+                self.gateway,
                 event.room_id,
-                EventType.MESSAGE,
-                notice(
-                    f"**{place.crew.name}** now has {len(members)} members. Crews work best with "
-                    "3–8 people; consider splitting in two at the end of the cycle "
-                    "(`!crew new <name> @…` calls the second crew)."
-                ),
+                f"**{place.crew.name}** now has {len(members)} members. Crews work best with "
+                "3–8 people; consider splitting in two at the end of the cycle "
+                "(`!crew new <name> @…` calls the second crew).",
                 f"cohost-crew-size-{event.room_id}",
             )

@@ -143,9 +143,11 @@ async def test_the_window_closes_with_the_injected_clock_and_reminds_a_day_befor
     world.clock.advance(timedelta(hours=2))
     await world.cohost.decisions.tick()
     await world.cohost.decisions.tick()
-    reminders = [s for s in world.gateway.sent if "closes in 24 hours" in s.content["body"]]
+    reminders = [m for m in world.gateway.messages_in(crew) if "closes in 24" in m.content["body"]]
     assert len(reminders) == 1
-    assert reminders[0].content["m.mentions"]["user_ids"] == [BOB, CAROL]
+    # Asked to act: an m.text that mentions exactly those who have not answered.
+    assert reminders[0].content["msgtype"] == "m.text"
+    assert reminders[0].content["m.mentions"] == {"user_ids": [BOB, CAROL]}
     world.clock.advance(timedelta(hours=22, minutes=58))
     await world.cohost.decisions.tick()
     assert state(world, crew, 1)["status"] == "open"

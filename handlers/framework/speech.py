@@ -1,0 +1,73 @@
+"""cohost speaking in a room: the people its text names become pills with their display
+names in that room, reports are notices, and what asks people to act mentions exactly
+them (handlers.framework.replies)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from handlers.framework.errors import MatrixError
+from handlers.framework.gateway import MatrixGateway
+from handlers.framework.markdown import users_named
+from handlers.framework.matrix_names import EventType, Membership
+from handlers.framework.replies import Names, ask, notice
+from handlers.framework.text import one_line
+from handlers.framework.types import EventId, RoomId, UserId
+
+MAX_DISPLAY_NAME = 64
+
+
+async def names_in(gateway: MatrixGateway, room_id: RoomId, text: str) -> Names:
+    """The display names, in this room, of the people the text names (from the room's
+    state, which the gateway keeps; one read whatever their number)."""
+    wanted = users_named(text)
+    if not wanted:
+        return {}
+    try:
+        state = await gateway.room_state(room_id)
+    except MatrixError:
+        return {}  # a room whose state this account cannot read: the pills show ids
+    names: dict[str, str] = {}
+    for event in state:
+        user = event.get("state_key")
+        content = event.get("content")
+        if event.get("type") != EventType.MEMBER or user not in wanted:
+            continue
+        if not isinstance(content, dict) or content.get("membership") == Membership.LEAVE:
+            continue
+        name = content.get("displayname")
+        if isinstance(name, str) and one_line(name, MAX_DISPLAY_NAME):
+            names[str(user)] = one_line(name, MAX_DISPLAY_NAME)
+    return names
+
+
+async def tell(
+    gateway: MatrixGateway,
+    room_id: RoomId,
+    text: str,
+    txn_id: str,
+    mentions: Sequence[UserId] = (),
+    extra: dict[str, Any] | None = None,
+) -> EventId:
+    """Tell the room something (an m.notice: nobody is notified)."""
+    content = notice(text, tuple(mentions), await names_in(gateway, room_id, text))
+    content.update(extra or {})
+    return await gateway.send_event(room_id, EventType.MESSAGE, content, txn_id)
+
+
+async def ask_to_act(
+    gateway: MatrixGateway,
+    room_id: RoomId,
+    text: str,
+    txn_id: str,
+    asked: Sequence[UserId],
+    extra: dict[str, Any] | None = None,
+    *,
+    whole_room: bool = False,
+) -> EventId:
+    """Ask people to act: Element notifies exactly those asked (or, with `whole_room`,
+    everyone in the room)."""
+    content = ask(text, tuple(asked), await names_in(gateway, room_id, text), room=whole_room)
+    content.update(extra or {})
+    return await gateway.send_event(room_id, EventType.MESSAGE, content, txn_id)
