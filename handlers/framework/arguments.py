@@ -20,7 +20,7 @@ from handlers.framework.types import UserId
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 # A permissive form of the Matrix user id grammar: historical localparts are allowed,
 # whitespace is not, and the server name may carry a port.
-_USER_ID = re.compile(
+USER_ID = re.compile(
     r"^@[^\s:@]+:[A-Za-z0-9.\-]+(:\d{1,5})?$|^@[^\s:@]+:\[[0-9A-Fa-f:.]+\](:\d{1,5})?$"
 )
 MAX_USER_ID_LENGTH = 255
@@ -38,7 +38,7 @@ class ArgKind:
 
 
 def parse_user(token: str) -> UserId:
-    if len(token) > MAX_USER_ID_LENGTH or not _USER_ID.match(token):
+    if len(token) > MAX_USER_ID_LENGTH or not USER_ID.match(token):
         raise UserError(f"`{token}` is not a Matrix user id (like @alice:example.org).")
     return UserId(token)
 

@@ -7,20 +7,22 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 
-from handlers.framework.errors import UserError
+from handlers.framework.errors import MatrixError, UserError
 from handlers.framework.gateway import MatrixGateway
 from handlers.framework.matrix_names import EventType
 from handlers.framework.memo import forgetting, remembering
+from handlers.framework.pills import from_formatted, mentioned, with_mentioned_names
 from handlers.framework.registry import (
     Command,
     CommandContext,
     CommandRegistry,
+    UnknownCommand,
     Where,
     Who,
     looks_like_command,
 )
 from handlers.framework.replies import Reply, notice_content, reply_txn_id
-from handlers.framework.speech import names_in
+from handlers.framework.speech import display_names, names_in
 from handlers.framework.stand_in import AT_ONCE, StandIns, Turn
 from handlers.framework.types import IncomingMessage, RoomId, UserId
 
@@ -140,12 +142,42 @@ class CommandHandler:
             reply_txn_id(message),
         )
 
+    async def permits(self, command: Command, message: IncomingMessage) -> bool:
+        """Whether the sender of `message` may send `command` where they sent it
+        (its declared preconditions hold): what `!help` lists."""
+        with remembering():
+            try:
+                await self._preconditions(command, message)
+            except UserError:
+                return False
+        return True
+
+    async def _shared_with_people(self, room_id: RoomId) -> bool:
+        """A room of more than cohost and one person (not a direct message)."""
+        try:
+            return len(await self._gateway.joined_members(room_id)) > 2
+        except MatrixError:
+            return False  # unreadable: answered, as in a direct message
+
+    async def _command_text(self, message: IncomingMessage) -> str:
+        """The command with the people picked in Element's composer as their ids
+        (handlers.framework.pills)."""
+        formatted = from_formatted(message.content)
+        if formatted is not None:
+            return formatted
+        named = {u for u in mentioned(message.content) if u not in message.body}
+        named.discard(self._gateway.user_id)
+        if not named:
+            return message.body
+        names = await display_names(self._gateway, message.room_id, named)
+        return with_mentioned_names(message.body, names)
+
     async def _answer(
         self, message: IncomingMessage, answering: bool
     ) -> tuple[str | None, Reply | None]:
         name: str | None = None
         try:
-            parsed = self._registry.parse(message.body)
+            parsed = self._registry.parse(await self._command_text(message))
             if parsed is None:
                 return None, None
             name = parsed.command.name
@@ -155,6 +187,12 @@ class CommandHandler:
             ctx = await self._preconditions(parsed.command, message)
             with forgetting():  # the command may change what the checks read
                 return name, await parsed.command.handler(ctx, **parsed.args)
+        except UnknownCommand as unknown:
+            if unknown.suggestion is None and await self._shared_with_people(message.room_id):
+                log.info("command_unknown_ignored")  # another bot's, most likely
+                return None, None
+            log.info("command_refused", command=name, kind=unknown.kind)
+            return name, Reply(unknown.message)
         except UserError as refusal:
             # The kind of refusal, never its text: it quotes what the person wrote.
             log.info("command_refused", command=name, kind=refusal.kind)

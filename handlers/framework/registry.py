@@ -4,6 +4,7 @@ declarations."""
 
 from __future__ import annotations
 
+import difflib
 import re
 import shlex
 from collections.abc import Awaitable, Callable, Sequence
@@ -20,6 +21,10 @@ from storage.models import Congregation, Crew
 __all__ = ["CommandContext", "CommandRegistry", "Kind", "Param", "Where", "Who"]
 
 PREFIX = "!"
+# `!cohost <command>` always works, as Element users address bots by name.
+BOT_WORD = "cohost"
+# How close a mistyped command must be for "did you mean" (difflib's ratio).
+SIMILAR = 0.75
 
 
 class Where(Enum):
@@ -233,11 +238,14 @@ class CommandRegistry:
 
     def parse(self, body: str) -> ParsedCommand | None:
         """None when the message is not a command at all; UserError when it is a
-        command that cannot be understood."""
+        command that cannot be understood (UnknownCommand when it is none of cohost's)."""
         if not looks_like_command(body):
             return None
         line = body.strip()[len(PREFIX) :]
         words = line.split()
+        if words[0].lower() == BOT_WORD:  # `!cohost crew new …`: cohost addressed by name
+            line = raw_rest_after(line, 1).strip() or "help"
+            words = line.split()
         # Longest registered path wins: `crew new x` before `crew`.
         for length in range(min(len(words), 3), 0, -1):
             path = tuple(w.lower() for w in words[:length])
@@ -256,9 +264,25 @@ class CommandRegistry:
             raise UserError(
                 f"I don't know that form of `!{words[0]}`. Try one of: {listing}.", kind="bad_input"
             )
-        raise UserError(
-            f"I don't know `!{words[0]}`. Send `!help` to see what I can do.", kind="bad_input"
+        raise UnknownCommand(words[0], self.closest(words[0]))
+
+    def closest(self, word: str) -> str | None:
+        """The command word nearest to a mistyped one, if any is close."""
+        known = sorted({c.path[0] for c in self.commands})
+        found = difflib.get_close_matches(word.lower(), known, n=1, cutoff=SIMILAR)
+        return found[0] if found else None
+
+
+class UnknownCommand(UserError):
+    """A `!word` that is none of cohost's: in a room shared with people (and other
+    bots) it is left alone unless it is close to one of cohost's."""
+
+    def __init__(self, word: str, suggestion: str | None) -> None:
+        hint = f" Did you mean `!{suggestion}`?" if suggestion else ""
+        super().__init__(
+            f"I don't know `!{word}`.{hint} Send `!help` to see what I can do.", "unknown_command"
         )
+        self.suggestion = suggestion
 
 
 def _only_text(command: Command) -> bool:

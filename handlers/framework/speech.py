@@ -15,14 +15,21 @@ from handlers.framework.replies import Names, ask, notice
 from handlers.framework.text import one_line
 from handlers.framework.types import EventId, RoomId, UserId
 
-MAX_DISPLAY_NAME = 64
+MAX_DISPLAY_NAME = 64  # as a pill shows it
+MAX_NAME_READ = 256  # Synapse's own limit for display names
 
 
 async def names_in(gateway: MatrixGateway, room_id: RoomId, text: str) -> Names:
-    """The display names, in this room, of the people the text names (from the room's
-    state, which the gateway keeps; one read whatever their number)."""
-    wanted = users_named(text)
-    if not wanted:
+    """The display names, in this room, of the people the text names, as pills show
+    them (one line, bounded)."""
+    names = await display_names(gateway, room_id, users_named(text))
+    return {user: one_line(name, MAX_DISPLAY_NAME) for user, name in names.items()}
+
+
+async def display_names(gateway: MatrixGateway, room_id: RoomId, users: set[str]) -> Names:
+    """People's display names in a room, from its state (which the gateway keeps: one
+    read whatever their number); those without one, or not in the room, are left out."""
+    if not users:
         return {}
     try:
         state = await gateway.room_state(room_id)
@@ -32,13 +39,13 @@ async def names_in(gateway: MatrixGateway, room_id: RoomId, text: str) -> Names:
     for event in state:
         user = event.get("state_key")
         content = event.get("content")
-        if event.get("type") != EventType.MEMBER or user not in wanted:
+        if event.get("type") != EventType.MEMBER or user not in users:
             continue
         if not isinstance(content, dict) or content.get("membership") == Membership.LEAVE:
             continue
         name = content.get("displayname")
-        if isinstance(name, str) and one_line(name, MAX_DISPLAY_NAME):
-            names[str(user)] = one_line(name, MAX_DISPLAY_NAME)
+        if isinstance(name, str) and name.strip() and len(name) <= MAX_NAME_READ:
+            names[str(user)] = name
     return names
 
 

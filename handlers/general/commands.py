@@ -1,35 +1,104 @@
-"""`!ping` and `!help` (generated from the registry's declarations)."""
+"""`!ping` and `!help`: generated from the registry's declarations, and filtered by what
+the asker may do where they ask (each command's declared preconditions)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Iterable
+
 from handlers.framework.errors import UserError
-from handlers.framework.registry import CommandContext, CommandRegistry, Kind, Param
+from handlers.framework.registry import (
+    BOT_WORD,
+    Command,
+    CommandContext,
+    CommandRegistry,
+    Kind,
+    Param,
+)
 from handlers.framework.replies import Reply
+from handlers.framework.types import IncomingMessage
+
+Permits = Callable[[Command, IncomingMessage], Awaitable[bool]]
+
+# Headings of the help, by a command's first word (the words are SPEC §4's); the rest
+# is "General".
+GROUPS = {
+    "congregation": "Congregation",
+    "host": "Congregation",
+    "announce": "Congregation",
+    "release": "Congregation",
+    "crew": "Crews",
+    "feedback": "Crews",
+    "propose": "Decisions",
+    "proposals": "Decisions",
+    "consent": "Decisions",
+    "object": "Decisions",
+    "withdraw": "Decisions",
+    "decisions": "Decisions",
+    "network": "Network",
+}
+ORDER = ["General", "Congregation", "Crews", "Decisions", "Network"]
+ALL = "all"
+
+
+async def everything(command: Command, message: IncomingMessage) -> bool:
+    return True
 
 
 class GeneralCommands:
-    def __init__(self, registry: CommandRegistry) -> None:
+    def __init__(self, registry: CommandRegistry, permits: Permits = everything) -> None:
         self.registry = registry
+        self.permits = permits
 
     def declare(self, registry: CommandRegistry) -> None:
         registry.command("ping", summary="Check that cohost is listening.")(self.ping)
         registry.command(
             "help",
             Param("command", Kind.TEXT, optional=True),
-            summary="List commands, or explain one.",
+            summary="What you can do here; `!help <command>` explains one, `!help all` lists all.",
         )(self.help)
 
     async def ping(self, ctx: CommandContext) -> Reply:
         return Reply("Pong! cohost is here.")
 
     async def help(self, ctx: CommandContext, command: str | None) -> Reply:
-        if command:
-            found = self.registry.find(command)
-            if not found:
-                raise UserError(
-                    f"There is no command `!{command.lstrip('!')}`. Send `!help` for all."
-                )
-            return Reply("\n".join(f"`{c.usage()}` — {c.summary}" for c in found))
-        lines = ["I host microsolidarity crews and congregations. Commands:"]
-        lines += [f"`{c.usage()}` — {c.summary}" for c in self.registry.commands]
-        return Reply("\n".join(lines))
+        asked = (command or "").strip().lstrip("!")
+        if asked.lower() == ALL:
+            return Reply(
+                grouped("Everything I can do, wherever it is done:", self.registry.commands)
+            )
+        if asked:
+            return Reply(self.explain(asked))
+        allowed = [c for c in self.registry.commands if await self.permits(c, ctx.message)]
+        hidden = len(self.registry.commands) - len(allowed)
+        lines = [grouped("I host microsolidarity crews and congregations. Here you can:", allowed)]
+        more = (
+            f" and `!help all` for the {hidden} that work elsewhere or for others" if hidden else ""
+        )
+        lines.append(f"\n`!help <command>` tells more{more}.")
+        return Reply("".join(lines))
+
+    def explain(self, asked: str) -> str:
+        words = asked.split()
+        if words and words[0].lower() == BOT_WORD:
+            words = words[1:]
+        found = self.registry.find(" ".join(words))
+        if not found:
+            near = self.registry.closest(words[0]) if words else None
+            hint = f" Did you mean `!help {near}`?" if near else ""
+            raise UserError(f"There is no command `!{asked}`.{hint} Send `!help all` for all.")
+        return "\n".join(
+            f"`{c.usage()}` — {c.summary}\n  Where: {c.where.value}; who: {c.who.value}."
+            for c in found
+        )
+
+
+def grouped(heading: str, commands: Iterable[Command]) -> str:
+    groups: dict[str, list[Command]] = {}
+    for c in commands:
+        groups.setdefault(GROUPS.get(c.path[0], "General"), []).append(c)
+    lines = [heading]
+    for group in ORDER:
+        if group in groups:
+            lines.append(f"**{group}**")
+            lines += [f"- `{c.usage()}` — {c.summary}" for c in groups[group]]
+    return "\n".join(lines)
