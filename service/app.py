@@ -119,6 +119,7 @@ def feature_config(settings: Settings) -> Config:
         network_window=settings.network_window,
         rhythm_takeover_after=settings.rhythm_takeover_after,
         membership_decided_by=settings.membership_decided_by,
+        welcome_in=settings.welcome_in,
         limits=settings.limits,
         creators=UserPatterns.parse(settings.effective_creators),
         allowed_inviters=UserPatterns.parse(settings.effective_allowed_inviters),

@@ -11,6 +11,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from handlers.framework.limits import Limits
+from handlers.framework.patterns import MEMBERS
 
 # Settings that may be read from a file named by `<name>_file`.
 SECRET_FILES = ("password", "access_token", "as_token", "database_url")
@@ -43,6 +44,7 @@ class Settings(BaseSettings):
     creators: list[str] | None = None
     allowed_inviters: list[str] | None = None
     membership_decided_by: Literal["hosts", "members"] = "hosts"
+    welcome_in: Literal["lobby", "dm"] = "lobby"
     crew_window: timedelta = timedelta(days=2)
     congregation_window: timedelta = timedelta(days=7)
     network_window: timedelta = timedelta(days=7)
@@ -101,12 +103,22 @@ class Settings(BaseSettings):
             raise ValueError("is still a placeholder value")
         return value
 
-    @field_validator("creators", "allowed_inviters")
+    @field_validator("creators")
     @classmethod
     def _patterns(cls, value: list[str] | None) -> list[str] | None:
         for pattern in value or []:
             if not (pattern.startswith("*:") or (pattern.startswith("@") and ":" in pattern)):
                 raise ValueError(f"{pattern!r} is neither @user:server nor *:server")
+        return value
+
+    @field_validator("allowed_inviters")
+    @classmethod
+    def _inviter_patterns(cls, value: list[str] | None) -> list[str] | None:
+        for pattern in value or []:
+            if pattern != MEMBERS and not (
+                pattern.startswith("*:") or (pattern.startswith("@") and ":" in pattern)
+            ):
+                raise ValueError(f"{pattern!r} is neither @user:server, *:server nor {MEMBERS}")
         return value
 
     @field_validator(
@@ -162,7 +174,8 @@ class Settings(BaseSettings):
     def effective_allowed_inviters(self) -> list[str]:
         if self.allowed_inviters is not None:
             return self.allowed_inviters
-        return [f"*:{self.server_name}"]
+        # Most members' accounts are on other homeservers: they reach cohost too.
+        return [f"*:{self.server_name}", MEMBERS]
 
     @classmethod
     def settings_customise_sources(

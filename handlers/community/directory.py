@@ -85,6 +85,15 @@ class Directory:
             "send this in that congregation's Lobby."
         )
 
+    async def member_anywhere(self, user: UserId) -> bool:
+        """Whether the person has joined the space of a congregation cohost hosts."""
+        for congregation in await self.index.congregations():
+            if not congregation.released and user in await self.gateway.joined_members(
+                RoomId(congregation.space_id)
+            ):
+                return True
+        return False
+
     async def require_member(self, congregation: Congregation, user: UserId) -> None:
         if user not in await self.gateway.joined_members(RoomId(congregation.space_id)):
             raise UserError(

@@ -48,7 +48,12 @@ class House:
         )
         self.direct_rooms = DirectRooms(gateway, stores.direct)
         self.invites = InviteHandler(
-            gateway, config.allowed_inviters, self.runner, clock, self.directory.is_released
+            gateway,
+            config.allowed_inviters,
+            self.runner,
+            clock,
+            self.directory.is_released,
+            self.directory.member_anywhere,
         )
         self.subscriptions.on(IncomingInvite, self.invites.on_invite)
         self.subscriptions.on(IncomingMessage, self.commands.on_message)

@@ -20,6 +20,7 @@ from handlers.framework.errors import MatrixError, NotYet
 from handlers.framework.gateway import MatrixGateway
 from handlers.framework.operations import OperationRunner, Run
 from handlers.framework.patterns import UserPatterns, server_of
+from handlers.framework.speech import tell
 from handlers.framework.types import IncomingInvite, RoomId, UserId
 
 log = structlog.get_logger(__name__)
@@ -37,6 +38,10 @@ async def unexpected(invite: IncomingInvite) -> bool:
 
 async def nothing(invite: IncomingInvite) -> None:
     return None
+
+
+async def nobody_is(user: UserId) -> bool:
+    return False
 
 
 @dataclass(frozen=True)
@@ -57,9 +62,11 @@ class InviteHandler:
         runner: OperationRunner,
         clock: Clock,
         released: RoomFilter = never,
+        member: Callable[[UserId], Awaitable[bool]] = nobody_is,
     ) -> None:
         self._gateway = gateway
         self._allowed = allowed_inviters
+        self._member = member
         self._runner = runner
         self._clock = clock
         self._released = released
@@ -74,7 +81,7 @@ class InviteHandler:
             log.info("invite_to_released_room_declined", room_id=invite.room_id)
             await self._gateway.leave_room(invite.room_id)
             return
-        if self._allowed.allows(invite.inviter) or await self._expecting(invite):
+        if await self._allows(invite.inviter) or await self._expecting(invite):
             log.info("invite_accepted", room_id=invite.room_id, inviter=invite.inviter)
             now = self._clock.now()
             params = {
@@ -92,6 +99,11 @@ class InviteHandler:
             log.info("invite_declined", room_id=invite.room_id, inviter=invite.inviter)
             await self._gateway.leave_room(invite.room_id)
 
+    async def _allows(self, inviter: UserId) -> bool:
+        if self._allowed.allows(inviter):
+            return True
+        return self._allowed.members and await self._member(inviter)
+
     async def _expecting(self, invite: IncomingInvite) -> list[Expected]:
         return [e for e in self._expected if await e.accepts(invite)]
 
@@ -99,8 +111,26 @@ class InviteHandler:
         p = run.params
         invite = IncomingInvite(RoomId(p["room"]), UserId(p["inviter"]), p.get("reason"))
         await run.step("join", lambda: self._join(invite, datetime.fromisoformat(p["since"])))
+        await run.step("greet", lambda: self._greet(invite))
         for expected in await self._expecting(invite):
             await expected.after_join(invite)
+
+    async def _greet(self, invite: IncomingInvite) -> None:
+        """A direct message someone opened with cohost: it says hello and where to
+        start (a room cohost shares with more people waits to be asked)."""
+        if await self._gateway.joined_members(invite.room_id) != {
+            self._gateway.user_id,
+            invite.inviter,
+        }:
+            return
+        await tell(
+            self._gateway,
+            invite.room_id,
+            f"Hello {invite.inviter}! I am cohost: I host microsolidarity crews and "
+            "congregations here. Send `!help` to see what you can do, `!crew list` for the "
+            "crews of your congregation, or `!pathway` for your own path so far.",
+            f"cohost-greet-{invite.room_id}",
+        )
 
     async def _join(self, invite: IncomingInvite, since: datetime) -> None:
         try:

@@ -23,6 +23,9 @@ from handlers.framework.types import RoomId, UserId
 HOST_LEVEL = 100
 CREW_MEMBER_LEVEL = 50
 
+# Every room cohost makes says in its topic how to find out what cohost does there.
+HELP_HINT = "Send !help to see what cohost can do here."
+
 
 @dataclass(frozen=True)
 class RoomPlan:
@@ -86,7 +89,7 @@ def create_request(
     initial_state += [{"type": t, "state_key": k, "content": c} for t, k, c in plan.state]
     request: dict[str, Any] = {
         "name": plan.name,
-        "topic": plan.topic,
+        "topic": f"{plan.topic} · {HELP_HINT}",
         "preset": "public_chat" if plan.join_rule == JoinRule.PUBLIC else "private_chat",
         "room_version": room_version,
         "creation_content": creation,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from handlers.community.house import House
 from handlers.congregations.commands import CongregationCommands
 from handlers.congregations.engine import CREATE, Congregations
+from handlers.congregations.welcome import WELCOME, Welcome
+from handlers.framework.types import IncomingMember
 from handlers.membership.engine import Membership
 
 
@@ -20,3 +22,12 @@ def install(house: House) -> None:
     )
     house.runner.register(CREATE, congregations.perform_create, congregations.report_failure)
     CongregationCommands(congregations, house.engine(Membership)).declare(house.registry)
+    welcome = Welcome(
+        house.directory,
+        house.stores.notices,
+        house.runner,
+        house.direct_rooms,
+        house.config.welcome_in,
+    )
+    house.runner.register(WELCOME, welcome.perform, welcome.report_failure)
+    house.subscriptions.on(IncomingMember, welcome.on_member)

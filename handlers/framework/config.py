@@ -23,6 +23,8 @@ class Config:
     rhythm_takeover_after: timedelta = timedelta(minutes=1)
     # Who decides who joins a congregation: its hosts (Hosts room) or its members (Lobby).
     membership_decided_by: Literal["hosts", "members"] = "hosts"
+    # Where a newcomer to a congregation is welcomed: in its Lobby, or in a direct message.
+    welcome_in: Literal["lobby", "dm"] = "lobby"
     limits: Limits = field(default_factory=Limits)
     creators: UserPatterns = NOBODY
     allowed_inviters: UserPatterns = NOBODY

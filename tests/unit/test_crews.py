@@ -25,7 +25,9 @@ async def test_crew_new_makes_an_encrypted_knock_room_in_the_space(world: World)
     assert room.content("m.room.encryption") == {"algorithm": "m.megolm.v1.aes-sha2"}
     assert room.content("m.room.join_rules") == {"join_rule": "knock"}
     assert room.creators == {BOT, ALICE, BOB, CAROL}
-    assert room.content("m.room.topic") == {"topic": "support through change"}
+    assert room.content("m.room.topic") == {
+        "topic": "support through change · Send !help to see what cohost can do here."
+    }
     assert room.content("m.space.parent", space)["canonical"] is True
     assert world.gateway.rooms[space].content("m.space.child", crew)["order"].startswith("50-")
     # Everyone is invited and joins by accepting; nobody is joined by cohost.

@@ -28,7 +28,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_defaults_follow_the_bots_server(tmp_path: Path) -> None:
     settings = load_settings(**GOOD, data_dir=tmp_path)
     assert settings.effective_creators == ["*:example.org"]
-    assert settings.effective_allowed_inviters == ["*:example.org"]
+    assert settings.effective_allowed_inviters == ["*:example.org", "members"]
     assert settings.effective_database_url == f"sqlite:///{tmp_path.resolve() / 'cohost.db'}"
     assert settings.crew_window == timedelta(days=2)
     assert settings.membership_decided_by == "hosts"

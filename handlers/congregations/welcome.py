@@ -1,0 +1,107 @@
+"""A newcomer hears once what the congregation is, who hosts it, its crews and where to
+start: in the Lobby when they first come in there, or (setting `welcome_in = "dm"`) in
+a direct message as soon as they join the congregation's space."""
+
+from __future__ import annotations
+
+import structlog
+
+from handlers.community.direct import DirectRooms
+from handlers.community.directory import Directory
+from handlers.community.state import CONGREGATION_SPACE, LOBBY
+from handlers.framework.matrix_names import Membership
+from handlers.framework.operations import OperationRunner, Run
+from handlers.framework.speech import ask_to_act
+from handlers.framework.types import IncomingMember, RoomId, UserId
+from storage.decisions import NoticeStore
+from storage.models import Congregation
+
+log = structlog.get_logger(__name__)
+
+WELCOME = "welcome"
+MAX_CREWS_NAMED = 12
+
+
+class Welcome:
+    def __init__(
+        self,
+        directory: Directory,
+        notices: NoticeStore,
+        runner: OperationRunner,
+        direct_rooms: DirectRooms,
+        where: str,
+    ) -> None:
+        self.directory = directory
+        self.gateway = directory.gateway
+        self.notices = notices
+        self.runner = runner
+        self.direct_rooms = direct_rooms
+        self.where = where
+
+    async def on_member(self, event: IncomingMember) -> None:
+        joined = event.membership == Membership.JOIN and event.prev_membership != Membership.JOIN
+        person = UserId(event.state_key)
+        if not joined or person != event.sender or person == self.gateway.user_id:
+            return
+        place = await self.directory.place(event.room_id)
+        congregation, room = place.congregation, place.room
+        if congregation is None or congregation.released or room is None:
+            return
+        if room.kind != (LOBBY if self.where == "lobby" else CONGREGATION_SPACE):
+            return
+        if person in await self.directory.hosts(congregation):
+            return  # hosts need no welcome to their own congregation
+        if not await self.notices.first_time(f"welcome:{congregation.space_id}:{person}", person):
+            return
+        log.info("newcomer_welcomed", room_id=event.room_id, where=self.where)
+        if self.where == "lobby":
+            await self._send(event.room_id, congregation, person)
+            return
+        await self.runner.start_now(
+            f"welcome-{congregation.space_id}-{person}",
+            WELCOME,
+            {"space": congregation.space_id, "person": person},
+        )
+
+    async def perform(self, run: Run) -> None:
+        """The direct-message welcome: the room with the person, then the words."""
+        person = UserId(run.params["person"])
+        congregation = await self.directory.index.congregation(run.params["space"])
+        if congregation is None:
+            return
+        room = await self.direct_rooms.with_person(run, person)
+        await run.step("welcome", lambda: self._send(room, congregation, person))
+
+    async def _send(self, room: RoomId, congregation: Congregation, person: UserId) -> None:
+        await ask_to_act(
+            self.gateway,
+            room,
+            await self.text(congregation, person),
+            f"cohost-welcome-{congregation.space_id}-{person}",
+            (person,),
+        )
+
+    async def text(self, congregation: Congregation, person: UserId) -> str:
+        hosts = await self.directory.hosts(congregation)
+        crews = [c.name for c in await self.directory.index.crews(congregation.space_id)]
+        named = ", ".join(f"**{name}**" for name in crews[:MAX_CREWS_NAMED])
+        more = f" and {len(crews) - MAX_CREWS_NAMED} more" if len(crews) > MAX_CREWS_NAMED else ""
+        crews_line = (
+            f"Its crews: {named}{more}. Ask to join one with `!crew join <name>`."
+            if crews
+            else "It has no crews yet: you could call the first."
+        )
+        return "\n".join(
+            [
+                f"Welcome to **{congregation.name}**, {person}!",
+                "A congregation is here to help crews form: small groups of 3–8 people who "
+                "meet in a rhythm and support each other.",
+                f"Its hosts: {', '.join(hosts)}.",
+                crews_line,
+                "To start: `!crew list` shows the crews, `!crew new <name> @…` calls a new one "
+                "with the people you pick, and `!help` says what else you can do.",
+            ]
+        )
+
+    async def report_failure(self, run: Run, reason: str) -> None:
+        log.warning("welcome_failed", reason=reason)
