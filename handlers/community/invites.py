@@ -111,17 +111,21 @@ class InviteHandler:
         p = run.params
         invite = IncomingInvite(RoomId(p["room"]), UserId(p["inviter"]), p.get("reason"))
         await run.step("join", lambda: self._join(invite, datetime.fromisoformat(p["since"])))
-        await run.step("greet", lambda: self._greet(invite))
-        for expected in await self._expecting(invite):
+        expecting = await self._expecting(invite)
+        for expected in expecting:
             await expected.after_join(invite)
+        if not expecting:
+            await run.step("greet", lambda: self._greet(invite))
 
     async def _greet(self, invite: IncomingInvite) -> None:
         """A direct message someone opened with cohost: it says hello and where to
         start (a room cohost shares with more people waits to be asked)."""
-        if await self._gateway.joined_members(invite.room_id) != {
-            self._gateway.user_id,
-            invite.inviter,
-        }:
+        try:
+            present = await self._gateway.joined_members(invite.room_id)
+        except MatrixError as err:
+            log.info("greeting_skipped", room_id=invite.room_id, errcode=err.errcode)
+            return
+        if present != {self._gateway.user_id, invite.inviter}:
             return
         await tell(
             self._gateway,
