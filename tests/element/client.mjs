@@ -116,8 +116,21 @@ async function report(command, reply) {
             decryption_failure: failed ? reply.decryptionFailureReason : null,
             thread: reply.getContent()?.["m.relates_to"]?.rel_type === "m.thread",
             shield: info ? { colour: info.shieldColour, reason: info.shieldReason } : null,
+            ...pushed(reply),
         }),
     );
+}
+
+// What Element's notification logic makes of an event, by the SDK's own evaluation of
+// this account's push rules (Synapse's defaults) on the decrypted event.
+function pushed(event) {
+    const actions = client.getPushActionsForEvent(event, true);
+    return {
+        msgtype: event.getContent()?.msgtype ?? null,
+        formatted: event.getContent()?.formatted_body ?? null,
+        notify: actions?.notify ?? false,
+        highlight: actions?.tweaks?.highlight ?? false,
+    };
 }
 
 async function verify(command) {
@@ -164,6 +177,36 @@ for (const command of commands) {
             last = (await botMessages()).find((e) => e.getContent()?.body?.includes(text)) ?? null;
         }
         console.log(JSON.stringify({ command, found: last !== null }));
+    } else if (command.startsWith("joined:")) {
+        // Waits until someone has joined the room (their device can then get room keys).
+        const who = command.slice("joined:".length);
+        const deadline = Date.now() + 90_000;
+        while (until(deadline) && client.getRoom(room)?.getMember(who)?.membership !== "join") {
+            await sleep(300);
+        }
+        console.log(JSON.stringify({ command, joined: client.getRoom(room)?.getMember(who)?.membership === "join" }));
+    } else if (command.startsWith("push:")) {
+        // Waits for a message of the bot's containing the text; how it notifies this account.
+        const text = command.slice("push:".length);
+        const deadline = Date.now() + 90_000;
+        last = null;
+        while (until(deadline) && last === null) {
+            await sleep(300);
+            last = (await botMessages()).find((e) => e.getContent()?.body?.includes(text)) ?? null;
+        }
+        console.log(JSON.stringify({ command, found: last !== null, ...(last ? pushed(last) : {}) }));
+    } else if (command.startsWith("pill:")) {
+        // A command with a person picked from the composer's suggestions, as Element
+        // sends it: the display name in body, the id in the link and in m.mentions.
+        const [prefix, who, name] = command.slice("pill:".length).split("|");
+        const sent = await client.sendMessage(room, {
+            msgtype: "m.text",
+            body: `${prefix} ${name}`,
+            format: "org.matrix.custom.html",
+            formatted_body: `${prefix} <a href="https://matrix.to/#/${who}">${name}</a>`,
+            "m.mentions": { user_ids: [who] },
+        });
+        await report(command, await replyTo(sent.event_id));
     } else if (command === "react") {
         await client.sendEvent(room, "m.reaction", {
             "m.relates_to": { rel_type: "m.annotation", event_id: last.getId(), key: "👍" },

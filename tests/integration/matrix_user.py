@@ -153,10 +153,13 @@ class User:
         await self.wait_for_member(room_id, self.user_id)
 
     def notices(self, room_id: str, sender: str) -> list[Event]:
+        """What a bot said in the room: its notices, and the messages that ask people to
+        act (m.text, so that Element notifies them)."""
         return [
             e
             for e in self.seen.get(room_id, [])
-            if e.sender == sender and e.source.get("content", {}).get("msgtype") == "m.notice"
+            if e.sender == sender
+            and e.source.get("content", {}).get("msgtype") in ("m.notice", "m.text")
         ]
 
     async def wait_for_notice(

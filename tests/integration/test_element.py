@@ -19,7 +19,7 @@ import pytest
 
 from service.devserver import DemoUser, Homeserver
 from tests.integration.cohost_process import CohostProcess
-from tests.integration.community import create_congregation, create_crew
+from tests.integration.community import create_congregation, create_crew, let_in
 from tests.integration.conftest import unique
 from tests.integration.matrix_user import User
 
@@ -153,5 +153,66 @@ async def test_without_cross_signing_element_reads_nothing_or_flags_it(
         [flagged] = element_client(homeserver, bot, "all", "!ping")
         assert flagged["body"] and "Pong" in flagged["body"], flagged
         assert flagged["shield"]["colour"] != 0, flagged
+    finally:
+        bot.kill()
+
+
+async def test_a_picked_person_is_read_and_only_those_asked_are_notified(
+    homeserver: Homeserver, tmp_path: Path
+) -> None:
+    """In an encrypted crew room, two Element clients at once: Elena picks Gus from the
+    composer's suggestions (a pill) in `!crew invite`; the proposal cohost posts asks the
+    crew's other members, and the SDK's own push-rule evaluation says it notifies and
+    highlights for Fay, who is asked, not for Elena, who proposed; the reply to Elena's
+    command notifies nobody."""
+    bot = CohostProcess(homeserver, unique("athome"), tmp_path / "athome")
+    bot.start()
+    try:
+        alice = await User.create(homeserver, unique("alice"), store=tmp_path / "alice")
+        gus = await User.create(homeserver, unique("gus"), store=tmp_path / "gus")
+        elena, fay = homeserver.register(unique("elena")), homeserver.register(unique("fay"))
+        riverside = await create_congregation(alice, bot, "At Home")
+        await let_in(alice, riverside.space, gus)
+        await gus.join(riverside.lobby)  # a newcomer in the Lobby: welcomed, by a mention
+        welcome = await alice.wait_for_notice(riverside.lobby, bot.user_id, "Welcome to")
+        assert gus.user_id in welcome and "`!help`" in welcome, welcome
+        crew = await create_crew(
+            alice, bot, riverside.lobby, f"!crew new Walkers {elena.user_id} {fay.user_id}"
+        )
+        asked = asyncio.create_task(
+            asyncio.to_thread(
+                element_client,
+                homeserver,
+                bot,
+                "signed",
+                "push:Proposal #1:",
+                room=crew,
+                account=fay,
+            )
+        )
+        proposing = asyncio.create_task(
+            asyncio.to_thread(
+                element_client,
+                homeserver,
+                bot,
+                "signed",
+                f"joined:{fay.user_id}",
+                f"pill:!crew invite|{gus.user_id}|Gus Gardener",
+                "push:Proposal #1:",
+                room=crew,
+                account=elena,
+            )
+        )
+        [seen_by_fay] = await asked
+        joined, reply, seen_by_elena = await proposing
+        assert joined["joined"], joined
+        assert reply["body"] and "Proposal #1 is open" in reply["body"], reply
+        assert (reply["msgtype"], reply["notify"]) == ("m.notice", False), reply
+        assert seen_by_fay["found"] and seen_by_fay["msgtype"] == "m.text", seen_by_fay
+        assert seen_by_fay["notify"] and seen_by_fay["highlight"], seen_by_fay
+        assert f'href="https://matrix.to/#/{gus.user_id}"' in seen_by_fay["formatted"]
+        assert seen_by_elena["found"] and not seen_by_elena["highlight"], seen_by_elena
+        await alice.close()
+        await gus.close()
     finally:
         bot.kill()
