@@ -4,18 +4,19 @@ congregation's state), never from display names."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import partial
 
 from handlers.community.facts import CongregationFacts, SharedFacts
 from handlers.community.state import HOSTS, NETWORK_ROOMS
 from handlers.framework.errors import MatrixError, UserError
 from handlers.framework.gateway import MatrixGateway
+from handlers.framework.markdown import RoomLink
 from handlers.framework.memo import remembered
 from handlers.framework.patterns import server_of
 from handlers.framework.types import RoomId, UserId
 from storage.community import Place
-from storage.models import Congregation
+from storage.models import Congregation, Crew
 from storage.stores import Stores
 
 __all__ = ["Directory", "Place", "room_link"]
@@ -84,6 +85,10 @@ class Directory:
             f"You belong to several congregations ({names}); "
             "send this in that congregation's Lobby."
         )
+
+    def links_to(self, crews: Iterable[Crew]) -> dict[str, RoomLink]:
+        """Crews' rooms as a message links them: by name, to their room."""
+        return {c.room_id: (c.name, room_link(c.room_id, self.via)) for c in crews}
 
     async def member_anywhere(self, user: UserId) -> bool:
         """Whether the person has joined the space of a congregation cohost hosts."""

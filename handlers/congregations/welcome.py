@@ -14,7 +14,7 @@ from handlers.framework.operations import OperationRunner, Run
 from handlers.framework.speech import ask_to_act
 from handlers.framework.types import IncomingMember, RoomId, UserId
 from storage.decisions import NoticeStore
-from storage.models import Congregation
+from storage.models import Congregation, Crew
 
 log = structlog.get_logger(__name__)
 
@@ -73,18 +73,20 @@ class Welcome:
         await run.step("welcome", lambda: self._send(room, congregation, person))
 
     async def _send(self, room: RoomId, congregation: Congregation, person: UserId) -> None:
+        crews = await self.directory.index.crews(congregation.space_id)
+        crews = [c for c in crews if not c.released]
         await ask_to_act(
             self.gateway,
             room,
-            await self.text(congregation, person),
+            await self.text(congregation, person, crews),
             f"cohost-welcome-{congregation.space_id}-{person}",
             (person,),
+            rooms=self.directory.links_to(crews[:MAX_CREWS_NAMED]),
         )
 
-    async def text(self, congregation: Congregation, person: UserId) -> str:
+    async def text(self, congregation: Congregation, person: UserId, crews: list[Crew]) -> str:
         hosts = await self.directory.hosts(congregation)
-        crews = [c.name for c in await self.directory.index.crews(congregation.space_id)]
-        named = ", ".join(f"**{name}**" for name in crews[:MAX_CREWS_NAMED])
+        named = ", ".join(f"**{c.room_id}**" for c in crews[:MAX_CREWS_NAMED])
         more = f" and {len(crews) - MAX_CREWS_NAMED} more" if len(crews) > MAX_CREWS_NAMED else ""
         crews_line = (
             f"Its crews: {named}{more}. Ask to join one with `!crew join <name>`."

@@ -168,8 +168,8 @@ class CrewCommands:
         lines = [f"Crews of **{congregation.name}**:"]
         for crew in crews:
             note = " (released: cohost no longer takes part)" if crew.released else ""
-            lines.append(f"**{crew.name}** — called by {crew.caller}{note}")
-        return Reply("\n".join(lines))
+            lines.append(f"**{crew.room_id}** — called by {crew.caller}{note}")
+        return Reply("\n".join(lines), rooms=self.directory.links_to(crews))
 
     async def info(self, ctx: CommandContext, name: str | None) -> Reply:
         crew = await self._crew_named(ctx, name)

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from handlers.framework.markdown import to_html
+from handlers.framework.markdown import RoomLink, plain, to_html
 from handlers.framework.matrix_names import IN_REPLY_TO, MENTIONS, RELATES_TO, THREAD, MsgType
 from handlers.framework.types import IncomingMessage, UserId
 
@@ -25,6 +25,8 @@ class Reply:
 
     text: str
     mentions: tuple[UserId, ...] = field(default=())
+    # Rooms whose ids in the text are shown as links with their names.
+    rooms: Mapping[str, RoomLink] = field(default_factory=dict, compare=False)
     then: Callable[[], Awaitable[None]] | None = field(default=None, compare=False)
 
 
@@ -46,9 +48,9 @@ def notice_content(reply: Reply, to: IncomingMessage, names: Names | None = None
     text = bounded(reply.text)
     return {
         "msgtype": MsgType.NOTICE,
-        "body": text,
+        "body": plain(text, reply.rooms),
         "format": "org.matrix.custom.html",
-        "formatted_body": to_html(text, names),
+        "formatted_body": to_html(text, names, reply.rooms),
         RELATES_TO: _relation(to),
         MENTIONS: {"user_ids": sorted(mentions({to.sender, *reply.mentions}, to.sender))},
     }
@@ -63,27 +65,35 @@ def _relation(to: IncomingMessage) -> dict[str, Any]:
 
 
 def notice(
-    text: str, to_mention: tuple[UserId, ...] = (), names: Names | None = None
+    text: str,
+    to_mention: tuple[UserId, ...] = (),
+    names: Names | None = None,
+    rooms: Mapping[str, RoomLink] | None = None,
 ) -> dict[str, Any]:
     """A notice that answers no command (a report that something finished). Element
     never notifies it, whoever it mentions."""
     text = bounded(text)
     return {
         "msgtype": MsgType.NOTICE,
-        "body": text,
+        "body": plain(text, rooms),
         "format": "org.matrix.custom.html",
-        "formatted_body": to_html(text, names),
+        "formatted_body": to_html(text, names, rooms),
         MENTIONS: {"user_ids": sorted(mentions(set(to_mention)))},
     }
 
 
 def ask(
-    text: str, asked: tuple[UserId, ...], names: Names | None = None, *, room: bool = False
+    text: str,
+    asked: tuple[UserId, ...],
+    names: Names | None = None,
+    rooms: Mapping[str, RoomLink] | None = None,
+    *,
+    room: bool = False,
 ) -> dict[str, Any]:
     """A message that asks people to act: an m.text whose intentional mentions name
     exactly those asked (or the whole room, where the group is the room), so that Element
     notifies and highlights it for them and for nobody else."""
-    content = notice(text, asked, names)
+    content = notice(text, asked, names, rooms)
     content["msgtype"] = MsgType.TEXT
     if room:
         content[MENTIONS] = {"room": True}

@@ -4,12 +4,12 @@ them (handlers.framework.replies)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from handlers.framework.errors import MatrixError
 from handlers.framework.gateway import MatrixGateway
-from handlers.framework.markdown import users_named
+from handlers.framework.markdown import RoomLink, users_named
 from handlers.framework.matrix_names import EventType, Membership
 from handlers.framework.replies import Names, ask, notice
 from handlers.framework.text import one_line
@@ -72,9 +72,11 @@ async def ask_to_act(
     extra: dict[str, Any] | None = None,
     *,
     whole_room: bool = False,
+    rooms: Mapping[str, RoomLink] | None = None,
 ) -> EventId:
     """Ask people to act: Element notifies exactly those asked (or, with `whole_room`,
     everyone in the room)."""
-    content = ask(text, tuple(asked), await names_in(gateway, room_id, text), room=whole_room)
+    names = await names_in(gateway, room_id, text)
+    content = ask(text, tuple(asked), names, rooms, room=whole_room)
     content.update(extra or {})
     return await gateway.send_event(room_id, EventType.MESSAGE, content, txn_id)

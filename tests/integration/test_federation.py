@@ -58,8 +58,29 @@ async def test_a_member_from_another_homeserver_joins_by_consent_and_calls_a_cre
         deadline = time.monotonic() + 60
         while riverside.space not in rémi.client.invited_rooms and time.monotonic() < deadline:
             await rémi.sync(1000)
+        # Before he is a member, a DM he opens with cohost is declined, as a stranger's.
+        status, body = await rémi.api(
+            "POST", "/_matrix/client/v3/createRoom", {"is_direct": True, "invite": [bot.user_id]}
+        )
+        assert status == 200, body
+        too_early = body["room_id"]
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            member = await rémi.state(too_early, "m.room.member", bot.user_id)
+            if member is not None and member.get("membership") == "leave":
+                break
+            await rémi.sync(500)
+        assert member is not None and member.get("membership") == "leave", member
         await rémi.join(riverside.space, via=home.server_name)
         await rémi.join(riverside.lobby, via=home.server_name)
+
+        # A member from another homeserver: welcomed in the Lobby by a mention, and an
+        # encrypted DM he opens with cohost is greeted and answered.
+        welcome = await alice.wait_for_notice(riverside.lobby, bot.user_id, "Welcome to")
+        assert rémi.user_id in welcome, welcome
+        dm = await rémi.create_dm(bot.user_id, encrypted=True, within=60)
+        assert "Pong" in await rémi.ask(dm, "!ping")
+        assert await rémi.wait_for_notice(dm, bot.user_id, "I am cohost")
 
         # A member like any other: calls a crew with someone from home.
         crew = await create_crew(

@@ -237,6 +237,13 @@ async def test_a_newcomer_is_welcomed_once_in_the_lobby(world: World) -> None:
     body = welcome.content["body"]
     assert "**Riverside**" in body and ALICE in body and "**Walkers**" in body
     assert "`!crew new" in body and "`!help`" in body
+    # The crew is a link to its room, named.
+    [crew] = world.rooms_of_kind(CREW_ROOM)
+    assert f'<a href="https://matrix.to/#/{crew}?via=example.org">Walkers</a>' in (
+        welcome.content["formatted_body"]
+    )
+    listed = await world.say("!crew list", room=lobby)
+    assert "**Walkers** — called by" in listed
     # A host joining the Lobby is not welcomed to their own congregation.
     await joins(world, lobby, ALICE)
     assert len([m for m in world.gateway.messages_in(lobby) if "Welcome" in m.content["body"]]) == 1
