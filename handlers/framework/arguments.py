@@ -39,7 +39,10 @@ class ArgKind:
 
 def parse_user(token: str) -> UserId:
     if len(token) > MAX_USER_ID_LENGTH or not USER_ID.match(token):
-        raise UserError(f"`{token}` is not a Matrix user id (like @alice:example.org).")
+        raise UserError(
+            f"`{token}` is not a Matrix user id (like @alice:example.org). "
+            "Pick the person from the suggestions as you type `@`, or write their id."
+        )
     return UserId(token)
 
 
