@@ -26,6 +26,7 @@ from handlers.framework.types import IncomingInvite, RoomId, UserId
 log = structlog.get_logger(__name__)
 
 ACCEPT = "accept_invite"
+GREET = "greet_direct_message"
 JOIN_PATIENCE = timedelta(minutes=2)
 
 InviteHook = Callable[[IncomingInvite], Awaitable[bool]]
@@ -72,6 +73,7 @@ class InviteHandler:
         self._released = released
         self._expected: list[Expected] = []
         runner.register(ACCEPT, self._accept, self._accept_failed)
+        runner.register(GREET, self._greet, self._greet_failed)
 
     def expect(self, expected: Expected) -> None:
         self._expected.append(expected)
@@ -115,11 +117,13 @@ class InviteHandler:
         for expected in expecting:
             await expected.after_join(invite)
         if not expecting:
-            await run.step("greet", lambda: self._greet(invite))
+            # Off the sync path: the message waits for the room to arrive by sync.
+            await self._runner.start(f"greet-{invite.room_id}", GREET, p)
 
-    async def _greet(self, invite: IncomingInvite) -> None:
+    async def _greet(self, run: Run) -> None:
         """A direct message someone opened with cohost: it says hello and where to
         start (a room cohost shares with more people waits to be asked)."""
+        invite = IncomingInvite(RoomId(run.params["room"]), UserId(run.params["inviter"]))
         try:
             present = await self._gateway.joined_members(invite.room_id)
         except MatrixError as err:
@@ -143,6 +147,9 @@ class InviteHandler:
             if err.errcode == "M_FORBIDDEN" and self._clock.now() < since + JOIN_PATIENCE:
                 raise NotYet("the inviting server does not know its invitation yet") from err
             raise
+
+    async def _greet_failed(self, run: Run, reason: str) -> None:
+        log.info("greeting_failed", room_id=run.params["room"], reason=reason)
 
     async def _accept_failed(self, run: Run, reason: str) -> None:
         log.warning("invite_join_failed", room_id=run.params["room"], reason=reason)

@@ -57,7 +57,8 @@ class Welcome:
         if self.where == "lobby":
             await self._send(event.room_id, congregation, person)
             return
-        await self.runner.start_now(
+        # Off the sync path: the new room's first message waits for it to arrive by sync.
+        await self.runner.start(
             f"welcome-{congregation.space_id}-{person}",
             WELCOME,
             {"space": congregation.space_id, "person": person},

@@ -139,10 +139,14 @@ async def test_bad_input_gets_a_clear_reply_and_changes_nothing(
             (mallory, mallory_dm, "!congregation create Mine", "setting `creators`"),
             (mallory, riverside.hosts_room, "!network create Mine", "Only the hosts"),
             (mallory, riverside.lobby, "!network create Mine", "Hosts room"),
-            (alice, riverside.lobby, "!frobnicate", "`!help`"),
+            (mallory, mallory_dm, "!frobnicate", "`!help`"),
+            (alice, riverside.lobby, "!proposal", "Did you mean `!proposals`?"),
         ]
         for user, room, command, expected in cases:
             assert expected in await user.ask(room, command), command
+        # Another bot's command in a room shared with people is left to that bot.
+        roll = await alice.send(riverside.lobby, "!roll 2d6")
+        assert await alice.replies_to(riverside.lobby, roll, within=5) == []
         # Nothing changed: still one crew, no network, no new invitation.
         listing = await alice.ask(riverside.lobby, "!crew list")
         assert listing.count("called by") == 1
