@@ -19,6 +19,7 @@ from handlers.pathway import feature as pathway
 from handlers.privacy import feature as privacy
 from handlers.release import feature as release
 from handlers.rhythm import feature as rhythm
+from handlers.upgrades import feature as upgrades
 
 FEATURES: tuple[Callable[[House], None], ...] = (
     general.install,
@@ -33,4 +34,5 @@ FEATURES: tuple[Callable[[House], None], ...] = (
     pathway.install,
     feedback.install,
     privacy.install,
+    upgrades.install,
 )

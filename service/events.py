@@ -43,6 +43,7 @@ from handlers.framework.types import (
     IncomingMessage,
     IncomingReaction,
     IncomingRedaction,
+    IncomingTombstone,
     RoomId,
     UserId,
 )
@@ -219,6 +220,10 @@ class EventRouter:
                 and target
             ):
                 return IncomingReaction(room_id, event_id, sender, EventId(target), key, ts)
+        if kind == EventType.TOMBSTONE and source.get("state_key") == "":
+            replacement = content.get("replacement_room")
+            if isinstance(replacement, str) and replacement.startswith("!"):
+                return IncomingTombstone(room_id, event_id, sender, RoomId(replacement))
         if kind == EventType.REDACTION:
             redacts = source.get("redacts") or content.get("redacts")
             if isinstance(redacts, str) and redacts:

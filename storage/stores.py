@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.community import CommunityStore
 from storage.decisions import DecisionStore, NoticeStore
+from storage.moves import RoomMoves
 from storage.network import ApplicationStore
 from storage.operations import OperationStore
 from storage.pathway import DirectStore, FeedbackStore, PathwayStore
@@ -27,6 +28,7 @@ class Stores:
     pathway: PathwayStore
     feedback: FeedbackStore
     stats: StatsStore
+    moves: RoomMoves
 
     @classmethod
     def over(cls, sessions: async_sessionmaker[AsyncSession]) -> Stores:
@@ -41,4 +43,5 @@ class Stores:
             PathwayStore(sessions),
             FeedbackStore(sessions),
             StatsStore(sessions),
+            RoomMoves(sessions),
         )

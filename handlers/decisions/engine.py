@@ -199,6 +199,24 @@ class Decisions:
         others = present - {self.gateway.user_id, *(await self.peers(RoomId(p.room_id)))}
         return asked, others <= set(asked) | {p.proposer}
 
+    async def carry_over(self, old: RoomId, new: RoomId) -> None:
+        """Open proposals of a room its founders upgraded (already moved to the new
+        room): posted again there, with their one-click votes."""
+        for p in await self.store.all_open():
+            if p.room_id != new or not self.opened_here(p):
+                continue
+            asked, whole_room = await self._asked(p)
+            event_id = await ask_to_act(
+                self.gateway,
+                new,
+                "Carried over from before the upgrade. " + self._announcement(p),
+                f"cohost-proposal-moved-{p.id}-{new}",
+                asked,
+                {SPEC: ProposalRecord.announcing(p).content()},
+                whole_room=whole_room,
+            )
+            await self._offer_reactions(await self.store.set_message(p.id, event_id))
+
     async def _offer_reactions(self, p: Proposal) -> None:
         """👍 and ✋ under the proposal, so that a vote is one click (cohost's own
         reactions never count: handlers.decisions.reactions)."""
@@ -209,7 +227,7 @@ class Decisions:
                 RoomId(p.room_id),
                 EventType.REACTION,
                 {RELATES_TO: {"rel_type": ANNOTATION, "event_id": p.message_event_id, "key": key}},
-                f"cohost-offer-{p.id}-{'consent' if key == THUMBS_UP else 'object'}",
+                f"cohost-offer-{p.message_event_id}-{'consent' if key == THUMBS_UP else 'object'}",
             )
 
     async def _within_limits(

@@ -16,11 +16,25 @@ from handlers.framework.types import (
     IncomingMessage,
     IncomingReaction,
     IncomingRedaction,
+    IncomingTombstone,
 )
 
-Incoming = IncomingMessage | IncomingMember | IncomingReaction | IncomingRedaction | IncomingInvite
+Incoming = (
+    IncomingMessage
+    | IncomingMember
+    | IncomingReaction
+    | IncomingRedaction
+    | IncomingInvite
+    | IncomingTombstone
+)
 E = TypeVar(
-    "E", IncomingMessage, IncomingMember, IncomingReaction, IncomingRedaction, IncomingInvite
+    "E",
+    IncomingMessage,
+    IncomingMember,
+    IncomingReaction,
+    IncomingRedaction,
+    IncomingInvite,
+    IncomingTombstone,
 )
 Work = Callable[[], Awaitable[None]]
 

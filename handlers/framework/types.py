@@ -69,3 +69,13 @@ class IncomingRedaction:
     sender: UserId
     redacts: EventId
     origin_server_ts: int
+
+
+@dataclass(frozen=True)
+class IncomingTombstone:
+    """A room replaced by another (its founders upgraded it)."""
+
+    room_id: RoomId
+    event_id: EventId
+    sender: UserId
+    replacement: RoomId

@@ -1,0 +1,1 @@
+"""Rooms followed when their founders upgrade them."""

@@ -1,0 +1,17 @@
+"""How the feature is installed into the house (see handlers.community.house)."""
+
+from __future__ import annotations
+
+from handlers.community.house import House
+from handlers.decisions.engine import Decisions
+from handlers.framework.types import IncomingTombstone
+from handlers.upgrades.engine import FOLLOW, Upgrades
+
+
+def install(house: House) -> None:
+    upgrades = house.provide(
+        Upgrades(house.directory, house.directory.shared, house.stores.moves, house.runner)
+    )
+    upgrades.moved.append(house.engine(Decisions).carry_over)
+    house.runner.register(FOLLOW, upgrades.follow, upgrades.report_failure)
+    house.subscriptions.on(IncomingTombstone, upgrades.on_tombstone)
