@@ -3,10 +3,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.database import check_schema, make_engine, make_sessionmaker, migrate
+from storage.models import Crew, IndexedRoom, Proposal
+from storage.moves import RoomMoves
 from storage.operations import DONE, NewOperation, OperationStore
 from storage.repositories import NEXT_BATCH, HandledEventRepository, SyncStateRepository
 
@@ -121,3 +123,42 @@ async def test_settled_operations_are_pruned_by_kind_and_age_pending_ones_never(
     assert await store.prune("stand_in", then + timedelta(days=2)) == 1
     assert await store.get("old") is None
     assert await store.get("open") is not None and await store.get("other") is not None
+
+
+async def test_a_room_upgraded_moves_in_every_row_that_names_it(engine: AsyncEngine) -> None:
+    await migrate(engine)
+    sessions = make_sessionmaker(engine)
+    async with sessions.begin() as s:
+        s.add(
+            Crew(
+                room_id="!old",
+                congregation_id="!space",
+                name="Walkers",
+                name_key="walkers",
+                caller="@a:x",
+                created_at=T0,
+            )
+        )
+        s.add(IndexedRoom(room_id="!old", kind="crew", congregation_id="!space"))
+        s.add(IndexedRoom(room_id="!other", kind="crew", congregation_id="!space"))
+        s.add(
+            Proposal(
+                room_id="!old",
+                number=1,
+                kind="agreement",
+                subject="s",
+                scope="!old",
+                deciders=["@a:x"],
+                opened_at=T0,
+                closes_at=T0,
+                status="open",
+                opening_key="k",
+            )
+        )
+    await RoomMoves(sessions).move("!old", "!new")
+    async with sessions.begin() as s:
+        assert await s.get(Crew, "!new") is not None and await s.get(Crew, "!old") is None
+        assert await s.get(IndexedRoom, "!new") is not None
+        assert await s.get(IndexedRoom, "!other") is not None  # others stay
+        [proposal] = (await s.scalars(select(Proposal))).all()
+        assert proposal.room_id == "!new"
