@@ -305,8 +305,10 @@ def _invitation(room_id: RoomId, invite_state: Iterable[Event], own: str) -> Inc
             and event.state_key == own
             and event.membership == Membership.INVITE
         ):
-            reason = _text(_mapping(event.content).get("reason")) or None
-            return IncomingInvite(room_id, UserId(event.sender), reason)
+            content = _mapping(event.content)
+            reason = _text(content.get("reason")) or None
+            direct = content.get("is_direct") is True
+            return IncomingInvite(room_id, UserId(event.sender), reason, direct)
     return None
 
 

@@ -90,6 +90,7 @@ class InviteHandler:
                 "room": invite.room_id,
                 "inviter": invite.inviter,
                 "reason": invite.reason,
+                "direct": invite.direct,
                 "since": now.isoformat(),
             }
             op_id = f"accept-{invite.room_id}-{int(now.timestamp() * 1000)}"
@@ -116,7 +117,7 @@ class InviteHandler:
         expecting = await self._expecting(invite)
         for expected in expecting:
             await expected.after_join(invite)
-        if not expecting:
+        if not expecting and p.get("direct"):
             # Off the sync path: the message waits for the room to arrive by sync.
             await self._runner.start(f"greet-{invite.room_id}", GREET, p)
 

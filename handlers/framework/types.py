@@ -33,6 +33,7 @@ class IncomingInvite:
     room_id: RoomId
     inviter: UserId
     reason: str | None = None
+    direct: bool = False  # marked as a direct message (is_direct)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from handlers.community.directory import Directory
 from handlers.community.facts import CongregationFacts, CrewFacts, SharedFacts
 from handlers.community.shape import HOST_LEVEL
 from handlers.community.state import ANNOUNCEMENTS, CREW_ROOM, HOSTS, LOBBY, PREFIX
-from handlers.framework.errors import NotYet, UserError
+from handlers.framework.errors import MatrixError, NotYet, UserError
 from handlers.framework.matrix_names import EventType
 from handlers.framework.operations import OperationRunner, Run
 from handlers.framework.patterns import server_of
@@ -77,7 +77,7 @@ class Upgrades:
             UserId(run.params["by"]),
         )
         via = sorted({server_of(by), server_of(self.gateway.user_id)})
-        await run.step("join", lambda: self.gateway.join_room(new, via))
+        await run.step("join", lambda: self._join(new, via))
         await run.step("predecessor", lambda: self._check_predecessor(old, new))
         if not await self._power(new):
             await run.step(
@@ -111,6 +111,16 @@ class Upgrades:
         )
         await run.step("leave", lambda: self.gateway.leave_room(old))
         log.info("room_upgrade_followed", room_id=old, replacement=new)
+
+    async def _join(self, new: RoomId, via: list[str]) -> None:
+        """A successor that takes knocks or invitations (a crew's) is joined once its
+        founders invite cohost, as Element's upgrade invites the old room's members."""
+        try:
+            await self.gateway.join_room(new, via)
+        except MatrixError as err:
+            if err.errcode != "M_FORBIDDEN":
+                raise
+            raise NotYet("waiting for an invitation into the upgraded room", 10) from err
 
     async def _check_predecessor(self, old: RoomId, new: RoomId) -> None:
         create = await self.gateway.state_event(new, EventType.CREATE)

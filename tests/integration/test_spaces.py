@@ -281,3 +281,51 @@ async def test_resync_rebuilds_the_same_answers_after_the_database_is_lost(
         await alice.close()
         await bob.close()
         bot.kill()
+
+
+async def test_rooms_upgraded_by_their_founder_are_followed(
+    homeserver: Homeserver, cohost: CohostProcess, tmp_path: Path
+) -> None:
+    """Alice upgrades the crew room and the Lobby, as Element does (the old room's members
+    invited to the new one; cohost named a creator): cohost follows both, the proposal
+    open in the crew goes on and passes there, and the space lists the new rooms."""
+    alice, bob = [await person(homeserver, tmp_path, n) for n in ("alice", "bob")]
+    try:
+        riverside = await create_congregation(alice, cohost, "Upgrade Hill")
+        crew = await create_crew(alice, cohost, riverside.lobby, f"!crew new Walkers {bob.user_id}")
+        await bob.join(crew)
+        assert "Proposal #1 is open" in await alice.ask(crew, "!propose We meet outside")
+        successors = {}
+        for old in (crew, riverside.lobby):
+            status, body = await alice.api(
+                "POST",
+                f"/_matrix/client/v3/rooms/{quote(old)}/upgrade",
+                {"new_version": "12", "additional_creators": [cohost.user_id]},
+            )
+            assert status == 200, body
+            new = successors[old] = body["replacement_room"]
+            for member in (bob.user_id, cohost.user_id):
+                status, body = await alice.api(
+                    "POST", f"/_matrix/client/v3/rooms/{quote(new)}/invite", {"user_id": member}
+                )
+                # cohost may have joined already, following the tombstone.
+                assert status == 200 or "already in the room" in body.get("error", ""), body
+            await bob.join(new)
+        new_crew, new_lobby = successors[crew], successors[riverside.lobby]
+        await alice.wait_for_notice(new_crew, cohost.user_id, "continues the one", within=60)
+        await alice.wait_for_notice(new_lobby, cohost.user_id, "continues the one", within=60)
+        carried = await bob.wait_for_notice(new_crew, cohost.user_id, "Carried over")
+        assert "Proposal #1:" in carried
+        assert "Walkers" in await bob.ask(new_crew, "!crew info")
+        assert "recorded" in await bob.ask(new_crew, "!consent 1")
+        await alice.wait_for_notice(new_crew, cohost.user_id, "Proposal #1 passed")
+        assert "Walkers" in await bob.ask(new_lobby, "!crew list")
+        status, body = await alice.api(
+            "GET", f"/_matrix/client/v1/rooms/{quote(riverside.space)}/hierarchy"
+        )
+        assert status == 200, body
+        listed = {r["room_id"] for r in body["rooms"]}
+        assert {new_crew, new_lobby} <= listed and not {crew, riverside.lobby} & listed
+    finally:
+        for user in (alice, bob):
+            await user.close()

@@ -282,7 +282,7 @@ async def test_members_from_any_homeserver_may_open_a_dm_and_strangers_may_not(
     for room, who in (("!erin-dm", ERIN), ("!stranger-dm", "@stranger:elsewhere.net")):
         world.gateway.rooms[RoomId(room)] = FakeRoom(RoomId(room), {})
         world.gateway.accept(RoomId(room), who)
-        await handler.on_invite(IncomingInvite(RoomId(room), UserId(who)))
+        await handler.on_invite(IncomingInvite(RoomId(room), UserId(who), direct=True))
     await world.settle()
     assert world.gateway.joined == ["!erin-dm"]
     assert world.gateway.left == ["!stranger-dm"]
