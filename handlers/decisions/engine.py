@@ -22,13 +22,13 @@ from handlers.framework.clock import Clock
 from handlers.framework.errors import NotYet, UserError
 from handlers.framework.gateway import MatrixGateway
 from handlers.framework.limits import HOUR, MAX_REASON, Limits
-from handlers.framework.matrix_names import ANNOTATION, RELATES_TO, EventType
 from handlers.framework.operations import OperationRunner, Run
 from handlers.framework.replies import MAX_MENTIONS
-from handlers.framework.speech import ask_to_act, tell
+from handlers.framework.speech import ask_to_act, offer_reactions, tell
 from handlers.framework.text import one_line, quoted
 from handlers.framework.turns import turn_of
 from handlers.framework.types import (
+    EventId,
     RoomId,
     UserId,
 )
@@ -222,13 +222,8 @@ class Decisions:
         reactions never count: handlers.decisions.reactions)."""
         if p.message_event_id is None or not self.opened_here(p):
             return
-        for key in (THUMBS_UP, RAISED_HAND):
-            await self.gateway.send_event(
-                RoomId(p.room_id),
-                EventType.REACTION,
-                {RELATES_TO: {"rel_type": ANNOTATION, "event_id": p.message_event_id, "key": key}},
-                f"cohost-offer-{p.message_event_id}-{'consent' if key == THUMBS_UP else 'object'}",
-            )
+        choices = {"consent": THUMBS_UP, "object": RAISED_HAND}
+        await offer_reactions(self.gateway, RoomId(p.room_id), EventId(p.message_event_id), choices)
 
     async def _within_limits(
         self, room_id: RoomId, proposer: UserId | None, opening_key: str, now: datetime

@@ -10,7 +10,7 @@ from typing import Any
 from handlers.framework.errors import MatrixError
 from handlers.framework.gateway import MatrixGateway
 from handlers.framework.markdown import RoomLink, users_named
-from handlers.framework.matrix_names import EventType, Membership
+from handlers.framework.matrix_names import ANNOTATION, RELATES_TO, EventType, Membership
 from handlers.framework.replies import Names, ask, notice
 from handlers.framework.text import one_line
 from handlers.framework.types import EventId, RoomId, UserId
@@ -80,3 +80,17 @@ async def ask_to_act(
     content = ask(text, tuple(asked), names, rooms, room=whole_room)
     content.update(extra or {})
     return await gateway.send_event(room_id, EventType.MESSAGE, content, txn_id)
+
+
+async def offer_reactions(
+    gateway: MatrixGateway, room_id: RoomId, event_id: EventId, choices: Mapping[str, str]
+) -> None:
+    """Reactions under cohost's own message (choice: emoji), so that answering is one
+    click; once each, by their transaction ids."""
+    for choice, emoji in choices.items():
+        await gateway.send_event(
+            room_id,
+            EventType.REACTION,
+            {RELATES_TO: {"rel_type": ANNOTATION, "event_id": event_id, "key": emoji}},
+            f"cohost-offer-{event_id}-{choice}",
+        )

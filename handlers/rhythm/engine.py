@@ -19,7 +19,7 @@ from handlers.framework.clock import Clock
 from handlers.framework.errors import UserError
 from handlers.framework.gateway import MatrixGateway
 from handlers.framework.matrix_names import EventType, Membership
-from handlers.framework.speech import ask_to_act, tell
+from handlers.framework.speech import ask_to_act, offer_reactions, tell
 from handlers.framework.turns import turn_of
 from handlers.framework.types import (
     IncomingMember,
@@ -266,6 +266,8 @@ class Rhythm:
         )
         await self.store.open_retro(cycle.id, event_id, self.clock.now())
         await self._record_state(cycle)
+        # One click to answer; cohosts' reactions never count (they are not members).
+        await offer_reactions(self.gateway, RoomId(cycle.room_id), event_id, CHOICES)
         log.info("retro_opened", room_id=cycle.room_id, cycle=cycle.number)
 
     # -- the retrospective ---------------------------------------------------------

@@ -72,9 +72,12 @@ async def test_feedback_goes_to_the_asker_alone_named_or_anonymous(world: World)
     bob_room, carol_room = direct_room(world, BOB), direct_room(world, CAROL)
     alice_room = direct_room(world, ALICE)
     assert world.gateway.rooms[bob_room].request.get("is_direct") is True
-    for room in (bob_room, carol_room):
-        [asked] = world.gateway.notices_in(room)
-        assert QUESTION in asked and ALICE in asked
+    for room, mate in ((bob_room, BOB), (carol_room, CAROL)):
+        [asked] = world.gateway.messages_in(room)
+        assert QUESTION in asked.content["body"] and ALICE in asked.content["body"]
+        # Asked to act: an m.text that notifies exactly the crewmate asked.
+        assert asked.content["msgtype"] == "m.text"
+        assert asked.content["m.mentions"] == {"user_ids": [mate]}
     assert not [n for n in world.gateway.notices_in(crew) if QUESTION in n]  # never in public
 
     reply = await world.say("!feedback give Walkers You listen well", BOB, bob_room)

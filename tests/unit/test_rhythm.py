@@ -99,6 +99,15 @@ async def test_a_six_meeting_cycle_from_start_to_retrospective(world: World) -> 
     assert hosts[4:] == hosts[:2]
     retro = [n for n in world.gateway.notices_in(room) if "time for the retrospective" in n]
     assert len(retro) == 1
+    # Reminders and the retrospective ask the crew: m.text mentioning each of them.
+    said = world.gateway.messages_in(room)
+    reminder = next(m for m in said if m.content["body"].startswith("Reminder:"))
+    assert reminder.content["msgtype"] == "m.text"
+    assert set(reminder.content["m.mentions"]["user_ids"]) == {ALICE, BOB, CAROL, DAVE}
+    [asked] = [m for m in said if "time for the retrospective" in m.content["body"]]
+    assert asked.content["msgtype"] == "m.text"
+    offered = [key for _, key in world.gateway.reactions_to(asked.event_id)]
+    assert sorted(offered) == sorted(["🔁", "🛠", "✂", "⏸"])  # one click to answer
 
     await world.say("!crew retro continue", room=room)
     await world.say("!crew retro continue", sender=BOB, room=room)
