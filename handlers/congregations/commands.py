@@ -122,11 +122,11 @@ class CongregationCommands:
         lines = [
             f"**{congregation.name}** — since {congregation.created_at:%Y-%m-%d}",
             f"Hosts: {', '.join(sorted(congregation.hosts))}",
-            f"Crews: {len(crews)}" + (f" ({', '.join(c.name for c in crews)})" if crews else ""),
+            f"Crews: {len(crews)}" + (f" ({', '.join(c.room_id for c in crews)})" if crews else ""),
             f"Network: {network.name if network else 'none yet'}",
             f"Space: {room_link(congregation.space_id, self.directory.via)}",
         ]
-        return Reply("\n".join(lines))
+        return Reply("\n".join(lines), rooms=self.directory.links_to(crews))
 
     async def members(self, ctx: CommandContext) -> Reply:
         congregation = ctx.congregation
