@@ -144,6 +144,11 @@ async def test_bad_input_gets_a_clear_reply_and_changes_nothing(
         ]
         for user, room, command, expected in cases:
             assert expected in await user.ask(room, command), command
+        # Help fits the room and the asker; cohost answers when addressed by name.
+        lobby_help = await mallory.ask(riverside.lobby, "!help")
+        assert "`!crew new" in lobby_help and "`!congregation create" not in lobby_help
+        assert "`!host add" not in lobby_help and "`!help all`" in lobby_help
+        assert "Pong" in await alice.ask(riverside.lobby, "!cohost ping")
         # Another bot's command in a room shared with people is left to that bot.
         roll = await alice.send(riverside.lobby, "!roll 2d6")
         assert await alice.replies_to(riverside.lobby, roll, within=5) == []
