@@ -23,6 +23,7 @@ from handlers.framework.errors import NotYet, UserError
 from handlers.framework.gateway import MatrixGateway
 from handlers.framework.limits import HOUR, MAX_REASON, Limits
 from handlers.framework.operations import OperationRunner, Run
+from handlers.framework.power import may_mention_room
 from handlers.framework.replies import MAX_MENTIONS
 from handlers.framework.speech import ask_to_act, offer_reactions, tell
 from handlers.framework.text import one_line, quoted
@@ -195,9 +196,11 @@ class Decisions:
         asked = people(p, [d for d in p.deciders if d != proposer_voice])
         if len(asked) <= MAX_MENTIONS:
             return asked, False
-        present = await self.gateway.joined_members(RoomId(p.room_id))
-        others = present - {self.gateway.user_id, *(await self.peers(RoomId(p.room_id)))}
-        return asked, others <= set(asked) | {p.proposer}
+        room = RoomId(p.room_id)
+        present = await self.gateway.joined_members(room)
+        others = present - {self.gateway.user_id, *(await self.peers(room))}
+        whole = others <= set(asked) | {p.proposer}
+        return asked, whole and await may_mention_room(self.gateway, room)
 
     async def carry_over(self, old: RoomId, new: RoomId) -> None:
         """Open proposals of a room its founders upgraded (already moved to the new

@@ -109,3 +109,29 @@ async def repair(gateway: MatrixGateway, room: RoomId) -> bool:
     if changed:
         log.info("power_levels_repaired", room_id=room)
     return changed
+
+
+async def own_level(gateway: MatrixGateway, room: RoomId) -> float:
+    """cohost's power in a room: infinite as one of its creators (room version 12),
+    otherwise its level in the power levels."""
+    me = gateway.user_id
+    create = await gateway.state_event(room, EventType.CREATE) or {}
+    found = create.get("content")
+    content: dict[str, Any] = found if isinstance(found, dict) else {}
+    extra = content.get("additional_creators")
+    if content.get("room_version") in CREATOR_ROOM_VERSIONS and (
+        create.get("sender") == me or (isinstance(extra, list) and me in extra)
+    ):
+        return float("inf")
+    power = await gateway.get_state(room, POWER_LEVELS) or {}
+    users = power.get("users")
+    level = (users if isinstance(users, dict) else {}).get(me, power.get("users_default", 0))
+    return float(level) if isinstance(level, int) else 0.0
+
+
+async def may_mention_room(gateway: MatrixGateway, room: RoomId) -> bool:
+    """Whether cohost's `@room` notifies (the `notifications.room` level, 50 by default)."""
+    power = await gateway.get_state(room, POWER_LEVELS) or {}
+    notifications = power.get("notifications")
+    needed = notifications.get("room", 50) if isinstance(notifications, dict) else 50
+    return isinstance(needed, int) and await own_level(gateway, room) >= needed

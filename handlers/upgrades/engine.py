@@ -25,6 +25,7 @@ from handlers.framework.errors import MatrixError, NotYet, UserError
 from handlers.framework.matrix_names import EventType
 from handlers.framework.operations import OperationRunner, Run
 from handlers.framework.patterns import server_of
+from handlers.framework.power import own_level
 from handlers.framework.speech import ask_to_act, tell
 from handlers.framework.types import IncomingTombstone, RoomId, UserId
 from storage.moves import RoomMoves
@@ -132,16 +133,7 @@ class Upgrades:
 
     async def _power(self, room: RoomId) -> bool:
         """Whether cohost may write state there as it did before: a creator, or level 100."""
-        me = self.gateway.user_id
-        create = await self.gateway.state_event(room, EventType.CREATE)
-        content = (create or {}).get("content") or {}
-        extra = content.get("additional_creators") if isinstance(content, dict) else None
-        if (create or {}).get("sender") == me or (isinstance(extra, list) and me in extra):
-            return True
-        power = await self.gateway.get_state(room, EventType.POWER_LEVELS) or {}
-        users = power.get("users") if isinstance(power.get("users"), dict) else {}
-        level = users.get(me, power.get("users_default", 0)) if isinstance(users, dict) else 0
-        return isinstance(level, int) and level >= HOST_LEVEL
+        return await own_level(self.gateway, room) >= HOST_LEVEL
 
     async def _copy_facts(self, old: RoomId, new: RoomId) -> None:
         """Every fact cohost wrote in the old room, written again in the new one."""

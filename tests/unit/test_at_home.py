@@ -239,8 +239,9 @@ async def test_a_newcomer_is_welcomed_once_in_the_lobby(world: World) -> None:
     assert "`!crew new" in body and "`!help`" in body
     # The crew is a link to its room, named.
     [crew] = world.rooms_of_kind(CREW_ROOM)
-    assert f'<a href="https://matrix.to/#/{crew}?via=example.org">Walkers</a>' in (
-        welcome.content["formatted_body"]
+    assert (
+        f'<a href="https://matrix.to/#/{crew}?via=example.org">Walkers</a>'
+        in (welcome.content["formatted_body"])
     )
     listed = await world.say("!crew list", room=lobby)
     assert "**Walkers** — called by" in listed
@@ -303,3 +304,23 @@ async def test_narrowed_allowed_inviters_leave_members_out(world: World) -> None
     )
     await handler.on_invite(IncomingInvite(RoomId("!erin-dm"), UserId(ERIN)))
     assert world.gateway.left == ["!erin-dm"]
+
+
+async def test_a_group_too_large_to_name_that_is_the_whole_room_gets_a_room_mention(
+    tmp_path: Path,
+) -> None:
+    world = await make_world(tmp_path, membership_decided_by="members")
+    try:
+        space = await world.congregation()
+        lobby = lobby_of(world)
+        for n in range(60):
+            world.gateway.accept(space, f"@member{n}:example.org")
+            world.gateway.accept(lobby, f"@member{n}:example.org")
+        assert "is open" in await world.say("!propose We meet in the park", room=lobby)
+        [proposal] = [
+            m for m in world.gateway.messages_in(lobby) if "Proposal #1:" in m.content["body"]
+        ]
+        assert proposal.content["msgtype"] == "m.text"
+        assert proposal.content["m.mentions"] == {"room": True}
+    finally:
+        await world.engine.dispose()
