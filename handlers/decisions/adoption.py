@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import structlog
 
-from handlers.decisions.engine import SPEC, Decisions
+from handlers.decisions.engine import SPEC, Decisions, proposing_is_consenting
 from handlers.decisions.schema import ProposalRecord
 from handlers.framework.fact import number_key
 from handlers.framework.types import IncomingMessage
@@ -45,7 +45,11 @@ class Adoption:
         # opener) records them.
         found = await self.decisions.facts.proposal(incoming.room_id, number)
         recorded = found[1] if found and found[0] == incoming.sender else None
-        adopted = await self.decisions.store.adopt(proposal, recorded.ballots() if recorded else [])
+        acts = recorded.ballots() if recorded else []
+        first = proposing_is_consenting(proposal)
+        if first is not None and first.event_id not in {a.event_id for a in acts}:
+            acts.insert(0, first)  # whether or not the opener's record is here yet
+        adopted = await self.decisions.store.adopt(proposal, acts)
         if adopted == "number_taken":
             log.warning("proposal_number_taken", number=proposal.number, room_id=incoming.room_id)
         if adopted != "adopted":

@@ -85,6 +85,17 @@ def people(proposal: Proposal, voices: list[str] | None = None) -> tuple[UserId,
     return tuple(UserId(u) for u, v in sorted(proposal.voices.items()) if v in wanted)
 
 
+def proposing_is_consenting(p: Proposal) -> Ballot | None:
+    """The proposer's consent, which their proposing is: the same act, with the same
+    id and time, at every cohost that counts the proposal (the opener and those that
+    adopt it), so that all reach the same tally."""
+    if p.proposer is None or voice_of(p, p.proposer) is None:
+        return None
+    return Ballot(
+        event_id=f"{p.opening_key}#proposer", voter=p.proposer, act=CONSENT, ts=ms(p.opened_at)
+    )
+
+
 class Decisions:
     def __init__(
         self,
@@ -163,12 +174,7 @@ class Decisions:
             opened_by=self.gateway.user_id,
             details=details,
         )
-        # Proposing is consenting.
-        first = (
-            Ballot(event_id=f"{opening_key}#proposer", voter=proposer, act=CONSENT, ts=ms(now))
-            if proposer is not None and voice_of(proposal, proposer) is not None
-            else None
-        )
+        first = proposing_is_consenting(proposal)
         proposal = await self.store.open(proposal, max(taken, default=0), first)
         if proposal.message_event_id is None:
             asked, whole_room = await self._asked(proposal)

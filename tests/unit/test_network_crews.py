@@ -7,11 +7,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from handlers.community.state import COMMONS, NETWORK_CREW, NETWORK_SPACE
-from handlers.decisions.schema import PROPOSAL
-from handlers.framework.types import EventId, IncomingMember, RoomId, UserId
+from handlers.decisions.schema import PROPOSAL, ProposalRecord
+from handlers.framework.types import EventId, IncomingMember, IncomingMessage, RoomId, UserId
 from handlers.network.membership import NETWORK_JOIN
 from handlers.network.schema import MEMBER
 from handlers.rhythm.schema import CYCLE
+from storage.models import Proposal
 from tests.fakes import BOT, message
 from tests.unit.world import ALICE, World
 
@@ -183,3 +184,42 @@ async def test_a_peer_cohost_inviting_is_no_bypass(world: World) -> None:
         )
     )
     assert len([n for n in world.gateway.notices_in(crew) if "directly" in n]) == 1
+
+
+async def test_an_adopted_proposal_counts_its_proposers_consent_as_its_opener_does(
+    world: World,
+) -> None:
+    """Hilltop's cohost opens Bea's proposal in the Commons; this cohost adopts it from the
+    announcement alone (the opener's record not read yet): Bea's proposing is her
+    congregation's consent here too, so Alice's consent passes it, as at the opener."""
+    space, network, commons = await network_with_hilltop(world)
+    now = world.clock.now()
+    announced = Proposal(
+        room_id=commons,
+        number=10,
+        kind="agreement",
+        subject="We meet monthly",
+        scope=network,
+        proposer=BEA,
+        deciders=sorted([space, HILLTOP]),
+        voices={ALICE: space, BEA: HILLTOP},
+        opened_at=now,
+        closes_at=now + timedelta(days=7),
+        status="open",
+        opening_key="$bea-propose",
+        opened_by=OTHER,
+        details={"text": "We meet monthly"},
+    )
+    content = {
+        "msgtype": "m.text",
+        "body": "Proposal #10: …",
+        PROPOSAL: ProposalRecord.announcing(announced).content(),
+    }
+    await world.deliver(
+        IncomingMessage(
+            commons, EventId("$announce"), UserId(OTHER), "Proposal #10: …", False, 0, content
+        )
+    )
+    assert "1 of 2" in await world.say("!proposals", ALICE, commons)
+    await world.say("!consent 10", ALICE, commons)
+    assert "#10" not in await world.say("!proposals", ALICE, commons)
