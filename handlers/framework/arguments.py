@@ -8,8 +8,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import time, timedelta
+from functools import cache
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -68,13 +69,24 @@ def parse_time(word: str) -> time:
     return time(int(found.group(1)), int(found.group(2)))
 
 
+@cache
+def known_zones() -> frozenset[str]:
+    """The IANA zone names this machine has (tzdata's where the system has none)."""
+    return frozenset(available_timezones())
+
+
 def parse_zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise UserError(
-            f"`{name}` is not a time zone I know; use an IANA name like Europe/Berlin or UTC."
-        ) from None
+    """Only a known zone's name is looked up: a person's word never becomes a path
+    (a directory such as `Europe`, or an overlong name, is refused like any unknown)."""
+    if name in known_zones():
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            pass
+    shown = name if len(name) <= 64 else name[:63] + "…"
+    raise UserError(
+        f"`{shown}` is not a time zone I know; use an IANA name like Europe/Berlin or UTC."
+    )
 
 
 def parse_duration(word: str) -> timedelta:

@@ -192,6 +192,8 @@ async def test_a_restart_sends_a_missed_reminder_once_and_never_a_stale_burst(wo
     ("command", "expected"),
     [
         ("!crew cycle 6 meetings every Tuesday 19:00 Mars/Olympus", "not a time zone"),
+        ("!crew cycle 6 meetings every Tuesday 19:00 Europe", "not a time zone"),  # a folder
+        ("!crew cycle 6 meetings every Tuesday 19:00 " + "x" * 300, "not a time zone"),
         ("!crew cycle 6 meetings every Toosday 19:00 UTC", "not a weekday"),
         ("!crew cycle 6 meetings every Tuesday 7pm UTC", "not a time of day"),
         ("!crew cycle 6 meetings every Tuesday 24:00 UTC", "not a time of day"),
