@@ -53,7 +53,8 @@ class FeedbackCommands:
         )
 
     async def give(self, ctx: CommandContext, crew: str, text: str) -> Reply:
-        first, _, rest = text.partition(" ")
+        first, *others = text.split(maxsplit=1)  # any whitespace: a line break too
+        rest = others[0] if others else ""
         anonymous = first.lower() == ANONYMOUS
         asker = await self.feedback.give(
             ctx.sender, crew, anonymous, rest if anonymous else text, ctx.message.event_id

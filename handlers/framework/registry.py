@@ -185,13 +185,22 @@ class Command:
             raise UserError(shown, kind="bad_input") from None
 
 
+# A word, or words in quotes ("Tuesday circle"), as the names before free text are written.
+_WORD = re.compile(r'\s*("[^"]*"|“[^”]*”|\S+)')
+
+
+def words_of(raw: str) -> list[str]:
+    """The words of a command's arguments, a name in quotes being one word (quotes kept:
+    names drop them); what follows is the raw text (`raw_rest_after`)."""
+    return [found.group(1) for found in _WORD.finditer(raw)]
+
+
 def raw_rest_after(raw: str, skip_tokens: int) -> str:
-    """The raw text after `skip_tokens` whitespace-separated words (keeps inner spacing)."""
+    """The raw text after `skip_tokens` words (keeps inner spacing)."""
     rest = raw
     for _ in range(skip_tokens):
-        rest = rest.lstrip()
-        cut = re.search(r"\s", rest)
-        rest = rest[cut.start() :] if cut else ""
+        found = _WORD.match(rest)
+        rest = rest[found.end() :] if found else ""
     return rest
 
 
@@ -255,7 +264,7 @@ class CommandRegistry:
             rest = raw_rest_after(line, length)
             rest, flag_args = split_flags(command, rest)
             rest, keyword_args = split_keyword(command, rest)
-            tokens = tokenize(rest) if not _only_text(command) else rest.split()
+            tokens = tokenize(rest) if not _only_text(command) else words_of(rest)
             args = command.parse_args(tokens, rest)
             return ParsedCommand(command, {**args, **keyword_args, **flag_args})
         family = self.find(words[0])

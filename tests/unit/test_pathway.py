@@ -126,3 +126,23 @@ async def test_forgetting_drops_requests_and_answers_waiting(world: World) -> No
     assert "waiting for your feedback" in await world.say(
         "!feedback give Walkers Thanks", BOB, direct_room(world, BOB)
     )
+
+
+async def test_feedback_as_cohost_suggests_it_quoted_name_and_anonymous_on_its_own_line(
+    world: World,
+) -> None:
+    await world.congregation("Riverside")
+    await world.say(f'!crew new "Tuesday circle" {BOB}')
+    await world.settle()
+    [crew] = world.rooms_of_kind("crew")
+    for person in (ALICE, BOB):
+        world.gateway.accept(crew, person)
+    await world.say("!feedback ask", ALICE, crew)
+    await world.settle()
+    bob_room, alice_room = direct_room(world, BOB), direct_room(world, ALICE)
+    [asked] = world.gateway.notices_in(bob_room)
+    assert '`!feedback give "Tuesday circle" anonymous <your answer>`' in asked
+    reply = await world.say('!feedback give "Tuesday circle" anonymous\nSpeak up', BOB, bob_room)
+    assert "without your name" in reply, reply
+    [passed] = world.gateway.notices_in(alice_room)
+    assert passed.endswith("“Speak up”") and BOB not in passed
