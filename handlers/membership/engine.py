@@ -13,7 +13,7 @@ import structlog
 
 from handlers.community.directory import Directory
 from handlers.community.facts import CongregationFacts
-from handlers.community.rooms import creators, invite_once
+from handlers.community.rooms import creators, invite_once, kick_quietly
 from handlers.community.shape import HOST_LEVEL
 from handlers.community.state import CONGREGATION_SPACE, CREW_ROOM
 from handlers.decisions.engine import Decisions, KindSpec
@@ -196,6 +196,23 @@ class Membership:
         await run.step("facts", partial(self.directory.update_facts, congregation, drop))
         for room in self._host_rooms(congregation):
             await run.step(f"power:{room}", partial(self._set_power, room, subject, None))
+        await run.step("leave:hosts", partial(self._out_of_hosts_room, congregation, subject))
+
+    async def _out_of_hosts_room(self, congregation: Congregation, subject: UserId) -> None:
+        """Removal by consent removes: out of the (encrypted) Hosts room, or, for one of
+        its founders, whom Matrix lets nobody remove, a note saying so."""
+        room = RoomId(congregation.hosts_room_id)
+        if subject in await creators(self.gateway, room):
+            await tell(
+                self.gateway,
+                room,
+                f"{subject} is no longer a host. As a founder of this room they keep their "
+                "place in it (Matrix lets nobody remove a room's creator); they may leave it "
+                "themselves.",
+                f"cohost-host-removed-{room}-{subject}",
+            )
+            return
+        await kick_quietly(self.gateway, room, subject, "no longer a host, by the hosts' consent")
 
     def _host_rooms(self, c: Congregation) -> list[RoomId]:
         return [

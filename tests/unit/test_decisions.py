@@ -252,6 +252,21 @@ async def test_a_host_added_by_consent_gets_the_hosts_power(world: World) -> Non
     await world.say("!consent 2", sender=BOB, room=hosts)
     await world.settle()
     assert CAROL not in world.gateway.rooms[space].content("m.room.power_levels")["users"]
+    assert world.gateway.rooms[hosts].membership(CAROL) == "leave"  # out of the Hosts room
+
+
+async def test_a_founding_host_removed_by_consent_is_told_they_keep_their_place(
+    world: World,
+) -> None:
+    space = await world.congregation("Riverside", f"{BOB} {CAROL}")
+    hosts = world.hosts_room(space)
+    await world.say(f"!host remove {CAROL}", room=hosts)
+    await world.say("!consent 1", sender=BOB, room=hosts)
+    await world.settle()
+    facts = world.gateway.rooms[space].content("cc.microsolidarity.congregation") or {}
+    assert CAROL not in facts["hosts"]
+    assert world.gateway.rooms[hosts].membership(CAROL) == "join"  # a creator stays
+    assert any("keep their place" in n for n in world.gateway.notices_in(hosts))
 
 
 async def test_a_knock_on_the_congregation_goes_to_the_hosts(world: World) -> None:
