@@ -120,6 +120,10 @@ class CommandHandler:
         if place is not None:
             await stand_ins.wait(message, place, None if reply is None else reply.text)
 
+    async def forget(self, user: UserId) -> dict[str, int]:
+        """`!forget me`: what the dispatcher keeps of the person (stand-ins' waits)."""
+        return {} if self._stand_ins is None else await self._stand_ins.forget(user)
+
     async def answer_standing_in(self, message: IncomingMessage, worked_out: str | None) -> None:
         """Answer a command no cohost answered: with the reply worked out when it came
         (a vote every cohost counted then), or by running it now."""

@@ -131,6 +131,15 @@ class StandIns:
             await run.step("answered", lambda: self._answer(message, p.get("reply")))
         await self._runner.settle(run.id)
 
+    async def forget(self, user: UserId) -> dict[str, int]:
+        """`!forget me`: the person's commands waiting for a stand-in are given up,
+        their text forgotten."""
+        given_up = 0
+        for p in await self._runner.pending_params(STAND_IN):
+            if p.get("sender") == user and await self._runner.settle(op_id(str(p["event"]))):
+                given_up += 1
+        return {"commands kept for stand-ins": given_up}
+
     async def prune(self) -> None:
         """Every command in a shared room leaves a settled wait with each cohost that
         did not answer it: forgotten after a day."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from handlers.decisions.engine import Decisions
 from handlers.framework.arguments import Kind
+from handlers.framework.dispatch import CommandHandler
 from handlers.framework.registry import CommandContext, CommandRegistry, Param
 from handlers.framework.replies import Reply
 from handlers.rhythm.engine import Rhythm
@@ -11,10 +12,17 @@ from storage.pathway import FeedbackStore
 
 
 class PrivacyCommands:
-    def __init__(self, decisions: Decisions, rhythm: Rhythm, feedback: FeedbackStore) -> None:
+    def __init__(
+        self,
+        decisions: Decisions,
+        rhythm: Rhythm,
+        feedback: FeedbackStore,
+        commands: CommandHandler,
+    ) -> None:
         self.decisions = decisions
         self.rhythm = rhythm
         self.feedback = feedback
+        self.commands = commands
 
     def declare(self, registry: CommandRegistry) -> None:
         registry.command(
@@ -32,6 +40,7 @@ class PrivacyCommands:
             **await self.decisions.forget(ctx.sender),
             **await self.rhythm.forget(ctx.sender),
             **await self.feedback.forget(ctx.sender),
+            **await self.commands.forget(ctx.sender),
         }
         counts = ", ".join(f"{n} {what}" for what, n in erased.items())
         return Reply(

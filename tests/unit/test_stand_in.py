@@ -139,3 +139,18 @@ async def test_rooms_one_cohost_answers_in_are_answered_at_once_even_late(world:
     await world.deliver(old)
     assert len(world.gateway.replies_to(old.event_id)) == 1
     assert await world.cohost.stores.operations.get(op_id(old.event_id)) is None
+
+
+async def test_forget_me_forgets_the_text_of_commands_waiting_for_a_stand_in(
+    world: World,
+) -> None:
+    crew = await crew_kept_by_other(world)
+    command = world.now(message("!crew info", sender=ALICE, room=crew))
+    await world.deliver(command)
+    waiting = await world.cohost.stores.operations.get(op_id(command.event_id))
+    assert waiting is not None and waiting.params["body"] == "!crew info"
+    assert "1 commands kept for stand-ins" in await world.say("!forget me", ALICE)
+    forgotten = await world.cohost.stores.operations.get(op_id(command.event_id))
+    assert forgotten is not None and forgotten.params == {}
+    await later(world, command)
+    assert world.gateway.replies_to(command.event_id) == []  # given up with it
