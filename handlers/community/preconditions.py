@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from handlers.community.directory import Directory, Place
 from handlers.community.state import COMMONS, HOSTS
+from handlers.framework.dispatch import shared_with_people
 from handlers.framework.errors import UserError
 from handlers.framework.registry import Command, CommandContext, Where, Who
 from handlers.framework.types import IncomingMessage, RoomId
@@ -56,7 +57,8 @@ class Preconditions:
             case Where.ANYWHERE | Where.COMMONS:
                 return None, None
             case Where.DM:
-                if place.room is not None:
+                shared = await shared_with_people(self.directory.gateway, message.room_id)
+                if place.room is not None or shared:
                     raise UserError(f"Send `{name}` to me in a direct message.", "wrong_room")
                 return None, None
             case Where.CONGREGATION | Where.CONGREGATION_OR_COMMONS:

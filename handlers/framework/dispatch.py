@@ -48,6 +48,15 @@ async def always(room_id: RoomId, sender: UserId) -> Turn:
     return AT_ONCE
 
 
+async def shared_with_people(gateway: MatrixGateway, room_id: RoomId) -> bool:
+    """A room of more than cohost and one person: not a direct message, whether or not
+    cohost keeps anything about it (unreadable counts as a direct message)."""
+    try:
+        return len(await gateway.joined_members(room_id)) > 2
+    except MatrixError:
+        return False
+
+
 # Checks a command's declared preconditions (where, who) against Matrix state and
 # finds what it acts for; raises UserError when they do not hold.
 Preconditions = Callable[[Command, IncomingMessage], Awaitable[CommandContext]]
@@ -156,13 +165,6 @@ class CommandHandler:
                 return False
         return True
 
-    async def _shared_with_people(self, room_id: RoomId) -> bool:
-        """A room of more than cohost and one person (not a direct message)."""
-        try:
-            return len(await self._gateway.joined_members(room_id)) > 2
-        except MatrixError:
-            return False  # unreadable: answered, as in a direct message
-
     async def _command_text(self, message: IncomingMessage) -> str:
         """The command with the people picked in Element's composer as their ids
         (handlers.framework.pills)."""
@@ -192,7 +194,8 @@ class CommandHandler:
             with forgetting():  # the command may change what the checks read
                 return name, await parsed.command.handler(ctx, **parsed.args)
         except UnknownCommand as unknown:
-            if unknown.suggestion is None and await self._shared_with_people(message.room_id):
+            shared = await shared_with_people(self._gateway, message.room_id)
+            if unknown.suggestion is None and shared:
                 log.info("command_unknown_ignored")  # another bot's, most likely
                 return None, None
             log.info("command_refused", command=name, kind=unknown.kind)

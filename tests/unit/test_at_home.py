@@ -324,3 +324,15 @@ async def test_a_group_too_large_to_name_that_is_the_whole_room_gets_a_room_ment
         assert proposal.content["m.mentions"] == {"room": True}
     finally:
         await world.engine.dispose()
+
+
+async def test_direct_message_commands_are_refused_in_a_room_shared_with_people(
+    world: World,
+) -> None:
+    group = RoomId("!group:example.org")
+    world.gateway.rooms[group] = FakeRoom(group, {})
+    for person in (BOT, ALICE, BOB):
+        world.gateway.accept(group, person)
+    reply = await world.say("!congregation create Hidden", room=group)
+    assert "direct message" in reply
+    assert world.rooms_of_kind("congregation") == []
