@@ -60,6 +60,18 @@ class FeedbackStore(Store):
             s.add(request)
             return True
 
+    async def asked_since(self, asker: str, crew_room: str, since: datetime) -> bool:
+        """Whether `asker` asked the crew for feedback at or after `since`."""
+        async with self._unit() as s:
+            found = await s.scalar(
+                select(FeedbackRequest.id).where(
+                    FeedbackRequest.asker == asker,
+                    FeedbackRequest.crew_room == crew_room,
+                    FeedbackRequest.created_at >= since,
+                )
+            )
+            return found is not None
+
     async def get(self, request_id: str) -> FeedbackRequest | None:
         async with self._unit() as s:
             return await s.get(FeedbackRequest, request_id)

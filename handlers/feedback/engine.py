@@ -21,6 +21,7 @@ from storage.pathway import FeedbackStore
 ASK = "feedback_ask"
 QUESTION = "What skills do you think I should develop to be better equipped for this role?"
 OPEN_FOR = timedelta(days=30)
+ASK_AGAIN_AFTER = timedelta(days=7)
 MAX_FEEDBACK = 2000
 
 
@@ -40,6 +41,16 @@ class Feedback:
         self.clock = clock
 
     async def ask(self, crew: Crew, asker: UserId, crewmates: list[UserId], key: str) -> None:
+        """Each crewmate asked in a DM; once a week per crew at most, so that asking
+        never becomes a way to flood people's DMs."""
+        if await self.store.get(key) is not None:
+            return  # this very request, again
+        if await self.store.asked_since(asker, crew.room_id, self.clock.now() - ASK_AGAIN_AFTER):
+            raise UserError(
+                f"You asked your crewmates in **{crew.name}** less than "
+                f"{ASK_AGAIN_AFTER.days} days ago; their answers come to our direct room. "
+                "Ask again after a week."
+            )
         request = FeedbackRequest(
             id=key,
             asker=asker,

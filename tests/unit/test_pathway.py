@@ -146,3 +146,14 @@ async def test_feedback_as_cohost_suggests_it_quoted_name_and_anonymous_on_its_o
     assert "without your name" in reply, reply
     [passed] = world.gateway.notices_in(alice_room)
     assert passed.endswith("“Speak up”") and BOB not in passed
+
+
+async def test_feedback_is_asked_of_a_crew_once_a_week_at_most(world: World) -> None:
+    crew = await crew_of(world, BOB)
+    assert "1 crewmate(s)" in await world.say("!feedback ask", ALICE, crew)
+    await world.settle()
+    assert "Ask again after a week" in await world.say("!feedback ask", ALICE, crew)
+    await world.settle()
+    assert len(world.gateway.messages_in(direct_room(world, BOB))) == 1
+    world.clock.advance(timedelta(days=7, minutes=1))
+    assert "1 crewmate(s)" in await world.say("!feedback ask", ALICE, crew)
