@@ -3,7 +3,7 @@
 For an encrypted message whose room key cohost's device lacks, cohost asks for the key
 (`m.room_key_request`), waits briefly, and tries again; read then, the message is
 handled as if it had just arrived. Still unreadable, the sender is told once per
-session of theirs, in the room, what happened and what to do; the notice names no
+session of theirs and at most once a day per room, what happened and what to do; the notice names no
 content (cohost has none). "Once" is kept in the database beside the handled events,
 so a restart does not tell again (until those records are pruned)."""
 
@@ -87,13 +87,19 @@ class Unreadable:
             log.exception("undecryptable_event_failed")
 
     async def _tell(self, room_id: RoomId, event: MegolmEvent) -> None:
-        occasion = f"{room_id}\n{event.sender}\n{event.session_id}".encode()
-        told = f"#told-unreadable:{hashlib.sha256(occasion).hexdigest()}"
-        if told in self._told:
+        # Once per session of theirs, and once a day per person and room whatever
+        # sessions they name: made-up session ids would otherwise each get a notice.
+        today = self._clock.now().date().isoformat()
+        marks = [
+            _mark("told-unreadable", room_id, event.sender, event.session_id),
+            _mark("told-unreadable-day", room_id, event.sender, today),
+        ]
+        if any(m in self._told for m in marks):
             return
-        self._told.add(told)
+        self._told.update(marks)
         async with self._sessions.begin() as session:
-            if await HandledEventRepository(session).seen(told):
+            repository = HandledEventRepository(session)
+            if any([await repository.seen(m) for m in marks]):
                 return
         sender = UserId(event.sender)
         await self._gateway.send_event(
@@ -103,5 +109,11 @@ class Unreadable:
             f"cohost-unreadable-{event.session_id}-{event.sender}",
         )
         async with self._sessions.begin() as session:
-            await HandledEventRepository(session).mark(told, room_id, self._clock.now())
+            for told in marks:
+                await HandledEventRepository(session).mark(told, room_id, self._clock.now())
         log.info("sender_told_unreadable", room_id=room_id)
+
+
+def _mark(what: str, *parts: str) -> str:
+    """A record beside the handled events, named by a hash of what it is about."""
+    return f"#{what}:{hashlib.sha256(chr(10).join(parts).encode()).hexdigest()}"
