@@ -49,7 +49,8 @@ MAC_V1 = "hkdf-hmac-sha256"  # libolm's, with its base64 quirk; older clients
 SAS_KINDS = ("emoji", "decimal")
 LIFETIME = timedelta(minutes=10)  # a request older than this is ignored (the spec's)
 AHEAD = timedelta(minutes=5)  # nor one from further in the future
-MAX_OPEN = 32  # verifications in progress at once; the oldest gives way
+MAX_OPEN = 32  # verifications in progress at once
+MAX_PER_USER = 2  # of one person's: their oldest gives way
 # The spec's table of 64: nio's, in the spec's English words, which Element shows.
 _SPEC_WORDS = {"Wrench": "Spanner", "Thumbs up": "Thumbs Up", "Airplane": "Aeroplane"}
 EMOJI: list[tuple[str, str]] = [(s, _SPEC_WORDS.get(n, n)) for s, n in NioSas.emoji]
@@ -202,13 +203,26 @@ class Verifier:
         if SAS not in methods:
             await self._cancel(flow, Cancelled("m.unknown_method", "cohost verifies by emoji"))
             return
-        while len(self._flows) >= MAX_OPEN:
-            self._flows.pop(next(iter(self._flows)))
+        if not self._room_for(flow):
+            await self._cancel(flow, Cancelled("m.user", "too many verifications at once"))
+            return
         self._flows[event_id] = flow
         await self._send(
             flow, Verification.READY, {"from_device": self._keys.device_id, "methods": [SAS]}
         )
         log.info("verification_requested", user=sender, device=device)
+
+    def _room_for(self, flow: Flow) -> bool:
+        """Whether a new verification fits: the expired ones go, the person's own
+        oldest gives way to their new one (MAX_PER_USER), and when all MAX_OPEN are
+        in use by others, the newcomer waits: nobody ends someone else's."""
+        for request_id, open_flow in list(self._flows.items()):
+            if open_flow.opened < flow.opened - LIFETIME:
+                self._flows.pop(request_id)
+        own = [r for r, f in self._flows.items() if f.user == flow.user]
+        while len(own) >= MAX_PER_USER:
+            self._flows.pop(own.pop(0))
+        return len(self._flows) < MAX_OPEN
 
     async def _started(self, flow: Flow, content: dict[str, Any]) -> None:
         if flow.sas is not None or content.get("from_device") != flow.device:

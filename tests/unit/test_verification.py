@@ -241,10 +241,23 @@ async def test_requests_in_flight_are_bounded(ana: Ana) -> None:
     for n in range(MAX_OPEN + 5):
         ana.request_id = f"$request{n}"
         await ana.request()
-    # The oldest gave way: a start for it is not answered; the newest still is.
+    # One person's oldest gave way: a start for it is not answered; the newest still is.
     ana.request_id = "$request0"
     await ana.start_sas()
     assert not ana.answers("m.key.verification.accept")
     ana.request_id = f"$request{MAX_OPEN + 4}"
     await ana.start_sas()
     assert len(ana.answers("m.key.verification.accept")) == 1
+
+
+async def test_a_flood_of_requests_ends_nobody_elses_verification(ana: Ana) -> None:
+    await ana.request()  # Ana's, first
+    for n in range(MAX_OPEN + 5):  # strangers', each their own account
+        await ana.send(
+            "m.room.message",
+            {"msgtype": "m.key.verification.request", "body": "…", "to": BOT,
+             "from_device": "X", "methods": ["m.sas.v1"]},
+            sender=f"@stranger{n}:spam.example",
+        )  # fmt: skip
+    await ana.start_sas()
+    assert len(ana.answers("m.key.verification.accept")) == 1  # hers goes on
