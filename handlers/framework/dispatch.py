@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 import structlog
 
@@ -155,15 +155,21 @@ class CommandHandler:
             reply_txn_id(message),
         )
 
-    async def permits(self, command: Command, message: IncomingMessage) -> bool:
-        """Whether the sender of `message` may send `command` where they sent it
-        (its declared preconditions hold): what `!help` lists."""
+    async def permitted(
+        self, commands: Sequence[Command], message: IncomingMessage
+    ) -> list[Command]:
+        """The commands the sender of `message` may send where they sent it (their
+        declared preconditions hold): what `!help` lists. One read of the room serves
+        them all."""
+        allowed = []
         with remembering():
-            try:
-                await self._preconditions(command, message)
-            except UserError:
-                return False
-        return True
+            for command in commands:
+                try:
+                    await self._preconditions(command, message)
+                except UserError:
+                    continue
+                allowed.append(command)
+        return allowed
 
     async def _command_text(self, message: IncomingMessage) -> str:
         """The command with the people picked in Element's composer as their ids

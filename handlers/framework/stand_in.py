@@ -22,13 +22,15 @@ import structlog
 
 from handlers.framework.clock import Clock
 from handlers.framework.errors import NotYet
-from handlers.framework.matrix_names import IN_REPLY_TO, RELATES_TO
+from handlers.framework.matrix_names import IN_REPLY_TO, MENTIONS, RELATES_TO
 from handlers.framework.operations import OperationRunner, Run
 from handlers.framework.types import EventId, IncomingMessage, RoomId, UserId
 
 log = structlog.get_logger(__name__)
 
 STAND_IN = "stand_in"
+# What of a command's content says which people it names (handlers.framework.pills).
+PICKED = ("format", "formatted_body", MENTIONS)
 # Long enough that an answering cohost slowed by rate limits is rarely taken for gone
 # (it would then be answered for, and a command that acts would act twice).
 TURN = timedelta(minutes=1)
@@ -89,6 +91,8 @@ class StandIns:
             "event": message.event_id,
             "sender": message.sender,
             "body": message.body,
+            # How people were picked (pills), read again when standing in.
+            "picked": {k: message.content[k] for k in PICKED if k in message.content},
             "encrypted": message.encrypted,
             "ts": message.origin_server_ts,
             "thread": message.thread,
@@ -121,6 +125,7 @@ class StandIns:
             p["body"],
             bool(p["encrypted"]),
             int(p["ts"]),
+            p.get("picked") or {},
             thread=EventId(p["thread"]) if p.get("thread") else None,
         )
         if p["place"] > 0 and now - sent_at(message) > GIVE_UP:

@@ -3,7 +3,7 @@ the asker may do where they ask (each command's declared preconditions)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 
 from handlers.framework.errors import UserError
 from handlers.framework.registry import (
@@ -17,7 +17,7 @@ from handlers.framework.registry import (
 from handlers.framework.replies import Reply
 from handlers.framework.types import IncomingMessage
 
-Permits = Callable[[Command, IncomingMessage], Awaitable[bool]]
+Permitted = Callable[[Sequence[Command], IncomingMessage], Awaitable[list[Command]]]
 
 # Headings of the help, by a command's first word (the words are SPEC §4's); the rest
 # is "General".
@@ -40,14 +40,14 @@ ORDER = ["General", "Congregation", "Crews", "Decisions", "Network"]
 ALL = "all"
 
 
-async def everything(command: Command, message: IncomingMessage) -> bool:
-    return True
+async def everything(commands: Sequence[Command], message: IncomingMessage) -> list[Command]:
+    return list(commands)
 
 
 class GeneralCommands:
-    def __init__(self, registry: CommandRegistry, permits: Permits = everything) -> None:
+    def __init__(self, registry: CommandRegistry, permitted: Permitted = everything) -> None:
         self.registry = registry
-        self.permits = permits
+        self.permitted = permitted
 
     def declare(self, registry: CommandRegistry) -> None:
         registry.command("ping", summary="Check that cohost is listening.")(self.ping)
@@ -68,7 +68,7 @@ class GeneralCommands:
             )
         if asked:
             return Reply(self.explain(asked))
-        allowed = [c for c in self.registry.commands if await self.permits(c, ctx.message)]
+        allowed = await self.permitted(self.registry.commands, ctx.message)
         hidden = len(self.registry.commands) - len(allowed)
         lines = [grouped("I host microsolidarity crews and congregations. Here you can:", allowed)]
         more = (

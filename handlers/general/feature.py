@@ -7,4 +7,4 @@ from handlers.general.commands import GeneralCommands
 
 
 def install(house: House) -> None:
-    GeneralCommands(house.registry, house.commands.permits).declare(house.registry)
+    GeneralCommands(house.registry, house.commands.permitted).declare(house.registry)
