@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -58,6 +58,9 @@ Verifying = Callable[[RoomId, dict[str, Any]], Awaitable[None]]
 
 # How long handled event ids are remembered; a replayed sync is far younger than this.
 HANDLED_RETENTION = timedelta(days=30)
+# A healthy sync loop reads a batch at least every long poll (30 s); a longer gap means
+# cohost or its homeserver was away, and what it reads now it reads late.
+CATCH_UP_GAP = timedelta(seconds=75)
 
 
 class EventRouter:
@@ -83,6 +86,10 @@ class EventRouter:
         # after a start, and a batch retried after a failure. Otherwise the sync
         # position guarantees new events, and the database need not be asked.
         self._may_replay = True
+        # When the last batch was read: commands read after a longer gap (or in the
+        # first batch after a start) were read on return from an absence.
+        self._last_batch: datetime | None = None
+        self._catching_up = True
 
     def batch_saved(self) -> None:
         """The sync position moved past everything handled so far."""
@@ -114,6 +121,9 @@ class EventRouter:
                 await self._guarded(work)
         if not with_timeline:
             return
+        now = self._clock.now()
+        self._catching_up = self._last_batch is None or now - self._last_batch > CATCH_UP_GAP
+        self._last_batch = now
         # Rooms in parallel, events of one room in order.
         await asyncio.gather(
             *(
@@ -197,7 +207,15 @@ class EventRouter:
             root = relation.get("event_id") if relation.get("rel_type") == THREAD else None
             thread = EventId(root) if isinstance(root, str) and root.startswith("$") else None
             return IncomingMessage(
-                room_id, event_id, sender, body, decrypted, ts, content, thread=thread
+                room_id,
+                event_id,
+                sender,
+                body,
+                decrypted,
+                ts,
+                content,
+                thread=thread,
+                caught_up=self._catching_up,
             )
         if history:
             return None

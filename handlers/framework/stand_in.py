@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import structlog
 
@@ -60,10 +60,6 @@ def op_id(event_id: str) -> str:
     return f"stand-in-{event_id}"
 
 
-def sent_at(message: IncomingMessage) -> datetime:
-    return datetime.fromtimestamp(message.origin_server_ts / 1000, UTC)
-
-
 class StandIns:
     def __init__(
         self, runner: OperationRunner, clock: Clock, answer: Answer, is_cohost: IsCohost
@@ -75,17 +71,15 @@ class StandIns:
         runner.register(STAND_IN, self._perform, self._failed)
 
     def late(self, message: IncomingMessage) -> bool:
-        """Older than a turn: a stand-in may have answered it while this cohost was away."""
-        return self._clock.now() - sent_at(message) > TURN
+        """Read on return from an absence: a stand-in may have answered it meanwhile."""
+        return message.caught_up
 
     async def wait(self, message: IncomingMessage, place: int, reply: str | None) -> None:
         """Answer later unless a cohost has by then; `place` 0 is the answering cohost
-        catching up, stand-ins come after it."""
+        catching up, stand-ins come after it. Turns count from when this cohost read
+        the command (SPEC §3.11): a sender's clock, early or late, moves nobody's turn."""
         now = self._clock.now()
-        if place == 0:
-            due = now + TURN  # time for the rest of what it missed to arrive
-        else:
-            due = max(sent_at(message) + place * TURN, now)
+        due = now + max(place, 1) * TURN  # place 0: time for what it missed to arrive
         params = {
             "room": message.room_id,
             "event": message.event_id,
@@ -97,6 +91,7 @@ class StandIns:
             "ts": message.origin_server_ts,
             "thread": message.thread,
             "place": place,
+            "seen": now.isoformat(),
             "due": due.isoformat(),
             "reply": reply,
         }
@@ -128,7 +123,8 @@ class StandIns:
             p.get("picked") or {},
             thread=EventId(p["thread"]) if p.get("thread") else None,
         )
-        if p["place"] > 0 and now - sent_at(message) > GIVE_UP:
+        seen = datetime.fromisoformat(p.get("seen") or p["due"])
+        if p["place"] > 0 and now - seen > GIVE_UP:
             log.info("stand_in_given_up", room_id=message.room_id)
         else:
             if p["place"] > 0:

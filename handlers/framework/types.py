@@ -24,6 +24,10 @@ class IncomingMessage:
     content: Mapping[str, Any] = field(default_factory=dict)
     notice: bool = False  # an m.notice: how bots speak (never a command)
     thread: EventId | None = None  # the root of the thread it was sent in
+    # Read by this cohost on its return from an absence (its first sync after a start,
+    # or after a gap in its syncing): others may have answered it meanwhile. The
+    # reader's own time: the sender's server's timestamp decides nothing.
+    caught_up: bool = False
 
 
 @dataclass(frozen=True)

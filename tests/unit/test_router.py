@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from nio import Event
 
 from handlers.community.state import CREW_ROOM
 from handlers.decisions.schema import PROPOSAL as PROPOSAL_STATE
-from handlers.framework.types import RoomId
+from handlers.framework.types import IncomingMessage, RoomId
 from handlers.rhythm.schema import CYCLE as CYCLE_STATE
 from service.events import EventRouter
 from service.metrics import Metrics
 from storage.repositories import HandledEventRepository
 from tests.fakes import BOT
+from tests.unit.test_malformed_events import sync_response
 from tests.unit.world import ALICE, BOB, World
 
 DAVE = "@dave:example.org"
@@ -163,3 +164,30 @@ async def test_a_room_just_joined_answers_only_what_was_said_once_cohost_was_ask
         other, [ping("$old"), own_membership("$join2", "join", None), ping("$new")]
     )
     assert not world.gateway.replies_to("$old") and world.gateway.replies_to("$new")
+
+
+async def test_what_is_read_after_an_absence_is_marked_so_by_the_readers_clock(
+    world: World,
+) -> None:
+    """The first batch after a start, and one after a gap longer than a long poll, hold
+    what cohost reads late; the sender's timestamp plays no part."""
+    seen: list[IncomingMessage] = []
+
+    async def record(message: IncomingMessage) -> None:
+        seen.append(message)
+
+    world.cohost.subscriptions.on(IncomingMessage, record)
+    router = world.router()
+    room = "!room:example.org"
+
+    def command(n: int) -> dict[str, Any]:
+        content = {"msgtype": "m.text", "body": "!ping"}
+        # Stamped "now" by its server whatever the gap: only the reader's clock counts.
+        return {"type": "m.room.message", "event_id": f"$p{n}", "sender": ALICE,
+                "origin_server_ts": int(world.clock.now().timestamp() * 1000),
+                "content": content}  # fmt: skip
+
+    for n, gap in enumerate((timedelta(0), timedelta(seconds=30), timedelta(minutes=5))):
+        world.clock.advance(gap)
+        await router.handle(sync_response(f"s{n}", {room: [command(n)]}), with_timeline=True)
+    assert [m.caught_up for m in seen] == [True, False, True]

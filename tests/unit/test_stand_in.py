@@ -99,7 +99,8 @@ async def test_the_keeper_catching_up_does_not_answer_twice(world: World) -> Non
     unanswered = world.now(message("!crew info", sender=ALICE, room=crew))
     world.clock.advance(timedelta(minutes=5))
     for command in (answered, unanswered):
-        await world.deliver(command)
+        # Read on its return (the router marks what it reads after an absence).
+        await world.deliver(dataclasses.replace(command, caught_up=True))
     await world.deliver(reply_of(OTHER, answered))
     assert world.gateway.replies_to(answered.event_id) == []
     assert world.gateway.replies_to(unanswered.event_id) == []
@@ -154,3 +155,20 @@ async def test_forget_me_forgets_the_text_of_commands_waiting_for_a_stand_in(
     assert forgotten is not None and forgotten.params == {}
     await later(world, command)
     assert world.gateway.replies_to(command.event_id) == []  # given up with it
+
+
+async def test_turns_count_from_when_the_command_was_read_not_the_senders_clock(
+    world: World,
+) -> None:
+    """A command stamped hours early is neither answered by every stand-in at once nor
+    given up; one stamped a day ahead is still stood in for, in its turn."""
+    crew = await crew_kept_by_other(world)
+    hour = 3_600_000
+    for skew in (-3 * hour, 24 * hour):
+        stamped = world.now(message("!crew info", sender=ALICE, room=crew))
+        stamped = dataclasses.replace(stamped, origin_server_ts=stamped.origin_server_ts + skew)
+        await world.deliver(stamped)
+        await later(world, stamped, timedelta(seconds=10))
+        assert world.gateway.replies_to(stamped.event_id) == []  # not before its turn
+        await later(world, stamped, TURN)
+        assert len(world.gateway.replies_to(stamped.event_id)) == 1  # in its turn, once
