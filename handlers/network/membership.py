@@ -27,7 +27,7 @@ from handlers.community.directory import Directory
 from handlers.community.facts import CongregationFacts
 from handlers.community.rooms import invite_once, report
 from handlers.community.shape import HOST_LEVEL, space_child, space_parent
-from handlers.community.state import NETWORK_CREW, NETWORK_ROOMS, NETWORK_SPACE
+from handlers.community.state import CONGREGATION, NETWORK_CREW, NETWORK_ROOMS, NETWORK_SPACE
 from handlers.decisions.engine import Decisions, KindSpec
 from handlers.framework.clock import Clock
 from handlers.framework.errors import MatrixError, NotYet
@@ -56,6 +56,14 @@ JOINED = "joined_network"
 OPEN_JOIN = "open_network_join"
 LEAVE = "leave_network"
 OPENING_TURN = timedelta(seconds=20)
+
+
+# What a knock's proposal says it checked about the applicant's space.
+VOUCHED: dict[object, str] = {
+    True: "that space's own facts name this cohost",
+    False: "that space's facts do not name this cohost",
+    None: "that space cannot be read from here",
+}
 
 
 def admission(p: Proposal) -> dict[str, Any]:
@@ -345,6 +353,7 @@ class NetworkMembership:
         if await self.decisions.store.by_opening(p["knock"]) is not None:
             return  # opened by another cohost, and adopted here
         network = RoomId(p["network"])
+        knock, applicant = Knock.read(p["reason"]), p["applicant"]
         congregations, voices = await self.directory.shared.voices(network)
         facts = await self.directory.shared.get(network, NetworkFacts)
         commons = RoomId(facts.rooms.get("commons", "") if facts else "")
@@ -359,7 +368,7 @@ class NetworkMembership:
             opening_key=p["knock"],
             reason=p["reason"],
             voices=voices,
-            details=Knock.read(p["reason"]).details(),
+            details={**knock.details(), "vouched": await self._vouched(knock.space, applicant)},
         )
 
     async def member_bots(self, room: RoomId) -> set[UserId]:
@@ -371,8 +380,25 @@ class NetworkMembership:
         return {m.bot for m in members.values()}
 
     def _describe(self, p: Proposal) -> str:
-        name = admission(p).get("name") or p.subject
-        return f"the congregation **{name}** (cohost {p.subject}) joins the network"
+        """What can be checked stated as fact (the knocking cohost, the space it knocks
+        for, whether that space's own facts name it); the congregation's name quoted as
+        the applicant's words."""
+        details = admission(p)
+        name, space = details.get("name"), details.get("space")
+        called = f", which it calls “{name}”" if name else ""
+        check = VOUCHED.get(details.get("vouched"), VOUCHED[None])
+        return f"the cohost {p.subject} joins the network for the space {space}{called} ({check})"
+
+    async def _vouched(self, space: str | None, applicant: str) -> bool | None:
+        """Whether the space's congregation facts were written by the applicant: True,
+        False, or None where this cohost cannot read the space."""
+        if not space:
+            return False
+        try:
+            event = await self.gateway.state_event(RoomId(space), CONGREGATION)
+        except MatrixError:
+            return None
+        return event is not None and event.get("sender") == applicant
 
     async def _carry_out(self, run: Run) -> None:
         network, bot = RoomId(run.params["scope"]), UserId(run.params["subject"])

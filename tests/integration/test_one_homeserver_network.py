@@ -33,7 +33,7 @@ async def test_two_congregations_on_one_homeserver_form_a_network(
         link = f"https://matrix.to/#/{network}?via={homeserver.server_name}"
         assert "I knocked" in await bea.ask(hilltop.hosts_room, f"!network join {link}")
         proposal = await alice.wait_for_notice(commons, bot_a.user_id, "Proposal #1:")
-        assert "**Hilltop**" in proposal
+        assert "which it calls “Hilltop”" in proposal
         assert "recorded" in await alice.ask(commons, "!consent 1")
         await bea.wait_for_notice(
             hilltop.hosts_room, bot_b.user_id, "is now a member of the network", within=90

@@ -13,7 +13,7 @@ from handlers.network.membership import NETWORK_JOIN
 from handlers.network.schema import MEMBER
 from handlers.rhythm.schema import CYCLE
 from storage.models import Proposal
-from tests.fakes import BOT, message
+from tests.fakes import BOT, FakeRoom, message
 from tests.unit.world import ALICE, World
 
 OTHER = "@cohost:hilltop.example"
@@ -223,3 +223,29 @@ async def test_an_adopted_proposal_counts_its_proposers_consent_as_its_opener_do
     assert "1 of 2" in await world.say("!proposals", ALICE, commons)
     await world.say("!consent 10", ALICE, commons)
     assert "#10" not in await world.say("!proposals", ALICE, commons)
+
+
+async def test_a_knock_on_the_network_states_what_was_checked_and_quotes_the_rest(
+    world: World,
+) -> None:
+    """A stranger's cohost knocks under a member's name: the proposal says which cohost
+    knocks for which space, whether that space's own facts name it, and quotes the name."""
+    _, network, commons = await network_with_hilltop(world)
+    imposter = RoomId("!copied-space:spam.example")
+    world.gateway.rooms[imposter] = FakeRoom(imposter, {})
+    world.gateway.set_state(
+        imposter, "cc.microsolidarity.congregation", "", {"name": "Riverside"}, BOT
+    )
+    nobody = "@nobody:spam.example"
+    reason = f"Riverside asks to join this network · {imposter}"
+    world.gateway.member(network, nobody, "knock")
+    await world.deliver(
+        IncomingMember(network, EventId("$knock"), UserId(nobody), nobody, "knock", None, reason)
+    )
+    world.clock.advance(timedelta(minutes=5))
+    await world.cohost.runner.run_one("open-$knock")
+    [proposal] = [n for n in world.gateway.notices_in(commons) if n.startswith("Proposal #10:")]
+    assert f"the cohost {nobody} joins the network for the space {imposter}" in proposal
+    assert "which it calls “Riverside”" in proposal
+    assert "that space's facts do not name this cohost" in proposal
+    assert "**Riverside**" not in proposal  # never stated as a fact

@@ -214,7 +214,7 @@ async def test_when_the_cohost_that_opened_a_proposal_is_gone_another_posts_the_
     world: World,
 ) -> None:
     network, commons = await a_proposal_opened_by_another_cohost(world)
-    assert "#1 the congregation **Delta**" in await world.say("!proposals", room=commons)
+    assert "which it calls “Delta”" in await world.say("!proposals", room=commons)
     await world.say("!consent 1", room=commons)  # Riverside's one voice: it passes
     await world.settle()
     assert await outcomes(world, commons) == []  # the opener's turn first
