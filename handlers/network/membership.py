@@ -144,12 +144,27 @@ class NetworkMembership:
             },
         )
 
+    async def _network_rooms(self, network: RoomId, listed: list[RoomId]) -> list[RoomId]:
+        """Of the rooms the network's facts list (a peer may have written them), those
+        this cohost's own index knows as that network's: never a congregation's room."""
+        kept = []
+        for room in listed:
+            place = await self.directory.place(room)
+            indexed = place.room
+            if indexed is not None and indexed.kind in NETWORK_ROOMS and (
+                indexed.network_id in (None, network)
+            ):
+                kept.append(room)
+            else:
+                log.warning("network_room_not_ours_to_leave", room_id=room)
+        return kept
+
     async def perform_leave(self, run: Run) -> None:
         network, space = RoomId(run.params["network"]), RoomId(run.params["congregation"])
         congregation = await self.directory.index.congregation(space)
         assert congregation is not None
         facts = await self.directory.shared.get(network, NetworkFacts)
-        rooms = list(facts.rooms.values()) if facts else []
+        rooms = await self._network_rooms(network, list(facts.rooms.values()) if facts else [])
         # Empty content removes a state event: the register entry and both links.
         await run.step(
             "register", partial(self.directory.shared.remove, network, MemberEntry, space)

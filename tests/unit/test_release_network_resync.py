@@ -150,6 +150,28 @@ async def test_a_congregation_leaves_its_network(world: World) -> None:
     assert "not part of a network" in await world.say("!network leave", room=hosts)
 
 
+async def test_leaving_a_network_never_leaves_a_room_its_facts_wrongly_list(
+    world: World,
+) -> None:
+    """The network's facts name the congregation's own Lobby among its rooms (a peer
+    cohost wrote them so): `!network leave` leaves the network's rooms, not the Lobby."""
+    space = await world.congregation("Riverside", BOB)
+    hosts = world.hosts_room(space)
+    await world.say("!network create Rivers", room=hosts)
+    await world.settle()
+    [network] = world.rooms_of_kind(NETWORK_SPACE)
+    [lobby] = world.rooms_of_kind("lobby")
+    g = world.gateway
+    facts = dict(g.rooms[network].content("cc.microsolidarity.network") or {})
+    facts["rooms"] = {**facts["rooms"], "extra": lobby}
+    g.set_state(network, "cc.microsolidarity.network", "", facts, BOT)
+    await world.say("!network leave", room=hosts)
+    await world.settle()
+    assert g.rooms[network].membership(BOT) == "leave"
+    assert g.rooms[lobby].membership(BOT) == "join"
+    assert lobby not in g.left
+
+
 OTHER = "@cohost:hilltop.example"
 DELTA_BOT = "@cohost:delta.example"
 
