@@ -41,7 +41,11 @@ def save_login(data_dir: Path, login: StoredLogin) -> None:
 def write_private(path: Path, text: str) -> None:
     """A file only cohost's user reads, replaced whole (never half-written)."""
     tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    # A leftover (or planted) temporary file keeps its own mode and may be a link: it
+    # goes, and the new one is made afresh, private, never through a link.
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    os.fchmod(fd, 0o600)  # whatever the umask
     with os.fdopen(fd, "w") as f:
         f.write(text)
     os.replace(tmp, path)
