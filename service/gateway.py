@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 import structlog
 from aiohttp import ClientError
-from nio import Api, AsyncClient, ErrorResponse, MatrixRoom, RoomSendResponse
+from nio import Api, AsyncClient, ErrorResponse, Event, MatrixRoom, MegolmEvent, RoomSendResponse
 
 from handlers.framework.errors import HomeserverUnavailable, MatrixError
 from handlers.framework.types import EventId, RoomId, UserId
@@ -158,6 +158,22 @@ class NioGateway:
 
     async def _full_state(self, room_id: RoomId) -> list[dict[str, Any]]:
         return list(await self._json("GET", ["rooms", room_id, "state"], None, "room_state"))
+
+    async def event(self, room_id: RoomId, event_id: str) -> dict[str, Any] | None:
+        data = await self._json("GET", ["rooms", room_id, "event", event_id], None, "event")
+        if not isinstance(data, dict):
+            return None
+        if data.get("type") != "m.room.encrypted":
+            return data
+        parsed = Event.parse_event(data)
+        if not isinstance(parsed, MegolmEvent) or self._client.olm is None:
+            return None
+        try:
+            decrypted = self._client.decrypt_event(parsed)
+        except Exception:  # no key for it here: unreadable, not absent
+            return None
+        source = getattr(decrypted, "source", None)
+        return source if isinstance(source, dict) else None
 
     async def joined_members(self, room_id: RoomId) -> set[UserId]:
         async def fetch() -> set[UserId]:

@@ -64,6 +64,8 @@ class FakeGateway:
     refuse_creation: str | None = None  # an errcode the homeserver answers createRoom with
     knocked: list[tuple[RoomId, str, list[str]]] = field(default_factory=list)
     aliases: dict[str, RoomId] = field(default_factory=dict)
+    # What people sent in rooms, as the homeserver holds it (tests put it here).
+    timeline: dict[EventId, dict[str, Any]] = field(default_factory=dict)
     _txns: dict[str, EventId] = field(default_factory=dict)
     _ids: itertools.count = field(default_factory=itertools.count)  # type: ignore[type-arg]
 
@@ -166,6 +168,18 @@ class FakeGateway:
         self._check()
         return list(self._room(room_id).state.values())
 
+    async def event(self, room_id: RoomId, event_id: str) -> dict[str, Any] | None:
+        self._check()
+        found = self.timeline.get(EventId(event_id))
+        if found is None:
+            sent = next((e for e in self.sent if e.event_id == event_id), None)
+            if sent is not None:
+                found = {"room_id": sent.room_id, "type": sent.event_type,
+                         "sender": self.user_id, "content": sent.content}  # fmt: skip
+        if found is None or found["room_id"] != room_id:
+            raise MatrixError(404, "M_NOT_FOUND", "no such event")
+        return {**found, "event_id": event_id}
+
     async def joined_members(self, room_id: RoomId) -> set[UserId]:
         self._check()
         room = self._room(room_id)
@@ -251,6 +265,15 @@ class FakeGateway:
     ) -> None:
         """State written by someone else: another cohost, or a person."""
         self._set(self.rooms[room_id], event_type, key, content, sender)
+
+    def post(
+        self, room_id: RoomId, sender: str, event_type: str, content: dict[str, Any], event_id: str
+    ) -> EventId:
+        """An event someone sent in a room (a command, a reaction), as the room holds it."""
+        self.timeline[EventId(event_id)] = {
+            "room_id": room_id, "type": event_type, "sender": sender, "content": content
+        }  # fmt: skip
+        return EventId(event_id)
 
     def accept(self, room_id: RoomId, user: str) -> None:
         """A person accepts their invitation (or joins a room open to them)."""

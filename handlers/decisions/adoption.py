@@ -1,16 +1,20 @@
 """Proposals opened by the other cohosts of a shared room (a network's Commons): each
 is taken on as the message announcing it describes it, with the acts its opener (and
-only its opener) recorded, so that votes are counted, and answered, the same by every
-cohost in the room."""
+only its opener) recorded, each checked against the room's own events
+(handlers.decisions.proof), so that votes are counted, and answered, the same by every
+cohost in the room, and none that nobody cast."""
 
 from __future__ import annotations
 
 import structlog
 
 from handlers.decisions.engine import SPEC, Decisions, proposing_is_consenting
+from handlers.decisions.proof import Proof, proof_of
 from handlers.decisions.schema import ProposalRecord
 from handlers.framework.fact import number_key
+from handlers.framework.speech import tell
 from handlers.framework.types import IncomingMessage
+from storage.models import Proposal
 
 log = structlog.get_logger(__name__)
 
@@ -49,6 +53,13 @@ class Adoption:
         first = proposing_is_consenting(proposal)
         if first is not None and first.event_id not in {a.event_id for a in acts}:
             acts.insert(0, first)  # whether or not the opener's record is here yet
+        # The opener's record is a claim: every act in it must be the person's own.
+        proofs = [await proof_of(self.decisions.gateway, proposal, act) for act in acts]
+        if Proof.CONTRADICTED in proofs:
+            await self._refuse(incoming, proposal)
+            return
+        if Proof.UNREADABLE in proofs:
+            log.info("proposal_acts_unverifiable", number=number, room_id=incoming.room_id)
         adopted = await self.decisions.store.adopt(proposal, acts)
         if adopted == "number_taken":
             log.warning("proposal_number_taken", number=proposal.number, room_id=incoming.room_id)
@@ -56,3 +67,19 @@ class Adoption:
             return
         log.info("proposal_adopted", number=proposal.number, room_id=incoming.room_id)
         await self.decisions.evaluate(proposal.id)
+
+    async def _refuse(self, incoming: IncomingMessage, proposal: Proposal) -> None:
+        """A record listing an act nobody sent: not taken on; said once in the room."""
+        log.warning(
+            "proposal_record_contradicted", number=proposal.number, room_id=incoming.room_id
+        )
+        key = f"contradicted:{incoming.room_id}:{proposal.number}:{incoming.sender}"
+        if await self.decisions.notices.first_time(key):
+            await tell(
+                self.decisions.gateway,
+                incoming.room_id,
+                f"The record of proposal #{proposal.number} that {incoming.sender} wrote lists "
+                "an act that this room's own events do not show. I do not take that proposal "
+                "on: nothing counts here that its people did not do themselves.",
+                f"cohost-{key}",
+            )

@@ -41,6 +41,12 @@ class MatrixGateway(Protocol):
         None when there is none: what shared facts are read from, sender included."""
         ...
 
+    async def event(self, room_id: RoomId, event_id: str) -> dict[str, Any] | None:
+        """One event of a room (type, sender, content), decrypted where it was
+        encrypted; None when this account cannot read it. MatrixError M_NOT_FOUND when
+        the room holds no such event."""
+        ...
+
     async def joined_members(self, room_id: RoomId) -> set[UserId]: ...
 
     async def state_history(

@@ -210,6 +210,7 @@ async def test_an_adopted_proposal_counts_its_proposers_consent_as_its_opener_do
         opened_by=OTHER,
         details={"text": "We meet monthly"},
     )
+    world.gateway.post(commons, BEA, "m.room.message", {"body": "!propose …"}, "$bea-propose")
     content = {
         "msgtype": "m.text",
         "body": "Proposal #10: …",

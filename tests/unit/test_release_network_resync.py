@@ -177,11 +177,14 @@ DELTA_BOT = "@cohost:delta.example"
 
 
 async def a_proposal_opened_by_another_cohost(
-    world: World, acts: list[dict[str, object]] | None = None
+    world: World,
+    acts: list[dict[str, object]] | None = None,
+    shown_by: dict[str, str] | None = None,
 ) -> tuple[RoomId, RoomId]:
     """Riverside's network with Hilltop's cohost in its register; Hilltop's cohost has
     opened proposal #1 in the Commons (Delta applies), decided by Riverside alone, and
-    recorded these acts in its room state."""
+    recorded these acts in its room state; `shown_by` names who sent `!consent 1` in
+    the room as each act's event (the events a record's acts are checked against)."""
     space = await world.congregation("Riverside")
     await world.say("!network create Rivers", room=world.hosts_room(space))
     await world.settle()
@@ -216,6 +219,8 @@ async def a_proposal_opened_by_another_cohost(
         0,
         {"msgtype": "m.notice", "body": "Proposal #1", SPEC: spec},
     )
+    for event_id, sender in (shown_by or {}).items():
+        g.post(commons, sender, "m.room.message", {"body": "!consent 1"}, event_id)
     if acts is not None:
         g.set_state(commons, PROPOSAL_STATE, "1", record(spec, "open", acts=acts), OTHER)
     await world.deliver(opened)
@@ -264,8 +269,28 @@ async def test_an_outcome_the_opener_recorded_is_not_posted_again(world: World) 
 
 async def test_acts_recorded_before_a_cohost_took_a_proposal_on_count(world: World) -> None:
     consent = {"event": "$early", "voter": ALICE, "act": "consent", "ts": 1, "reason": None}
-    _, commons = await a_proposal_opened_by_another_cohost(world, acts=[consent])
+    _, commons = await a_proposal_opened_by_another_cohost(
+        world, acts=[consent], shown_by={"$early": ALICE}
+    )
     assert "No proposals are open" in await world.say("!proposals", room=commons)
+    assert await world.cohost.decisions.store.by_number(commons, 1) is not None  # taken on
+
+
+async def test_a_record_with_an_act_nobody_sent_is_not_taken_on(world: World) -> None:
+    """A peer's record says Alice consented; no event of hers shows it."""
+    forged = {"event": "$forged", "voter": ALICE, "act": "consent", "ts": 1, "reason": None}
+    _, commons = await a_proposal_opened_by_another_cohost(world, acts=[forged])
+    assert await world.cohost.decisions.store.by_number(commons, 1) is None
+    [told] = [n for n in world.gateway.notices_in(commons) if "do not show" in n]
+    assert OTHER in told
+
+
+async def test_an_act_shown_by_someone_elses_event_is_not_theirs(world: World) -> None:
+    forged = {"event": "$bobs", "voter": ALICE, "act": "consent", "ts": 1, "reason": None}
+    _, commons = await a_proposal_opened_by_another_cohost(
+        world, acts=[forged], shown_by={"$bobs": BOB}
+    )
+    assert await world.cohost.decisions.store.by_number(commons, 1) is None
 
 
 async def test_resync_keeps_a_pending_network_application(world: World, tmp_path: Path) -> None:
