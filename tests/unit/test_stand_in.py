@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import timedelta
 
-from handlers.framework.stand_in import TURN, op_id
+from handlers.framework.stand_in import PICKED, TURN, StandIns, op_id
 from handlers.framework.types import EventId, IncomingMessage, RoomId, UserId
 from handlers.rhythm.schema import CYCLE
 from tests.fakes import message
@@ -172,3 +172,32 @@ async def test_turns_count_from_when_the_command_was_read_not_the_senders_clock(
         assert world.gateway.replies_to(stamped.event_id) == []  # not before its turn
         await later(world, stamped, TURN)
         assert len(world.gateway.replies_to(stamped.event_id)) == 1  # in its turn, once
+
+
+async def test_a_stand_in_reads_the_people_a_command_picked(world: World) -> None:
+    """The wait keeps how people were picked (pills), so a stand-in reads the command as
+    the answering cohost would have; the rest of the content is not kept."""
+    answered: list[IncomingMessage] = []
+
+    async def answer(message: IncomingMessage, worked_out: str | None) -> None:
+        answered.append(message)
+
+    async def nobody_is_a_cohost(room: RoomId, user: UserId) -> bool:
+        return False
+
+    stand_ins = StandIns(world.cohost.runner, world.clock, answer, nobody_is_a_cohost)
+    content = {
+        "msgtype": "m.text",
+        "body": "!crew invite Bea",
+        "format": "org.matrix.custom.html",
+        "formatted_body": f'!crew invite <a href="https://matrix.to/#/{BEA}">Bea</a>',
+        "m.mentions": {"user_ids": [BEA]},
+        "unrelated": "not kept",
+    }
+    command = dataclasses.replace(
+        world.now(message("!crew invite Bea", sender=ALICE, room="!shared")), content=content
+    )
+    await stand_ins.wait(command, 1, None)
+    await later(world, command)
+    [read] = answered
+    assert read.content == {k: v for k, v in content.items() if k in PICKED}
