@@ -188,6 +188,12 @@ async def test_a_congregation_on_another_homeserver_joins_the_network_and_announ
         assert len(outcomes) == 1
         listed = await alice.ask(commons, "!decisions")  # answered by Riverside's cohost
         assert "#2" in listed and "The network meets on the first Monday" in listed
+        # One tally everywhere: nobody consented to their own proposal, and each cohost,
+        # answering its own congregation's host, reads the same.
+        for person in (alice, bea):
+            assert "No proposals are open" in await person.ask(commons, "!proposals")
+            agreed_here = await person.ask(commons, "!decisions")
+            assert "The network meets on the first Monday" in agreed_here, agreed_here
 
         # Bea, a host with level 100 in the network space on the other homeserver, forges
         # the register: an entry naming herself as a congregation's cohost, and Riverside's
