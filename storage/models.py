@@ -271,3 +271,19 @@ class FeedbackRequest(Base):
     asked: Mapped[list[str]] = mapped_column(JSON)
     answered: Mapped[list[str]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class TrustedFact(Base):
+    """The latest version of a shared fact that its writer wrote, as this cohost read it:
+    kept, so that an edit by anyone else, however often repeated, never pushes it out
+    of reach (SPEC §3.10)."""
+
+    __tablename__ = "trusted_fact"
+
+    room_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    event_type: Mapped[str] = mapped_column(String(255), primary_key=True)
+    state_key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(255))
+    sender: Mapped[str] = mapped_column(String(255))
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    kept_at: Mapped[datetime] = mapped_column(UtcDateTime())

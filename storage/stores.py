@@ -14,6 +14,7 @@ from storage.operations import OperationStore
 from storage.pathway import DirectStore, FeedbackStore, PathwayStore
 from storage.rhythm import RhythmStore
 from storage.stats import StatsStore
+from storage.trusted import TrustedFactStore
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class Stores:
     feedback: FeedbackStore
     stats: StatsStore
     moves: RoomMoves
+    trusted: TrustedFactStore
 
     @classmethod
     def over(cls, sessions: async_sessionmaker[AsyncSession]) -> Stores:
@@ -44,4 +46,5 @@ class Stores:
             FeedbackStore(sessions),
             StatsStore(sessions),
             RoomMoves(sessions),
+            TrustedFactStore(sessions),
         )

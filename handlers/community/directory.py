@@ -9,6 +9,7 @@ from functools import partial
 
 from handlers.community.facts import CongregationFacts, SharedFacts
 from handlers.community.state import HOSTS, NETWORK_ROOMS
+from handlers.framework.clock import Clock
 from handlers.framework.errors import MatrixError, UserError
 from handlers.framework.gateway import MatrixGateway
 from handlers.framework.markdown import RoomLink
@@ -27,11 +28,11 @@ def room_link(room_id: str, via: str) -> str:
 
 
 class Directory:
-    def __init__(self, gateway: MatrixGateway, stores: Stores) -> None:
+    def __init__(self, gateway: MatrixGateway, stores: Stores, clock: Clock) -> None:
         self.gateway = gateway
         self.stores = stores
         self.index = stores.community
-        self.shared = SharedFacts(gateway)
+        self.shared = SharedFacts(gateway, stores.trusted, clock)
 
     @property
     def via(self) -> str:

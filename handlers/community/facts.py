@@ -16,7 +16,7 @@ edit of `cc.microsolidarity.*` state is never a fact."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -32,6 +32,7 @@ from handlers.community.state import (
     ROOM,
 )
 from handlers.decisions.schema import PROPOSAL, ProposalRecord
+from handlers.framework.clock import Clock, SystemClock
 from handlers.framework.errors import MatrixError
 from handlers.framework.fact import F, Fact, number_key
 from handlers.framework.gateway import MatrixGateway
@@ -40,12 +41,15 @@ from handlers.framework.names import name_key
 from handlers.framework.types import RoomId, UserId
 from handlers.network.schema import MEMBER, ApplicationRecord, MemberEntry, NetworkFacts
 from storage.models import Crew
+from storage.trusted import TrustedFactStore
 
 log = structlog.get_logger(__name__)
 
 NETWORK_JOIN = "network_join"
 # How many earlier versions of a fact are looked through for its writer's own.
 MAX_VERSIONS = 50
+# How often cohost writes its own fact back over someone else's edit of it.
+WRITE_BACK_EVERY = timedelta(minutes=10)
 MAX_KEPT_VERSIONS = 10_000
 
 
@@ -107,20 +111,35 @@ class ReleaseRecord(Fact):
 
 
 class SharedFacts:
-    def __init__(self, gateway: MatrixGateway) -> None:
+    def __init__(
+        self,
+        gateway: MatrixGateway,
+        kept: TrustedFactStore | None = None,
+        clock: Clock | None = None,
+    ) -> None:
         self.gateway = gateway
         self._reported: set[str] = set()
         # For the current event of a fact someone else wrote: its earlier versions.
         self._earlier_versions: dict[str, list[dict[str, Any]]] = {}
+        # The trusted version of each fact, kept once read (no look-back decides trust).
+        self._kept = kept
+        self._clock = clock or SystemClock()
+        self._kept_ids: dict[tuple[str, str, str], str] = {}  # what the store already has
+        self._written_back: dict[tuple[str, str, str], datetime] = {}
 
     # -- writing ---------------------------------------------------------------
     async def write(self, room: RoomId, fact: Fact, key: str = "") -> None:
         """A fact as this cohost states it: always through its typed model."""
-        await self.gateway.put_state(room, fact.TYPE, key, fact.content())
+        await self._put(room, fact.TYPE, key, fact.content())
 
     async def remove(self, room: RoomId, model: type[Fact], key: str = "") -> None:
         """Empty content: the fact is no more."""
-        await self.gateway.put_state(room, model.TYPE, key, {})
+        await self._put(room, model.TYPE, key, {})
+
+    async def _put(self, room: RoomId, kind: str, key: str, content: dict[str, Any]) -> None:
+        event_id = await self.gateway.put_state(room, kind, key, content)
+        written = {"type": kind, "state_key": key, "content": content, "event_id": event_id}
+        await self._keep(room, {**written, "sender": self.gateway.user_id})
 
     # -- reading ---------------------------------------------------------------
     async def get(self, room: RoomId, model: type[F], key: str = "") -> F | None:
@@ -198,13 +217,64 @@ class SharedFacts:
         it; otherwise the latest earlier one a writer sent (from the room's history),
         so that an edit by anyone else, deleting included, changes nothing."""
         if event.get("sender") in writers:
+            await self._keep(room, event)
             return event
         self._report_once("untrusted_fact_ignored", room, event)
-        for earlier in await self._earlier(room, event):
-            if earlier.get("sender") in writers:
-                return earlier
-        log.info("fact_has_no_trusted_version", room_id=room, type=event.get("type"))
-        return None
+        # The latest writer's version within the history's reach; beyond it (someone
+        # overwrote the fact many times), the version kept when it was last read.
+        found = next(
+            (e for e in await self._earlier(room, event) if e.get("sender") in writers), None
+        )
+        if found is not None:
+            await self._keep(room, found)
+        else:
+            kept = await self._kept_version(room, event)
+            found = kept if kept is not None and kept.get("sender") in writers else None
+        if found is None:
+            log.info("fact_has_no_trusted_version", room_id=room, type=event.get("type"))
+            return None
+        await self._write_back(room, found)
+        return found
+
+    async def _keep(self, room: RoomId, event: dict[str, Any]) -> None:
+        """Remember a trusted version (once per version: the store is asked only when
+        it changed)."""
+        key = (room, str(event.get("type")), str(event.get("state_key")))
+        if self._kept is None or self._kept_ids.get(key) == event.get("event_id"):
+            return
+        await self._kept.keep(room, event, self._clock.now())
+        self._kept_ids[key] = str(event.get("event_id"))
+
+    async def _kept_version(self, room: RoomId, event: dict[str, Any]) -> dict[str, Any] | None:
+        if self._kept is None:
+            return None
+        row = await self._kept.kept(room, str(event.get("type")), str(event.get("state_key")))
+        if row is None:
+            return None
+        return {
+            "type": row.event_type,
+            "state_key": row.state_key,
+            "sender": row.sender,
+            "content": row.content,
+            "event_id": row.event_id,
+        }
+
+    async def _write_back(self, room: RoomId, trusted: dict[str, Any]) -> None:
+        """cohost's own fact, replaced by someone else, written again (at most every
+        WRITE_BACK_EVERY per fact), so that Element and other readers see it too."""
+        if trusted.get("sender") != self.gateway.user_id:
+            return
+        kind, key = str(trusted.get("type")), str(trusted.get("state_key"))
+        now = self._clock.now()
+        last = self._written_back.get((room, kind, key))
+        if last is not None and now - last < WRITE_BACK_EVERY:
+            return
+        self._written_back[(room, kind, key)] = now
+        try:
+            await self.gateway.put_state(room, kind, key, dict(trusted.get("content") or {}))
+            log.info("fact_written_back", room_id=room, type=kind)
+        except MatrixError as err:
+            log.warning("fact_not_written_back", room_id=room, type=kind, errcode=err.errcode)
 
     async def _earlier(self, room: RoomId, event: dict[str, Any]) -> list[dict[str, Any]]:
         """The earlier versions of a state event, newest first."""

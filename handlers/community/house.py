@@ -39,7 +39,7 @@ class House:
         self.stores = stores
         self.clock = clock
         self.config = config
-        self.directory = Directory(gateway, stores)
+        self.directory = Directory(gateway, stores, clock)
         self.runner = OperationRunner(stores.operations, clock)
         self.registry = CommandRegistry()
         self.subscriptions = Subscriptions()

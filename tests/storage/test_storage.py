@@ -11,6 +11,7 @@ from storage.models import Crew, IndexedRoom, Proposal
 from storage.moves import RoomMoves
 from storage.operations import DONE, NewOperation, OperationStore
 from storage.repositories import NEXT_BATCH, HandledEventRepository, SyncStateRepository
+from storage.trusted import TrustedFactStore
 
 T0 = datetime(2026, 11, 27, tzinfo=UTC)
 
@@ -162,3 +163,15 @@ async def test_a_room_upgraded_moves_in_every_row_that_names_it(engine: AsyncEng
         assert await s.get(IndexedRoom, "!other") is not None  # others stay
         [proposal] = (await s.scalars(select(Proposal))).all()
         assert proposal.room_id == "!new"
+
+
+async def test_a_trusted_fact_is_kept_and_replaced_by_its_next_version(engine: AsyncEngine) -> None:
+    await migrate(engine)
+    store = TrustedFactStore(make_sessionmaker(engine))
+    first = {"type": "cc.microsolidarity.congregation", "state_key": "", "sender": "@cohost:x",
+             "content": {"name": "Riverside", "hosts": ["@a:x"]}, "event_id": "$v1"}  # fmt: skip
+    await store.keep("!space", first, T0)
+    await store.keep("!space", {**first, "event_id": "$v2", "content": {"name": "R2"}}, T0)
+    kept = await store.kept("!space", "cc.microsolidarity.congregation", "")
+    assert kept is not None and (kept.event_id, kept.content) == ("$v2", {"name": "R2"})
+    assert await store.kept("!space", "cc.microsolidarity.crew", "") is None

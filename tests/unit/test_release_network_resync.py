@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from handlers.community.facts import MAX_VERSIONS
 from handlers.community.state import COMMONS, CREW_ROOM, LOBBY, NETWORK_ANNOUNCEMENTS, NETWORK_SPACE
 from handlers.decisions.engine import SPEC
 from handlers.decisions.schema import PROPOSAL as PROPOSAL_STATE
@@ -119,14 +120,44 @@ async def test_resync_rebuilds_the_same_answers_from_matrix_alone(
     assert [await world.say(q) for q in questions] == before
 
 
-async def test_resync_ignores_facts_written_by_someone_else(world: World) -> None:
+async def test_resync_ignores_facts_written_by_someone_else(world: World, tmp_path: Path) -> None:
+    """A congregation whose only version of its facts is someone else's: a cohost that
+    lost its database (and with it the version it kept) indexes nothing."""
     space = await world.congregation("Riverside")
     room = world.gateway.rooms[space]
     forged = dict(room.state[("cc.microsolidarity.congregation", "")])
     forged["sender"] = "@mallory:evil.example"
     room.state[("cc.microsolidarity.congregation", "")] = forged
-    summary = await rebuild_index(world.gateway, world.cohost.stores)
+    engine = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
+    await migrate(engine)
+    summary = await rebuild_index(world.gateway, Stores.over(make_sessionmaker(engine)))
+    await engine.dispose()
     assert summary.congregations == 0
+
+
+async def test_a_fact_overwritten_past_the_historys_reach_keeps_its_kept_version(
+    world: World,
+) -> None:
+    """A host overwrites the congregation's facts more times than cohost looks back:
+    the version cohost kept when it last read it still counts, and cohost writes it back
+    (once within WRITE_BACK_EVERY however many overwrites follow)."""
+    space = await world.congregation("Riverside", BOB)
+    hosts = world.hosts_room(space)
+    g = world.gateway
+    facts = dict(g.rooms[space].content("cc.microsolidarity.congregation") or {})
+    for _ in range(MAX_VERSIONS + 5):
+        g.set_state(
+            space, "cc.microsolidarity.congregation", "", {**facts, "hosts": [CAROL]}, CAROL
+        )
+    assert "Only the hosts" in await world.say("!release", CAROL, hosts)
+    restored = g.rooms[space].state[("cc.microsolidarity.congregation", "")]
+    assert restored["sender"] == BOT and CAROL not in restored["content"]["hosts"]
+    for _ in range(3):  # overwritten again at once: not written back again so soon
+        g.set_state(
+            space, "cc.microsolidarity.congregation", "", {**facts, "hosts": [CAROL]}, CAROL
+        )
+        assert "Only the hosts" in await world.say("!release", CAROL, hosts)
+    assert g.rooms[space].state[("cc.microsolidarity.congregation", "")]["sender"] == CAROL
 
 
 async def test_a_congregation_leaves_its_network(world: World) -> None:
