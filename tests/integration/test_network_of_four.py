@@ -217,8 +217,8 @@ async def test_three_congregations_decide_together_and_go_on_without_the_founder
 
         # The founding homeserver is gone for good; Delta applies to those who remain.
         await join_network(dora, bots["d"], delta, network, away.server_name)
-        number = await proposal_about(carl, commons, "**Delta**", [bots["b"], bots["c"]])
-        assert await proposal_about(bea, commons, "**Delta**", [bots["b"], bots["c"]]) == number
+        number = await proposal_about(carl, commons, "“Delta”", [bots["b"], bots["c"]])
+        assert await proposal_about(bea, commons, "“Delta”", [bots["b"], bots["c"]]) == number
         assert "recorded" in await bea.ask(commons, f"!consent {number}")
         assert "recorded" in await carl.ask(commons, f"!consent {number}")
         # Riverside cannot answer any more: the proposal passes at its close.
