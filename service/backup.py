@@ -26,6 +26,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from service.credentials import FILE_NAME, private_dir, write_private
 from service.settings import Settings
@@ -90,6 +91,11 @@ def restore(settings: Settings, source: Path, *, keep_sync_position: bool = Fals
         raise BackupError(
             f"the backup's database is {manifest.get('database')}, the settings' is {database}"
         )
+    if database != "data_dir" and holds_a_cohost(settings.effective_database_url, url):
+        raise BackupError(
+            "the database the settings name holds a cohost's state already (its sync "
+            "position); restore into an empty database"
+        )
     copy_tree(source / DATA, data_dir)
     private_dir(data_dir)
     if database == "sqlite":
@@ -138,6 +144,25 @@ def sqlite_copy(source: Path, target: Path) -> None:
     os.close(fd)
     with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
         src.backup(dst)
+
+
+def holds_a_cohost(database_url: str, url: URL) -> bool:
+    """Whether a database outside data_dir is in use by a cohost (it has a sync
+    position): a restore must not replace it."""
+    if url.get_backend_name() != "postgresql" and not Path(str(url.database)).exists():
+        return False
+
+    async def read() -> bool:
+        engine = make_engine(database_url)
+        try:
+            async with make_sessionmaker(engine).begin() as session:
+                return await SyncStateRepository(session).get(NEXT_BATCH) is not None
+        except SQLAlchemyError:
+            return False  # no cohost tables there
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
 
 
 def forget_sync_position(database_url: str) -> None:

@@ -55,3 +55,30 @@ def test_refusals(tmp_path: Path) -> None:
     with pytest.raises(BackupError, match="holds a cohost already"):
         restore(old, tmp_path / "b")
     assert not (tmp_path / "new").exists()
+
+
+def test_a_restore_never_replaces_a_live_database_outside_data_dir(tmp_path: Path) -> None:
+    live = tmp_path / "live.db"
+    with sqlite3.connect(live) as db:
+        db.execute("CREATE TABLE sync_state (key TEXT PRIMARY KEY, value TEXT)")
+        db.execute("INSERT INTO sync_state VALUES ('next_batch', 's9')")
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "credentials.json").write_text("{}")
+
+    def settings(data_dir: Path, database: Path) -> Settings:
+        return load_settings(
+            homeserver_url="http://127.0.0.1:1",
+            user_id="@cohost:example.org",
+            password="pw-123456",
+            data_dir=data_dir,
+            database_url=f"sqlite:///{database}",
+        )
+
+    backup(settings(tmp_path / "old", live), tmp_path / "b")
+    with pytest.raises(BackupError, match="holds a cohost's state already"):
+        restore(settings(tmp_path / "new", live), tmp_path / "b")
+    assert not (tmp_path / "new").exists()
+    with sqlite3.connect(live) as db:
+        assert db.execute("SELECT value FROM sync_state").fetchall() == [("s9",)]
+    restore(settings(tmp_path / "elsewhere", tmp_path / "empty.db"), tmp_path / "b")
+    assert (tmp_path / "empty.db").exists()
