@@ -13,7 +13,7 @@ followed yet: what links to them (every crew's congregation) would move too."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import structlog
 
@@ -21,6 +21,7 @@ from handlers.community.directory import Directory
 from handlers.community.facts import CongregationFacts, CrewFacts, SharedFacts
 from handlers.community.shape import HOST_LEVEL
 from handlers.community.state import ANNOUNCEMENTS, CREW_ROOM, HOSTS, LOBBY, PREFIX
+from handlers.framework.clock import Clock
 from handlers.framework.errors import MatrixError, NotYet, UserError
 from handlers.framework.matrix_names import EventType
 from handlers.framework.operations import OperationRunner, Run
@@ -36,6 +37,8 @@ FOLLOW = "follow_upgrade"
 FOLLOWED = (CREW_ROOM, LOBBY, ANNOUNCEMENTS, HOSTS)
 # How often cohost looks again whether the founders gave it the power it asked for.
 POWER_WAIT = timedelta(minutes=1)
+# After this, waiting for an invitation or for power is given up.
+GIVE_UP = timedelta(days=2)
 
 Moved = Callable[[RoomId, RoomId], Awaitable[None]]
 
@@ -47,7 +50,9 @@ class Upgrades:
         facts: SharedFacts,
         moves: RoomMoves,
         runner: OperationRunner,
+        clock: Clock,
     ) -> None:
+        self.clock = clock
         self.directory = directory
         self.gateway = directory.gateway
         self.facts = facts
@@ -68,7 +73,12 @@ class Upgrades:
         await self.runner.start(
             f"follow-{event.room_id}",
             FOLLOW,
-            {"old": event.room_id, "new": event.replacement, "by": event.sender},
+            {
+                "old": event.room_id,
+                "new": event.replacement,
+                "by": event.sender,
+                "since": self.clock.now().isoformat(),
+            },
         )
 
     async def follow(self, run: Run) -> None:
@@ -78,6 +88,10 @@ class Upgrades:
             UserId(run.params["by"]),
         )
         via = sorted({server_of(by), server_of(self.gateway.user_id)})
+        since = run.params.get("since")
+        if since and self.clock.now() - datetime.fromisoformat(since) > GIVE_UP:
+            # Never invited, or never given the power: the old room stays cohost's.
+            raise UserError("the upgraded room was not opened to cohost in time")
         await run.step("join", lambda: self._join(new, via))
         await run.step("predecessor", lambda: self._check_predecessor(old, new))
         if not await self._power(new):

@@ -10,7 +10,9 @@ from handlers.upgrades.engine import FOLLOW, Upgrades
 
 def install(house: House) -> None:
     upgrades = house.provide(
-        Upgrades(house.directory, house.directory.shared, house.stores.moves, house.runner)
+        Upgrades(
+            house.directory, house.directory.shared, house.stores.moves, house.runner, house.clock
+        )
     )
     upgrades.moved.append(house.engine(Decisions).carry_over)
     house.runner.register(FOLLOW, upgrades.follow, upgrades.report_failure)

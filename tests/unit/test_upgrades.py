@@ -3,6 +3,7 @@ place in the space, its open proposals and its cycle, and answers there."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from handlers.community.state import CREW_ROOM
@@ -90,3 +91,15 @@ async def test_without_power_in_the_new_room_cohost_asks_once_and_waits(world: W
     await world.cohost.runner.run_one(f"follow-{crew}")
     assert "Walkers" in await world.say("!crew info", sender=BOB, room=NEW)
     assert crew in world.gateway.left
+
+
+async def test_waiting_for_power_is_given_up_after_two_days(world: World) -> None:
+    crew = await crew_of(world, BOB)
+    successor(world, crew)
+    await upgrade(world, crew)
+    world.clock.advance(timedelta(days=2, minutes=1))
+    await world.cohost.runner.run_one(f"follow-{crew}")
+    stored = await world.cohost.stores.operations.get(f"follow-{crew}")
+    assert stored is not None and stored.status == "failed"
+    assert len(world.gateway.messages_in(NEW)) == 1  # asked once, then no more
+    assert "Walkers" in await world.say("!crew info", sender=BOB, room=crew)  # stays here
