@@ -441,8 +441,9 @@ class NetworkMembership:
 
     async def answers(self, room: RoomId, sender: UserId) -> Turn:
         """Who answers a command here: in the network's rooms one cohost (a crew's
-        keeper; in the Commons the sender's own cohost, or, for someone of no member
-        congregation, the first by id), the others standing in by turns."""
+        keeper; in the Commons the sender's own cohost, the first by id for someone
+        who hosts several, or, for someone of no member congregation, the first of all),
+        the others standing in by turns."""
         place = await self.directory.place(room)
         if place.room is None or place.room.kind not in NETWORK_ROOMS:
             return AT_ONCE
@@ -451,9 +452,11 @@ class NetworkMembership:
             answering = {keeper} if keeper is not None else set()
         else:
             members = await self.members(RoomId(place.room.network_id or room))
+            # One answer per command: for someone who hosts several member
+            # congregations, the first of their cohosts by id.
             own = {m.bot for m in members.values() if sender in m.hosts}
             bots = {m.bot for m in members.values()}
-            answering = own or {min(bots, default=self.gateway.user_id)}
+            answering = {min(own or bots, default=self.gateway.user_id)}
         me = self.gateway.user_id
         if me in answering:
             return Turn(now=True, shared=True)

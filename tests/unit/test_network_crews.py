@@ -250,3 +250,25 @@ async def test_a_knock_on_the_network_states_what_was_checked_and_quotes_the_res
     assert "which it calls “Riverside”" in proposal
     assert "that space's facts do not name this cohost" in proposal
     assert "**Riverside**" not in proposal  # never stated as a fact
+
+
+async def test_a_person_hosting_two_member_congregations_is_answered_once(world: World) -> None:
+    """Bea hosts Riverside and Aaa: only Aaa's cohost (first by id) answers her in the
+    Commons; this one, Riverside's, would stand in."""
+    first = "@cohost:aaa.example"  # sorts before this cohost's id
+    space = await world.congregation("Riverside", BEA)
+    await world.say("!network create Rivers", room=world.hosts_room(space))
+    await world.settle()
+    [network] = world.rooms_of_kind(NETWORK_SPACE)
+    [commons] = world.rooms_of_kind(COMMONS)
+    g = world.gateway
+    admitted = {"kind": NETWORK_JOIN, "subject": first, "scope": network, "status": "passed"}
+    g.set_state(commons, PROPOSAL, "9", {**admitted, "space": "!aaa"}, BOT)
+    g.set_state(network, MEMBER, "!aaa", {"name": "Aaa", "bot": first, "hosts": [BEA]}, first)
+    g.accept(commons, BEA)
+    g.accept(commons, first)
+    command = world.now(message("!decisions", sender=BEA, room=commons))
+    await world.deliver(command)
+    assert world.gateway.replies_to(command.event_id) == []  # Aaa's cohost answers
+    # Alice hosts Riverside alone: this cohost answers her, once (World.say checks).
+    await world.say("!decisions", ALICE, commons)
