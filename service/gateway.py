@@ -188,7 +188,8 @@ class NioGateway:
         found: list[dict[str, Any]] = []
         query = [("dir", "b"), ("limit", "100"), ("filter", json.dumps({"types": [event_type]}))]
         start: str | None = None
-        for _ in range(HISTORY_PAGES):
+        # A hundred events a page; a long look-back (`cohost resync`) pages to the end.
+        for _ in range(max(HISTORY_PAGES, limit // 10)):
             paging = [("from", start)] if start else []
             page = await self._json(
                 "GET", ["rooms", room_id, "messages"], None, "state_history", query + paging

@@ -48,6 +48,8 @@ log = structlog.get_logger(__name__)
 NETWORK_JOIN = "network_join"
 # How many earlier versions of a fact are looked through for its writer's own.
 MAX_VERSIONS = 50
+# `cohost resync`, with no kept versions to fall back on, reads the history to its end.
+TO_THE_END = 1_000_000
 # How often cohost writes its own fact back over someone else's edit of it.
 WRITE_BACK_EVERY = timedelta(minutes=10)
 MAX_KEPT_VERSIONS = 10_000
@@ -116,8 +118,11 @@ class SharedFacts:
         gateway: MatrixGateway,
         kept: TrustedFactStore | None = None,
         clock: Clock | None = None,
+        look_back: int = MAX_VERSIONS,
     ) -> None:
         self.gateway = gateway
+        # How many earlier versions of a fact are read looking for its writer's.
+        self._look_back = look_back
         self._reported: set[str] = set()
         # For the current event of a fact someone else wrote: its earlier versions.
         self._earlier_versions: dict[str, list[dict[str, Any]]] = {}
@@ -281,7 +286,7 @@ class SharedFacts:
         current = str(event.get("event_id"))
         if current not in self._earlier_versions:
             history = await self.gateway.state_history(
-                room, str(event.get("type")), str(event.get("state_key")), MAX_VERSIONS
+                room, str(event.get("type")), str(event.get("state_key")), self._look_back
             )
             if len(self._earlier_versions) >= MAX_KEPT_VERSIONS:
                 self._earlier_versions.clear()

@@ -135,6 +135,21 @@ async def test_resync_ignores_facts_written_by_someone_else(world: World, tmp_pa
     assert summary.congregations == 0
 
 
+async def test_resync_reads_a_facts_history_to_its_end(world: World, tmp_path: Path) -> None:
+    """A cohost that lost its database has no kept versions: `cohost resync` finds the
+    writer's version behind any number of overwrites."""
+    space = await world.congregation("Riverside")
+    g = world.gateway
+    facts = dict(g.rooms[space].content("cc.microsolidarity.congregation") or {})
+    for _ in range(MAX_VERSIONS + 10):
+        g.set_state(space, "cc.microsolidarity.congregation", "", {**facts, "name": "X"}, CAROL)
+    engine = make_engine(f"sqlite:///{tmp_path / 'lost.db'}")
+    await migrate(engine)
+    summary = await rebuild_index(world.gateway, Stores.over(make_sessionmaker(engine)))
+    await engine.dispose()
+    assert summary.congregations == 1
+
+
 async def test_a_fact_overwritten_past_the_historys_reach_keeps_its_kept_version(
     world: World,
 ) -> None:
