@@ -177,16 +177,7 @@ class Decisions:
         first = proposing_is_consenting(proposal)
         proposal = await self.store.open(proposal, max(taken, default=0), first)
         if proposal.message_event_id is None:
-            asked, whole_room = await self._asked(proposal)
-            event_id = await ask_to_act(
-                self.gateway,
-                room_id,
-                self._announcement(proposal),
-                f"cohost-proposal-{opening_key}",
-                asked,
-                {SPEC: ProposalRecord.announcing(proposal).content()},
-                whole_room=whole_room,
-            )
+            event_id = await self._post(proposal, f"cohost-proposal-{opening_key}")
             proposal = await self.store.set_message(proposal.id, event_id)
             await self._record_state(proposal, None)
             log.info("proposal_opened", proposal=proposal.number, kind=kind, room_id=room_id)
@@ -214,17 +205,23 @@ class Decisions:
         for p in await self.store.all_open():
             if p.room_id != new or not self.opened_here(p):
                 continue
-            asked, whole_room = await self._asked(p)
-            event_id = await ask_to_act(
-                self.gateway,
-                new,
-                "Carried over from before the upgrade. " + self._announcement(p),
-                f"cohost-proposal-moved-{p.id}-{new}",
-                asked,
-                {SPEC: ProposalRecord.announcing(p).content()},
-                whole_room=whole_room,
-            )
+            carried = "Carried over from before the upgrade. "
+            event_id = await self._post(p, f"cohost-proposal-moved-{p.id}-{new}", carried)
             await self._offer_reactions(await self.store.set_message(p.id, event_id))
+
+    async def _post(self, p: Proposal, txn_id: str, preface: str = "") -> EventId:
+        """The message announcing a proposal in its room: it asks the deciders, and
+        carries the record other cohosts adopt it from."""
+        asked, whole_room = await self._asked(p)
+        return await ask_to_act(
+            self.gateway,
+            RoomId(p.room_id),
+            preface + self._announcement(p),
+            txn_id,
+            asked,
+            {SPEC: ProposalRecord.announcing(p).content()},
+            whole_room=whole_room,
+        )
 
     async def _offer_reactions(self, p: Proposal) -> None:
         """👍 and ✋ under the proposal, so that a vote is one click (cohost's own

@@ -21,17 +21,20 @@ BEA = "@bea:hilltop.example"
 HILLTOP = "!hilltop"
 
 
-async def network_with_hilltop(world: World) -> tuple[RoomId, RoomId, RoomId]:
-    """Riverside's network, with Hilltop (its cohost OTHER, its host Bea) admitted."""
-    space = await world.congregation("Riverside")
+async def network_with_hilltop(
+    world: World, peer: str = OTHER, cohosts: str = ""
+) -> tuple[RoomId, RoomId, RoomId]:
+    """Riverside's network (its co-hosts `cohosts` beside Alice), with Hilltop (its
+    cohost `peer`, its host Bea) admitted."""
+    space = await world.congregation("Riverside", cohosts)
     await world.say("!network create Rivers", room=world.hosts_room(space))
     await world.settle()
     [network] = world.rooms_of_kind(NETWORK_SPACE)
     [commons] = world.rooms_of_kind(COMMONS)
     g = world.gateway
-    admitted = {"kind": NETWORK_JOIN, "subject": OTHER, "scope": network, "status": "passed"}
+    admitted = {"kind": NETWORK_JOIN, "subject": peer, "scope": network, "status": "passed"}
     g.set_state(commons, PROPOSAL, "9", {**admitted, "space": HILLTOP}, BOT)
-    g.set_state(network, MEMBER, HILLTOP, {"name": "Hilltop", "bot": OTHER, "hosts": [BEA]}, OTHER)
+    g.set_state(network, MEMBER, HILLTOP, {"name": "Hilltop", "bot": peer, "hosts": [BEA]}, peer)
     g.accept(commons, ALICE)
     return space, network, commons
 
@@ -253,20 +256,12 @@ async def test_a_knock_on_the_network_states_what_was_checked_and_quotes_the_res
 
 
 async def test_a_person_hosting_two_member_congregations_is_answered_once(world: World) -> None:
-    """Bea hosts Riverside and Aaa: only Aaa's cohost (first by id) answers her in the
-    Commons; this one, Riverside's, would stand in."""
+    """Bea hosts Riverside and Hilltop, whose cohost is first by id: only that one
+    answers her in the Commons; this one, Riverside's, would stand in."""
     first = "@cohost:aaa.example"  # sorts before this cohost's id
-    space = await world.congregation("Riverside", BEA)
-    await world.say("!network create Rivers", room=world.hosts_room(space))
-    await world.settle()
-    [network] = world.rooms_of_kind(NETWORK_SPACE)
-    [commons] = world.rooms_of_kind(COMMONS)
-    g = world.gateway
-    admitted = {"kind": NETWORK_JOIN, "subject": first, "scope": network, "status": "passed"}
-    g.set_state(commons, PROPOSAL, "9", {**admitted, "space": "!aaa"}, BOT)
-    g.set_state(network, MEMBER, "!aaa", {"name": "Aaa", "bot": first, "hosts": [BEA]}, first)
-    g.accept(commons, BEA)
-    g.accept(commons, first)
+    _, _, commons = await network_with_hilltop(world, peer=first, cohosts=BEA)
+    world.gateway.accept(commons, BEA)
+    world.gateway.accept(commons, first)
     command = world.now(message("!decisions", sender=BEA, room=commons))
     await world.deliver(command)
     assert world.gateway.replies_to(command.event_id) == []  # Aaa's cohost answers
