@@ -46,7 +46,7 @@ async def rebuild_index(gateway: MatrixGateway, stores: Stores) -> ResyncSummary
     """Facts count only from their writers (handlers.community.facts): state set by anyone else
     is reported in the log, not indexed. Matrix is read first; the index is then
     replaced in one transaction."""
-    facts = SharedFacts(gateway, stores.trusted, look_back=TO_THE_END)
+    facts = SharedFacts(gateway, stores.trusted, look_back=TO_THE_END, decided=stores.decisions)
     me = gateway.user_id
     rooms = await gateway.joined_rooms()
     summary = ResyncSummary()

@@ -160,7 +160,16 @@ class NioGateway:
         return list(await self._json("GET", ["rooms", room_id, "state"], None, "room_state"))
 
     async def event(self, room_id: RoomId, event_id: str) -> dict[str, Any] | None:
-        data = await self._json("GET", ["rooms", room_id, "event", event_id], None, "event")
+        try:
+            data = await self._json("GET", ["rooms", room_id, "event", event_id], None, "event")
+        except MatrixError as err:
+            if err.errcode != "M_NOT_FOUND":
+                raise
+            # An event from before this homeserver joined the room is not here until
+            # the room's history is paged back to it (which backfills it over federation).
+            data = await self._paged_back_to(room_id, event_id)
+            if data is None:
+                raise
         if not isinstance(data, dict):
             return None
         if data.get("type") != "m.room.encrypted":
@@ -174,6 +183,22 @@ class NioGateway:
             return None
         source = getattr(decrypted, "source", None)
         return source if isinstance(source, dict) else None
+
+    async def _paged_back_to(self, room_id: RoomId, event_id: str) -> dict[str, Any] | None:
+        start: str | None = None
+        for _ in range(HISTORY_PAGES):
+            paging = [("from", start)] if start else []
+            page = await self._json(
+                "GET", ["rooms", room_id, "messages"], None, "event_history",
+                [("dir", "b"), ("limit", "100"), *paging],
+            )  # fmt: skip
+            found = next((e for e in page.get("chunk", []) if e.get("event_id") == event_id), None)
+            if found is not None:
+                return dict(found)
+            start = page.get("end")
+            if not page.get("chunk") or not start:
+                return None
+        return None
 
     async def joined_members(self, room_id: RoomId) -> set[UserId]:
         async def fetch() -> set[UserId]:

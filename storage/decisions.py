@@ -62,6 +62,14 @@ class DecisionRepository:
         )
         return list(rows)
 
+    async def decided(self, room_id: str, kind: str, status: str) -> list[Proposal]:
+        rows = await self._s.scalars(
+            select(Proposal)
+            .where(Proposal.room_id == room_id, Proposal.kind == kind, Proposal.status == status)
+            .order_by(Proposal.number)
+        )
+        return list(rows)
+
     async def opened_since(self, room_id: str, since: datetime) -> list[Proposal]:
         rows = await self._s.scalars(
             select(Proposal).where(Proposal.room_id == room_id, Proposal.opened_at >= since)
@@ -236,6 +244,11 @@ class DecisionStore(Store):
     async def ballots(self, proposal_id: int) -> list[Ballot]:
         async with self._unit() as s:
             return await DecisionRepository(s).ballots(proposal_id)
+
+    async def decided(self, room_id: str, kind: str, status: str) -> list[Proposal]:
+        """The proposals of a kind in a room that this cohost closed with `status`."""
+        async with self._unit() as s:
+            return await DecisionRepository(s).decided(room_id, kind, status)
 
     async def record_ballot(self, ballot: Ballot) -> bool:
         """False when the act's event was recorded already."""

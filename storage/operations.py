@@ -70,14 +70,12 @@ class OperationRepository:
         op.status = status
         op.updated_at = at
 
-
     async def settle(self, op_id: str, at: datetime) -> bool:
         op = await self._s.get(Operation, op_id)
         if op is None or op.status != PENDING:
             return False
         op.params, op.status, op.updated_at = {}, DONE, at
         return True
-
 
     async def prune(self, kind: str, before: datetime) -> int:
         """Forget finished operations of a kind last touched before `before`."""

@@ -5,10 +5,10 @@ Anyone with enough power may write state in a room, so who wrote an event decide
 whether it is a fact:
 - in a congregation's rooms (space, Lobby, Announcements, Hosts, crews), only this
   cohost;
-- in a network's rooms (its space, Announcements, Commons), the network's cohosts:
-  the founding cohost (the creator of the network space, which Matrix itself vouches
-  for), and every cohost admitted by a passed `network_join` proposal that an
-  already-trusted cohost recorded in the Commons. Trust grows only along that chain.
+- in a network's rooms (its space, Announcements, Commons), the network's cohosts, by
+  the network's own policy (handlers.network.trust): the founding cohost, and every
+  cohost admitted by a decision this cohost counted or recomputed as passed; the
+  network's own facts (its rooms) from the founding cohost alone.
 
 A register entry counts when its trusted writer names itself as the bot, under the
 congregation it was admitted for. Anything else is logged once and ignored: a human's
@@ -25,7 +25,6 @@ from pydantic import Field, ValidationError
 from handlers.community.state import (
     CONGREGATION,
     CREW,
-    NETWORK,
     NETWORK_ROOMS,
     NETWORK_SPACE,
     RELEASE,
@@ -36,16 +35,16 @@ from handlers.framework.clock import Clock, SystemClock
 from handlers.framework.errors import MatrixError
 from handlers.framework.fact import F, Fact, number_key
 from handlers.framework.gateway import MatrixGateway
-from handlers.framework.matrix_names import EventType
 from handlers.framework.names import name_key
 from handlers.framework.types import RoomId, UserId
 from handlers.network.schema import MEMBER, ApplicationRecord, MemberEntry, NetworkFacts
+from handlers.network.trust import NetworkTrust
+from storage.decisions import DecisionStore
 from storage.models import Crew
 from storage.trusted import TrustedFactStore
 
 log = structlog.get_logger(__name__)
 
-NETWORK_JOIN = "network_join"
 # How many earlier versions of a fact are looked through for its writer's own.
 MAX_VERSIONS = 50
 # `cohost resync`, with no kept versions to fall back on, reads the history to its end.
@@ -119,6 +118,7 @@ class SharedFacts:
         kept: TrustedFactStore | None = None,
         clock: Clock | None = None,
         look_back: int = MAX_VERSIONS,
+        decided: DecisionStore | None = None,
     ) -> None:
         self.gateway = gateway
         # How many earlier versions of a fact are read looking for its writer's.
@@ -131,6 +131,8 @@ class SharedFacts:
         self._clock = clock or SystemClock()
         self._kept_ids: dict[tuple[str, str, str], str] = {}  # what the store already has
         self._written_back: dict[tuple[str, str, str], datetime] = {}
+        # Who writes a network's facts: its policy, with the network.
+        self.network = NetworkTrust(self, decided, self._clock)
 
     # -- writing ---------------------------------------------------------------
     async def write(self, room: RoomId, fact: Fact, key: str = "") -> None:
@@ -149,17 +151,19 @@ class SharedFacts:
     # -- reading ---------------------------------------------------------------
     async def get(self, room: RoomId, model: type[F], key: str = "") -> F | None:
         """The fact of this kind under `key`, when its writer is trusted here."""
+        if model is NetworkFacts:
+            return await self.network.facts(room)  # type: ignore[return-value]
         event = await self.gateway.state_event(room, model.TYPE, key)
         if event is None:
             return None
-        return await self._accept(room, event, model, await self.writers(room))
+        return await self.accept(room, event, model, await self.writers(room))
 
     async def own(self, room: RoomId, model: type[F], key: str = "") -> F | None:
         """The fact only as this cohost itself wrote it (its own bookkeeping)."""
         event = await self.gateway.state_event(room, model.TYPE, key)
         if event is None:
             return None
-        return await self._accept(room, event, model, {self.gateway.user_id})
+        return await self.accept(room, event, model, {self.gateway.user_id})
 
     async def all(self, room: RoomId, model: type[F]) -> dict[str, F]:
         """Every trusted fact of this kind in the room, by state key."""
@@ -172,7 +176,7 @@ class SharedFacts:
         found: dict[str, F] = {}
         for event in await self.gateway.room_state(room):
             if event.get("type") == model.TYPE:
-                fact = await self._accept(room, event, model, writers)
+                fact = await self.accept(room, event, model, writers)
                 if fact is not None:
                     found[str(event["state_key"])] = fact
         return found
@@ -228,7 +232,7 @@ class SharedFacts:
         # The latest writer's version within the history's reach; beyond it (someone
         # overwrote the fact many times), the version kept when it was last read.
         found = next(
-            (e for e in await self._earlier(room, event) if e.get("sender") in writers), None
+            (e for e in await self.earlier(room, event) if e.get("sender") in writers), None
         )
         if found is not None:
             await self._keep(room, found)
@@ -281,7 +285,7 @@ class SharedFacts:
         except MatrixError as err:
             log.warning("fact_not_written_back", room_id=room, type=kind, errcode=err.errcode)
 
-    async def _earlier(self, room: RoomId, event: dict[str, Any]) -> list[dict[str, Any]]:
+    async def earlier(self, room: RoomId, event: dict[str, Any]) -> list[dict[str, Any]]:
         """The earlier versions of a state event, newest first."""
         current = str(event.get("event_id"))
         if current not in self._earlier_versions:
@@ -294,7 +298,7 @@ class SharedFacts:
             self._earlier_versions[current] = [e for e in history if e.get("event_id") != current]
         return self._earlier_versions[current]
 
-    async def _accept(
+    async def accept(
         self, room: RoomId, event: dict[str, Any], model: type[F], writers: set[UserId]
     ) -> F | None:
         trusted = await self._trusted(room, event, writers)
@@ -350,7 +354,7 @@ class SharedFacts:
                 return None
             self._report_once("untrusted_fact_ignored", room, event)
             if index == 0:
-                candidates += await self._earlier(room, event)
+                candidates += await self.earlier(room, event)
         return None
 
     async def _lists(self, network: RoomId, room: RoomId, cohosts: set[UserId]) -> bool:
@@ -358,57 +362,21 @@ class SharedFacts:
         its crews (the Meta Crew)."""
         if network == room:
             return True
-        facts = await self.network_facts(network, cohosts)
+        facts = await self.network.facts(network)
         if facts is not None and room in facts.rooms.values():
             return True
         event = await self.gateway.state_event(network, CREW, room)
         return (
-            event is not None and await self._accept(network, event, CrewFacts, cohosts) is not None
+            event is not None and await self.accept(network, event, CrewFacts, cohosts) is not None
         )
 
     async def network_cohosts(self, network: RoomId) -> set[UserId]:
-        """The founding cohost and every cohost admitted along the chain of passed
-        admissions that trusted cohosts recorded in the Commons."""
-        return set(await self.admitted_spaces(network))
-
-    async def network_facts(self, network: RoomId, writers: set[UserId]) -> NetworkFacts | None:
-        event = await self.gateway.state_event(network, NETWORK, "")
-        return None if event is None else await self._accept(network, event, NetworkFacts, writers)
+        """The founding cohost and every cohost admitted by an admission that holds
+        (handlers.network.trust)."""
+        return set(await self.network.admitted_spaces(network))
 
     async def admitted_spaces(self, network: RoomId) -> dict[UserId, set[str]]:
-        """The network's cohosts, each with the congregations it was admitted for: the
-        founding cohost with the founding congregation, then, along the chain, each
-        cohost a passed admission recorded by a trusted cohost names ("*": an admission
-        recorded before admissions named their congregation, good for any one that no
-        other admission names)."""
-        create = await self.gateway.state_event(network, EventType.CREATE, "")
-        if create is None:
-            return {}
-        founder = UserId(str(create["sender"]))
-        spaces: dict[UserId, set[str]] = {founder: set()}
-        facts = await self.network_facts(network, {founder})
-        if facts is not None and facts.founded_by:
-            spaces[founder].add(facts.founded_by)
-        commons = facts.rooms.get("commons") if facts else None
-        if not commons:
-            return spaces
-        try:
-            records = [
-                e for e in await self.gateway.room_state(commons) if e.get("type") == PROPOSAL
-            ]
-        except MatrixError:  # not (yet) readable from here: the founder alone
-            log.info("commons_not_readable", network=network)
-            return spaces
-        admissions = [a for a in map(_admission, records) if a and a[3] == network]
-        _grow(spaces, admissions)
-        # A record someone else overwrote counts at its recorder's earlier version.
-        overwritten = [e for e in records if e.get("sender") not in spaces]
-        for event in overwritten:
-            earlier = await self._earlier(commons, event)
-            admissions += [a for a in map(_admission, earlier) if a and a[3] == network]
-        if overwritten:
-            _grow(spaces, admissions)
-        return spaces
+        return await self.network.admitted_spaces(network)
 
     async def voices(self, network: RoomId) -> tuple[list[str], dict[str, str]]:
         """How the network decides: its member congregations, one voice each, and which
@@ -438,32 +406,3 @@ class SharedFacts:
                 continue
             members[space] = entry
         return members
-
-
-Admission = tuple[UserId, UserId, str, str]  # recorder, admitted cohost, space or "*", network
-
-
-def _admission(event: dict[str, Any]) -> Admission | None:
-    """A passed network admission as a proposal record states it."""
-    content = event.get("content")
-    if not isinstance(content, dict):
-        return None
-    if content.get("kind") != NETWORK_JOIN or content.get("status") != "passed":
-        return None
-    try:
-        record = ProposalRecord.model_validate(content)
-    except ValidationError:
-        return None
-    recorder = UserId(str(event.get("sender")))
-    return recorder, UserId(record.subject), record.admits or "*", record.scope
-
-
-def _grow(spaces: dict[UserId, set[str]], admissions: list[Admission]) -> None:
-    """Extend the trusted cohosts along admissions recorded by trusted ones."""
-    grew = True
-    while grew:
-        grew = False
-        for recorder, admitted, space, _ in admissions:
-            if recorder in spaces and space not in spaces.setdefault(admitted, set()):
-                spaces[admitted].add(space)
-                grew = True

@@ -16,6 +16,7 @@ from typing import Any
 import structlog
 
 from handlers.community.facts import SharedFacts
+from handlers.decisions.acts import RAISED_HAND, THUMBS_UP
 from handlers.decisions.schema import PROPOSAL, ProposalRecord
 from handlers.decisions.tally import CONSENT, Act, Outcome, Tally, tally
 from handlers.framework.clock import Clock
@@ -47,9 +48,6 @@ SPEC = PROPOSAL
 FALLBACK_DELAY = timedelta(seconds=30)
 FALLBACK_TURN = timedelta(seconds=20)
 OUTCOME_NOTICE = "outcome_notice"
-# Reactions that vote (see handlers.decisions.reactions).
-THUMBS_UP = "👍"
-RAISED_HAND = "✋"
 REMINDER_BEFORE = timedelta(hours=24)
 
 
@@ -435,11 +433,14 @@ class Decisions:
 
     async def _record_state(self, p: Proposal, result: Tally | None) -> None:
         """The proposal in room state (see handlers.decisions.schema)."""
+        acts = await self.store.ballots(p.id)
         if result is None:
-            record = ProposalRecord.of(p, acts=await self.store.ballots(p.id))
+            record = ProposalRecord.of(p, acts=acts)
         else:
             objections = {v: result.stances[v].reason for v in result.objections}
-            record = ProposalRecord.of(p, consents=result.consents, objections=objections)
+            record = ProposalRecord.of(
+                p, acts=acts, consents=result.consents, objections=objections
+            )
         await self.facts.write(RoomId(p.room_id), record, str(p.number))
 
     async def tick(self) -> None:

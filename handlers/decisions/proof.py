@@ -8,7 +8,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any
 
-from handlers.decisions.reactions import reaction_meaning
+from handlers.decisions.acts import reaction_meaning
 from handlers.decisions.tally import CONSENT, OBJECT, WITHDRAW
 from handlers.framework.errors import MatrixError
 from handlers.framework.gateway import MatrixGateway

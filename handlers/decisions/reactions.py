@@ -4,21 +4,13 @@ group is told once that their reaction does not count."""
 
 from __future__ import annotations
 
-import unicodedata
-
-from handlers.decisions.engine import RAISED_HAND, THUMBS_UP, Decisions, voice_of
-from handlers.decisions.tally import CONSENT, OBJECT, WITHDRAW
+from handlers.decisions.acts import reaction_meaning
+from handlers.decisions.engine import Decisions, voice_of
+from handlers.decisions.tally import OBJECT, WITHDRAW
 from handlers.framework.speech import ask_to_act, tell
 from handlers.framework.types import IncomingReaction, IncomingRedaction, RoomId, UserId
 from storage.decisions import OPEN
 from storage.models import Ballot, Proposal
-
-
-def reaction_meaning(key: str) -> str | None:
-    """👍 consents and ✋ objects, whatever skin tone or variation selector."""
-    bare = "".join(ch for ch in key if ch != "\ufe0f" and not ("\U0001f3fb" <= ch <= "\U0001f3ff"))
-    bare = unicodedata.normalize("NFC", bare)
-    return {THUMBS_UP: CONSENT, RAISED_HAND: OBJECT}.get(bare)
 
 
 class Reactions:

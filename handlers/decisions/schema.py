@@ -105,8 +105,8 @@ class ProposalRecord(Fact):
         consents: list[str] | None = None,
         objections: dict[str, str | None] | None = None,
     ) -> ProposalRecord:
-        """The room-state record: while open with its acts; once closed with its
-        outcome."""
+        """The room-state record: its acts (while open and once closed, so that a reader
+        can recompute the outcome from them), and once closed its outcome."""
         record = cls(
             kind=p.kind,
             subject=p.subject,
@@ -125,8 +125,7 @@ class ProposalRecord(Fact):
             record.closed_at = p.closed_at
             record.consents = consents
             record.objections = objections or {}
-        else:
-            record.acts = [Act.of(b) for b in sorted(acts or (), key=lambda b: b.ts)]
+        record.acts = [Act.of(b) for b in sorted(acts or (), key=lambda b: b.ts)]
         return record
 
     @classmethod

@@ -14,10 +14,10 @@ from handlers.network.engine import CREATE, Networks
 from handlers.network.membership import (
     JOINED,
     LEAVE,
-    NETWORK_JOIN,
     OPEN_JOIN,
     NetworkMembership,
 )
+from handlers.network.schema import NETWORK_JOIN
 from handlers.rhythm.engine import Rhythm
 
 

@@ -40,6 +40,7 @@ from handlers.framework.turns import turn_of
 from handlers.framework.types import IncomingInvite, IncomingMember, RoomId, UserId
 from handlers.network.engine import network_entries
 from handlers.network.schema import (
+    NETWORK_JOIN,
     ApplicationRecord,
     Knock,
     MemberEntry,
@@ -51,7 +52,6 @@ from storage.models import Congregation, Proposal
 
 log = structlog.get_logger(__name__)
 
-NETWORK_JOIN = "network_join"
 JOINED = "joined_network"
 OPEN_JOIN = "open_network_join"
 LEAVE = "leave_network"
@@ -151,8 +151,10 @@ class NetworkMembership:
         for room in listed:
             place = await self.directory.place(room)
             indexed = place.room
-            if indexed is not None and indexed.kind in NETWORK_ROOMS and (
-                indexed.network_id in (None, network)
+            if (
+                indexed is not None
+                and indexed.kind in NETWORK_ROOMS
+                and (indexed.network_id in (None, network))
             ):
                 kept.append(room)
             else:

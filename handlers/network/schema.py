@@ -21,6 +21,8 @@ from handlers.framework.types import RoomId, UserId
 from storage.models import Application
 
 MEMBER = PREFIX + "member"
+# The network's decision to admit a congregation (its proposals' kind).
+NETWORK_JOIN = "network_join"
 
 
 class ApplicationRecord(BaseModel):

@@ -9,8 +9,7 @@ from datetime import timedelta
 from handlers.community.state import COMMONS, NETWORK_CREW, NETWORK_SPACE
 from handlers.decisions.schema import PROPOSAL, ProposalRecord
 from handlers.framework.types import EventId, IncomingMember, IncomingMessage, RoomId, UserId
-from handlers.network.membership import NETWORK_JOIN
-from handlers.network.schema import MEMBER
+from handlers.network.schema import MEMBER, NETWORK_JOIN
 from handlers.rhythm.schema import CYCLE
 from storage.models import Proposal
 from tests.fakes import BOT, FakeRoom, message

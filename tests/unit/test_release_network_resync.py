@@ -11,8 +11,7 @@ from handlers.community.state import COMMONS, CREW_ROOM, LOBBY, NETWORK_ANNOUNCE
 from handlers.decisions.engine import SPEC
 from handlers.decisions.schema import PROPOSAL as PROPOSAL_STATE
 from handlers.framework.types import EventId, IncomingInvite, IncomingMessage, RoomId, UserId
-from handlers.network.membership import NETWORK_JOIN
-from handlers.network.schema import MEMBER
+from handlers.network.schema import MEMBER, NETWORK_JOIN
 from handlers.resync import rebuild_index
 from storage.database import make_engine, make_sessionmaker, migrate
 from storage.stores import Stores

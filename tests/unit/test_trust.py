@@ -16,8 +16,7 @@ from handlers.framework.types import (
     RoomId,
     UserId,
 )
-from handlers.network.membership import NETWORK_JOIN
-from handlers.network.schema import MEMBER
+from handlers.network.schema import MEMBER, NETWORK_JOIN
 from tests.fakes import BOT
 from tests.unit.test_release_network_resync import (
     DELTA_BOT,

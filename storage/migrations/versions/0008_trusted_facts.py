@@ -26,9 +26,7 @@ def upgrade() -> None:
         sa.Column("sender", sa.String(length=255), nullable=False),
         sa.Column("content", sa.JSON(), nullable=False),
         sa.Column("kept_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint(
-            "room_id", "event_type", "state_key", name=op.f("pk_trusted_fact")
-        ),
+        sa.PrimaryKeyConstraint("room_id", "event_type", "state_key", name=op.f("pk_trusted_fact")),
     )
 
 
