@@ -79,7 +79,13 @@ class FakeGateway:
         return self.rooms[room_id]
 
     def _set(
-        self, room: FakeRoom, event_type: str, key: str, content: dict[str, Any], sender: str
+        self,
+        room: FakeRoom,
+        event_type: str,
+        key: str,
+        content: dict[str, Any],
+        sender: str,
+        ts: int = 0,
     ) -> EventId:
         event_id = EventId(f"$state{next(self._ids)}")
         event: dict[str, Any] = {
@@ -88,6 +94,7 @@ class FakeGateway:
             "sender": sender,
             "content": content,
             "event_id": event_id,
+            "origin_server_ts": ts,
         }
         room.state[(event_type, key)] = event
         room.history.append(event)
@@ -261,10 +268,17 @@ class FakeGateway:
         self._set(self.rooms[room_id], "m.room.member", user, {"membership": membership}, user)
 
     def set_state(
-        self, room_id: RoomId, event_type: str, key: str, content: dict[str, Any], sender: str
+        self,
+        room_id: RoomId,
+        event_type: str,
+        key: str,
+        content: dict[str, Any],
+        sender: str,
+        ts: int = 0,
     ) -> None:
-        """State written by someone else: another cohost, or a person."""
-        self._set(self.rooms[room_id], event_type, key, content, sender)
+        """State written by someone else: another cohost, or a person (`ts`: when, by
+        the sender's server)."""
+        self._set(self.rooms[room_id], event_type, key, content, sender, ts)
 
     def post(
         self, room_id: RoomId, sender: str, event_type: str, content: dict[str, Any], event_id: str

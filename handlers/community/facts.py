@@ -37,7 +37,7 @@ from handlers.framework.fact import F, Fact, number_key
 from handlers.framework.gateway import MatrixGateway
 from handlers.framework.names import name_key
 from handlers.framework.types import RoomId, UserId
-from handlers.network.schema import MEMBER, ApplicationRecord, MemberEntry, NetworkFacts
+from handlers.network.schema import ApplicationRecord, MemberEntry, NetworkFacts
 from handlers.network.trust import NetworkTrust
 from storage.decisions import DecisionStore
 from storage.models import Crew
@@ -190,8 +190,8 @@ class SharedFacts:
             number = number_key(event.get("state_key")) if event.get("type") == model.TYPE else None
             if number is None or (found is not None and number <= found[1]):
                 continue
-            trusted = await self._trusted(room, event, writers)
-            fact = self._parse(room, trusted, model) if trusted else None
+            trusted = await self.trusted_version(room, event, writers)
+            fact = self.parse(room, trusted, model) if trusted else None
             if trusted is not None and fact is not None:
                 found = (UserId(str(trusted["sender"])), number, fact)
         return found
@@ -204,9 +204,11 @@ class SharedFacts:
             if event.get("type") != PROPOSAL:
                 continue
             number = number_key(event.get("state_key"))
-            trusted = await self._trusted(room, event, writers) if number is not None else None
-            record = self._parse(room, trusted, ProposalRecord) if trusted else None
-            if number is not None and trusted is not None and record is not None:
+            if number is None:
+                continue
+            trusted = await self.trusted_version(room, event, writers)
+            record = self.parse(room, trusted, ProposalRecord) if trusted else None
+            if trusted is not None and record is not None:
                 found[number] = (UserId(str(trusted["sender"])), record)
         return found
 
@@ -215,11 +217,11 @@ class SharedFacts:
         event = await self.gateway.state_event(room, PROPOSAL, str(number))
         if event is None:
             return None
-        trusted = await self._trusted(room, event, await self.writers(room))
-        record = self._parse(room, trusted, ProposalRecord) if trusted else None
+        trusted = await self.trusted_version(room, event, await self.writers(room))
+        record = self.parse(room, trusted, ProposalRecord) if trusted else None
         return None if trusted is None or record is None else (UserId(trusted["sender"]), record)
 
-    async def _trusted(
+    async def trusted_version(
         self, room: RoomId, event: dict[str, Any], writers: set[UserId]
     ) -> dict[str, Any] | None:
         """The version of a state event that counts: the current one when a writer sent
@@ -228,7 +230,7 @@ class SharedFacts:
         if event.get("sender") in writers:
             await self._keep(room, event)
             return event
-        self._report_once("untrusted_fact_ignored", room, event)
+        self.report_once("untrusted_fact_ignored", room, event)
         # The latest writer's version within the history's reach; beyond it (someone
         # overwrote the fact many times), the version kept when it was last read.
         found = next(
@@ -301,20 +303,20 @@ class SharedFacts:
     async def accept(
         self, room: RoomId, event: dict[str, Any], model: type[F], writers: set[UserId]
     ) -> F | None:
-        trusted = await self._trusted(room, event, writers)
-        return None if trusted is None else self._parse(room, trusted, model)
+        trusted = await self.trusted_version(room, event, writers)
+        return None if trusted is None else self.parse(room, trusted, model)
 
-    def _parse(self, room: RoomId, event: dict[str, Any], model: type[F]) -> F | None:
+    def parse(self, room: RoomId, event: dict[str, Any], model: type[F]) -> F | None:
         content = event.get("content")
         if not content:
             return None  # empty content: the fact was removed
         try:
             return model.model_validate(content)
         except ValidationError:
-            self._report_once("malformed_fact_ignored", room, event)
+            self.report_once("malformed_fact_ignored", room, event)
             return None
 
-    def _report_once(self, what: str, room: RoomId, event: dict[str, Any]) -> None:
+    def report_once(self, what: str, room: RoomId, event: dict[str, Any]) -> None:
         event_id = str(event.get("event_id") or (room, event.get("type"), event.get("state_key")))
         if event_id in self._reported:
             return
@@ -352,7 +354,7 @@ class SharedFacts:
                     return (network, cohosts) if listed else None
             elif event.get("sender") == self.gateway.user_id:
                 return None
-            self._report_once("untrusted_fact_ignored", room, event)
+            self.report_once("untrusted_fact_ignored", room, event)
             if index == 0:
                 candidates += await self.earlier(room, event)
         return None
@@ -385,24 +387,5 @@ class SharedFacts:
         return sorted(members), {h: space for space, m in members.items() for h in m.hosts}
 
     async def members(self, network: RoomId) -> dict[str, MemberEntry]:
-        """The network's register: member congregations by space id. An entry counts when
-        a trusted cohost wrote it naming itself, for a congregation it was admitted for."""
-        admitted = await self.admitted_spaces(network)
-        named = {space for claimed in admitted.values() for space in claimed}
-        members: dict[str, MemberEntry] = {}
-        for event in await self.gateway.room_state(network):
-            if event.get("type") != MEMBER:
-                continue
-            space = str(event.get("state_key"))
-            trusted = await self._trusted(network, event, set(admitted))
-            entry = self._parse(network, trusted, MemberEntry) if trusted else None
-            if trusted is None or entry is None:
-                continue
-            claimed = admitted.get(entry.bot, set())
-            if entry.bot != trusted.get("sender") or not (
-                space in claimed or ("*" in claimed and space not in named)
-            ):
-                self._report_once("register_entry_ignored", network, event)
-                continue
-            members[space] = entry
-        return members
+        """The network's register (handlers.network.trust)."""
+        return await self.network.members(network)

@@ -13,10 +13,13 @@ from handlers.decisions.proof import Proof, proof_of
 from handlers.decisions.schema import ProposalRecord
 from handlers.framework.fact import number_key
 from handlers.framework.speech import tell
-from handlers.framework.types import IncomingMessage
+from handlers.framework.types import IncomingMessage, RoomId
 from storage.models import Proposal
 
 log = structlog.get_logger(__name__)
+
+NOT_SHOWN = "lists an act that this room's own events do not show"
+NOT_THE_GROUP = "names a deciding group that is not the network's"
 
 
 class Adoption:
@@ -45,6 +48,16 @@ class Adoption:
             log.info("proposal_announcement_unreadable", room_id=incoming.room_id)
             return
         proposal.message_event_id = incoming.event_id
+        if proposal.voices is not None:  # a network's decision: its member congregations
+            why = await self.decisions.facts.network.group_holds(
+                RoomId(proposal.scope), proposal.deciders, proposal.voices, proposal.opened_at
+            )
+            if why is not None:
+                log.warning("proposal_group_refused", number=number, why=why)
+                await self._refuse(
+                    incoming, proposal, "names a deciding group that is not the network's"
+                )
+                return
         # Acts cast before this cohost was in the room, as the opener (and only the
         # opener) records them.
         found = await self.decisions.facts.proposal(incoming.room_id, number)
@@ -56,7 +69,9 @@ class Adoption:
         # The opener's record is a claim: every act in it must be the person's own.
         proofs = [await proof_of(self.decisions.gateway, proposal, act) for act in acts]
         if Proof.CONTRADICTED in proofs:
-            await self._refuse(incoming, proposal)
+            await self._refuse(
+                incoming, proposal, "lists an act that this room's own events do not show"
+            )
             return
         if Proof.UNREADABLE in proofs:
             log.info("proposal_acts_unverifiable", number=number, room_id=incoming.room_id)
@@ -68,8 +83,9 @@ class Adoption:
         log.info("proposal_adopted", number=proposal.number, room_id=incoming.room_id)
         await self.decisions.evaluate(proposal.id)
 
-    async def _refuse(self, incoming: IncomingMessage, proposal: Proposal) -> None:
-        """A record listing an act nobody sent: not taken on; said once in the room."""
+    async def _refuse(self, incoming: IncomingMessage, proposal: Proposal, what: str) -> None:
+        """A record listing an act nobody sent, or a group that is not the one deciding:
+        not taken on; said once in the room."""
         log.warning(
             "proposal_record_contradicted", number=proposal.number, room_id=incoming.room_id
         )
@@ -78,8 +94,8 @@ class Adoption:
             await tell(
                 self.decisions.gateway,
                 incoming.room_id,
-                f"The record of proposal #{proposal.number} that {incoming.sender} wrote lists "
-                "an act that this room's own events do not show. I do not take that proposal "
-                "on: nothing counts here that its people did not do themselves.",
+                f"The record of proposal #{proposal.number} that {incoming.sender} wrote {what}. "
+                "I do not take that proposal on: nothing counts here that its people did not "
+                "do themselves.",
                 f"cohost-{key}",
             )

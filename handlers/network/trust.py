@@ -20,7 +20,7 @@ expel (a passed decision once counted stays counted; a later record changes noth
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -45,6 +45,9 @@ log = structlog.get_logger(__name__)
 PASSED = Outcome.PASSED.value
 ANY = "*"  # an admission recorded before admissions named their congregation
 MAX_NOT_SHOWN = 10_000
+# A congregation registered this long before a proposal opened is among its deciders
+# (a newer one may not be: its entry may not have reached the opener yet).
+REGISTER_SETTLES = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -230,19 +233,57 @@ class NetworkTrust:
         self._not_shown.discard(seen)
         return True
 
+    async def members(self, network: RoomId) -> dict[str, MemberEntry]:
+        """The network's register: member congregations by space id. An entry counts when
+        a trusted cohost wrote it naming itself, for a congregation it was admitted for."""
+        register = await self._register(network, await self.admitted_spaces(network))
+        return {space: entry for space, (entry, _) in register.items()}
+
+    async def group_holds(
+        self, network: RoomId, deciders: list[str], voices: dict[str, str], opened_at: datetime
+    ) -> str | None:
+        """Why the deciding group a peer announced for a network decision is not the
+        network's (None when it is): a voice given to someone who is no registered host
+        of that congregation, or a member congregation registered well before the
+        proposal opened left out."""
+        register = await self._register(network, await self.admitted_spaces(network))
+        for voter, space in voices.items():
+            if space in register and voter not in register[space][0].hosts:
+                return "a voice for a congregation its speaker is not a host of"
+        settled = int((opened_at - REGISTER_SETTLES).timestamp() * 1000)
+        if any(0 < ts < settled and space not in deciders for space, (_, ts) in register.items()):
+            return "a member congregation left out of the deciders"
+        return None
+
     async def _registered_hosts(
         self, network: RoomId, spaces: dict[UserId, set[str]]
     ) -> dict[str, set[str]]:
         """Each congregation's hosts, as its own cohost registered them."""
-        hosts: dict[str, set[str]] = {}
+        register = await self._register(network, spaces)
+        return {space: set(entry.hosts) for space, (entry, _) in register.items()}
+
+    async def _register(
+        self, network: RoomId, admitted: dict[UserId, set[str]]
+    ) -> dict[str, tuple[MemberEntry, int]]:
+        """Entries by space, each with when it was written (its server's time)."""
+        named = {space for claimed in admitted.values() for space in claimed}
+        found: dict[str, tuple[MemberEntry, int]] = {}
         for event in await self.gateway.room_state(network):
             if event.get("type") != MEMBER:
                 continue
             space = str(event.get("state_key"))
-            entry = await self.reader.accept(network, event, MemberEntry, set(spaces))
-            if entry is not None and entry.bot in spaces and space in spaces[entry.bot]:
-                hosts[space] = set(entry.hosts)
-        return hosts
+            trusted = await self.reader.trusted_version(network, event, set(admitted))
+            entry = self.reader.parse(network, trusted, MemberEntry) if trusted else None
+            if trusted is None or entry is None:
+                continue
+            claimed = admitted.get(entry.bot, set())
+            if entry.bot != trusted.get("sender") or not (
+                space in claimed or (ANY in claimed and space not in named)
+            ):
+                self.reader.report_once("register_entry_ignored", network, event)
+                continue
+            found[space] = (entry, int(trusted.get("origin_server_ts") or 0))
+        return found
 
     def _refused(self, admission: Admission, why: str) -> bool:
         log.warning(

@@ -4,6 +4,7 @@ writes records of admissions that nobody decided, or rewrites one that passed.""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -120,3 +121,46 @@ async def test_an_admission_this_cohost_counted_stays_whatever_a_peer_records_la
     # Hilltop's cohost, trusted to write in the Commons, rewrites the record: lapsed.
     g.set_state(commons, PROPOSAL, number, {**record, "status": "lapsed", "acts": []}, OTHER)
     assert DELTA in await shared.network_cohosts(network)
+
+
+async def test_a_proposal_announced_for_a_group_that_is_not_the_networks_is_not_taken_on(
+    world: World,
+) -> None:
+    _, network, commons = await network_with_hilltop(world)
+    riverside = riverside_of(world, network)
+    g = world.gateway
+    an_hour_ago = int((world.clock.now() - timedelta(hours=1)).timestamp() * 1000)
+    for space in (riverside, HILLTOP):  # both registered an hour ago
+        entry = g.rooms[network].state[(MEMBER, space)]
+        g.set_state(network, MEMBER, space, entry["content"], entry["sender"], an_hour_ago)
+    now = world.clock.now()
+
+    async def announced(number: int, deciders: list[str], voices: dict[str, str]) -> str:
+        spec = {
+            "number": number,
+            "kind": NETWORK_JOIN,
+            "subject": MALLORY,
+            "scope": network,
+            "proposer": None,
+            "deciders": deciders,
+            "voices": voices,
+            "opened_at": now.isoformat(),
+            "closes_at": (now + timedelta(days=7)).isoformat(),
+            "opening_key": f"$knock-{number}",
+        }
+        body = f"Proposal #{number}"
+        sent = message(body, sender=OTHER, room=commons)
+        await world.deliver(
+            replace(sent, content={"msgtype": "m.text", "body": body, PROPOSAL: spec})
+        )
+        return await world.say("!proposals", ALICE, commons)
+
+    # Riverside left out: Hilltop's voice alone would decide.
+    listed = await announced(11, [HILLTOP], {BEA: HILLTOP})
+    assert "#11" not in listed
+    assert any("names a deciding group" in n for n in g.notices_in(commons))
+    # Bea made Riverside's voice.
+    assert "#12" not in await announced(12, [HILLTOP, riverside], {BEA: riverside})
+    # The network's group, as its register names it: taken on.
+    voices = {ALICE: riverside, BEA: HILLTOP}
+    assert "#13" in await announced(13, sorted([HILLTOP, riverside]), voices)
