@@ -140,6 +140,7 @@ class CrewCommands:
                 f"Keep the intention to {MAX_INTENTION} characters; the crew can refine it later."
             )
         intention = one_line(intention, MAX_INTENTION) if intention else None
+        await self.crews.require_members(congregation, invited)
         await self.crews.within_daily_limit(ctx.sender)
         await self.crews.require_unused(congregation, name)
         start = partial(

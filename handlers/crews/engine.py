@@ -68,6 +68,18 @@ class Crews:
         }
         await self.runner.start(op_id, CREATE, params)
 
+    async def require_members(self, congregation: Congregation, invitees: list[UserId]) -> None:
+        """A crew forms among the congregation's members (those who joined its space):
+        nobody else is invited, nor made one of the room's creators."""
+        joined = await self.gateway.joined_members(RoomId(congregation.space_id))
+        outside = [u for u in invitees if u not in joined]
+        if outside:
+            raise UserError(
+                f"{', '.join(outside)} {'has' if len(outside) == 1 else 'have'} not joined "
+                f"**{congregation.name}**; a crew forms among its members. "
+                f"Anyone can sponsor them first: `!congregation invite {outside[0]}`."
+            )
+
     async def require_unused(self, congregation: Congregation, name: str) -> None:
         existing = await self.find(congregation.space_id, name)
         pending = [

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+import aiohttp
+
+from service.devserver import DemoUser
 from tests.integration.cohost_process import CohostProcess
 from tests.integration.matrix_user import User
 
@@ -59,16 +62,25 @@ async def create_congregation(
     return Congregation(space, facts)
 
 
-async def let_in(host: User, space: str, person: User) -> None:
+async def let_in(host: User, space: str, person: User | DemoUser, via: str | None = None) -> None:
     """A host invites someone straight into the congregation's space (no proposal: a
-    bypass cohost notes, and does not undo), and they join."""
+    bypass cohost notes, and does not undo), and they join (from Element: `DemoUser`)."""
     status, body = await host.api(
         "POST",
         f"/_matrix/client/v3/rooms/{quote(space)}/invite",
         {"user_id": person.user_id},
     )
     assert status == 200, body
-    await person.join(space)
+    if isinstance(person, User):
+        await person.join(space, via)
+        return
+    url = f"{host.client.homeserver}/_matrix/client/v3/join/{quote(space)}"
+    headers = {"Authorization": f"Bearer {person.access_token}"}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(url, json={}, headers=headers) as response,
+    ):
+        assert response.status == 200, await response.text()
 
 
 async def create_crew(caller: User, cohost: CohostProcess, room: str, command: str) -> str:

@@ -63,6 +63,7 @@ async def test_a_knock_becomes_a_member_by_consent_across_a_restart(
     ]
     try:
         riverside = await create_congregation(alice, bot, "Consent Creek")
+        await let_in(alice, riverside.space, bob)
         crew = await create_crew(alice, bot, riverside.lobby, f"!crew new Walkers {bob.user_id}")
         await bob.join(crew)
 
@@ -176,6 +177,7 @@ async def test_a_crew_agrees_on_anything_and_lists_it(
     alice, bob = [await person(homeserver, tmp_path, n) for n in ("alice", "bob")]
     try:
         riverside = await create_congregation(alice, bot, "Agreeable Acres")
+        await let_in(alice, riverside.space, bob)
         crew = await create_crew(alice, bot, riverside.lobby, f"!crew new Walkers {bob.user_id}")
         await bob.join(crew)
         assert "Proposal #1 is open" in await bob.ask(crew, "!propose We meet on Tuesdays")

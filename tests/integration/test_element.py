@@ -91,6 +91,7 @@ async def test_element_in_signed_devices_only_mode_talks_to_cohost(
         alice = await User.create(homeserver, unique("alice"), store=tmp_path / "alice")
         elena = homeserver.register(unique("elena"))
         riverside = await create_congregation(alice, bot, "Element Edge")
+        await let_in(alice, riverside.space, elena)
         crew = await create_crew(alice, bot, riverside.lobby, f"!crew new Walkers {elena.user_id}")
         client = asyncio.create_task(
             asyncio.to_thread(
@@ -176,6 +177,8 @@ async def test_a_picked_person_is_read_and_only_those_asked_are_notified(
         await gus.join(riverside.lobby)  # a newcomer in the Lobby: welcomed, by a mention
         welcome = await alice.wait_for_notice(riverside.lobby, bot.user_id, "Welcome to")
         assert gus.user_id in welcome and "`!help`" in welcome, welcome
+        for member in (elena, fay):
+            await let_in(alice, riverside.space, member)
         crew = await create_crew(
             alice, bot, riverside.lobby, f"!crew new Walkers {elena.user_id} {fay.user_id}"
         )

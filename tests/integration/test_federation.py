@@ -16,6 +16,7 @@ from tests.integration.cohost_process import CohostProcess
 from tests.integration.community import (
     create_congregation,
     create_crew,
+    let_in,
     linked_room,
 )
 from tests.integration.matrix_user import User
@@ -82,7 +83,9 @@ async def test_a_member_from_another_homeserver_joins_by_consent_and_calls_a_cre
         assert "Pong" in await rémi.ask(dm, "!ping")
         assert await rémi.wait_for_notice(dm, bot.user_id, "I am cohost")
 
-        # A member like any other: calls a crew with someone from home.
+        # A member like any other: calls a crew with a friend, who joined the
+        # congregation too.
+        await let_in(alice, riverside.space, friend, via=home.server_name)
         crew = await create_crew(
             rémi, bot, riverside.lobby, f"!crew new Bridges {friend.user_id} intention: cross"
         )

@@ -14,7 +14,7 @@ import pytest
 
 from service.devserver import Homeserver
 from tests.integration.cohost_process import CohostProcess
-from tests.integration.community import create_congregation, create_crew, linked_room
+from tests.integration.community import create_congregation, create_crew, let_in, linked_room
 from tests.integration.conftest import unique
 from tests.integration.matrix_user import User
 
@@ -56,6 +56,7 @@ async def test_later_members_cannot_take_founders_powers(
     ]
     try:
         riverside = await create_congregation(alice, cohost, "Founders Keep")
+        await let_in(alice, riverside.space, bob)
         crew = await create_crew(alice, cohost, riverside.lobby, f"!crew new Keepers {bob.user_id}")
         await bob.join(crew)
         reply = await alice.ask(riverside.hosts_room, "!network create Keep")

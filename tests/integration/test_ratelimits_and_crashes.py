@@ -100,6 +100,8 @@ async def test_killed_in_the_middle_of_a_creation_it_finishes_without_duplicates
     people = [await User.create(homeserver, unique("friend")) for _ in range(7)]
     try:
         riverside = await create_congregation(alice, bot, "Crash Course")
+        for member in people:
+            await let_in(alice, riverside.space, member)
         named = " ".join(p.user_id for p in people)
         sent = await alice.send(riverside.lobby, f"!crew new Survivors {named}")
         # Killed as soon as the caller's invitation arrives: the room exists, the

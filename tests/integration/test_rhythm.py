@@ -11,7 +11,7 @@ import pytest
 
 from service.devserver import Homeserver
 from tests.integration.cohost_process import CohostProcess
-from tests.integration.community import create_congregation, create_crew
+from tests.integration.community import create_congregation, create_crew, let_in
 from tests.integration.conftest import unique
 from tests.integration.matrix_user import User
 from tests.integration.test_decisions import react_encrypted, react_in_the_clear
@@ -26,6 +26,7 @@ async def test_a_reminder_and_the_retrospective(homeserver: Homeserver, tmp_path
     bob = await User.create(homeserver, unique("bob"), store=tmp_path / "bob")
     try:
         riverside = await create_congregation(alice, bot, "Rhythm Ridge")
+        await let_in(alice, riverside.space, bob)
         crew = await create_crew(alice, bot, riverside.lobby, f"!crew new Walkers {bob.user_id}")
         await bob.join(crew)
 

@@ -12,7 +12,7 @@ import pytest
 
 from service.devserver import Homeserver
 from tests.integration.cohost_process import CohostProcess
-from tests.integration.community import create_congregation, create_crew, linked_room
+from tests.integration.community import create_congregation, create_crew, let_in, linked_room
 from tests.integration.conftest import unique
 from tests.integration.matrix_user import User
 
@@ -173,6 +173,7 @@ async def test_release_leaves_the_crew_governing_itself(
     ]
     try:
         riverside = await create_congregation(alice, cohost, "Release Valley")
+        await let_in(alice, riverside.space, bob)
         crew = await create_crew(alice, cohost, riverside.lobby, f"!crew new Walkers {bob.user_id}")
         await bob.join(crew)
         # Dave joins later, through an invitation from a member: no founder's rank.
@@ -220,6 +221,7 @@ async def test_when_cohost_vanishes_the_founders_hold_every_power(
     alice, bob = [await person(homeserver, tmp_path, n) for n in ("alice", "bob")]
     try:
         riverside = await create_congregation(alice, bot, "Vanishing Point")
+        await let_in(alice, riverside.space, bob)
         crew = await create_crew(alice, bot, riverside.lobby, f"!crew new Walkers {bob.user_id}")
         await bob.join(crew)
         bot.kill()  # gone for good
@@ -297,6 +299,7 @@ async def test_rooms_upgraded_by_their_founder_are_followed(
     alice, bob = [await person(homeserver, tmp_path, n) for n in ("alice", "bob")]
     try:
         riverside = await create_congregation(alice, cohost, "Upgrade Hill")
+        await let_in(alice, riverside.space, bob)
         crew = await create_crew(alice, cohost, riverside.lobby, f"!crew new Walkers {bob.user_id}")
         await bob.join(crew)
         assert "Proposal #1 is open" in await alice.ask(crew, "!propose We meet outside")

@@ -12,7 +12,7 @@ from tests.unit.world import ALICE, BOB, CAROL, World
 
 
 async def test_crew_new_makes_an_encrypted_knock_room_in_the_space(world: World) -> None:
-    space = await world.congregation("Riverside")
+    space = await world.congregation("Riverside", members=(BOB, CAROL))
     [lobby] = world.rooms_of_kind(LOBBY)
     reply = await world.say(
         f'!crew new "Tuesday circle" {BOB} {CAROL} intention: support through change', room=lobby
@@ -75,7 +75,7 @@ async def test_a_non_member_cannot_call_a_crew(world: World) -> None:
 
 
 async def test_list_and_info(world: World) -> None:
-    await world.congregation("Riverside")
+    await world.congregation("Riverside", members=(BOB,))
     await world.say("!crew new Walkers intention: walk and talk")
     await world.say(f"!crew new Bakers {BOB}")
     await world.settle()
@@ -112,7 +112,7 @@ async def test_leaving_a_crew(world: World) -> None:
 
 
 async def test_a_crash_in_the_middle_of_a_creation_resumes_without_duplicates(world: World) -> None:
-    await world.congregation("Riverside")
+    await world.congregation("Riverside", members=(BOB,))
     await world.say(f"!crew new Walkers {BOB}")
     world.gateway.crash_after_create = True  # the room exists, cohost dies before noting it
     with pytest.raises(Crash):
@@ -159,3 +159,20 @@ async def test_a_creation_the_homeserver_refuses_is_reported_once(world: World) 
     ]
     assert world.rooms_of_kind(CREW_ROOM) == []
     assert await world.cohost.runner.pending_params("create_crew") == []
+
+
+async def test_a_crew_forms_among_the_congregations_members(world: World) -> None:
+    """Someone who has not joined the congregation (a stranger on any server) is
+    neither invited nor made one of the crew room's creators."""
+    await world.congregation("Riverside", members=(BOB,))
+    stranger = "@mallory:evil.example"
+    rooms = len(world.gateway.rooms)
+    reply = await world.say(f"!crew new Walkers {BOB} {stranger}")
+    assert f"{stranger} has not joined **Riverside**" in reply
+    assert f"`!congregation invite {stranger}`" in reply
+    await world.settle()
+    assert len(world.gateway.rooms) == rooms  # nothing made
+    assert "on its way" in await world.say(f"!crew new Walkers {BOB}")
+    await world.settle()
+    [crew] = world.rooms_of_kind(CREW_ROOM)
+    assert stranger not in world.gateway.rooms[crew].creators

@@ -33,8 +33,8 @@ def eid(prefix: str = "$ev") -> EventId:
 
 
 async def crew_of(world: World, *members: str) -> RoomId:
-    """A crew whose caller (alice) and invitees have joined."""
-    await world.congregation("Riverside")
+    """A crew whose caller (alice) and invitees, members of Riverside, have joined."""
+    await world.congregation("Riverside", members=members)
     await world.say(f"!crew new Walkers {' '.join(members)}")
     await world.settle()
     [crew] = world.rooms_of_kind(CREW_ROOM)

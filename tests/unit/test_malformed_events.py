@@ -150,7 +150,7 @@ async def test_arbitrary_events_never_stop_cohost(
     world: World, batch: list[dict[str, Any]]
 ) -> None:
     if not world.gateway.rooms:
-        await world.congregation("Riverside")
+        await world.congregation("Riverside", members=(BOB,))
         await world.say(f"!crew new Walkers {BOB}")
         await world.settle()
     rooms = [DM, *world.gateway.rooms]

@@ -131,7 +131,7 @@ async def test_forgetting_drops_requests_and_answers_waiting(world: World) -> No
 async def test_feedback_as_cohost_suggests_it_quoted_name_and_anonymous_on_its_own_line(
     world: World,
 ) -> None:
-    await world.congregation("Riverside")
+    await world.congregation("Riverside", members=(BOB,))
     await world.say(f'!crew new "Tuesday circle" {BOB}')
     await world.settle()
     [crew] = world.rooms_of_kind("crew")

@@ -9,7 +9,7 @@ from tests.unit.world import BOB, World
 
 
 async def test_every_room_cohost_makes_carries_the_protected_levels(world: World) -> None:
-    space = await world.congregation("Riverside")
+    space = await world.congregation("Riverside", members=(BOB,))
     await world.say(f"!crew new Walkers {BOB}")
     await world.say("!network create Rivers", room=world.hosts_room(space))
     await world.settle()
@@ -26,7 +26,7 @@ async def test_every_room_cohost_makes_carries_the_protected_levels(world: World
 
 
 async def test_rooms_made_with_a_partial_map_are_repaired_once(world: World) -> None:
-    await world.congregation("Riverside")
+    await world.congregation("Riverside", members=(BOB,))
     await world.say(f"!crew new Walkers {BOB}")
     await world.settle()
     [crew] = world.rooms_of_kind(CREW_ROOM)

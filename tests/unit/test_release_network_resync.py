@@ -20,7 +20,7 @@ from tests.unit.world import ALICE, BOB, CAROL, World
 
 
 async def test_release_from_a_crew_records_it_leaves_and_never_acts_again(world: World) -> None:
-    space = await world.congregation("Riverside")
+    space = await world.congregation("Riverside", members=(BOB,))
     await world.say(f"!crew new Walkers {BOB}")
     await world.settle()
     [crew] = world.rooms_of_kind(CREW_ROOM)
@@ -89,7 +89,7 @@ async def test_network_create_needs_a_host_in_the_hosts_room(world: World) -> No
 async def test_resync_rebuilds_the_same_answers_from_matrix_alone(
     world: World, tmp_path: Path
 ) -> None:
-    space = await world.congregation("Riverside", BOB)
+    space = await world.congregation("Riverside", BOB, members=(CAROL,))
     await world.say(f"!crew new Walkers {CAROL} intention: walk and talk")
     await world.say("!crew new Bakers")
     await world.say("!network create Rivers", room=world.hosts_room(space))

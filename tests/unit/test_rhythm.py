@@ -30,7 +30,7 @@ BERLIN = ZoneInfo("Europe/Berlin")
 
 
 async def crew(world: World, *others: str) -> RoomId:
-    await world.congregation("Riverside")
+    await world.congregation("Riverside", members=others)
     await world.say(f"!crew new Walkers {' '.join(others)}")
     await world.settle()
     [room] = world.rooms_of_kind(CREW_ROOM)

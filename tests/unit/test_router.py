@@ -44,7 +44,7 @@ def reaction(sender: str, event_id: str, target: str, key: str) -> Event:
 async def test_knocks_reactions_and_redactions_from_a_sync_reach_the_decisions(
     world: World,
 ) -> None:
-    await world.congregation("Riverside")
+    await world.congregation("Riverside", members=(BOB,))
     await world.say(f"!crew new Walkers {BOB}")
     await world.settle()
     [crew] = world.rooms_of_kind(CREW_ROOM)

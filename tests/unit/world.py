@@ -84,8 +84,10 @@ class World:
             if (r.content("cc.microsolidarity.room") or {}).get("kind") == kind
         ]
 
-    async def congregation(self, name: str = "Riverside", cohosts: str = "") -> RoomId:
-        """Create a congregation whose hosts have joined it."""
+    async def congregation(
+        self, name: str = "Riverside", cohosts: str = "", members: tuple[str, ...] = ()
+    ) -> RoomId:
+        """Create a congregation whose hosts, and these members, have joined it."""
         await self.say(f'!congregation create "{name}" {cohosts}'.strip())
         await self.settle()
         space = next(
@@ -97,6 +99,8 @@ class World:
         for host in facts["hosts"]:
             self.gateway.accept(space, host)
             self.gateway.accept(RoomId(facts["rooms"]["hosts"]), host)
+        for member in members:
+            self.gateway.accept(space, member)
         return space
 
     def hosts_room(self, space: RoomId) -> RoomId:
