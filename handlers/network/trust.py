@@ -272,14 +272,18 @@ class NetworkTrust:
             if event.get("type") != MEMBER:
                 continue
             space = str(event.get("state_key"))
-            trusted = await self.reader.trusted_version(network, event, set(admitted))
+            # Only the cohost admitted for a congregation writes its entry: another
+            # member cohost's version of it is no fact, however often it is written.
+            writers = {
+                bot
+                for bot, claimed in admitted.items()
+                if space in claimed or (ANY in claimed and space not in named)
+            }
+            trusted = await self.reader.trusted_version(network, event, writers)
             entry = self.reader.parse(network, trusted, MemberEntry) if trusted else None
             if trusted is None or entry is None:
                 continue
-            claimed = admitted.get(entry.bot, set())
-            if entry.bot != trusted.get("sender") or not (
-                space in claimed or (ANY in claimed and space not in named)
-            ):
+            if entry.bot != trusted.get("sender"):
                 self.reader.report_once("register_entry_ignored", network, event)
                 continue
             found[space] = (entry, int(trusted.get("origin_server_ts") or 0))

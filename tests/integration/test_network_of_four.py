@@ -3,6 +3,7 @@ network's Meta Crew, and going on when the founding homeserver is gone for good.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from datetime import UTC, datetime, timedelta
@@ -52,6 +53,19 @@ async def consent_everywhere(people: tuple[User, ...], room: str, number: str) -
         assert "recorded" in await person.ask(room, f"!consent {number}")
 
 
+async def the_same_everywhere(people: tuple[User, ...], room: str, within: float = 60) -> str:
+    """`!proposals` as each person's own cohost answers it: the same at every cohost
+    once the votes have gone round (each person asks once a round)."""
+    deadline = time.monotonic() + within
+    while True:
+        views = {p.user_id: await p.ask(room, "!proposals") for p in people}
+        if len(set(views.values())) == 1 or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(3)
+    assert len(set(views.values())) == 1, views
+    return next(iter(views.values()))
+
+
 async def a_meta_crew(
     alice: User,
     bea: User,
@@ -60,17 +74,26 @@ async def a_meta_crew(
     commons: str,
     via: list[str],
 ) -> str:
-    """Alice proposes the Meta Crew; once made, Bea asks to join it."""
+    """Alice proposes the Meta Crew; once made, Bea asks to join it. Nobody consents to
+    their own proposal (proposing is consenting, at every cohost), and every cohost
+    reads the Commons the same after each step."""
+    hosts = (alice, bea, carl)
     reply = await alice.ask(commons, "!network crew create Meta Crew")
     number = re.search(r"Proposal #(\d+)", reply)
     assert number, reply
-    await consent_everywhere((bea, carl), commons, number.group(1))
+    assert "1 of 3 consented" in await the_same_everywhere(hosts, commons)
+    await consent_everywhere((bea,), commons, number.group(1))
+    assert "2 of 3 consented" in await the_same_everywhere(hosts, commons)
+    await consent_everywhere((carl,), commons, number.group(1))
     meta = linked_room(await alice.wait_for_notice(commons, bots["a"].user_id, "is ready: "))
+    assert "No proposals are open" in await the_same_everywhere(hosts, commons)
     await alice.join(meta)
     reply = await bea.ask(commons, '!crew join "Meta Crew"')
     asked = re.search(r"Proposal #(\d+)", reply)
     assert asked, reply
-    await consent_everywhere((alice, bea, carl), commons, asked.group(1))
+    assert "1 of 3 consented" in await the_same_everywhere(hosts, commons)
+    await consent_everywhere((alice, carl), commons, asked.group(1))
+    assert "No proposals are open" in await the_same_everywhere(hosts, commons)
     # The network consented: the crew (Alice) decides in its room, asked once, by the
     # cohost that opened the network's decision or, if it cannot yet, by the next in turn.
     assert await proposal_about(alice, meta, bea.user_id, list(bots.values()), 90) == "1"

@@ -97,7 +97,8 @@ async def test_a_member_cohost_cannot_take_over_another_congregations_entry(
     # Hilltop's cohost (admitted for !hilltop) writes an entry for Riverside's space.
     g.set_state(network, MEMBER, riverside, {"name": "Riverside", "bot": OTHER}, OTHER)
     members = await world.cohost.directory.shared.members(network)
-    assert set(members) == {"!hilltop"}  # the forged entry counts for nobody
+    # The forged entry counts for nobody: Riverside's own stands.
+    assert set(members) == {"!hilltop", riverside} and members[riverside].bot == BOT
     # And an admission recorded by someone untrusted admits nobody.
     admitted = {"kind": NETWORK_JOIN, "subject": MALLORY, "scope": network, "status": "passed"}
     [commons] = [
