@@ -43,6 +43,14 @@ async def post(user: User, room: str, content: dict[str, Any]) -> str:
     return str(body["event_id"])
 
 
+async def arrived(user: User, room: str, kind: str, key: str, content: dict[str, Any]) -> None:
+    """Until the user's homeserver (cohost's too) holds this state, sent from the other."""
+    deadline = time.monotonic() + 30
+    while await user.state(room, kind, key) != content and time.monotonic() < deadline:
+        await user.sync(300)
+    assert await user.state(room, kind, key) == content
+
+
 async def invited(user: User, room: str, within: float = 60) -> None:
     deadline = time.monotonic() + within
     while room not in user.client.invited_rooms and time.monotonic() < deadline:
@@ -84,6 +92,7 @@ async def test_a_rogue_peer_cohost_changes_nothing(
             await rogue.join(room, home.server_name)
         entry = {"name": "Hilltop", "bot": rogue.user_id, "hosts": [rogue.user_id]}
         await put_state(rogue, network, MEMBER, hilltop, entry)
+        await arrived(alice, network, MEMBER, hilltop, entry)
         assert "Congregations: Hilltop, Riverside" in await alice.ask(riverside.hosts_room, info)
         now = datetime.now(UTC)
         window = {"opened_at": now.isoformat(), "closes_at": (now + timedelta(days=7)).isoformat()}
@@ -126,11 +135,15 @@ async def test_a_rogue_peer_cohost_changes_nothing(
             "closed_at": now.isoformat(),
         }
         await put_state(rogue, commons, PROPOSAL, "3", admitted)
+        await arrived(alice, commons, PROPOSAL, "3", admitted)
         taken = {"name": "Taken over", "bot": rogue.user_id, "hosts": [rogue.user_id]}
         await put_state(rogue, network, MEMBER, riverside.space, taken)
         facts = await alice.state(network, NETWORK)
         assert facts is not None
-        await put_state(rogue, network, NETWORK, "", {**facts, "rooms": {"commons": hilltop}})
+        rewritten = {**facts, "rooms": {"commons": hilltop}}
+        await put_state(rogue, network, NETWORK, "", rewritten)
+        await arrived(alice, network, MEMBER, riverside.space, taken)
+        await arrived(alice, network, NETWORK, "", rewritten)
         reply = await alice.ask(riverside.hosts_room, info)
         assert "Congregations: Hilltop, Riverside" in reply, reply
         assert "Taken over" not in reply
@@ -147,6 +160,7 @@ async def test_a_rogue_peer_cohost_changes_nothing(
         # 4. Sixty overwrites push the rightful version beyond any look-back: still kept.
         for n in range(60):
             await put_state(rogue, network, MEMBER, riverside.space, {**taken, "name": f"T{n}"})
+        await arrived(alice, network, MEMBER, riverside.space, {**taken, "name": "T59"})
         reply = await alice.ask(riverside.hosts_room, info)
         assert "Congregations: Hilltop, Riverside" in reply, reply
     finally:
