@@ -161,7 +161,8 @@ class Proposal(Base):
     opening_key: Mapped[str] = mapped_column(String(255), unique=True)  # the event that opened it
     # Who speaks for which decider, where deciders are groups (a congregation in the
     # network has one voice, given by any of its hosts); None: every decider is a person.
-    voices: Mapped[dict[str, str] | None] = mapped_column(JSON, default=None)
+    # Who gives which group's voice (several, for a host of several groups).
+    voices: Mapped[dict[str, str | list[str]] | None] = mapped_column(JSON, default=None)
     # The cohost that posted it; in rooms shared by several cohosts the others adopt it.
     opened_by: Mapped[str | None] = mapped_column(String(255), default=None)
     # Protocol data of the kind, structured (never read back from the reason's text).
@@ -180,6 +181,8 @@ class Ballot(Base):
     reason: Mapped[str | None] = mapped_column(Text, default=None)
     ts: Mapped[int] = mapped_column()  # origin_server_ts: the order acts happened in
     reaction_key: Mapped[str | None] = mapped_column(String(16), default=None)
+    # The group this act speaks for, where the voter gives the voice of several.
+    voice: Mapped[str | None] = mapped_column(String(255), default=None)
 
 
 class Notified(Base):

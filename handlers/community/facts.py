@@ -31,6 +31,7 @@ from handlers.community.state import (
     ROOM,
 )
 from handlers.decisions.schema import PROPOSAL, ProposalRecord
+from handlers.decisions.voices import Voices, voices_from
 from handlers.framework.clock import Clock, SystemClock
 from handlers.framework.errors import MatrixError
 from handlers.framework.fact import F, Fact, number_key
@@ -380,11 +381,11 @@ class SharedFacts:
     async def admitted_spaces(self, network: RoomId) -> dict[UserId, set[str]]:
         return await self.network.admitted_spaces(network)
 
-    async def voices(self, network: RoomId) -> tuple[list[str], dict[str, str]]:
+    async def voices(self, network: RoomId) -> tuple[list[str], Voices]:
         """How the network decides: its member congregations, one voice each, and which
-        congregation each of their hosts speaks for."""
+        congregation each of their hosts speaks for (several, for a host of several)."""
         members = await self.members(network)
-        return sorted(members), {h: space for space, m in members.items() for h in m.hosts}
+        return sorted(members), voices_from((space, m.hosts) for space, m in members.items())
 
     async def members(self, network: RoomId) -> dict[str, MemberEntry]:
         """The network's register (handlers.network.trust)."""

@@ -18,6 +18,7 @@ from handlers.community.directory import Directory
 from handlers.community.state import COMMONS, CREW_ROOM, HOSTS, LOBBY, NETWORK_CREW
 from handlers.decisions.engine import Decisions, KindSpec
 from handlers.decisions.schema import ProposalRecord
+from handlers.decisions.voices import Voices
 from handlers.framework.config import Config
 from handlers.framework.errors import UserError
 from handlers.framework.operations import Run
@@ -38,7 +39,7 @@ class Group:
     scope: str
     deciders: list[str]
     window: timedelta
-    voices: dict[str, str] | None = None
+    voices: Voices | None = None
 
 
 class Agreements:

@@ -4,11 +4,13 @@ are sent."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from handlers.decisions.agreements import MAX_PROPOSAL, Agreements, text_of
 from handlers.decisions.engine import Decisions, voice_of
 from handlers.decisions.tally import CONSENT, OBJECT, WITHDRAW
+from handlers.decisions.voices import spoken_for
 from handlers.framework.errors import UserError
 from handlers.framework.limits import MAX_REASON
 from handlers.framework.registry import CommandContext, CommandRegistry, Kind, Param
@@ -17,6 +19,7 @@ from handlers.framework.text import one_line, quoted
 from storage.models import Ballot, Proposal
 
 MAX_LISTED = 20
+FOR_WHOM = re.compile(r"for\s+(.+?)\s*:\s*(.*)", re.IGNORECASE | re.DOTALL)
 
 
 class DecisionCommands:
@@ -37,9 +40,12 @@ class DecisionCommands:
         )
         registry.command("proposals", summary="The open proposals in this room.")(self.list_open)
         # Votes: every cohost of a shared room records them (one answers).
+        # A host of several member congregations says which one's voice an act gives.
+        speaking_for = Param("congregation", Kind.TEXT, optional=True, keyword="for")
         registry.command(
             "consent",
             Param("n", Kind.INT),
+            speaking_for,
             summary="Consent to proposal n (or react 👍).",
             every_cohost=True,
         )(self.consent)
@@ -53,6 +59,7 @@ class DecisionCommands:
         registry.command(
             "withdraw",
             Param("n", Kind.INT),
+            speaking_for,
             summary="Withdraw your objection to proposal n, or your own proposal.",
             every_cohost=True,
         )(self.withdraw)
@@ -80,15 +87,24 @@ class DecisionCommands:
             lines.append(f"… and {len(agreed) - MAX_LISTED} earlier.")
         return Reply("\n".join(lines))
 
-    async def consent(self, ctx: CommandContext, n: int) -> Reply:
+    async def consent(self, ctx: CommandContext, n: int, congregation: str | None) -> Reply:
         proposal = await self.decisions.proposal_here(ctx.room_id, n)
         self.decisions.require_decider(proposal, ctx.sender)
-        await self.decisions.record(proposal, _ballot(ctx, proposal, CONSENT))
-        return Reply(f"Your consent to #{proposal.number} is recorded.")
+        voice = await self.decisions.speaking_for(proposal, ctx.sender, congregation, "consent")
+        await self.decisions.record(proposal, _ballot(ctx, proposal, CONSENT, voice=voice))
+        spoken = f", for **{congregation.strip()}**" if voice and congregation else ""
+        return Reply(f"Your consent to #{proposal.number} is recorded{spoken}.")
 
     async def object(self, ctx: CommandContext, n: int, reason: str | None) -> Reply:
         proposal = await self.decisions.proposal_here(ctx.room_id, n)
         self.decisions.require_decider(proposal, ctx.sender)
+        # `!object 3 for Hilltop: <reason>`: the voice named before the reason.
+        named = FOR_WHOM.match(reason or "") if _several(proposal, ctx.sender) else None
+        if named:
+            reason = named.group(2)
+        voice = await self.decisions.speaking_for(
+            proposal, ctx.sender, named.group(1) if named else None, "object"
+        )
         said = one_line(reason or "", MAX_REASON + 1)
         if not said:
             raise UserError(
@@ -97,26 +113,27 @@ class DecisionCommands:
             )
         if len(said) > MAX_REASON:
             raise UserError(f"Keep the reason to {MAX_REASON} characters.")
-        await self.decisions.record(proposal, _ballot(ctx, proposal, OBJECT, said))
+        await self.decisions.record(proposal, _ballot(ctx, proposal, OBJECT, said, voice))
         return Reply(
             f"Your objection to #{proposal.number} is recorded and blocks it until you "
             f"withdraw it (`!withdraw {proposal.number}`)."
         )
 
-    async def withdraw(self, ctx: CommandContext, n: int) -> Reply:
+    async def withdraw(self, ctx: CommandContext, n: int, congregation: str | None) -> Reply:
         proposal = await self.decisions.proposal_here(ctx.room_id, n)
-        if proposal.proposer == ctx.sender:
+        if proposal.proposer == ctx.sender and congregation is None:
             await self.decisions.close(proposal.id, "withdrawn")
             return Reply(f"You withdrew proposal #{proposal.number}.")
         ballots = await self.decisions.store.ballots(proposal.id)
-        voice = voice_of(proposal, ctx.sender) or ctx.sender
-        current = self.decisions.tally(proposal, ballots, closed=False).stances.get(voice)
+        chosen = await self.decisions.speaking_for(proposal, ctx.sender, congregation, "withdraw")
+        stance = voice_of(proposal, ctx.sender, chosen) or ctx.sender
+        current = self.decisions.tally(proposal, ballots, closed=False).stances.get(stance)
         if current is None or current.kind != OBJECT:
             raise UserError(
                 f"You have no objection to #{proposal.number} to withdraw; only the person "
                 "who objected can withdraw an objection."
             )
-        await self.decisions.record(proposal, _ballot(ctx, proposal, WITHDRAW, OBJECT))
+        await self.decisions.record(proposal, _ballot(ctx, proposal, WITHDRAW, OBJECT, chosen))
         return Reply(f"Your objection to #{proposal.number} is withdrawn.")
 
     async def list_open(self, ctx: CommandContext) -> Reply:
@@ -137,7 +154,13 @@ class DecisionCommands:
         return Reply("\n".join(lines))
 
 
-def _ballot(ctx: CommandContext, p: Proposal, act: str, reason: str | None = None) -> Ballot:
+def _several(p: Proposal, person: str) -> bool:
+    return len(spoken_for(p.deciders, p.voices, person)) > 1
+
+
+def _ballot(
+    ctx: CommandContext, p: Proposal, act: str, reason: str | None = None, voice: str | None = None
+) -> Ballot:
     return Ballot(
         event_id=ctx.message.event_id,
         proposal_id=p.id,
@@ -145,4 +168,5 @@ def _ballot(ctx: CommandContext, p: Proposal, act: str, reason: str | None = Non
         act=act,
         reason=reason,
         ts=ctx.message.origin_server_ts,
+        voice=voice,
     )

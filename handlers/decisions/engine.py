@@ -19,6 +19,7 @@ from handlers.community.facts import SharedFacts
 from handlers.decisions.acts import RAISED_HAND, THUMBS_UP
 from handlers.decisions.schema import PROPOSAL, ProposalRecord
 from handlers.decisions.tally import CONSENT, Act, Outcome, Tally, tally
+from handlers.decisions.voices import Voices, speakers, spoken_for, voice_in
 from handlers.framework.clock import Clock
 from handlers.framework.errors import NotYet, UserError
 from handlers.framework.gateway import MatrixGateway
@@ -67,12 +68,10 @@ async def nobody(room_id: RoomId) -> set[UserId]:
     return set()
 
 
-def voice_of(proposal: Proposal, user: str) -> str | None:
-    """The decider a person speaks for: themselves, or the group whose voice they give."""
-    if proposal.voices is None:
-        return user if user in proposal.deciders else None
-    voice = proposal.voices.get(user)
-    return voice if voice in proposal.deciders else None
+def voice_of(proposal: Proposal, user: str, chosen: str | None = None) -> str | None:
+    """The decider a person's act speaks for: themselves, or the group whose voice they
+    give (the one they named, where they give several)."""
+    return voice_in(proposal.deciders, proposal.voices, user, chosen)
 
 
 def people(proposal: Proposal, voices: list[str] | None = None) -> tuple[UserId, ...]:
@@ -80,7 +79,7 @@ def people(proposal: Proposal, voices: list[str] | None = None) -> tuple[UserId,
     wanted = set(proposal.deciders if voices is None else voices)
     if proposal.voices is None:
         return tuple(UserId(d) for d in sorted(wanted))
-    return tuple(UserId(u) for u, v in sorted(proposal.voices.items()) if v in wanted)
+    return tuple(UserId(u) for u in speakers(proposal.voices, wanted))
 
 
 def proposing_is_consenting(p: Proposal) -> Ballot | None:
@@ -147,7 +146,7 @@ class Decisions:
         window: timedelta,
         opening_key: str,
         reason: str | None = None,
-        voices: dict[str, str] | None = None,
+        voices: Voices | None = None,
         details: dict[str, Any] | None = None,
     ) -> Proposal:
         """Open a proposal once per opening event; the deciding group is fixed now."""
@@ -286,8 +285,40 @@ class Decisions:
             )
         return ", ".join(p.deciders)
 
+    async def speaking_for(
+        self, proposal: Proposal, voter: UserId, named: str | None, verb: str
+    ) -> str | None:
+        """Which group's voice an act gives, for a person who gives several (by the
+        name they said); None for everyone else. UserError when it is not clear."""
+        groups = spoken_for(proposal.deciders, proposal.voices, voter)
+        if len(groups) < 2 and named is None:
+            return None
+        if proposal.voices is None:
+            raise UserError(
+                f"Everyone speaks for themselves on #{proposal.number}; send "
+                f"`!{verb} {proposal.number}` without naming a congregation."
+            )
+        names = {
+            space: entry.name or space
+            for space, entry in (await self.facts.members(RoomId(proposal.scope))).items()
+            if space in groups
+        }
+        chosen = [s for s, n in names.items() if named and n.casefold() == named.casefold()]
+        if len(chosen) == 1:
+            return chosen[0]
+        listed = " or ".join(f"**{n}**" for n in sorted(names.values()))
+        if named:
+            raise UserError(
+                f"{quoted(named, 64)} is none of the congregations whose voice you give on "
+                f"#{proposal.number} ({listed})."
+            )
+        raise UserError(
+            f"You give the voice of {listed} on #{proposal.number}; say which one this is "
+            f"for, e.g. `!{verb} {proposal.number} for {sorted(names.values())[0]}`."
+        )
+
     def require_decider(self, proposal: Proposal, voter: UserId) -> None:
-        if voice_of(proposal, voter) is None:
+        if not spoken_for(proposal.deciders, proposal.voices, voter):
             raise UserError(
                 f"Proposal #{proposal.number} is decided by {self.deciders_named(proposal)}, "
                 "the group fixed when it opened; your vote does not count, but your voice "
@@ -314,7 +345,7 @@ class Decisions:
     def tally(self, proposal: Proposal, ballots: list[Ballot], closed: bool) -> Tally:
         limit = ms(proposal.closes_at)
         acts = [
-            Act(b.event_id, voice_of(proposal, b.voter) or b.voter, b.act, b.ts, b.reason)
+            Act(b.event_id, voice_of(proposal, b.voter, b.voice) or b.voter, b.act, b.ts, b.reason)
             for b in ballots
             if b.ts <= limit
         ]

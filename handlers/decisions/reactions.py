@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from handlers.decisions.acts import reaction_meaning
 from handlers.decisions.engine import Decisions, voice_of
-from handlers.decisions.tally import OBJECT, WITHDRAW
+from handlers.decisions.tally import CONSENT, OBJECT, WITHDRAW
+from handlers.decisions.voices import spoken_for
 from handlers.framework.speech import ask_to_act, tell
 from handlers.framework.types import IncomingReaction, IncomingRedaction, RoomId, UserId
 from storage.decisions import OPEN
@@ -28,6 +29,17 @@ class Reactions:
         proposal = await self.decisions.store.by_message(target)
         if proposal is None or proposal.status != OPEN or proposal.room_id != room_id:
             return  # a reaction counts only in the proposal's own room
+        if len(spoken_for(proposal.deciders, proposal.voices, sender)) > 1:
+            verb = "consent" if meaning == CONSENT else "object"
+            await self._tell_once(
+                proposal,
+                sender,
+                f"several-voices:{proposal.id}:{sender}",
+                f"{sender}, you give the voice of more than one congregation on "
+                f"#{proposal.number}, so a reaction cannot say which: send "
+                f"`!{verb} {proposal.number} for <congregation>`.",
+            )
+            return
         if voice_of(proposal, sender) is None:
             await self._tell_once(
                 proposal,

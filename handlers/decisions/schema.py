@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 
 from handlers.community.state import PREFIX
 from handlers.decisions.tally import CONSENT, OBJECT, WITHDRAW
+from handlers.decisions.voices import Voices
 from handlers.framework.fact import Fact
 from storage.decisions import OPEN
 from storage.models import Ballot, Proposal
@@ -35,10 +36,12 @@ class Act(BaseModel):
     reason: str | None = None
     ts: int
     reaction: str | None = None
+    # The group it speaks for, where the voter gives several groups' voices.
+    voice: str | None = None
 
     @classmethod
     def of(cls, ballot: Ballot) -> Act:
-        return cls(
+        act = cls(
             event=ballot.event_id,
             voter=ballot.voter,
             act=ballot.act,
@@ -46,6 +49,9 @@ class Act(BaseModel):
             ts=ballot.ts,
             reaction=ballot.reaction_key,
         )
+        if ballot.voice is not None:
+            act.voice = ballot.voice
+        return act
 
     def ballot(self) -> Ballot:
         return Ballot(
@@ -55,6 +61,7 @@ class Act(BaseModel):
             reason=self.reason,
             ts=self.ts,
             reaction_key=self.reaction,
+            voice=self.voice,
         )
 
 
@@ -67,7 +74,7 @@ class ProposalRecord(Fact):
     proposer: str | None = None
     deciders: list[str] = Field(default_factory=list)
     # Who speaks for which decider, where deciders are groups.
-    voices: dict[str, str] | None = None
+    voices: Voices | None = None
     opened_at: datetime | None = None
     closes_at: datetime | None = None
     message: str | None = None

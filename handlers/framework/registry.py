@@ -318,7 +318,9 @@ def split_keyword(command: Command, rest: str) -> tuple[str, dict[str, Any]]:
     for param in command.params:
         if not param.keyword:
             continue
-        found = re.search(rf"(^|\s){re.escape(param.keyword)}", rest, re.IGNORECASE)
+        # A keyword that is a word ("for") is only that word, not the start of another.
+        ending = r"(?=\s|$)" if param.keyword[-1].isalnum() else ""
+        found = re.search(rf"(^|\s){re.escape(param.keyword)}{ending}", rest, re.IGNORECASE)
         if found is None:
             values[param.name] = None
             continue

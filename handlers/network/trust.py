@@ -19,6 +19,7 @@ expel (a passed decision once counted stays counted; a later record changes noth
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,7 @@ from pydantic import ValidationError
 from handlers.decisions.proof import Proof, proof_of
 from handlers.decisions.schema import PROPOSAL, ProposalRecord
 from handlers.decisions.tally import Act, Outcome, tally
+from handlers.decisions.voices import Voices, groups_of, voice_in
 from handlers.framework.clock import Clock
 from handlers.framework.errors import MatrixError
 from handlers.framework.fact import number_key
@@ -210,7 +212,7 @@ class NetworkTrust:
             return self._refused(admission, "a member congregation left out of the deciders")
         hosts = await self._registered_hosts(RoomId(record.scope), spaces)
         voices = record.voices or {}
-        if any(voter not in hosts.get(space, set()) for voter, space in voices.items()):
+        if not _registered(voices, hosts, lambda space: True):
             return self._refused(admission, "a voice for a congregation it is not a host of")
         try:
             proposal = record.proposal(commons, admission.number, str(admission.recorder))
@@ -222,7 +224,13 @@ class NetworkTrust:
             if await proof_of(self.gateway, proposal, ballot) is not Proof.SHOWN:
                 return self._refused(admission, "an act the Commons does not show")
         acts = [
-            Act(b.event_id, voices.get(b.voter, b.voter), b.act, b.ts, b.reason)
+            Act(
+                b.event_id,
+                voice_in(record.deciders, voices, b.voter, b.voice) or b.voter,
+                b.act,
+                b.ts,
+                b.reason,
+            )
             for b in ballots
             if record.closes_at is None or b.ts <= int(record.closes_at.timestamp() * 1000)
         ]
@@ -240,16 +248,16 @@ class NetworkTrust:
         return {space: entry for space, (entry, _) in register.items()}
 
     async def group_holds(
-        self, network: RoomId, deciders: list[str], voices: dict[str, str], opened_at: datetime
+        self, network: RoomId, deciders: list[str], voices: Voices, opened_at: datetime
     ) -> str | None:
         """Why the deciding group a peer announced for a network decision is not the
         network's (None when it is): a voice given to someone who is no registered host
         of that congregation, or a member congregation registered well before the
         proposal opened left out."""
         register = await self._register(network, await self.admitted_spaces(network))
-        for voter, space in voices.items():
-            if space in register and voter not in register[space][0].hosts:
-                return "a voice for a congregation its speaker is not a host of"
+        hosts = {space: entry.hosts for space, (entry, _) in register.items()}
+        if not _registered(voices, hosts, lambda space: space in register):
+            return "a voice for a congregation its speaker is not a host of"
         settled = int((opened_at - REGISTER_SETTLES).timestamp() * 1000)
         if any(0 < ts < settled and space not in deciders for space, (_, ts) in register.items()):
             return "a member congregation left out of the deciders"
@@ -297,6 +305,19 @@ class NetworkTrust:
             why=why,
         )
         return False
+
+
+def _registered(
+    voices: Voices, hosts: Mapping[str, Collection[str]], checked: Callable[[str], bool]
+) -> bool:
+    """Whether each voice is given by a registered host of its congregation (of those
+    `checked`)."""
+    return all(
+        person in hosts.get(space, set())
+        for person in voices
+        for space in groups_of(voices, person)
+        if checked(space)
+    )
 
 
 def _frozen(spaces: dict[UserId, set[str]]) -> frozenset[tuple[str, str]]:

@@ -8,7 +8,14 @@ from datetime import timedelta
 
 from handlers.community.state import COMMONS, NETWORK_CREW, NETWORK_SPACE
 from handlers.decisions.schema import PROPOSAL, ProposalRecord
-from handlers.framework.types import EventId, IncomingMember, IncomingMessage, RoomId, UserId
+from handlers.framework.types import (
+    EventId,
+    IncomingMember,
+    IncomingMessage,
+    IncomingReaction,
+    RoomId,
+    UserId,
+)
 from handlers.network.schema import MEMBER, NETWORK_JOIN
 from handlers.rhythm.schema import CYCLE
 from storage.models import Proposal
@@ -266,3 +273,34 @@ async def test_a_person_hosting_two_member_congregations_is_answered_once(world:
     assert world.gateway.replies_to(command.event_id) == []  # Aaa's cohost answers
     # Alice hosts Riverside alone: this cohost answers her, once (World.say checks).
     await world.say("!decisions", ALICE, commons)
+
+
+async def test_a_host_of_two_member_congregations_gives_either_voice_by_name(world: World) -> None:
+    """Alice hosts Riverside and Hilltop: each of her acts gives one voice, the one she
+    names; never two from one act, and never neither by guessing."""
+    _, network, commons = await network_with_hilltop(world)
+    [riverside] = world.rooms_of_kind("congregation")
+    hilltop = {"name": "Hilltop", "bot": OTHER, "hosts": [BEA, ALICE]}
+    world.gateway.set_state(network, MEMBER, HILLTOP, hilltop, OTHER)
+    reply = await world.say('!network crew create "Meta Crew"', ALICE, commons)
+    assert "Proposal #10 is open" in reply
+    opened = world.gateway.rooms[commons].content(PROPOSAL, "10") or {}
+    assert opened["voices"] == {ALICE: sorted([HILLTOP, riverside]), BEA: HILLTOP}
+    asked = await world.say("!consent 10", ALICE, commons)
+    assert "**Hilltop** or **Riverside**" in asked and "`!consent 10 for Hilltop`" in asked
+    assert "0 of 2 consented" in await world.say("!proposals", ALICE, commons)
+    reacted = IncomingReaction(
+        commons, EventId("$thumbs"), UserId(ALICE), EventId(opened["message"]), "👍", 1
+    )
+    await world.deliver(reacted)
+    assert any("a reaction cannot say which" in n for n in world.gateway.notices_in(commons))
+    assert "recorded, for **riverside**" in await world.say(
+        "!consent 10 for riverside", ALICE, commons
+    )
+    assert "1 of 2 consented" in await world.say("!proposals", ALICE, commons)
+    await world.say("!consent 10 for Riverside", ALICE, commons)  # the same voice again
+    assert "1 of 2 consented" in await world.say("!proposals", ALICE, commons)
+    assert "is none of" in await world.say("!consent 10 for Elsewhere", ALICE, commons)
+    await world.say("!consent 10 for Hilltop", ALICE, commons)
+    await world.settle()
+    assert world.rooms_of_kind(NETWORK_CREW)  # both voices given: the crew is called
