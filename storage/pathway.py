@@ -78,8 +78,9 @@ class FeedbackStore(Store):
 
     async def awaiting(
         self, giver: str, crew_name_key: str, since: datetime
-    ) -> FeedbackRequest | None:
-        """The latest request of a crew by that name that asked `giver`, unanswered."""
+    ) -> list[FeedbackRequest]:
+        """The requests of crews by that name that asked `giver`, unanswered, newest
+        first."""
         async with self._unit() as s:
             rows = await s.scalars(
                 select(FeedbackRequest)
@@ -89,7 +90,7 @@ class FeedbackStore(Store):
                 )
                 .order_by(FeedbackRequest.created_at.desc())
             )
-            return next((r for r in rows if giver in r.asked and giver not in r.answered), None)
+            return [r for r in rows if giver in r.asked and giver not in r.answered]
 
     async def answered(self, request_id: str, giver: str) -> bool:
         """Record that `giver` answered; False when they had already."""

@@ -1,10 +1,11 @@
-"""`!feedback ask` (in a crew's room) and `!feedback give <crew> [anonymous] <text>`
+"""`!feedback ask` (in a crew's room) and `!feedback give <crew> [@asker] [anonymous] <text>`
 (in a direct room with cohost, so that nobody else reads it)."""
 
 from __future__ import annotations
 
 from handlers.community.directory import Directory
 from handlers.feedback.engine import Feedback
+from handlers.framework.arguments import USER_ID
 from handlers.framework.errors import UserError
 from handlers.framework.registry import (
     CommandContext,
@@ -37,7 +38,7 @@ class FeedbackCommands:
             Param("crew", Kind.name("crew")),
             Param("text", Kind.TEXT),
             summary="Answer a crewmate who asked (in a DM with me); start with `anonymous` "
-            "to stay unnamed.",
+            "to stay unnamed, and with the asker where several asked.",
             where=Where.DM,
         )(self.give)
 
@@ -53,11 +54,16 @@ class FeedbackCommands:
         )
 
     async def give(self, ctx: CommandContext, crew: str, text: str) -> Reply:
+        # `[@asker] [anonymous] <answer>`: the asker named where several asked.
         first, *others = text.split(maxsplit=1)  # any whitespace: a line break too
+        named = UserId(first) if USER_ID.fullmatch(first) else None
+        if named is not None:
+            text = others[0] if others else ""
+            first, *others = text.split(maxsplit=1) or [""]
         rest = others[0] if others else ""
         anonymous = first.lower() == ANONYMOUS
         asker = await self.feedback.give(
-            ctx.sender, crew, anonymous, rest if anonymous else text, ctx.message.event_id
+            ctx.sender, crew, anonymous, rest if anonymous else text, ctx.message.event_id, named
         )
         marked = "without your name" if anonymous else "with your name"
         return Reply(f"Thank you: I passed it on to {asker}, {marked}.")

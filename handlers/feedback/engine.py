@@ -95,21 +95,38 @@ class Feedback:
         return None  # the asker can ask again; nothing was half-said
 
     async def give(
-        self, giver: UserId, crew_name: str, anonymous: bool, text: str, key: str
+        self,
+        giver: UserId,
+        crew_name: str,
+        anonymous: bool,
+        text: str,
+        key: str,
+        asker: UserId | None = None,
     ) -> UserId:
-        """Pass an answer on to whoever asked; who that was."""
+        """Pass an answer on to whoever asked (the one named, where several did); who
+        that was."""
         said = one_line(text, MAX_FEEDBACK + 1)
         if not said:
             raise UserError("Say what you would tell them: `!feedback give <crew> <text>`.")
         if len(said) > MAX_FEEDBACK:
             raise UserError(f"Keep it to {MAX_FEEDBACK} characters.")
         since = self.clock.now() - OPEN_FOR
-        request = await self.store.awaiting(giver, name_key(crew_name), since)
-        if request is None:
+        waiting = await self.store.awaiting(giver, name_key(crew_name), since)
+        if asker is not None:
+            waiting = [r for r in waiting if r.asker == asker]
+        if not waiting:
             raise UserError(
                 f"Nobody in a crew called **{crew_name}** is waiting for your feedback "
                 "(or you have answered already)."
             )
+        askers = sorted({r.asker for r in waiting})
+        if len({(r.asker, r.crew_room) for r in waiting}) > 1:
+            raise UserError(
+                f"More than one crewmate in a crew called **{crew_name}** asked you: "
+                f"{', '.join(askers)}. Name the one you answer first: "
+                f'`!feedback give "{crew_name}" {askers[0]} <your answer>`.'
+            )
+        request = waiting[0]
         asker = UserId(request.asker)
         room = await self.direct_rooms.known(asker)
         if room is None:

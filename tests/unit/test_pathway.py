@@ -157,3 +157,25 @@ async def test_feedback_is_asked_of_a_crew_once_a_week_at_most(world: World) -> 
     assert len(world.gateway.messages_in(direct_room(world, BOB))) == 1
     world.clock.advance(timedelta(days=7, minutes=1))
     assert "1 crewmate(s)" in await world.say("!feedback ask", ALICE, crew)
+
+
+async def test_feedback_asked_by_two_crewmates_goes_to_the_one_named(world: World) -> None:
+    """Alice and Carol both ask in Walkers: Bob's answer is not guessed for either."""
+    crew = await crew_of(world, BOB, CAROL)
+    await world.say("!feedback ask", ALICE, crew)
+    await world.say("!feedback ask", CAROL, crew)
+    await world.settle()
+    bob_room = direct_room(world, BOB)
+    refused = await world.say("!feedback give Walkers You listen well", BOB, bob_room)
+    assert ALICE in refused and CAROL in refused and "Name the one you answer" in refused
+
+    def feedback_for(person: str) -> list[str]:
+        return [n for n in world.gateway.notices_in(direct_room(world, person)) if "for you" in n]
+
+    assert feedback_for(ALICE) == []
+    reply = await world.say(f"!feedback give Walkers {CAROL} anonymous Thank you", BOB, bob_room)
+    assert f"passed it on to {CAROL}, without your name" in reply
+    [given] = feedback_for(CAROL)
+    assert given.endswith("“Thank you”") and BOB not in given
+    reply = await world.say("!feedback give Walkers You listen well", BOB, bob_room)
+    assert f"passed it on to {ALICE}" in reply  # only one still waits
