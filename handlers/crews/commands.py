@@ -221,8 +221,9 @@ class CrewCommands:
         crew = await self.network_crews.crew_named(ctx.network, name)
         if crew is None or crew.released:
             raise UserError(f"The network has no crew called **{name}**.")
+        # The asker gives their congregation's voice in the network: asking is consenting.
         proposal = await self.network_crews.propose_join(
-            ctx.network, crew, ctx.sender, None, ctx.message.event_id
+            ctx.network, crew, ctx.sender, ctx.sender, ctx.message.event_id
         )
         return Reply(
             f"Proposal #{proposal.number} is open: the network decides, then **{crew.name}** "

@@ -62,6 +62,11 @@ class Adoption:
         # opener) records them.
         found = await self.decisions.facts.proposal(incoming.room_id, number)
         recorded = found[1] if found and found[0] == incoming.sender else None
+        if announced.parts:  # too large for the message: the group is in the record
+            if recorded is None:
+                log.info("proposal_group_not_yet_readable", number=number)
+                return
+            proposal.deciders = list(recorded.deciders)
         acts = recorded.ballots() if recorded else []
         first = proposing_is_consenting(proposal)
         if first is not None and first.event_id not in {a.event_id for a in acts}:

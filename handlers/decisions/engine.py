@@ -50,6 +50,15 @@ FALLBACK_DELAY = timedelta(seconds=30)
 FALLBACK_TURN = timedelta(seconds=20)
 OUTCOME_NOTICE = "outcome_notice"
 REMINDER_BEFORE = timedelta(hours=24)
+# Beyond this many, people are counted rather than named (messages stay well within
+# Matrix's 64 KiB, however large the group).
+NAMED_AT_MOST = 20
+
+
+def listed(people: Sequence[str]) -> str:
+    shown = ", ".join(people[:NAMED_AT_MOST])
+    more = len(people) - NAMED_AT_MOST
+    return shown + (f" and {more} more" if more > 0 else "")
 
 
 @dataclass(frozen=True)
@@ -210,13 +219,15 @@ class Decisions:
         """The message announcing a proposal in its room: it asks the deciders, and
         carries the record other cohosts adopt it from."""
         asked, whole_room = await self._asked(p)
+        announced = ProposalRecord.announcing(p)
+        announced.split()  # a large group: its deciders are read from the record's parts
         return await ask_to_act(
             self.gateway,
             RoomId(p.room_id),
             preface + self._announcement(p),
             txn_id,
             asked,
-            {SPEC: ProposalRecord.announcing(p).content()},
+            {SPEC: announced.content()},
             whole_room=whole_room,
         )
 
@@ -283,6 +294,8 @@ class Decisions:
                 f"the {len(p.deciders)} member congregation(s), one voice each, "
                 "given by any of its hosts"
             )
+        if len(p.deciders) > NAMED_AT_MOST:
+            return f"the {len(p.deciders)} people of this room when it opened"
         return ", ".join(p.deciders)
 
     async def speaking_for(
@@ -448,11 +461,11 @@ class Decisions:
     def _outcome_text(self, p: Proposal, result: Tally) -> str:
         what = self.kinds[p.kind].describe(p)
         if p.status == Outcome.PASSED.value:
-            return f"Proposal #{p.number} passed: {what}. Consented: {', '.join(result.consents)}."
+            return f"Proposal #{p.number} passed: {what}. Consented: {listed(result.consents)}."
         if p.status == "withdrawn":
             return f"Proposal #{p.number} was withdrawn by {p.proposer}."
         why = (
-            f"objections stand from {', '.join(result.objections)}"
+            f"objections stand from {listed(result.objections)}"
             if result.objections
             else "nobody consented before it closed"
         )
@@ -472,7 +485,7 @@ class Decisions:
             record = ProposalRecord.of(
                 p, acts=acts, consents=result.consents, objections=objections
             )
-        await self.facts.write(RoomId(p.room_id), record, str(p.number))
+        await self.facts.write_proposal(RoomId(p.room_id), record, p.number)
 
     async def tick(self) -> None:
         """Close what is due and remind those who have not answered, 24 hours ahead.
@@ -495,7 +508,7 @@ class Decisions:
             RoomId(proposal.room_id),
             f"Proposal #{proposal.number} closes in 24 hours "
             f"({proposal.closes_at:%Y-%m-%d %H:%M} UTC). "
-            f"Not yet answered: {', '.join(waiting)}.",
+            f"Not yet answered: {listed(waiting)}.",
             f"cohost-remind-{proposal.id}",
             waiting,
         )
@@ -517,5 +530,5 @@ class Decisions:
         record = found[1] if found else None
         if record is not None and record.declined_at is None:
             record.declined_at = self.clock.now()
-            await self.facts.write(RoomId(proposal.room_id), record, str(proposal.number))
+            await self.facts.write_proposal(RoomId(proposal.room_id), record, proposal.number)
             log.info("invitation_declined", proposal=proposal.number, room_id=proposal.room_id)

@@ -11,6 +11,7 @@ Whose record counts is decided by the one reader (`handlers.community.facts`).""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -25,6 +26,11 @@ from storage.decisions import OPEN
 from storage.models import Ballot, Proposal
 
 PROPOSAL = PREFIX + "proposal"
+# A record too large for one event (Matrix allows 64 KiB) keeps its deciders and acts
+# in parts (state key "<number>/<i>"), each written by the record's own writer.
+PART = PROPOSAL + ".part"
+INLINE_BYTES = 40_000
+PART_BYTES = 24_000
 
 
 class Act(BaseModel):
@@ -89,6 +95,8 @@ class ProposalRecord(Fact):
     objections: dict[str, str | None] | None = None
     closed_at: datetime | None = None
     declined_at: datetime | None = None
+    # How many parts hold its deciders and acts, where they did not fit in one event.
+    parts: int | None = None
     # In the announcing message only.
     number: int | None = None
     reason: str | None = None
@@ -179,6 +187,43 @@ class ProposalRecord(Fact):
             else ({"space": self.space} if self.space else None),
         )
 
+    def split(self) -> list[ProposalPart]:
+        """Its deciders and acts in parts small enough for an event each, the same parts
+        for the same record (acts only grow at the end: earlier parts stay as they were),
+        or none when the whole record fits in one event."""
+        if len(json.dumps(self.content())) <= INLINE_BYTES:
+            return []
+        parts = [ProposalPart()]
+        size = 0
+        items: list[tuple[str, Any]] = [("d", d) for d in self.deciders]
+        items += [("a", a) for a in self.acts]
+        for kind, item in items:
+            weight = len(json.dumps(item if kind == "d" else item.model_dump(mode="json")))
+            if size + weight > PART_BYTES and size:
+                parts.append(ProposalPart())
+                size = 0
+            if kind == "d":
+                parts[-1].deciders.append(item)
+            else:
+                parts[-1].acts.append(item)
+            size += weight
+        # Who consented follows from the acts (the tally); not repeated where it is large.
+        self.deciders, self.acts, self.parts, self.consents = [], [], len(parts), None
+        return parts
+
+    def joined(self, parts: list[ProposalPart]) -> None:
+        """Its deciders and acts, read back from its parts."""
+        self.deciders = [d for part in parts for d in part.deciders]
+        self.acts = [a for part in parts for a in part.acts]
+
     def ballots(self) -> list[Ballot]:
         """The acts it holds, as ballots (their proposal is set when they are stored)."""
         return [a.ballot() for a in self.acts if a.act in (CONSENT, OBJECT, WITHDRAW)]
+
+
+class ProposalPart(Fact):
+    """Some of a large record's deciders and acts (see ProposalRecord.split)."""
+
+    TYPE = PART
+    deciders: list[str] = Field(default_factory=list)
+    acts: list[Act] = Field(default_factory=list)

@@ -3,17 +3,23 @@ text is kept and shown. Each refusal is clear and changes nothing."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
+from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from handlers.community.state import CREW_ROOM
+from handlers.community.state import CREW_ROOM, LOBBY
+from handlers.decisions.schema import PROPOSAL
 from handlers.framework.replies import MAX_BODY, MAX_MENTIONS, notice
 from handlers.framework.text import one_line, quoted
 from handlers.framework.types import EventId, IncomingMember, RoomId, UserId
+from handlers.resync import rebuild_index
+from storage.database import make_engine, make_sessionmaker, migrate
+from storage.stores import Stores
 from tests.unit.test_decisions import crew_of
-from tests.unit.world import ALICE, BOB, World
+from tests.unit.world import ALICE, BOB, World, make_world
 
 
 @given(st.text(), st.integers(min_value=2, max_value=600))
@@ -76,3 +82,42 @@ async def test_knock_opened_proposals_per_room_per_hour(world: World) -> None:
         n for n in world.gateway.notices_in(world.hosts_room(space)) if n.startswith("Proposal #")
     ]
     assert len(opened) == 10
+
+
+async def test_a_proposal_decided_by_thousands_fits_in_matrix_events_and_is_rebuilt(
+    tmp_path: Path,
+) -> None:
+    """2,400 members decide: every event cohost sends or writes stays within Matrix's
+    64 KiB (the record's deciders and acts in parts), and a cohost that lost its
+    database reads the whole group and its votes back from Matrix."""
+    world = await make_world(tmp_path, membership_decided_by="members")
+    try:
+        space = await world.congregation()
+        [lobby] = world.rooms_of_kind(LOBBY)
+        members = [f"@member{n:04d}:example.org" for n in range(2400)]
+        for member in members:
+            world.gateway.accept(space, member)
+            world.gateway.accept(lobby, member)
+        assert "is open" in await world.say("!propose We meet in the park", room=lobby)
+        for member in members[:3]:
+            assert "recorded" in await world.say("!consent 1", member, lobby)
+        written = [e["content"] for r in world.gateway.rooms.values() for e in r.history]
+        sizes = [len(json.dumps(c)) for c in [*written, *(s.content for s in world.gateway.sent)]]
+        assert max(sizes) < 60_000  # the envelope's room, sender and ids fit in the rest
+        record = world.gateway.rooms[lobby].content(PROPOSAL, "1") or {}
+        assert record["parts"] >= 2 and record["deciders"] == []
+        before = await world.say("!proposals", room=lobby)
+        assert "4 of 2401 consented" in before
+
+        (tmp_path / "fresh").mkdir()
+        world.db_url = f"sqlite:///{tmp_path / 'fresh' / 'cohost.db'}"
+        engine = make_engine(world.db_url)
+        await migrate(engine)
+        await world.restart()
+        summary = await rebuild_index(world.gateway, Stores.over(make_sessionmaker(engine)))
+        assert summary.proposals == 1
+        assert await world.say("!proposals", room=lobby) == before
+        assert "recorded" in await world.say("!consent 1", members[3], lobby)
+        assert "5 of 2401 consented" in await world.say("!proposals", room=lobby)
+    finally:
+        await world.engine.dispose()
