@@ -21,8 +21,6 @@ from nio import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers.announcements.schema import ORIGIN
-from handlers.decisions.engine import SPEC
 from handlers.framework.clock import Clock
 from handlers.framework.errors import HomeserverUnavailable
 from handlers.framework.matrix_names import (
@@ -188,7 +186,7 @@ class EventRouter:
         if isinstance(event, RoomMessageNotice):
             # Bots speak in notices: what matters is a proposal another cohost opened,
             # and its answers to commands (then no cohost need stand in for it).
-            if isinstance(content.get(SPEC), dict):
+            if self._subscriptions.wanted(content, notice=True, history=history):
                 body = _text(event.body)
                 return IncomingMessage(room_id, event_id, sender, body, False, ts, content, True)
             if not history and isinstance(_relation(content).get(IN_REPLY_TO), dict):
@@ -198,10 +196,10 @@ class EventRouter:
             body = _text(event.body)
             if _relation(content).get("rel_type") == REPLACE:
                 return None  # an edit is never a command (nor a vote, nor a relay)
-            if not (looks_like_command(body) or ORIGIN in content or SPEC in content):
+            # What a feature reads besides commands (and, from history, only that).
+            read = self._subscriptions.wanted(content, notice=False, history=history)
+            if not read and (history or not looks_like_command(body)):
                 return None  # conversation: nothing for cohost to do, nor to remember
-            if history and SPEC not in content:
-                return None
             decrypted = bool(getattr(event, "decrypted", False))
             relation = _relation(content)
             root = relation.get("event_id") if relation.get("rel_type") == THREAD else None

@@ -3,7 +3,8 @@ and one database, ready before any feature, and the engines features offer each 
 
 A feature's `install(house)` declares, through it, everything the feature does:
 - its commands, with typed parameters and preconditions (`house.registry.command`);
-- the incoming events it handles, by typed kind (`house.subscriptions.on`);
+- the incoming events it handles, by typed kind (`house.subscriptions.on`), and the
+  messages that are no command but carry data it reads (`house.passive`);
 - its kinds of persisted operation (`house.runner.register`);
 - what it does as time passes (`house.every_tick`);
 - the engine it offers to features installed after it (`house.provide`), which those
@@ -76,3 +77,6 @@ class House:
 
     def every_tick(self, tick: Tick) -> None:
         self.ticks.append(tick)
+
+    def passive(self, key: str, *, notices: bool = False, history: bool = False) -> None:
+        self.subscriptions.passive(key, notices=notices, history=history)

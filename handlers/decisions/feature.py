@@ -6,7 +6,7 @@ from handlers.community.house import House
 from handlers.decisions.adoption import Adoption
 from handlers.decisions.agreements import AGREEMENT, Agreements
 from handlers.decisions.commands import DecisionCommands
-from handlers.decisions.engine import OUTCOME_NOTICE, Decisions
+from handlers.decisions.engine import OUTCOME_NOTICE, SPEC, Decisions
 from handlers.decisions.reactions import Reactions
 from handlers.framework.types import IncomingMessage, IncomingReaction, IncomingRedaction
 
@@ -33,4 +33,5 @@ def install(house: House) -> None:
     # Proposals opened by the other cohosts of a shared room, also from before this
     # cohost was asked in: those still open are taken on.
     house.subscriptions.on(IncomingMessage, Adoption(decisions).adopt, history=True)
+    house.passive(SPEC, notices=True, history=True)
     house.every_tick(decisions.tick)

@@ -47,9 +47,33 @@ class Subscription:
     history: bool = False
 
 
+@dataclass(frozen=True)
+class Passive:
+    """Messages that are no command but that a feature reads: those carrying `key` in
+    their content (structured protocol data)."""
+
+    key: str
+    notices: bool = False  # also in bots' notices (a proposal another cohost opened)
+    history: bool = False  # also from before cohost was asked in
+
+
 class Subscriptions:
     def __init__(self) -> None:
         self._by_kind: defaultdict[type, list[Subscription]] = defaultdict(list)
+        self._passive: list[Passive] = []
+
+    def passive(self, key: str, *, notices: bool = False, history: bool = False) -> None:
+        """Have messages carrying `key` in their content decoded for the subscribers."""
+        self._passive.append(Passive(key, notices, history))
+
+    def wanted(self, content: dict[str, Any], *, notice: bool, history: bool) -> bool:
+        """Whether a message that is no command is read, by what a feature declared."""
+        return any(
+            isinstance(content.get(p.key), dict)
+            and (p.notices or not notice)
+            and (p.history or not history)
+            for p in self._passive
+        )
 
     def on(
         self, kind: type[E], handler: Callable[[E], Awaitable[None]], *, history: bool = False
