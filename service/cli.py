@@ -132,12 +132,12 @@ async def _migrate(settings: Settings) -> int:
 
 
 async def _resync(settings: Settings) -> int:
+    from handlers.framework.clock import SystemClock
     from handlers.resync import rebuild_index
-    from service.app import connected
+    from service.app import build_cohost, connected
     from service.gateway import NioGateway
     from service.logging import configure_logging
     from service.state_cache import StateCache
-    from storage.stores import Stores
 
     configure_logging(settings.log_format)
     async with connected(settings) as (client, sessions):
@@ -145,11 +145,13 @@ async def _resync(settings: Settings) -> int:
         cache = StateCache()
         gateway = NioGateway(client, cache)
         cache.synced(joined=await gateway.joined_rooms(), changed=(), left=())
-        summary = await rebuild_index(gateway, Stores.over(sessions))
+        # Every feature installed, as in the service, so that each rebuilds its part.
+        house = build_cohost(gateway, sessions, settings, SystemClock()).house
+        counts = await rebuild_index(house)
     print(
-        f"cohost: index rebuilt from Matrix: {summary.congregations} congregation(s), "
-        f"{summary.crews} crew(s), {summary.networks} network(s), "
-        f"{summary.proposals} open proposal(s) in {summary.rooms} room(s)"
+        f"cohost: index rebuilt from Matrix: {counts['congregations']} congregation(s), "
+        f"{counts['crews']} crew(s), {counts['networks']} network(s), "
+        f"{counts['proposals']} open proposal(s) in {counts['rooms']} room(s)"
     )
     return 0
 

@@ -7,6 +7,7 @@ A feature's `install(house)` declares, through it, everything the feature does:
   messages that are no command but carry data it reads (`house.passive`);
 - its kinds of persisted operation (`house.runner.register`);
 - what it does as time passes (`house.every_tick`);
+- how `cohost resync` rebuilds the shared state it owns (`house.on_resync`);
 - the engine it offers to features installed after it (`house.provide`), which those
   find by type (`house.engine`).
 The composition root installs the features in order; nothing is wired by hand."""
@@ -20,6 +21,7 @@ from handlers.community.direct import DirectRooms
 from handlers.community.directory import Directory
 from handlers.community.invites import InviteHandler
 from handlers.community.preconditions import Preconditions
+from handlers.community.rebuild import RebuildStep
 from handlers.framework.clock import Clock
 from handlers.framework.config import Config
 from handlers.framework.dispatch import CommandHandler
@@ -59,6 +61,9 @@ class House:
         self.subscriptions.on(IncomingInvite, self.invites.on_invite)
         self.subscriptions.on(IncomingMessage, self.commands.on_message)
         self.ticks: list[Tick] = []
+        # `cohost resync`: steps that fill the index, then steps that need it filled.
+        self.rebuild_index: list[RebuildStep] = []
+        self.rebuild_after: list[RebuildStep] = []
         self._engines: dict[type, object] = {}
 
     def provide(self, engine: T) -> T:
@@ -77,6 +82,11 @@ class House:
 
     def every_tick(self, tick: Tick) -> None:
         self.ticks.append(tick)
+
+    def on_resync(self, step: RebuildStep, *, after_index: bool = False) -> None:
+        """How `cohost resync` rebuilds this feature's part of the picture from Matrix:
+        index rows (`after_index=False`), or its own bookkeeping once the index stands."""
+        (self.rebuild_after if after_index else self.rebuild_index).append(step)
 
     def passive(self, key: str, *, notices: bool = False, history: bool = False) -> None:
         self.subscriptions.passive(key, notices=notices, history=history)

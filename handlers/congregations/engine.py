@@ -9,6 +9,7 @@ from typing import Any
 
 from handlers.community.directory import Directory, room_link
 from handlers.community.facts import CongregationFacts
+from handlers.community.rebuild import Rebuild
 from handlers.community.rooms import (
     invite_once,
     link,
@@ -187,3 +188,17 @@ def congregation_entries(space: str, facts: CongregationFacts, released: bool) -
         for room, kind in indexed
     ]
     return entries
+
+
+async def rebuild_congregations(rebuild: Rebuild) -> None:
+    """`cohost resync`: each congregation's rows, and its application to a network."""
+    for room in rebuild.rooms_of(CONGREGATION_SPACE):
+        facts = await rebuild.facts.get(room, CongregationFacts)
+        if facts is None:
+            continue
+        released = facts.released or await rebuild.released(room)
+        rebuild.entries.extend(congregation_entries(room, facts, released=released))
+        rebuild.counts["congregations"] += 1
+        if facts.application and not facts.network:
+            rebuild.entries.applications.append(facts.application.row(room))
+            rebuild.counts["applications"] += 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from handlers.community.house import House
 from handlers.congregations.commands import CongregationCommands
-from handlers.congregations.engine import CREATE, Congregations
+from handlers.congregations.engine import CREATE, Congregations, rebuild_congregations
 from handlers.congregations.welcome import WELCOME, Welcome
 from handlers.framework.types import IncomingMember
 from handlers.membership.engine import Membership
@@ -31,3 +31,4 @@ def install(house: House) -> None:
     )
     house.runner.register(WELCOME, welcome.perform, welcome.report_failure)
     house.subscriptions.on(IncomingMember, welcome.on_member)
+    house.on_resync(rebuild_congregations)

@@ -7,7 +7,8 @@ from functools import partial
 from typing import Any
 
 from handlers.community.directory import Directory, room_link
-from handlers.community.facts import CrewFacts
+from handlers.community.facts import CongregationFacts, CrewFacts
+from handlers.community.rebuild import Rebuild
 from handlers.community.rooms import (
     crew_order,
     invite_once,
@@ -17,7 +18,7 @@ from handlers.community.rooms import (
     room_maker,
 )
 from handlers.community.shape import crew_room
-from handlers.community.state import CREW, CREW_ROOM
+from handlers.community.state import CONGREGATION_SPACE, CREW, CREW_ROOM
 from handlers.framework.clock import Clock
 from handlers.framework.errors import UserError
 from handlers.framework.limits import DAY, Limits
@@ -162,3 +163,14 @@ def crew_entries(room: str, space: str, facts: CrewFacts) -> IndexEntries:
         IndexedRoom(room_id=room, kind=CREW_ROOM, congregation_id=space, released=facts.released)
     )
     return entries
+
+
+async def rebuild_crews(rebuild: Rebuild) -> None:
+    """`cohost resync`: the crews each congregation's space records."""
+    for space in rebuild.rooms_of(CONGREGATION_SPACE):
+        if await rebuild.facts.get(space, CongregationFacts) is None:
+            continue
+        for room, facts in (await rebuild.facts.all(space, CrewFacts)).items():
+            if room:
+                rebuild.entries.extend(crew_entries(room, space, facts))
+                rebuild.counts["crews"] += 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from handlers.community.house import House
 from handlers.crews.commands import CrewCommands
-from handlers.crews.engine import CREATE, Crews
+from handlers.crews.engine import CREATE, Crews, rebuild_crews
 from handlers.membership.engine import Membership
 from handlers.network.crews import NetworkCrews
 from handlers.rhythm.engine import Rhythm
@@ -16,3 +16,4 @@ def install(house: House) -> None:
     CrewCommands(
         crews, house.engine(Membership), house.engine(Rhythm), house.engine(NetworkCrews)
     ).declare(house.registry)
+    house.on_resync(rebuild_crews)

@@ -16,6 +16,7 @@ from typing import Any
 import structlog
 
 from handlers.community.facts import SharedFacts
+from handlers.community.rebuild import Rebuild
 from handlers.decisions.acts import RAISED_HAND, THUMBS_UP
 from handlers.decisions.schema import PROPOSAL, ProposalRecord
 from handlers.decisions.tally import CONSENT, Act, Outcome, Tally, tally
@@ -532,3 +533,19 @@ class Decisions:
             record.declined_at = self.clock.now()
             await self.facts.write_proposal(RoomId(proposal.room_id), record, proposal.number)
             log.info("invitation_declined", proposal=proposal.number, room_id=proposal.room_id)
+
+
+async def rebuild_open_proposals(rebuild: Rebuild) -> None:
+    """`cohost resync`: proposals still open, with the acts their records hold (those
+    known already, when the database was not lost, are left as they are)."""
+    for room in rebuild.rooms:
+        for number, (sender, record) in (await rebuild.facts.proposals(room)).items():
+            if record.status != OPEN:
+                continue
+            try:
+                proposal = record.proposal(room, number, sender)
+            except ValueError:
+                log.warning("proposal_record_unreadable", room_id=room, number=number)
+                continue
+            if await rebuild.stores.decisions.adopt(proposal, record.ballots()) == "adopted":
+                rebuild.counts["proposals"] += 1

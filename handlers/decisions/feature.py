@@ -6,7 +6,7 @@ from handlers.community.house import House
 from handlers.decisions.adoption import Adoption
 from handlers.decisions.agreements import AGREEMENT, Agreements
 from handlers.decisions.commands import DecisionCommands
-from handlers.decisions.engine import OUTCOME_NOTICE, SPEC, Decisions
+from handlers.decisions.engine import OUTCOME_NOTICE, SPEC, Decisions, rebuild_open_proposals
 from handlers.decisions.reactions import Reactions
 from handlers.framework.types import IncomingMessage, IncomingReaction, IncomingRedaction
 
@@ -35,3 +35,4 @@ def install(house: House) -> None:
     house.subscriptions.on(IncomingMessage, Adoption(decisions).adopt, history=True)
     house.passive(SPEC, notices=True, history=True)
     house.every_tick(decisions.tick)
+    house.on_resync(rebuild_open_proposals, after_index=True)

@@ -19,9 +19,10 @@ import structlog
 
 from handlers.community.directory import Directory, room_link
 from handlers.community.facts import CrewFacts
+from handlers.community.rebuild import Rebuild
 from handlers.community.rooms import crew_order, invite_once, link, report, room_maker
 from handlers.community.shape import crew_room
-from handlers.community.state import CREW, NETWORK_CREW
+from handlers.community.state import CREW, NETWORK_CREW, NETWORK_SPACE
 from handlers.decisions.engine import Decisions, KindSpec
 from handlers.framework.clock import Clock
 from handlers.framework.errors import MatrixError, NotYet, UserError
@@ -250,3 +251,14 @@ def crew_entries(room: str, facts: CrewFacts) -> IndexEntries:
     entries = IndexEntries(crews=[facts.row(room, network)])
     entries.rooms.append(IndexedRoom(room_id=room, kind=NETWORK_CREW, network_id=network))
     return entries
+
+
+async def rebuild_network_crews(rebuild: Rebuild) -> None:
+    """`cohost resync`: the crews each network's space records (the Meta Crew)."""
+    for space in rebuild.rooms_of(NETWORK_SPACE):
+        if await rebuild.facts.get(space, NetworkFacts) is None:
+            continue
+        for room, facts in (await rebuild.facts.all(space, CrewFacts)).items():
+            if room:
+                rebuild.entries.extend(crew_entries(room, facts))
+                rebuild.counts["crews"] += 1

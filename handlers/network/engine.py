@@ -8,6 +8,7 @@ from typing import Any
 
 from handlers.community.directory import Directory, room_link
 from handlers.community.facts import CongregationFacts
+from handlers.community.rebuild import Rebuild
 from handlers.community.rooms import invite_once, link, report, report_unfinished, room_maker
 from handlers.community.shape import commons, network_announcements, network_space
 from handlers.community.state import (
@@ -158,3 +159,13 @@ def network_entries(space: str, facts: NetworkFacts) -> IndexEntries:
     ]
     entries.rooms += [IndexedRoom(room_id=r, kind=kind, network_id=space) for r, kind in indexed]
     return entries
+
+
+async def rebuild_networks(rebuild: Rebuild) -> None:
+    """`cohost resync`: each network's rows."""
+    for space in rebuild.rooms_of(NETWORK_SPACE):
+        facts = await rebuild.facts.get(space, NetworkFacts)
+        if facts is None:
+            continue
+        rebuild.entries.extend(network_entries(space, facts))
+        rebuild.counts["networks"] += 1

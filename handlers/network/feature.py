@@ -9,8 +9,8 @@ from handlers.framework.stand_in import StandIns
 from handlers.framework.types import IncomingMember
 from handlers.membership.engine import Membership
 from handlers.network.commands import NetworkCommands
-from handlers.network.crews import NetworkCrews
-from handlers.network.engine import CREATE, Networks
+from handlers.network.crews import NetworkCrews, rebuild_network_crews
+from handlers.network.engine import CREATE, Networks, rebuild_networks
 from handlers.network.membership import (
     JOINED,
     LEAVE,
@@ -55,3 +55,5 @@ def install(house: House) -> None:
     runner.register(OPEN_JOIN, membership.perform_open, membership.opening_failed)
     runner.register(LEAVE, membership.perform_leave, membership.leave_failed)
     NetworkCommands(networks, membership, crews).declare(house.registry)
+    house.on_resync(rebuild_networks)
+    house.on_resync(rebuild_network_crews)

@@ -13,10 +13,12 @@ from zoneinfo import ZoneInfo
 import structlog
 
 from handlers.community.directory import Directory
+from handlers.community.rebuild import Rebuild
 from handlers.community.state import NETWORK_CREW
 from handlers.framework.arguments import parse_time
 from handlers.framework.clock import Clock
 from handlers.framework.errors import UserError
+from handlers.framework.fact import number_key
 from handlers.framework.gateway import MatrixGateway
 from handlers.framework.matrix_names import EventType, Membership
 from handlers.framework.speech import ask_to_act, offer_reactions, tell
@@ -404,3 +406,18 @@ class Rhythm:
                 "(`!crew new <name> @…` calls the second crew).",
                 f"cohost-crew-size-{event.room_id}",
             )
+
+
+async def rebuild_cycles(rebuild: Rebuild) -> None:
+    """`cohost resync`: each crew's cycles, with the schedule their records keep."""
+    cycles = []
+    for room in rebuild.rooms:
+        for key, record in (await rebuild.facts.all(room, CycleRecord)).items():
+            number = number_key(key)
+            if number is None or not record.schedule:
+                continue  # recorded before cycles kept their schedule in state
+            try:
+                cycles.append(record.cycle(room, number))
+            except UserError:
+                log.warning("cycle_record_unreadable", room_id=room, number=number)
+    rebuild.counts["cycles"] = await rebuild.stores.rhythm.restore(cycles)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from handlers.community.house import House
 from handlers.framework.types import IncomingMember, IncomingReaction, IncomingRedaction
-from handlers.rhythm.engine import Rhythm
+from handlers.rhythm.engine import Rhythm, rebuild_cycles
 
 
 def install(house: House) -> None:
@@ -22,3 +22,4 @@ def install(house: House) -> None:
     house.subscriptions.on(IncomingReaction, rhythm.on_reaction)
     house.subscriptions.on(IncomingRedaction, rhythm.on_redaction)
     house.every_tick(rhythm.tick)
+    house.on_resync(rebuild_cycles, after_index=True)

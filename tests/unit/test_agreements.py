@@ -12,7 +12,6 @@ from handlers.decisions.schema import PROPOSAL
 from handlers.framework.types import RoomId
 from handlers.resync import rebuild_index
 from storage.database import make_engine, make_sessionmaker, migrate
-from storage.stores import Stores
 from tests.unit.test_decisions import DAVE, crew_of, react, state
 from tests.unit.world import ALICE, BOB, CAROL, World, make_world
 
@@ -132,8 +131,8 @@ async def test_an_open_proposal_comes_back_with_resync(world: World, tmp_path: P
     await world.say("!propose We keep notes", BOB, crew)
     engine = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
     await migrate(engine)
-    summary = await rebuild_index(world.gateway, Stores.over(make_sessionmaker(engine)))
-    assert summary.proposals == 1
+    summary = await rebuild_index(world.house_over(make_sessionmaker(engine)))
+    assert summary["proposals"] == 1
     await engine.dispose()
 
 

@@ -19,7 +19,6 @@ from handlers.framework.types import (
 )
 from handlers.resync import rebuild_index
 from storage.database import make_engine, make_sessionmaker, migrate
-from storage.stores import Stores
 from tests.fakes import BOT, Crash
 from tests.unit.world import ALICE, BOB, CAROL, World
 
@@ -355,9 +354,9 @@ async def test_an_open_proposal_and_its_votes_come_back_from_room_state_after_re
     await migrate(engine)
     await world.restart()
     assert "No proposals are open" in await world.say("!proposals", room=crew)
-    summary = await rebuild_index(world.gateway, Stores.over(make_sessionmaker(engine)))
+    summary = await rebuild_index(world.house_over(make_sessionmaker(engine)))
     await engine.dispose()
-    assert summary.proposals == 1
+    assert summary["proposals"] == 1
     assert "2 of 3 consented" in await world.say("!proposals", room=crew)
 
     # Taking back a reaction made before the loss still withdraws it.
@@ -372,8 +371,8 @@ async def test_an_open_proposal_and_its_votes_come_back_from_room_state_after_re
     await world.settle()
     assert world.gateway.rooms[crew].membership(DAVE) == "invite"
     # Resync again changes nothing: the proposal is closed, and known.
-    summary = await rebuild_index(world.gateway, world.cohost.stores)
-    assert summary.proposals == 0
+    summary = await rebuild_index(world.cohost.house)
+    assert summary["proposals"] == 0
 
 
 async def test_resync_takes_up_no_proposal_written_by_someone_else(world: World) -> None:
@@ -384,8 +383,8 @@ async def test_resync_takes_up_no_proposal_written_by_someone_else(world: World)
     forged["sender"] = "@mallory:evil.example"
     forged["state_key"] = "2"
     room.state[(PROPOSAL_STATE, "2")] = forged
-    summary = await rebuild_index(world.gateway, world.cohost.stores)
-    assert summary.proposals == 0  # #1 is still known; #2 is nobody's to open
+    summary = await rebuild_index(world.cohost.house)
+    assert summary["proposals"] == 0  # #1 is still known; #2 is nobody's to open
     assert "#2" not in await world.say("!proposals", room=crew)
 
 

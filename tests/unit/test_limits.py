@@ -17,7 +17,6 @@ from handlers.framework.text import one_line, quoted
 from handlers.framework.types import EventId, IncomingMember, RoomId, UserId
 from handlers.resync import rebuild_index
 from storage.database import make_engine, make_sessionmaker, migrate
-from storage.stores import Stores
 from tests.unit.test_decisions import crew_of
 from tests.unit.world import ALICE, BOB, World, make_world
 
@@ -114,8 +113,8 @@ async def test_a_proposal_decided_by_thousands_fits_in_matrix_events_and_is_rebu
         engine = make_engine(world.db_url)
         await migrate(engine)
         await world.restart()
-        summary = await rebuild_index(world.gateway, Stores.over(make_sessionmaker(engine)))
-        assert summary.proposals == 1
+        summary = await rebuild_index(world.house_over(make_sessionmaker(engine)))
+        assert summary["proposals"] == 1
         assert await world.say("!proposals", room=lobby) == before
         assert "recorded" in await world.say("!consent 1", members[3], lobby)
         assert "5 of 2401 consented" in await world.say("!proposals", room=lobby)

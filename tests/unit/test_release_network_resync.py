@@ -14,7 +14,6 @@ from handlers.framework.types import EventId, IncomingInvite, IncomingMessage, R
 from handlers.network.schema import MEMBER, NETWORK_JOIN
 from handlers.resync import rebuild_index
 from storage.database import make_engine, make_sessionmaker, migrate
-from storage.stores import Stores
 from tests.fakes import BOT, message
 from tests.unit.world import ALICE, BOB, CAROL, World
 
@@ -114,8 +113,8 @@ async def test_resync_rebuilds_the_same_answers_from_matrix_alone(
     await migrate(engine)
     await world.restart()
     assert "not a member of any congregation" in await world.say("!crew list")
-    summary = await rebuild_index(world.gateway, Stores.over(make_sessionmaker(engine)))
-    assert (summary.congregations, summary.crews, summary.networks) == (1, 2, 1)
+    summary = await rebuild_index(world.house_over(make_sessionmaker(engine)))
+    assert (summary["congregations"], summary["crews"], summary["networks"]) == (1, 2, 1)
     assert [await world.say(q) for q in questions] == before
 
 
@@ -129,9 +128,9 @@ async def test_resync_ignores_facts_written_by_someone_else(world: World, tmp_pa
     room.state[("cc.microsolidarity.congregation", "")] = forged
     engine = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
     await migrate(engine)
-    summary = await rebuild_index(world.gateway, Stores.over(make_sessionmaker(engine)))
+    summary = await rebuild_index(world.house_over(make_sessionmaker(engine)))
     await engine.dispose()
-    assert summary.congregations == 0
+    assert summary["congregations"] == 0
 
 
 async def test_resync_reads_a_facts_history_to_its_end(world: World, tmp_path: Path) -> None:
@@ -144,9 +143,9 @@ async def test_resync_reads_a_facts_history_to_its_end(world: World, tmp_path: P
         g.set_state(space, "cc.microsolidarity.congregation", "", {**facts, "name": "X"}, CAROL)
     engine = make_engine(f"sqlite:///{tmp_path / 'lost.db'}")
     await migrate(engine)
-    summary = await rebuild_index(world.gateway, Stores.over(make_sessionmaker(engine)))
+    summary = await rebuild_index(world.house_over(make_sessionmaker(engine)))
     await engine.dispose()
-    assert summary.congregations == 1
+    assert summary["congregations"] == 1
 
 
 async def test_a_fact_overwritten_past_the_historys_reach_keeps_its_kept_version(
@@ -356,7 +355,7 @@ async def test_resync_keeps_a_pending_network_application(world: World, tmp_path
     await migrate(engine)
     await world.restart()
     assert not await world.cohost.network.expects(invite)  # the index is gone
-    summary = await rebuild_index(world.gateway, Stores.over(make_sessionmaker(engine)))
-    assert summary.applications == 1
+    summary = await rebuild_index(world.house_over(make_sessionmaker(engine)))
+    assert summary["applications"] == 1
     assert await world.cohost.network.expects(invite)  # the invitation is still awaited
     await engine.dispose()

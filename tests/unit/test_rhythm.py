@@ -21,7 +21,6 @@ from handlers.framework.types import (
 from handlers.resync import rebuild_index
 from handlers.rhythm.arithmetic import meeting_times, next_host
 from storage.database import make_engine, make_sessionmaker, migrate
-from storage.stores import Stores
 from tests.unit.world import ALICE, BOB, CAROL, World
 
 DAVE = "@dave:example.org"
@@ -264,8 +263,8 @@ async def lose_the_database(world: World, tmp_path: Path) -> None:
     engine = make_engine(world.db_url)
     await migrate(engine)
     await world.restart()
-    summary = await rebuild_index(world.gateway, Stores.over(make_sessionmaker(engine)))
-    assert summary.cycles == 1
+    summary = await rebuild_index(world.house_over(make_sessionmaker(engine)))
+    assert summary["cycles"] == 1
 
 
 async def test_resync_takes_a_cycle_up_again_without_repeating_its_reminders(

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from handlers.community.house import House
 from handlers.framework.subscriptions import Incoming
 from handlers.framework.types import IncomingMessage, RoomId
 from service.app import Cohost, build_cohost
@@ -102,6 +103,10 @@ class World:
         for member in members:
             self.gateway.accept(space, member)
         return space
+
+    def house_over(self, sessions: async_sessionmaker[AsyncSession]) -> House:
+        """Every feature installed over another database (`cohost resync` into it)."""
+        return build_cohost(self.gateway, sessions, self.config, self.clock).house
 
     def hosts_room(self, space: RoomId) -> RoomId:
         facts = self.gateway.rooms[space].content("cc.microsolidarity.congregation") or {}
