@@ -13,12 +13,10 @@ import structlog
 from nio import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers.announcements.engine import Announcements
 from handlers.community.directory import Directory
 from handlers.community.house import House
 from handlers.community.invites import InviteHandler
 from handlers.community.rooms import repair_rooms
-from handlers.decisions.engine import Decisions
 from handlers.features import FEATURES
 from handlers.framework.clock import Clock, SystemClock
 from handlers.framework.config import Config
@@ -28,9 +26,6 @@ from handlers.framework.operations import OperationRunner
 from handlers.framework.patterns import UserPatterns
 from handlers.framework.registry import CommandRegistry
 from handlers.framework.subscriptions import Subscriptions
-from handlers.membership.engine import Membership
-from handlers.network.membership import NetworkMembership
-from handlers.rhythm.engine import Rhythm
 from service.credentials import private_dir
 from service.events import EventRouter
 from service.gateway import NioGateway, observe_rate_limits
@@ -89,26 +84,6 @@ class Cohost:
     @property
     def subscriptions(self) -> Subscriptions:
         return self.house.subscriptions
-
-    @property
-    def decisions(self) -> Decisions:
-        return self.house.engine(Decisions)
-
-    @property
-    def membership(self) -> Membership:
-        return self.house.engine(Membership)
-
-    @property
-    def rhythm(self) -> Rhythm:
-        return self.house.engine(Rhythm)
-
-    @property
-    def network(self) -> NetworkMembership:
-        return self.house.engine(NetworkMembership)
-
-    @property
-    def announcements(self) -> Announcements:
-        return self.house.engine(Announcements)
 
 
 def feature_config(settings: Settings) -> Config:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from handlers.community.state import COMMONS, LOBBY
+from handlers.decisions.engine import Decisions
 from handlers.decisions.schema import PROPOSAL
 from handlers.framework.types import RoomId
 from handlers.resync import rebuild_index
@@ -38,7 +39,7 @@ async def test_an_objection_with_a_reason_blocks_and_nothing_is_listed(world: Wo
     await world.say("!propose We double the meetings", BOB, crew)
     await world.say("!object 1 Two a week is more than I can give", ALICE, crew)
     world.clock.advance(timedelta(days=2, minutes=1))
-    await world.cohost.decisions.tick()
+    await world.feature(Decisions).tick()
     assert "lapsed" in world.gateway.notices_in(crew)[-1]
     assert "Nothing has been agreed here yet" in await world.say("!decisions", ALICE, crew)
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from handlers.community.invites import InviteHandler
 from handlers.community.state import CREW_ROOM, LOBBY
+from handlers.decisions.engine import Decisions
 from handlers.framework.markdown import to_html
 from handlers.framework.patterns import UserPatterns
 from handlers.framework.types import (
@@ -177,7 +178,7 @@ async def test_no_cohosts_reaction_counts_as_a_vote(world: World) -> None:
     async def cohosts(room: RoomId) -> set[UserId]:
         return {OTHER_COHOST}
 
-    world.cohost.decisions.share_rooms_with(cohosts)
+    world.feature(Decisions).share_rooms_with(cohosts)
     said = len(world.gateway.sent)
     for who in (BOT, OTHER_COHOST):
         reaction = IncomingReaction(crew, eid("$r"), UserId(who), proposal.event_id, "👍", 1)

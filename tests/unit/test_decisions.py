@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from handlers.community.state import CREW_ROOM
+from handlers.decisions.engine import Decisions
 from handlers.decisions.schema import PROPOSAL as PROPOSAL_STATE
 from handlers.framework.types import (
     EventId,
@@ -17,6 +18,7 @@ from handlers.framework.types import (
     RoomId,
     UserId,
 )
+from handlers.membership.engine import Membership
 from handlers.resync import rebuild_index
 from storage.database import make_engine, make_sessionmaker, migrate
 from tests.fakes import BOT, Crash
@@ -51,7 +53,7 @@ async def knock(
     if member and marker.get("kind") == CREW_ROOM:
         world.gateway.accept(RoomId(marker["congregation"]), who)
     world.gateway.member(room, who, "knock")
-    await world.cohost.membership.on_member(
+    await world.feature(Membership).on_member(
         IncomingMember(room, eid("$knock"), UserId(who), who, "knock", None, reason)
     )
 
@@ -115,7 +117,7 @@ async def test_an_objection_blocks_until_withdrawn(world: World) -> None:
     assert "objections from @bob" in await world.say("!proposals", room=crew)
     assert "only the person who objected" in await world.say("!withdraw 1", sender=CAROL, room=crew)
     world.clock.advance(timedelta(days=2, minutes=1))
-    await world.cohost.decisions.tick()
+    await world.feature(Decisions).tick()
     assert state(world, crew, 1)["status"] == "lapsed"
     assert any("lapsed (objections stand from @bob" in n for n in world.gateway.notices_in(crew))
     await world.settle()
@@ -126,7 +128,7 @@ async def test_an_objection_blocks_until_withdrawn(world: World) -> None:
     await world.say("!object 2 not yet", sender=BOB, room=crew)
     assert "withdrawn" in await world.say("!withdraw 2", sender=BOB, room=crew)
     world.clock.advance(timedelta(days=3))
-    await world.cohost.decisions.tick()
+    await world.feature(Decisions).tick()
     assert state(world, crew, 2)["status"] == "passed"
 
 
@@ -137,22 +139,22 @@ async def test_the_window_closes_with_the_injected_clock_and_reminds_a_day_befor
     await knock(world, crew, DAVE)
     await react(world, crew, ALICE, 1, "👍")
     world.clock.advance(timedelta(hours=23))
-    await world.cohost.decisions.tick()
+    await world.feature(Decisions).tick()
     assert not any("closes in 24 hours" in n for n in world.gateway.notices_in(crew))
     world.clock.advance(timedelta(hours=2))
-    await world.cohost.decisions.tick()
-    await world.cohost.decisions.tick()
+    await world.feature(Decisions).tick()
+    await world.feature(Decisions).tick()
     reminders = [m for m in world.gateway.messages_in(crew) if "closes in 24" in m.content["body"]]
     assert len(reminders) == 1
     # Asked to act: an m.text that mentions exactly those who have not answered.
     assert reminders[0].content["msgtype"] == "m.text"
     assert reminders[0].content["m.mentions"] == {"user_ids": [BOB, CAROL]}
     world.clock.advance(timedelta(hours=22, minutes=58))
-    await world.cohost.decisions.tick()
+    await world.feature(Decisions).tick()
     assert state(world, crew, 1)["status"] == "open"
     world.clock.advance(timedelta(minutes=3))
-    await world.cohost.decisions.tick()
-    await world.cohost.decisions.tick()
+    await world.feature(Decisions).tick()
+    await world.feature(Decisions).tick()
     assert state(world, crew, 1)["status"] == "passed"
     assert (
         len([n for n in world.gateway.notices_in(crew) if n.startswith("Proposal #1 passed")]) == 1
@@ -163,7 +165,7 @@ async def test_silence_lapses(world: World) -> None:
     crew = await crew_of(world, BOB)
     await knock(world, crew, DAVE)
     world.clock.advance(timedelta(days=2))
-    await world.cohost.decisions.tick()
+    await world.feature(Decisions).tick()
     assert state(world, crew, 1)["status"] == "lapsed"
     assert any("nobody consented" in n for n in world.gateway.notices_in(crew))
 
@@ -183,7 +185,7 @@ async def test_a_raised_hand_asks_for_a_reason_and_blocks_only_with_one(world: W
         IncomingRedaction(crew, eid("$redaction"), UserId(BOB), hand, ms(world) + 1)
     )
     world.clock.advance(timedelta(days=2))
-    await world.cohost.decisions.tick()
+    await world.feature(Decisions).tick()
     assert state(world, crew, 1)["status"] == "passed"
 
 
@@ -283,7 +285,7 @@ async def test_a_knock_on_the_congregation_goes_to_the_hosts(world: World) -> No
     assert world.gateway.rooms[space].membership(ERIN) == "invite"
     # Erin declines: recorded with the proposal.
     world.gateway.member(space, ERIN, "leave")
-    await world.cohost.membership.on_member(
+    await world.feature(Membership).on_member(
         IncomingMember(space, eid(), UserId(ERIN), ERIN, "leave", "invite", None)
     )
     assert "declined_at" in state(world, hosts, 1)
@@ -292,8 +294,8 @@ async def test_a_knock_on_the_congregation_goes_to_the_hosts(world: World) -> No
 async def test_a_direct_invite_is_noted_once_and_not_undone(world: World) -> None:
     crew = await crew_of(world, BOB)
     event = IncomingMember(crew, eid(), UserId(BOB), DAVE, "invite", None, None)
-    await world.cohost.membership.on_member(event)
-    await world.cohost.membership.on_member(event)
+    await world.feature(Membership).on_member(event)
+    await world.feature(Membership).on_member(event)
     noted = [n for n in world.gateway.notices_in(crew) if "invited @dave" in n]
     assert len(noted) == 1 and "directly" in noted[0]
 
@@ -304,9 +306,9 @@ async def test_a_close_that_came_while_cohost_was_down_happens_once_at_start(wor
     await react(world, crew, BOB, 1, "👍")  # cast before the close, seen before the restart
     world.clock.advance(timedelta(days=5))
     await world.restart()
-    await world.cohost.decisions.tick()
+    await world.feature(Decisions).tick()
     await world.restart()
-    await world.cohost.decisions.tick()
+    await world.feature(Decisions).tick()
     assert state(world, crew, 1)["status"] == "passed"
     assert (
         len([n for n in world.gateway.notices_in(crew) if n.startswith("Proposal #1 passed")]) == 1
@@ -320,7 +322,7 @@ async def test_a_vote_cast_after_the_close_does_not_count(world: World) -> None:
     await knock(world, crew, DAVE)
     world.clock.advance(timedelta(days=3))
     await react(world, crew, ALICE, 1, "👍")  # arrives late (cohost was away at the close)
-    await world.cohost.decisions.tick()
+    await world.feature(Decisions).tick()
     assert state(world, crew, 1)["status"] == "lapsed"
 
 

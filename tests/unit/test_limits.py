@@ -15,6 +15,7 @@ from handlers.decisions.schema import PROPOSAL
 from handlers.framework.replies import MAX_BODY, MAX_MENTIONS, notice
 from handlers.framework.text import one_line, quoted
 from handlers.framework.types import EventId, IncomingMember, RoomId, UserId
+from handlers.membership.engine import Membership
 from handlers.resync import rebuild_index
 from storage.database import make_engine, make_sessionmaker, migrate
 from tests.unit.test_decisions import crew_of
@@ -74,7 +75,7 @@ async def test_knock_opened_proposals_per_room_per_hour(world: World) -> None:
     for n in range(12):
         who = f"@k{n}:example.org"
         world.gateway.member(space, who, "knock")
-        await world.cohost.membership.on_member(
+        await world.feature(Membership).on_member(
             IncomingMember(RoomId(space), EventId(f"$k{n}"), UserId(who), who, "knock", None, None)
         )
     opened = [

@@ -17,6 +17,7 @@ from handlers.framework.types import (
     UserId,
 )
 from handlers.network.schema import MEMBER, NETWORK_JOIN
+from handlers.rhythm.engine import Rhythm
 from handlers.rhythm.schema import CYCLE
 from storage.models import Proposal
 from tests.fakes import BOT, FakeRoom, message
@@ -124,16 +125,16 @@ async def test_when_the_keeper_is_gone_another_cohost_reminds_once(world: World)
     # Hilltop's cohost keeps the crew's cycle; its meeting is an hour and a minute away,
     # and the hour's reminder it will owe in a minute never comes.
     world.gateway.set_state(crew, CYCLE, "1", cycle_record(world, timedelta(minutes=61)), OTHER)
-    await world.cohost.rhythm.tick()
+    await world.feature(Rhythm).tick()
     assert not [n for n in world.gateway.notices_in(crew) if n.startswith("Reminder")]
     world.clock.advance(timedelta(minutes=3))  # past the grace and this cohost's turn
     for _ in range(3):
-        await world.cohost.rhythm.tick()
+        await world.feature(Rhythm).tick()
     reminders = [n for n in world.gateway.notices_in(crew) if n.startswith("Reminder")]
     assert len(reminders) == 1 and "within the hour" in reminders[0]
     record = world.gateway.rooms[crew].content(CYCLE, "1") or {}
     assert record["schedule"][0]["hour_reminder"] == "sent"  # type: ignore[index]
-    assert await world.cohost.rhythm.keeps(crew)
+    assert await world.feature(Rhythm).keeps(crew)
 
 
 async def test_a_keeper_that_was_taken_over_hands_over(world: World) -> None:
@@ -144,9 +145,9 @@ async def test_a_keeper_that_was_taken_over_hands_over(world: World) -> None:
     # Hilltop's cohost took the cycle over while this one was away.
     taken = cycle_record(world, timedelta(minutes=30))
     world.gateway.set_state(crew, CYCLE, "1", taken, OTHER)
-    assert not await world.cohost.rhythm.keeps(crew)
+    assert not await world.feature(Rhythm).keeps(crew)
     world.clock.advance(timedelta(minutes=5))
-    await world.cohost.rhythm.tick()
+    await world.feature(Rhythm).tick()
     assert not [n for n in world.gateway.notices_in(crew) if n.startswith("Reminder")]
     silent = message("!crew host", sender=ALICE, room=crew)
     await world.deliver(silent)
@@ -159,10 +160,10 @@ async def test_a_new_cycles_keeper_has_its_grace_from_the_cycles_start(world: Wo
     fresh["schedule"] = [{"at": fresh["schedule"][0]["at"], "host": ALICE}]  # type: ignore[index]
     world.gateway.set_state(crew, CYCLE, "1", fresh, OTHER)
     world.clock.advance(timedelta(seconds=30))
-    await world.cohost.rhythm.tick()
+    await world.feature(Rhythm).tick()
     assert not [n for n in world.gateway.notices_in(crew) if n.startswith("Reminder")]
     world.clock.advance(timedelta(minutes=2))
-    await world.cohost.rhythm.tick()
+    await world.feature(Rhythm).tick()
     assert len([n for n in world.gateway.notices_in(crew) if "is tomorrow" in n]) == 1
 
 

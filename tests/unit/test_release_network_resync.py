@@ -8,9 +8,10 @@ from typing import Any
 
 from handlers.community.facts import MAX_VERSIONS
 from handlers.community.state import COMMONS, CREW_ROOM, LOBBY, NETWORK_ANNOUNCEMENTS, NETWORK_SPACE
-from handlers.decisions.engine import SPEC
+from handlers.decisions.engine import SPEC, Decisions
 from handlers.decisions.schema import PROPOSAL as PROPOSAL_STATE
 from handlers.framework.types import EventId, IncomingInvite, IncomingMessage, RoomId, UserId
+from handlers.network.membership import NetworkMembership
 from handlers.network.schema import MEMBER, NETWORK_JOIN
 from handlers.resync import rebuild_index
 from storage.database import make_engine, make_sessionmaker, migrate
@@ -317,14 +318,14 @@ async def test_acts_recorded_before_a_cohost_took_a_proposal_on_count(world: Wor
         world, acts=[consent], shown_by={"$early": ALICE}
     )
     assert "No proposals are open" in await world.say("!proposals", room=commons)
-    assert await world.cohost.decisions.store.by_number(commons, 1) is not None  # taken on
+    assert await world.feature(Decisions).store.by_number(commons, 1) is not None  # taken on
 
 
 async def test_a_record_with_an_act_nobody_sent_is_not_taken_on(world: World) -> None:
     """A peer's record says Alice consented; no event of hers shows it."""
     forged = {"event": "$forged", "voter": ALICE, "act": "consent", "ts": 1, "reason": None}
     _, commons = await a_proposal_opened_by_another_cohost(world, acts=[forged])
-    assert await world.cohost.decisions.store.by_number(commons, 1) is None
+    assert await world.feature(Decisions).store.by_number(commons, 1) is None
     [told] = [n for n in world.gateway.notices_in(commons) if "do not show" in n]
     assert OTHER in told
 
@@ -334,7 +335,7 @@ async def test_an_act_shown_by_someone_elses_event_is_not_theirs(world: World) -
     _, commons = await a_proposal_opened_by_another_cohost(
         world, acts=[forged], shown_by={"$bobs": BOB}
     )
-    assert await world.cohost.decisions.store.by_number(commons, 1) is None
+    assert await world.feature(Decisions).store.by_number(commons, 1) is None
 
 
 async def test_resync_keeps_a_pending_network_application(world: World, tmp_path: Path) -> None:
@@ -347,15 +348,15 @@ async def test_resync_keeps_a_pending_network_application(world: World, tmp_path
         UserId("@cohost:far.example"),
         "Welcome to the network. cohost:network:!rivers:far.example",
     )
-    assert await world.cohost.network.expects(invite)
+    assert await world.feature(NetworkMembership).expects(invite)
 
     (tmp_path / "fresh").mkdir()
     world.db_url = f"sqlite:///{tmp_path / 'fresh' / 'cohost.db'}"
     engine = make_engine(world.db_url)
     await migrate(engine)
     await world.restart()
-    assert not await world.cohost.network.expects(invite)  # the index is gone
+    assert not await world.feature(NetworkMembership).expects(invite)  # the index is gone
     summary = await rebuild_index(world.house_over(make_sessionmaker(engine)))
     assert summary["applications"] == 1
-    assert await world.cohost.network.expects(invite)  # the invitation is still awaited
+    assert await world.feature(NetworkMembership).expects(invite)  # the invitation is still awaited
     await engine.dispose()

@@ -20,6 +20,7 @@ from handlers.framework.types import (
 )
 from handlers.resync import rebuild_index
 from handlers.rhythm.arithmetic import meeting_times, next_host
+from handlers.rhythm.engine import Rhythm
 from storage.database import make_engine, make_sessionmaker, migrate
 from tests.unit.world import ALICE, BOB, CAROL, World
 
@@ -41,7 +42,7 @@ async def crew(world: World, *others: str) -> RoomId:
 async def run_until(world: World, end: datetime, step: timedelta = timedelta(hours=1)) -> None:
     while world.clock.now() < end:
         world.clock.advance(step)
-        await world.cohost.rhythm.tick()
+        await world.feature(Rhythm).tick()
 
 
 def reminders(world: World, room: RoomId) -> list[str]:
@@ -167,22 +168,22 @@ async def test_a_restart_sends_a_missed_reminder_once_and_never_a_stale_burst(wo
     # Down from Friday until Monday 20:00, past the day reminder's time (Monday 19:00).
     world.clock.current = datetime(2026, 11, 30, 20, 0, tzinfo=UTC)
     await world.restart()
-    await world.cohost.rhythm.tick()
-    await world.cohost.rhythm.tick()
+    await world.feature(Rhythm).tick()
+    await world.feature(Rhythm).tick()
     assert [r.split(",")[0] for r in reminders(world, room)] == [
         "Reminder: meeting 1 of 3 is tomorrow"
     ]
     # Down again across both reminders of meeting 2, back 30 minutes before it.
     world.clock.current = datetime(2026, 12, 8, 18, 30, tzinfo=UTC)
     await world.restart()
-    await world.cohost.rhythm.tick()
+    await world.feature(Rhythm).tick()
     assert [r.split(",")[0] for r in reminders(world, room)][1:] == [
         "Reminder: meeting 2 of 3 is within the hour"
     ]
     # Down past meeting 3 entirely: nothing stale, the retrospective opens.
     world.clock.current = datetime(2026, 12, 15, 21, 0, tzinfo=UTC)
     await world.restart()
-    await world.cohost.rhythm.tick()
+    await world.feature(Rhythm).tick()
     assert len(reminders(world, room)) == 2
     assert any("time for the retrospective" in n for n in world.gateway.notices_in(room))
 
@@ -226,8 +227,8 @@ async def test_a_ninth_member_brings_one_word_about_splitting(world: World) -> N
     newcomer = "@ninth:example.org"
     world.gateway.accept(room, newcomer)
     event = IncomingMember(room, EventId("$j1"), UserId(newcomer), newcomer, "join", "invite", None)
-    await world.cohost.rhythm.on_member(event)
-    await world.cohost.rhythm.on_member(
+    await world.feature(Rhythm).on_member(event)
+    await world.feature(Rhythm).on_member(
         IncomingMember(room, EventId("$j2"), UserId(newcomer), newcomer, "join", "join", None)
     )
     told = [n for n in world.gateway.notices_in(room) if "work best with 3–8" in n]
@@ -242,7 +243,7 @@ async def test_the_retrospective_is_answered_with_reactions(world: World) -> Non
         s.event_id for s in world.gateway.sent if "time for the retrospective" in s.content["body"]
     )
     now = int(world.clock.now().timestamp() * 1000)
-    rhythm = world.cohost.rhythm
+    rhythm = world.feature(Rhythm)
 
     def reaction(event: str, who: str, key: str, ts: int) -> IncomingReaction:
         return IncomingReaction(room, EventId(event), UserId(who), EventId(retro), key, ts)
@@ -277,7 +278,7 @@ async def test_resync_takes_a_cycle_up_again_without_repeating_its_reminders(
     host_before = await world.say("!crew host", room=room)
 
     await lose_the_database(world, tmp_path)
-    await world.cohost.rhythm.tick()
+    await world.feature(Rhythm).tick()
     assert len(reminders(world, room)) == 1  # the day reminder went out already
     assert await world.say("!crew host", room=room) == host_before
     await run_until(world, datetime(2026, 12, 1, 18, 30, tzinfo=UTC))

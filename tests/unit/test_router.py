@@ -10,6 +10,7 @@ from nio import Event
 from handlers.community.state import CREW_ROOM
 from handlers.decisions.schema import PROPOSAL as PROPOSAL_STATE
 from handlers.framework.types import IncomingMessage, RoomId
+from handlers.rhythm.engine import Rhythm
 from handlers.rhythm.schema import CYCLE as CYCLE_STATE
 from service.events import EventRouter
 from service.metrics import Metrics
@@ -91,7 +92,7 @@ async def test_commands_and_retrospective_reactions_from_a_sync(world: World) ->
     )
     await router._room_timeline(RoomId(crew), [command])
     world.clock.current = datetime(2026, 12, 1, 19, 1, tzinfo=world.clock.current.tzinfo)
-    await world.cohost.rhythm.tick()
+    await world.feature(Rhythm).tick()
     retro = next(
         s.event_id for s in world.gateway.sent if "time for the retrospective" in s.content["body"]
     )

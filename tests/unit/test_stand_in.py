@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from handlers.framework.stand_in import PICKED, TURN, StandIns, op_id
 from handlers.framework.types import EventId, IncomingMessage, RoomId, UserId
+from handlers.rhythm.engine import Rhythm
 from handlers.rhythm.schema import CYCLE
 from tests.fakes import message
 from tests.unit.test_network_crews import BEA, OTHER, a_meta_crew, cycle_record
@@ -21,7 +22,7 @@ async def crew_kept_by_other(world: World) -> RoomId:
     _, _, crew = await a_meta_crew(world)
     world.gateway.set_state(crew, CYCLE, "1", cycle_record(world, timedelta(days=3)), OTHER)
     world.gateway.accept(crew, OTHER)
-    assert not await world.cohost.rhythm.keeps(crew)
+    assert not await world.feature(Rhythm).keeps(crew)
     return crew
 
 

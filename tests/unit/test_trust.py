@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from handlers.announcements.engine import Announcements
 from handlers.community.state import CONGREGATION, NETWORK_ANNOUNCEMENTS, NETWORK_SPACE
 from handlers.decisions.schema import PROPOSAL as PROPOSAL_STATE
 from handlers.framework.types import (
@@ -16,6 +17,7 @@ from handlers.framework.types import (
     RoomId,
     UserId,
 )
+from handlers.network.membership import NetworkMembership
 from handlers.network.schema import MEMBER, NETWORK_JOIN
 from tests.fakes import BOT
 from tests.unit.test_release_network_resync import (
@@ -84,7 +86,7 @@ async def test_a_human_who_names_himself_a_cohost_is_not_one(world: World) -> No
         },
     )
     sent = len(g.sent)
-    await world.cohost.announcements.relay(forged)
+    await world.feature(Announcements).relay(forged)
     assert len(g.sent) == sent  # nothing relayed
 
 
@@ -173,7 +175,7 @@ async def test_a_reaction_counts_only_in_the_proposals_own_room(world: World) ->
 async def test_the_network_mark_opens_only_the_network_applied_to(world: World) -> None:
     space = await world.congregation("Riverside")
     await world.say("!network join !rivers:far.example far.example", room=world.hosts_room(space))
-    network = world.cohost.network
+    network = world.feature(NetworkMembership)
 
     def invite(room: str, marked: str) -> IncomingInvite:
         reason = f"Welcome to the network. cohost:network:{marked}"

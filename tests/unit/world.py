@@ -7,6 +7,7 @@ import dataclasses
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -20,6 +21,8 @@ from service.metrics import Metrics
 from service.settings import Settings, load_settings
 from storage.database import make_engine, make_sessionmaker, migrate
 from tests.fakes import BOT, FakeClock, FakeGateway, message
+
+T = TypeVar("T")
 
 ALICE = "@alice:example.org"
 BOB = "@bob:example.org"
@@ -103,6 +106,10 @@ class World:
         for member in members:
             self.gateway.accept(space, member)
         return space
+
+    def feature(self, kind: type[T]) -> T:
+        """The engine a feature installed (to drive it as the sync loop would)."""
+        return self.cohost.house.engine(kind)
 
     def house_over(self, sessions: async_sessionmaker[AsyncSession]) -> House:
         """Every feature installed over another database (`cohost resync` into it)."""
