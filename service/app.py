@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 
@@ -106,9 +106,10 @@ def build_cohost(
     sessions: async_sessionmaker[AsyncSession],
     settings: Settings,
     clock: Clock,
+    features: Sequence[Callable[[House], None]] = FEATURES,
 ) -> Cohost:
     house = House(gateway, Stores.over(sessions), clock, feature_config(settings))
-    for install in FEATURES:
+    for install in features:
         install(house)
     return Cohost(house, sessions)
 

@@ -4,7 +4,7 @@ unit tests talk to it as members would."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from handlers.community.house import House
+from handlers.features import FEATURES
 from handlers.framework.subscriptions import Incoming
 from handlers.framework.types import IncomingMessage, RoomId
 from service.app import Cohost, build_cohost
@@ -23,6 +24,7 @@ from storage.database import make_engine, make_sessionmaker, migrate
 from tests.fakes import BOT, FakeClock, FakeGateway, message
 
 T = TypeVar("T")
+Install = Callable[[House], None]
 
 ALICE = "@alice:example.org"
 BOB = "@bob:example.org"
@@ -38,6 +40,7 @@ class World:
     db_url: str
     config: Settings
     engine: AsyncEngine
+    features: Sequence[Install] = FEATURES
 
     async def say(self, body: str, sender: str = ALICE, room: str = DM) -> str:
         """Send a command; return the one reply (and fail if there is not exactly one)."""
@@ -70,7 +73,7 @@ class World:
         await self.engine.dispose()
         self.engine = make_engine(self.db_url)
         self.cohost = build_cohost(
-            self.gateway, make_sessionmaker(self.engine), self.config, self.clock
+            self.gateway, make_sessionmaker(self.engine), self.config, self.clock, self.features
         )
         await self.cohost.runner.resume_pending()
 
@@ -113,14 +116,16 @@ class World:
 
     def house_over(self, sessions: async_sessionmaker[AsyncSession]) -> House:
         """Every feature installed over another database (`cohost resync` into it)."""
-        return build_cohost(self.gateway, sessions, self.config, self.clock).house
+        return build_cohost(self.gateway, sessions, self.config, self.clock, self.features).house
 
     def hosts_room(self, space: RoomId) -> RoomId:
         facts = self.gateway.rooms[space].content("cc.microsolidarity.congregation") or {}
         return RoomId(facts["rooms"]["hosts"])
 
 
-async def make_world(tmp_path: Path, **settings: object) -> World:
+async def make_world(
+    tmp_path: Path, features: Sequence[Install] = FEATURES, **settings: object
+) -> World:
     url = f"sqlite:///{tmp_path / 'cohost.db'}"
     engine = make_engine(url)
     await migrate(engine)
@@ -128,8 +133,8 @@ async def make_world(tmp_path: Path, **settings: object) -> World:
     config = load_settings(
         homeserver_url="http://hs.invalid", user_id=BOT, password="pw-for-tests", **settings
     )
-    cohost = build_cohost(gateway, make_sessionmaker(engine), config, clock)
-    return World(gateway, clock, cohost, url, config, engine)
+    cohost = build_cohost(gateway, make_sessionmaker(engine), config, clock, features)
+    return World(gateway, clock, cohost, url, config, engine, features)
 
 
 @pytest.fixture

@@ -1,0 +1,73 @@
+"""A toy feature, installed from the test tree the way every feature is: through
+`install(house)` alone. It brings a command, a kind of shared state, an operation
+kind and the step that rebuilds its state in `cohost resync`; no other file knows it.
+
+`!toy plant <word>` plants a word in the room: a persisted operation that waits a
+minute (so that a test can restart cohost in the middle), then writes the word as a
+shared fact of the room and says so."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from functools import partial
+
+from handlers.community.house import House
+from handlers.community.rebuild import Rebuild
+from handlers.framework.errors import NotYet
+from handlers.framework.fact import Fact
+from handlers.framework.operations import Run
+from handlers.framework.registry import CommandContext, Kind, Param
+from handlers.framework.replies import Reply
+from handlers.framework.speech import tell
+from handlers.framework.types import RoomId
+
+PLANT = "toy_plant"
+GROWS_IN = timedelta(minutes=1)
+
+
+class Planted(Fact):
+    """A word planted in a room (state key: who planted it)."""
+
+    TYPE = "cc.microsolidarity.toy"
+    word: str
+
+
+class Toys:
+    def __init__(self, house: House) -> None:
+        self.house = house
+        self.rebuilt: dict[str, str] = {}  # what `cohost resync` found, by planter
+
+    async def plant(self, ctx: CommandContext, word: str) -> Reply:
+        ready = self.house.clock.now() + GROWS_IN
+        params = {"room": ctx.room_id, "by": ctx.sender, "word": word, "at": ready.isoformat()}
+        await self.house.runner.start(f"toy-{ctx.message.event_id}", PLANT, params)
+        return Reply(f"Planting {word}; it grows in a minute.")
+
+    async def grow(self, run: Run) -> None:
+        if self.house.clock.now() < datetime.fromisoformat(run.params["at"]):
+            raise NotYet("not grown yet")
+        room, word = RoomId(run.params["room"]), run.params["word"]
+        fact = Planted(word=word)
+        shared = self.house.directory.shared
+        await run.step("fact", partial(shared.write, room, fact, run.params["by"]))
+        await run.step(
+            "said", partial(tell, self.house.gateway, room, f"{word} grew.", f"toy-{run.id}")
+        )
+
+    async def failed(self, run: Run, reason: str) -> None:
+        return None
+
+    async def rebuild(self, rebuild: Rebuild) -> None:
+        for room in rebuild.rooms:
+            for planter, fact in (await rebuild.facts.all(room, Planted)).items():
+                self.rebuilt[planter] = fact.word
+                rebuild.counts["toys"] += 1
+
+
+def install(house: House) -> None:
+    toys = house.provide(Toys(house))
+    house.registry.command(
+        "toy plant", Param("word", Kind.WORD), summary="Plant a word in this room."
+    )(toys.plant)
+    house.runner.register(PLANT, toys.grow, toys.failed)
+    house.on_resync(toys.rebuild, after_index=True)
