@@ -11,7 +11,7 @@ from collections import Counter
 
 import structlog
 
-from handlers.community.facts import TO_THE_END, RoomMarker, SharedFacts
+from handlers.community.facts import RoomMarker
 from handlers.community.house import House
 from handlers.community.rebuild import Rebuild
 from handlers.framework.types import RoomId
@@ -22,7 +22,7 @@ log = structlog.get_logger(__name__)
 async def rebuild_index(house: House) -> Counter[str]:
     """What was rebuilt, counted by kind ("rooms", and what each feature counts)."""
     gateway, stores = house.gateway, house.stores
-    facts = SharedFacts(gateway, stores.trusted, look_back=TO_THE_END, decided=stores.decisions)
+    facts = house.directory.shared.to_the_end()
     rooms = await gateway.joined_rooms()
     markers: dict[RoomId, RoomMarker] = {}
     for room in rooms:

@@ -32,7 +32,7 @@ class Directory:
         self.gateway = gateway
         self.stores = stores
         self.index = stores.community
-        self.shared = SharedFacts(gateway, stores.trusted, clock, decided=stores.decisions)
+        self.shared = SharedFacts(gateway, stores.trusted, clock)
 
     @property
     def via(self) -> str:

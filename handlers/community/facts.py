@@ -16,8 +16,9 @@ edit of `cc.microsolidarity.*` state is never a fact."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 from pydantic import Field, ValidationError
@@ -25,13 +26,10 @@ from pydantic import Field, ValidationError
 from handlers.community.state import (
     CONGREGATION,
     CREW,
-    NETWORK_ROOMS,
-    NETWORK_SPACE,
     RELEASE,
     ROOM,
 )
 from handlers.decisions.schema import PROPOSAL, ProposalPart, ProposalRecord
-from handlers.decisions.voices import Voices, voices_from
 from handlers.framework.clock import Clock, SystemClock
 from handlers.framework.errors import MatrixError
 from handlers.framework.fact import F, Fact, number_key
@@ -39,8 +37,6 @@ from handlers.framework.gateway import MatrixGateway
 from handlers.framework.names import name_key
 from handlers.framework.types import RoomId, UserId
 from handlers.network.schema import ApplicationRecord, MemberEntry, NetworkFacts
-from handlers.network.trust import NetworkTrust
-from storage.decisions import DecisionStore
 from storage.models import Crew
 from storage.trusted import TrustedFactStore
 
@@ -120,7 +116,6 @@ class SharedFacts:
         kept: TrustedFactStore | None = None,
         clock: Clock | None = None,
         look_back: int = MAX_VERSIONS,
-        decided: DecisionStore | None = None,
     ) -> None:
         self.gateway = gateway
         # How many earlier versions of a fact are read looking for its writer's.
@@ -133,8 +128,21 @@ class SharedFacts:
         self._clock = clock or SystemClock()
         self._kept_ids: dict[tuple[str, str, str], str] = {}  # what the store already has
         self._written_back: dict[tuple[str, str, str], datetime] = {}
-        # Who writes a network's facts: its policy, with the network.
-        self.network = NetworkTrust(self, decided, self._clock)
+        # Who writes a network's facts: the network's policy, once it gives it.
+        self.network: NetworkPolicy = NoNetwork()
+        self._policy: Callable[[SharedFacts], NetworkPolicy] | None = None
+
+    def trust_networks_by(self, policy: Callable[[SharedFacts], NetworkPolicy]) -> None:
+        """The network's policy, made for this reader (see NetworkPolicy)."""
+        self._policy = policy
+        self.network = policy(self)
+
+    def to_the_end(self) -> SharedFacts:
+        """The same reader, reading each fact's history to its end (`cohost resync`)."""
+        reader = SharedFacts(self.gateway, self._kept, self._clock, TO_THE_END)
+        if self._policy is not None:
+            reader.trust_networks_by(self._policy)
+        return reader
 
     # -- writing ---------------------------------------------------------------
     async def write(self, room: RoomId, fact: Fact, key: str = "") -> None:
@@ -153,7 +161,7 @@ class SharedFacts:
     # -- reading ---------------------------------------------------------------
     async def get(self, room: RoomId, model: type[F], key: str = "") -> F | None:
         """The fact of this kind under `key`, when its writer is trusted here."""
-        if model is NetworkFacts:
+        if model is NetworkFacts:  # the network's own facts: its policy says whose
             return await self.network.facts(room)  # type: ignore[return-value]
         event = await self.gateway.state_event(room, model.TYPE, key)
         if event is None:
@@ -368,61 +376,69 @@ class SharedFacts:
 
     # -- who writes facts where -------------------------------------------------
     async def writers(self, room: RoomId) -> set[UserId]:
-        """This cohost everywhere; in a network's rooms also the network's cohosts."""
-        found = await self._network_and_cohosts(room)
-        return {self.gateway.user_id, *(found[1] if found else ())}
-
-    async def _network_and_cohosts(self, room: RoomId) -> tuple[RoomId, set[UserId]] | None:
-        """The network whose room this is, with its cohosts (read once): by the room's
-        latest marker from a cohost that network trusts (and, for the network's own
-        rooms, the network's facts listing it). A marker this cohost wrote for a
-        congregation's room settles it."""
-        current = await self.gateway.state_event(room, ROOM, "")
-        candidates = [current] if current is not None else []
-        for index, event in enumerate(candidates):  # grows once, if the current is no fact
-            raw = event.get("content")
-            content: dict[str, Any] = raw if isinstance(raw, dict) else {}
-            kind = content.get("kind")
-            if kind in NETWORK_ROOMS:
-                network = RoomId(room if kind == NETWORK_SPACE else str(content.get("network")))
-                cohosts = await self.network_cohosts(network) if network.startswith("!") else set()
-                if event.get("sender") in cohosts:
-                    listed = await self._lists(network, room, cohosts)
-                    return (network, cohosts) if listed else None
-            elif event.get("sender") == self.gateway.user_id:
-                return None
-            self.report_once("untrusted_fact_ignored", room, event)
-            if index == 0:
-                candidates += await self.earlier(room, event)
-        return None
-
-    async def _lists(self, network: RoomId, room: RoomId, cohosts: set[UserId]) -> bool:
-        """Whether the network's own facts name the room: one of its rooms, or one of
-        its crews (the Meta Crew)."""
-        if network == room:
-            return True
-        facts = await self.network.facts(network)
-        if facts is not None and room in facts.rooms.values():
-            return True
-        event = await self.gateway.state_event(network, CREW, room)
-        return (
-            event is not None and await self.accept(network, event, CrewFacts, cohosts) is not None
-        )
+        """This cohost everywhere; in a network's rooms also the network's cohosts
+        (by the network's policy)."""
+        return {self.gateway.user_id, *(await self.network.writers(room))}
 
     async def network_cohosts(self, network: RoomId) -> set[UserId]:
-        """The founding cohost and every cohost admitted by an admission that holds
-        (handlers.network.trust)."""
         return set(await self.network.admitted_spaces(network))
 
-    async def admitted_spaces(self, network: RoomId) -> dict[UserId, set[str]]:
-        return await self.network.admitted_spaces(network)
+    async def members(self, network: RoomId) -> dict[str, MemberEntry]:
+        return await self.network.members(network)
 
-    async def voices(self, network: RoomId) -> tuple[list[str], Voices]:
-        """How the network decides: its member congregations, one voice each, and which
-        congregation each of their hosts speaks for (several, for a host of several)."""
-        members = await self.members(network)
-        return sorted(members), voices_from((space, m.hosts) for space, m in members.items())
+    async def voices(self, network: RoomId) -> tuple[list[str], dict[str, str | list[str]]]:
+        return await self.network.voices(network)
+
+
+class NetworkPolicy(Protocol):
+    """Who writes a network's facts, and what its register says: the network's own
+    policy (handlers.network.trust), which the network feature gives the reader. Until
+    it does, no room is a network's."""
+
+    async def writers(self, room: RoomId) -> set[UserId]:
+        """Who, besides this cohost, writes facts in a room: a network's cohosts."""
+        ...
+
+    async def facts(self, network: RoomId) -> NetworkFacts | None: ...
+
+    async def admitted_spaces(self, network: RoomId) -> dict[UserId, set[str]]: ...
+
+    async def members(self, network: RoomId) -> dict[str, MemberEntry]: ...
+
+    async def voices(self, network: RoomId) -> tuple[list[str], dict[str, str | list[str]]]: ...
+
+    async def group_holds(
+        self,
+        network: RoomId,
+        deciders: list[str],
+        voices: dict[str, str | list[str]],
+        opened_at: datetime,
+    ) -> str | None:
+        """Why a deciding group a peer announced is not the network's (None if it is)."""
+        ...
+
+
+class NoNetwork:
+    async def writers(self, room: RoomId) -> set[UserId]:
+        return set()
+
+    async def facts(self, network: RoomId) -> NetworkFacts | None:
+        return None
+
+    async def admitted_spaces(self, network: RoomId) -> dict[UserId, set[str]]:
+        return {}
 
     async def members(self, network: RoomId) -> dict[str, MemberEntry]:
-        """The network's register (handlers.network.trust)."""
-        return await self.network.members(network)
+        return {}
+
+    async def voices(self, network: RoomId) -> tuple[list[str], dict[str, str | list[str]]]:
+        return [], {}
+
+    async def group_holds(
+        self,
+        network: RoomId,
+        deciders: list[str],
+        voices: dict[str, str | list[str]],
+        opened_at: datetime,
+    ) -> str | None:
+        return None

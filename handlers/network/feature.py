@@ -18,10 +18,15 @@ from handlers.network.membership import (
     NetworkMembership,
 )
 from handlers.network.schema import NETWORK_JOIN
+from handlers.network.trust import NetworkTrust
 from handlers.rhythm.engine import Rhythm
 
 
 def install(house: House) -> None:
+    # Who the network trusts to write its facts: its policy, given to the one reader.
+    house.directory.shared.trust_networks_by(
+        lambda reader: NetworkTrust(reader, house.stores.decisions, house.clock)
+    )
     decisions = house.engine(Decisions)
     networks = house.provide(Networks(house.directory, house.runner, house.clock))
     rhythm = house.engine(Rhythm)

@@ -22,15 +22,17 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import structlog
 from pydantic import ValidationError
 
+from handlers.community.facts import CrewFacts, SharedFacts
+from handlers.community.state import CREW, NETWORK_ROOMS, NETWORK_SPACE, ROOM
 from handlers.decisions.proof import Proof, proof_of
 from handlers.decisions.schema import PROPOSAL, ProposalRecord
 from handlers.decisions.tally import Act, Outcome, tally
-from handlers.decisions.voices import Voices, groups_of, voice_in
+from handlers.decisions.voices import Voices, groups_of, voice_in, voices_from
 from handlers.framework.clock import Clock
 from handlers.framework.errors import MatrixError
 from handlers.framework.fact import number_key
@@ -38,9 +40,6 @@ from handlers.framework.matrix_names import EventType
 from handlers.framework.types import RoomId, UserId
 from handlers.network.schema import MEMBER, NETWORK_JOIN, MemberEntry, NetworkFacts
 from storage.decisions import DecisionStore
-
-if TYPE_CHECKING:
-    from handlers.community.facts import SharedFacts
 
 log = structlog.get_logger(__name__)
 
@@ -74,6 +73,50 @@ class NetworkTrust:
         # Records recomputed as passed (events never change: once shown, always shown).
         self._shown: set[str] = set()
         self._not_shown: set[tuple[str, frozenset[tuple[str, str]], bool]] = set()
+
+    async def writers(self, room: RoomId) -> set[UserId]:
+        """In a network's rooms, the network's cohosts (read once): the network whose
+        room it is, by the room's latest marker from a cohost that network trusts (and,
+        for the network's own rooms, the network's facts listing it). A marker this
+        cohost wrote for a congregation's room settles it: no network's."""
+        current = await self.gateway.state_event(room, ROOM, "")
+        candidates = [current] if current is not None else []
+        for index, event in enumerate(candidates):  # grows once, if the current is no fact
+            raw = event.get("content")
+            content: dict[str, Any] = raw if isinstance(raw, dict) else {}
+            kind = content.get("kind")
+            if kind in NETWORK_ROOMS:
+                network = RoomId(room if kind == NETWORK_SPACE else str(content.get("network")))
+                spaces = await self.admitted_spaces(network) if network.startswith("!") else {}
+                cohosts = set(spaces)
+                if event.get("sender") in cohosts:
+                    return cohosts if await self._lists(network, room, cohosts) else set()
+            elif event.get("sender") == self.gateway.user_id:
+                return set()
+            self.reader.report_once("untrusted_fact_ignored", room, event)
+            if index == 0:
+                candidates += await self.reader.earlier(room, event)
+        return set()
+
+    async def _lists(self, network: RoomId, room: RoomId, cohosts: set[UserId]) -> bool:
+        """Whether the network's own facts name the room: one of its rooms, or one of
+        its crews (the Meta Crew)."""
+        if network == room:
+            return True
+        facts = await self.facts(network)
+        if facts is not None and room in facts.rooms.values():
+            return True
+        event = await self.gateway.state_event(network, CREW, room)
+        return (
+            event is not None
+            and await self.reader.accept(network, event, CrewFacts, cohosts) is not None
+        )
+
+    async def voices(self, network: RoomId) -> tuple[list[str], Voices]:
+        """How the network decides: its member congregations, one voice each, and which
+        congregation each of their hosts speaks for (several, for a host of several)."""
+        members = await self.members(network)
+        return sorted(members), voices_from((space, m.hosts) for space, m in members.items())
 
     async def founder(self, network: RoomId) -> UserId | None:
         create = await self.gateway.state_event(network, EventType.CREATE, "")
