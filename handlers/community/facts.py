@@ -29,7 +29,6 @@ from handlers.community.state import (
     RELEASE,
     ROOM,
 )
-from handlers.decisions.schema import PROPOSAL, ProposalPart, ProposalRecord
 from handlers.framework.clock import Clock, SystemClock
 from handlers.framework.errors import MatrixError
 from handlers.framework.fact import F, Fact, number_key
@@ -49,7 +48,6 @@ TO_THE_END = 1_000_000
 # How often cohost writes its own fact back over someone else's edit of it.
 WRITE_BACK_EVERY = timedelta(minutes=10)
 MAX_KEPT_VERSIONS = 10_000
-MAX_PARTS = 200  # a record's parts read back: far more than any group's deciders need
 
 
 class RoomMarker(Fact):
@@ -191,80 +189,31 @@ class SharedFacts:
                     found[str(event["state_key"])] = fact
         return found
 
-    async def latest(self, room: RoomId, model: type[F]) -> tuple[UserId, int, F] | None:
-        """The trusted fact of this kind with the highest number (a cycle), with who
-        wrote it."""
+    async def numbered(self, room: RoomId, model: type[F]) -> dict[int, tuple[UserId, F]]:
+        """Trusted facts of a kind kept under numbers (proposals, cycles), by number,
+        each with who wrote it."""
         writers = await self.writers(room)
-        found: tuple[UserId, int, F] | None = None
+        found: dict[int, tuple[UserId, F]] = {}
         for event in await self.gateway.room_state(room):
-            number = number_key(event.get("state_key")) if event.get("type") == model.TYPE else None
-            if number is None or (found is not None and number <= found[1]):
-                continue
-            trusted = await self.trusted_version(room, event, writers)
-            fact = self.parse(room, trusted, model) if trusted else None
-            if trusted is not None and fact is not None:
-                found = (UserId(str(trusted["sender"])), number, fact)
-        return found
-
-    async def write_proposal(self, room: RoomId, record: ProposalRecord, number: int) -> None:
-        """A proposal's record; a large one with its deciders and acts in parts, each
-        written only when it changed (a vote changes the last one)."""
-        for index, part in enumerate(record.split()):
-            key = f"{number}/{index}"
-            current = await self.gateway.state_event(room, ProposalPart.TYPE, key)
-            if current is None or current.get("content") != part.content():
-                await self.write(room, part, key)
-        await self.write(room, record, str(number))
-
-    async def _joined(
-        self, room: RoomId, number: int, sender: UserId, record: ProposalRecord
-    ) -> ProposalRecord | None:
-        """A record with its parts read back (from its own writer), if it has parts."""
-        if not record.parts:
-            return record
-        parts = []
-        for index in range(min(record.parts, MAX_PARTS)):
-            event = await self.gateway.state_event(room, ProposalPart.TYPE, f"{number}/{index}")
-            trusted = await self.trusted_version(room, event, {sender}) if event else None
-            part = self.parse(room, trusted, ProposalPart) if trusted else None
-            if part is None:
-                log.warning("proposal_part_missing", room_id=room, number=number, part=index)
-                return None
-            parts.append(part)
-        record.joined(parts)
-        return record
-
-    async def proposals(self, room: RoomId) -> dict[int, tuple[UserId, ProposalRecord]]:
-        """Trusted proposal records by number, with who recorded each."""
-        writers = await self.writers(room)
-        found: dict[int, tuple[UserId, ProposalRecord]] = {}
-        for event in await self.gateway.room_state(room):
-            if event.get("type") != PROPOSAL:
+            if event.get("type") != model.TYPE:
                 continue
             number = number_key(event.get("state_key"))
             if number is None:
                 continue
             trusted = await self.trusted_version(room, event, writers)
-            record = self.parse(room, trusted, ProposalRecord) if trusted else None
-            if trusted is not None and record is not None:
-                sender = UserId(str(trusted["sender"]))
-                joined = await self._joined(room, number, sender, record)
-                if joined is not None:
-                    found[number] = (sender, joined)
+            fact = self.parse(room, trusted, model) if trusted else None
+            if trusted is not None and fact is not None:
+                found[number] = (UserId(str(trusted["sender"])), fact)
         return found
 
-    async def proposal(self, room: RoomId, number: int) -> tuple[UserId, ProposalRecord] | None:
-        """One proposal's record, with who recorded it, when its writer is trusted."""
-        event = await self.gateway.state_event(room, PROPOSAL, str(number))
-        if event is None:
+    async def latest(self, room: RoomId, model: type[F]) -> tuple[UserId, int, F] | None:
+        """The trusted fact of this kind with the highest number (a cycle), with who
+        wrote it."""
+        found = await self.numbered(room, model)
+        if not found:
             return None
-        trusted = await self.trusted_version(room, event, await self.writers(room))
-        record = self.parse(room, trusted, ProposalRecord) if trusted else None
-        if trusted is None or record is None:
-            return None
-        sender = UserId(trusted["sender"])
-        joined = await self._joined(room, number, sender, record)
-        return None if joined is None else (sender, joined)
+        number = max(found)
+        return found[number][0], number, found[number][1]
 
     async def trusted_version(
         self, room: RoomId, event: dict[str, Any], writers: set[UserId]

@@ -60,7 +60,7 @@ class Adoption:
                 return
         # Acts cast before this cohost was in the room, as the opener (and only the
         # opener) records them.
-        found = await self.decisions.facts.proposal(incoming.room_id, number)
+        found = await self.decisions.records.one(incoming.room_id, number)
         recorded = found[1] if found and found[0] == incoming.sender else None
         if announced.parts:  # too large for the message: the group is in the record
             if recorded is None:

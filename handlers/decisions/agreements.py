@@ -119,7 +119,7 @@ class Agreements:
 
     async def agreed(self, room: RoomId) -> list[tuple[int, ProposalRecord]]:
         """What the group here has agreed, newest first, as its trusted records say."""
-        records = await self.directory.shared.proposals(room)
+        records = await self.decisions.records.all(room)
         passed = [
             (number, record)
             for number, (_, record) in records.items()

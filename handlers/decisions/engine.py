@@ -18,6 +18,7 @@ import structlog
 from handlers.community.facts import SharedFacts
 from handlers.community.rebuild import Rebuild
 from handlers.decisions.acts import RAISED_HAND, THUMBS_UP
+from handlers.decisions.records import ProposalRecords
 from handlers.decisions.schema import PROPOSAL, ProposalRecord
 from handlers.decisions.tally import CONSENT, Act, Outcome, Tally, tally
 from handlers.decisions.voices import Voices, speakers, spoken_for, voice_in
@@ -116,6 +117,7 @@ class Decisions:
     ) -> None:
         self.gateway = gateway
         self.facts = facts
+        self.records = ProposalRecords(facts)
         self.limits = limits or Limits()
         self.store = store
         self.notices = notices
@@ -164,7 +166,7 @@ class Decisions:
         reason = one_line(reason, MAX_REASON) if reason else None
         await self._within_limits(room_id, proposer, opening_key, now)
         # Numbers are the room's, not this cohost's: other cohosts may share the room.
-        taken = list(await self.facts.proposals(room_id))
+        taken = list(await self.records.all(room_id))
         proposal = Proposal(
             room_id=room_id,
             kind=kind,
@@ -438,7 +440,7 @@ class Decisions:
     async def _post_outcome(self, p: Proposal, result: Tally) -> None:
         """Post the outcome and record it in room state, unless another cohost of the
         room has recorded it already."""
-        found = await self.facts.proposal(RoomId(p.room_id), p.number)
+        found = await self.records.one(RoomId(p.room_id), p.number)
         if found is not None and found[1].status != OPEN:
             return
         text = self._outcome_text(p, result)
@@ -486,7 +488,7 @@ class Decisions:
             record = ProposalRecord.of(
                 p, acts=acts, consents=result.consents, objections=objections
             )
-        await self.facts.write_proposal(RoomId(p.room_id), record, p.number)
+        await self.records.write(RoomId(p.room_id), record, p.number)
 
     async def tick(self) -> None:
         """Close what is due and remind those who have not answered, 24 hours ahead.
@@ -527,11 +529,11 @@ class Decisions:
         proposal = await self.store.latest_about(scope, subject)
         if proposal is None or proposal.status != Outcome.PASSED.value:
             return
-        found = await self.facts.proposal(RoomId(proposal.room_id), proposal.number)
+        found = await self.records.one(RoomId(proposal.room_id), proposal.number)
         record = found[1] if found else None
         if record is not None and record.declined_at is None:
             record.declined_at = self.clock.now()
-            await self.facts.write_proposal(RoomId(proposal.room_id), record, proposal.number)
+            await self.records.write(RoomId(proposal.room_id), record, proposal.number)
             log.info("invitation_declined", proposal=proposal.number, room_id=proposal.room_id)
 
 
@@ -539,7 +541,7 @@ async def rebuild_open_proposals(rebuild: Rebuild) -> None:
     """`cohost resync`: proposals still open, with the acts their records hold (those
     known already, when the database was not lost, are left as they are)."""
     for room in rebuild.rooms:
-        for number, (sender, record) in (await rebuild.facts.proposals(room)).items():
+        for number, (sender, record) in (await ProposalRecords(rebuild.facts).all(room)).items():
             if record.status != OPEN:
                 continue
             try:

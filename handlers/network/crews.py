@@ -193,7 +193,7 @@ class NetworkCrews:
         key = f"{proposal.opening_key}#crew"
         if await self.decisions.store.by_opening(key) is not None:
             return
-        recorded = await self.shared.proposals(room)
+        recorded = await self.decisions.records.all(room)
         if any(record.opening_key == key for _, record in recorded.values()):
             return  # opened by another of the network's cohosts
         proposer = UserId(proposal.proposer) if proposal.proposer else None
