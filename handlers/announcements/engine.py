@@ -11,13 +11,13 @@ from pydantic import ValidationError
 
 from handlers.announcements.schema import MAX_ANNOUNCEMENT, ORIGIN, Origin
 from handlers.community.directory import Directory
+from handlers.community.facts import NetworkFacts
 from handlers.community.state import NETWORK_ANNOUNCEMENTS
 from handlers.framework.errors import UserError
 from handlers.framework.markdown import to_html
 from handlers.framework.matrix_names import MENTIONS, EventType, MsgType
 from handlers.framework.types import IncomingMessage, RoomId, UserId
 from handlers.network.membership import NetworkMembership
-from handlers.network.schema import NetworkFacts
 from storage.models import Congregation
 
 log = structlog.get_logger(__name__)

@@ -21,11 +21,13 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import structlog
-from pydantic import Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from handlers.community.state import (
     CONGREGATION,
     CREW,
+    NETWORK,
+    PREFIX,
     RELEASE,
     ROOM,
 )
@@ -35,11 +37,12 @@ from handlers.framework.fact import F, Fact, number_key
 from handlers.framework.gateway import MatrixGateway
 from handlers.framework.names import name_key
 from handlers.framework.types import RoomId, UserId
-from handlers.network.schema import ApplicationRecord, MemberEntry, NetworkFacts
-from storage.models import Crew
+from storage.models import Application, Crew
 from storage.trusted import TrustedFactStore
 
 log = structlog.get_logger(__name__)
+
+MEMBER = PREFIX + "member"  # a network's register entry (state key: the space)
 
 # How many earlier versions of a fact are looked through for its writer's own.
 MAX_VERSIONS = 50
@@ -48,6 +51,44 @@ TO_THE_END = 1_000_000
 # How often cohost writes its own fact back over someone else's edit of it.
 WRITE_BACK_EVERY = timedelta(minutes=10)
 MAX_KEPT_VERSIONS = 10_000
+
+
+class ApplicationRecord(BaseModel):
+    """A request of this congregation to join a network, until it is a member."""
+
+    network: RoomId
+    via: list[str] = Field(default_factory=list)
+    requester: UserId
+    reply_room: RoomId
+    created_at: datetime
+
+    def row(self, space: str) -> Application:
+        """As this cohost keeps it until it is a member."""
+        return Application(
+            network_id=self.network,
+            congregation_id=space,
+            via=self.via,
+            requester=self.requester,
+            reply_room=self.reply_room,
+            created_at=self.created_at,
+        )
+
+
+class NetworkFacts(Fact):
+    TYPE = NETWORK
+    name: str
+    rooms: dict[str, RoomId] = Field(default_factory=dict)
+    founded_by: str = ""
+    created_at: datetime
+
+
+class MemberEntry(Fact):
+    """One member congregation in a network's register (state key: its space)."""
+
+    TYPE = MEMBER
+    name: str = ""
+    bot: UserId
+    hosts: list[UserId] = Field(default_factory=list)
 
 
 class RoomMarker(Fact):

@@ -18,7 +18,7 @@ from functools import partial
 import structlog
 
 from handlers.community.directory import Directory, room_link
-from handlers.community.facts import CrewFacts
+from handlers.community.facts import CrewFacts, NetworkFacts
 from handlers.community.rebuild import Rebuild
 from handlers.community.rooms import crew_order, invite_once, link, report, room_maker
 from handlers.community.shape import crew_room
@@ -31,7 +31,6 @@ from handlers.framework.operations import Run
 from handlers.framework.patterns import server_of
 from handlers.framework.types import IncomingInvite, RoomId, UserId
 from handlers.membership.engine import Membership
-from handlers.network.schema import NetworkFacts
 from storage.community import IndexEntries
 from storage.models import Crew, IndexedRoom, Proposal
 

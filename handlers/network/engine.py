@@ -7,7 +7,7 @@ from functools import partial
 from typing import Any
 
 from handlers.community.directory import Directory, room_link
-from handlers.community.facts import CongregationFacts
+from handlers.community.facts import CongregationFacts, MemberEntry, NetworkFacts
 from handlers.community.rebuild import Rebuild
 from handlers.community.rooms import invite_once, link, report, report_unfinished, room_maker
 from handlers.community.shape import commons, network_announcements, network_space
@@ -19,7 +19,6 @@ from handlers.community.state import (
 from handlers.framework.clock import Clock
 from handlers.framework.operations import OperationRunner, Run
 from handlers.framework.types import RoomId, UserId
-from handlers.network.schema import MemberEntry, NetworkFacts
 from storage.community import IndexEntries
 from storage.models import Congregation, IndexedRoom, Network
 

@@ -24,7 +24,7 @@ from typing import Any
 import structlog
 
 from handlers.community.directory import Directory
-from handlers.community.facts import CongregationFacts
+from handlers.community.facts import ApplicationRecord, CongregationFacts, MemberEntry, NetworkFacts
 from handlers.community.rooms import invite_once, report
 from handlers.community.shape import HOST_LEVEL, space_child, space_parent
 from handlers.community.state import CONGREGATION, NETWORK_CREW, NETWORK_ROOMS, NETWORK_SPACE
@@ -41,10 +41,7 @@ from handlers.framework.types import IncomingInvite, IncomingMember, RoomId, Use
 from handlers.network.engine import network_entries
 from handlers.network.schema import (
     NETWORK_JOIN,
-    ApplicationRecord,
     Knock,
-    MemberEntry,
-    NetworkFacts,
     invitation_reason,
     invited_to,
 )

@@ -9,58 +9,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
 
-from pydantic import BaseModel, Field
-
-from handlers.community.state import NETWORK, PREFIX
-from handlers.framework.fact import Fact
 from handlers.framework.names import MAX_NAME_LENGTH
 from handlers.framework.text import one_line
-from handlers.framework.types import RoomId, UserId
-from storage.models import Application
 
-MEMBER = PREFIX + "member"
 # The network's decision to admit a congregation (its proposals' kind).
 NETWORK_JOIN = "network_join"
-
-
-class ApplicationRecord(BaseModel):
-    """A request of this congregation to join a network, until it is a member."""
-
-    network: RoomId
-    via: list[str] = Field(default_factory=list)
-    requester: UserId
-    reply_room: RoomId
-    created_at: datetime
-
-    def row(self, space: str) -> Application:
-        """As this cohost keeps it until it is a member."""
-        return Application(
-            network_id=self.network,
-            congregation_id=space,
-            via=self.via,
-            requester=self.requester,
-            reply_room=self.reply_room,
-            created_at=self.created_at,
-        )
-
-
-class NetworkFacts(Fact):
-    TYPE = NETWORK
-    name: str
-    rooms: dict[str, RoomId] = Field(default_factory=dict)
-    founded_by: str = ""
-    created_at: datetime
-
-
-class MemberEntry(Fact):
-    """One member congregation in a network's register (state key: its space)."""
-
-    TYPE = MEMBER
-    name: str = ""
-    bot: UserId
-    hosts: list[UserId] = Field(default_factory=list)
 
 
 # -- what a knock and an invitation say --------------------------------------------

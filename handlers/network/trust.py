@@ -27,7 +27,7 @@ from typing import Any
 import structlog
 from pydantic import ValidationError
 
-from handlers.community.facts import CrewFacts, SharedFacts
+from handlers.community.facts import MEMBER, CrewFacts, MemberEntry, NetworkFacts, SharedFacts
 from handlers.community.state import CREW, NETWORK_ROOMS, NETWORK_SPACE, ROOM
 from handlers.decisions.proof import Proof, proof_of
 from handlers.decisions.schema import PROPOSAL, ProposalRecord
@@ -38,7 +38,7 @@ from handlers.framework.errors import MatrixError
 from handlers.framework.fact import number_key
 from handlers.framework.matrix_names import EventType
 from handlers.framework.types import RoomId, UserId
-from handlers.network.schema import MEMBER, NETWORK_JOIN, MemberEntry, NetworkFacts
+from handlers.network.schema import NETWORK_JOIN
 from storage.decisions import DecisionStore
 
 log = structlog.get_logger(__name__)

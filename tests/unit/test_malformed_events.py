@@ -12,10 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from nio import SyncResponse
 
+from handlers.community.facts import MEMBER
 from handlers.community.state import CONGREGATION, CREW, CREW_ROOM, NETWORK, RELEASE, ROOM
 from handlers.decisions.schema import PROPOSAL as PROPOSAL_STATE
 from handlers.framework.errors import HomeserverUnavailable
-from handlers.network.schema import MEMBER
 from handlers.rhythm.schema import CYCLE as CYCLE_STATE
 from service.metrics import Metrics
 from service.state_cache import StateCache

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from handlers.community.facts import MEMBER
 from handlers.community.state import COMMONS, NETWORK_CREW, NETWORK_SPACE
 from handlers.decisions.schema import PROPOSAL, ProposalRecord
 from handlers.framework.types import (
@@ -16,7 +17,7 @@ from handlers.framework.types import (
     RoomId,
     UserId,
 )
-from handlers.network.schema import MEMBER, NETWORK_JOIN
+from handlers.network.schema import NETWORK_JOIN
 from handlers.rhythm.engine import Rhythm
 from handlers.rhythm.schema import CYCLE
 from storage.models import Proposal

@@ -8,9 +8,10 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
+from handlers.community.facts import MEMBER
 from handlers.decisions.schema import PROPOSAL
 from handlers.framework.types import EventId, IncomingMember, RoomId, UserId
-from handlers.network.schema import MEMBER, NETWORK_JOIN, Knock
+from handlers.network.schema import NETWORK_JOIN, Knock
 from tests.fakes import message
 from tests.unit.test_network_crews import BEA, HILLTOP, OTHER, network_with_hilltop
 from tests.unit.world import ALICE, World

@@ -6,13 +6,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from handlers.community.facts import MAX_VERSIONS
+from handlers.community.facts import MAX_VERSIONS, MEMBER
 from handlers.community.state import COMMONS, CREW_ROOM, LOBBY, NETWORK_ANNOUNCEMENTS, NETWORK_SPACE
 from handlers.decisions.engine import SPEC, Decisions
 from handlers.decisions.schema import PROPOSAL as PROPOSAL_STATE
 from handlers.framework.types import EventId, IncomingInvite, IncomingMessage, RoomId, UserId
 from handlers.network.membership import NetworkMembership
-from handlers.network.schema import MEMBER, NETWORK_JOIN
+from handlers.network.schema import NETWORK_JOIN
 from handlers.resync import rebuild_index
 from storage.database import make_engine, make_sessionmaker, migrate
 from tests.fakes import BOT, message

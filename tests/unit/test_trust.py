@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from handlers.announcements.engine import Announcements
+from handlers.community.facts import MEMBER
 from handlers.community.state import CONGREGATION, NETWORK_ANNOUNCEMENTS, NETWORK_SPACE
 from handlers.decisions.schema import PROPOSAL as PROPOSAL_STATE
 from handlers.framework.types import (
@@ -18,7 +19,7 @@ from handlers.framework.types import (
     UserId,
 )
 from handlers.network.membership import NetworkMembership
-from handlers.network.schema import MEMBER, NETWORK_JOIN
+from handlers.network.schema import NETWORK_JOIN
 from tests.fakes import BOT
 from tests.unit.test_release_network_resync import (
     DELTA_BOT,
