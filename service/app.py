@@ -27,17 +27,17 @@ from handlers.framework.patterns import UserPatterns
 from handlers.framework.registry import CommandRegistry
 from handlers.framework.subscriptions import Subscriptions
 from service.credentials import private_dir
+from service.crypto.identity import ensure_cross_signed, master_key
+from service.crypto.unreadable import Unreadable
+from service.crypto.verification import DeviceKeys, Verifier
 from service.events import EventRouter
 from service.gateway import NioGateway, observe_rate_limits
 from service.http import make_http_app, start_http
-from service.identity import ensure_cross_signed, master_key
 from service.login import log_in, make_client, tune_crypto_store
 from service.metrics import Metrics
 from service.settings import Settings
 from service.state_cache import StateCache
 from service.sync import SyncLoop
-from service.unreadable import Unreadable
-from service.verification import DeviceKeys, Verifier
 from storage.database import make_engine, make_sessionmaker, migrate
 from storage.repositories import SyncStateRepository
 from storage.stores import Stores
@@ -219,7 +219,7 @@ async def repair_once(gateway: MatrixGateway, sessions: async_sessionmaker[Async
 
 
 async def establish_identity(client: AsyncClient, settings: Settings) -> None:
-    """The bot's cross-signed identity (service.identity); a failure is logged, and
+    """The bot's cross-signed identity (service.crypto.identity); a failure is logged, and
     cohost goes on (clients that require it will not share room keys with it)."""
     if not settings.cross_signing:
         log.info("cross_signing_off")

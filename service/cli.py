@@ -37,8 +37,8 @@ def main(argv: list[str] | None = None) -> int:
                 action="store_true",
                 help="the backup was made of a stopped cohost: carry on where it stood",
             )
+    from service.admin.init import add_arguments
     from service.appservice import add_arguments as registration_arguments
-    from service.init import add_arguments
 
     registration_arguments(
         sub.add_parser(
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     os.umask(0o077)
     try:
         if args.command == "demo":
-            from service.demo import run_demo
+            from service.admin.demo import run_demo
 
             return asyncio.run(run_demo(args.dir, args.port))
         if args.command == "appservice-registration":
@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
 
             return write_registration(args)
         if args.command == "init":
-            from service.init import run_init
+            from service.admin.init import run_init
 
             return asyncio.run(run_init(args))
         settings = load_settings(args.config)
@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command in ("backup", "restore"):
             return _backup_or_restore(settings, args)
         if args.command == "doctor":
-            from service.doctor import run_doctor
+            from service.admin.doctor import run_doctor
 
             return asyncio.run(run_doctor(settings))
         return asyncio.run(_run(settings))
@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _backup_or_restore(settings: Settings, args: argparse.Namespace) -> int:
-    from service.backup import BackupError, backup, restore
+    from service.admin.backup import BackupError, backup, restore
 
     try:
         if args.command == "backup":

@@ -45,8 +45,8 @@ from handlers.framework.types import (
     RoomId,
     UserId,
 )
+from service.crypto.verification import verification_event
 from service.metrics import Metrics
-from service.verification import verification_event
 from storage.repositories import HandledEventRepository
 
 log = structlog.get_logger(__name__)
@@ -98,11 +98,11 @@ class EventRouter:
         self._may_replay = True
 
     def when_unreadable(self, handler: Unreadable) -> None:
-        """What becomes of a message cohost cannot decrypt (service.unreadable)."""
+        """What becomes of a message cohost cannot decrypt (service.crypto.unreadable)."""
         self._unreadable = handler
 
     def when_verifying(self, handler: Verifying) -> None:
-        """Who answers in-room key verification (service.verification)."""
+        """Who answers in-room key verification (service.crypto.verification)."""
         self._verifying = handler
 
     async def handle(self, response: SyncResponse, *, with_timeline: bool) -> None:

@@ -59,7 +59,7 @@ class Settings(BaseSettings):
     shortest_proposal_window: timedelta = timedelta(hours=1)
     longest_proposal_window: timedelta = timedelta(days=30)
     # Cross-sign the bot's device, so that clients sharing keys only with cross-signed
-    # devices talk to it (service.identity).
+    # devices talk to it (service.crypto.identity).
     cross_signing: bool = True
     log_format: Literal["console", "json"] | None = None
     http_host: str = "127.0.0.1"

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import structlog
@@ -37,6 +38,7 @@ from handlers.framework.clock import Clock
 from handlers.framework.errors import MatrixError
 from handlers.framework.fact import number_key
 from handlers.framework.matrix_names import EventType
+from handlers.framework.memo import remembered
 from handlers.framework.types import RoomId, UserId
 from handlers.network.schema import NETWORK_JOIN
 from storage.decisions import DecisionStore
@@ -132,7 +134,11 @@ class NetworkTrust:
         return await self.reader.accept(network, event, NetworkFacts, {founder})
 
     async def admitted_spaces(self, network: RoomId) -> dict[UserId, set[str]]:
-        """The network's cohosts, each with the congregations it was admitted for."""
+        """The network's cohosts, each with the congregations it was admitted for (one
+        reading serves the checks before a command)."""
+        return await remembered(("admitted", network), partial(self._admitted, network))
+
+    async def _admitted(self, network: RoomId) -> dict[UserId, set[str]]:
         founder = await self.founder(network)
         if founder is None:
             return {}

@@ -18,7 +18,7 @@ import time
 import uuid
 from pathlib import Path
 
-from service.devserver import Homeserver
+from service.admin.devserver import Homeserver
 from tests.integration.cohost_process import CohostProcess
 from tests.integration.community import create_congregation, create_network
 from tests.integration.matrix_user import User

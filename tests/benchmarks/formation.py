@@ -9,7 +9,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from service.devserver import RELAXED, Homeserver
+from service.admin.devserver import RELAXED, Homeserver
 from tests.integration.cohost_process import CohostProcess
 from tests.integration.formation import Formation, appservice_cohost, crew_formation
 

@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from service.devserver import Homeserver
+from service.admin.devserver import Homeserver
 from tests.integration.cohost_process import CohostProcess
 from tests.integration.matrix_user import User
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.parser import text_string_to_metric_families
 
-from service.devserver import Homeserver, free_port
+from service.admin.devserver import Homeserver, free_port
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 import aiohttp
 
-from service.devserver import DemoUser
+from service.admin.devserver import DemoUser
 from tests.integration.cohost_process import CohostProcess
 from tests.integration.matrix_user import User
 

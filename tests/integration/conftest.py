@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from service.devserver import Homeserver
+from service.admin.devserver import Homeserver
 from tests.integration.cohost_process import CohostProcess
 from tests.integration.matrix_user import User
 

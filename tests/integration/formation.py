@@ -11,8 +11,8 @@ from urllib.parse import quote
 
 import yaml
 
+from service.admin.devserver import Homeserver, _request
 from service.appservice import registration
-from service.devserver import Homeserver, _request
 from tests.integration.cohost_process import CohostProcess
 from tests.integration.community import create_congregation, let_in
 from tests.integration.conftest import unique

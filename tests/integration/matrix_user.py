@@ -20,7 +20,7 @@ from nio import (
     SyncResponse,
 )
 
-from service.devserver import Homeserver
+from service.admin.devserver import Homeserver
 
 
 @dataclass

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from service.devserver import Homeserver
+from service.admin.devserver import Homeserver
 from tests.integration.cohost_process import CohostProcess, cli
 from tests.integration.formation import appservice_config, crew_formation
 from tests.integration.matrix_user import User

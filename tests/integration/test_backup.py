@@ -13,7 +13,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from service.devserver import Homeserver
+from service.admin.devserver import Homeserver
 from tests.integration.cohost_process import CohostProcess, cli
 from tests.integration.conftest import unique
 from tests.integration.matrix_user import User

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from service.devserver import DemoUser, Homeserver
+from service.admin.devserver import DemoUser, Homeserver
 from tests.integration.cohost_process import CohostProcess
 from tests.integration.community import create_congregation, create_crew, let_in
 from tests.integration.conftest import unique

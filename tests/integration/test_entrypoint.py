@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from service.devserver import Homeserver, free_port
+from service.admin.devserver import Homeserver, free_port
 from tests.integration.conftest import unique
 from tests.integration.matrix_user import User
 

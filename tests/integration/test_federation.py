@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 import pytest
 
-from service.devserver import Homeserver
+from service.admin.devserver import Homeserver
 from tests.integration.cohost_process import CohostProcess
 from tests.integration.community import (
     create_congregation,

@@ -14,7 +14,7 @@ import pytest
 from signedjson.key import decode_verify_key_base64
 from signedjson.sign import verify_signed_json
 
-from service.devserver import Homeserver
+from service.admin.devserver import Homeserver
 from tests.integration.cohost_process import CohostProcess
 from tests.integration.conftest import unique
 from tests.integration.matrix_user import User

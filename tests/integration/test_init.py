@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from service.devserver import Homeserver
-from service.init import Questions, add_arguments, run_init
+from service.admin.devserver import Homeserver
+from service.admin.init import Questions, add_arguments, run_init
 from service.settings import load_settings
 from tests.integration.cohost_process import CohostProcess, cli
 from tests.integration.conftest import unique

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from service.devserver import Homeserver
+from service.admin.devserver import Homeserver
 from tests.integration.cohost_process import CohostProcess
 from tests.integration.community import create_congregation, create_network
 from tests.integration.conftest import unique

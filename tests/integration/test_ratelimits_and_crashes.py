@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from service.devserver import Homeserver
+from service.admin.devserver import Homeserver
 from tests.integration.cohost_process import CohostProcess
 from tests.integration.community import create_congregation, let_in, linked_room
 from tests.integration.conftest import unique

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from service.devserver import Homeserver
+from service.admin.devserver import Homeserver
 from tests.integration.cohost_process import CohostProcess
 from tests.integration.community import create_congregation, create_crew, let_in
 from tests.integration.conftest import unique

@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import pytest
 
-from service.devserver import Homeserver
+from service.admin.devserver import Homeserver
 from tests.integration.cohost_process import CohostProcess
 from tests.integration.community import create_congregation, create_network
 from tests.integration.matrix_user import User

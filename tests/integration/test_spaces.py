@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 import pytest
 
-from service.devserver import Homeserver
+from service.admin.devserver import Homeserver
 from tests.integration.cohost_process import CohostProcess
 from tests.integration.community import create_congregation, create_crew, let_in, linked_room
 from tests.integration.conftest import unique

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from service.backup import BackupError, backup, restore
+from service.admin.backup import BackupError, backup, restore
 from service.settings import Settings, load_settings
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from service.init import add_arguments
+from service.admin.init import add_arguments
 from service.metrics import Metrics
 from service.settings import Settings
 

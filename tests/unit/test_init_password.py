@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from service.init import InitError, made_with_kept_password
+from service.admin.init import InitError, made_with_kept_password
 
 
 async def test_the_password_is_on_disk_before_the_account_is_asked_for(tmp_path: Path) -> None:

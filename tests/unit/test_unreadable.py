@@ -8,7 +8,7 @@ from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from service.unreadable import Unreadable
+from service.crypto.unreadable import Unreadable
 from tests.unit.world import World
 
 ROOM = "!crew:example.org"

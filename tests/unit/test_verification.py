@@ -14,7 +14,7 @@ import pytest
 import vodozemac
 
 from handlers.framework.types import RoomId, UserId
-from service.verification import EMOJI, MAX_OPEN, Verifier
+from service.crypto.verification import EMOJI, MAX_OPEN, Verifier
 from tests.fakes import BOT, FakeClock, FakeGateway
 
 ROOM = RoomId("!dm:example.org")

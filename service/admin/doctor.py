@@ -18,7 +18,7 @@ from sqlalchemy import Connection
 
 from service.appservice import acting_as
 from service.credentials import load_login
-from service.identity import KEYS_FILE, Identity, key_id
+from service.crypto.identity import KEYS_FILE, Identity, key_id
 from service.settings import Settings
 from storage.database import alembic_config, make_engine
 

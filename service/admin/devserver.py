@@ -21,9 +21,9 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
-from service.synapse_admin import registration_mac
+from service.admin.synapse_admin import registration_mac
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "deploy" / "synapse"
+TEMPLATES = Path(__file__).resolve().parents[2] / "deploy" / "synapse"
 
 
 def free_port() -> int:

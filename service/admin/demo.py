@@ -11,8 +11,8 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
+from service.admin.devserver import Homeserver, free_port
 from service.app import install_stop_signals, run_service
-from service.devserver import Homeserver, free_port
 from service.logging import configure_logging
 from service.settings import Settings
 

@@ -24,8 +24,8 @@ from urllib.parse import quote
 
 import aiohttp
 
+from service.admin.synapse_admin import registration_mac
 from service.credentials import private_dir, write_private
-from service.synapse_admin import registration_mac
 
 TIMEOUT = aiohttp.ClientTimeout(total=20)
 PASSWORD_FILE = "password"  # in data_dir: the password of an account init made
