@@ -17,7 +17,7 @@ from datetime import timedelta
 from handlers.community.directory import Directory
 from handlers.community.state import COMMONS, CREW_ROOM, HOSTS, LOBBY, NETWORK_CREW
 from handlers.decisions.engine import Decisions, KindSpec
-from handlers.decisions.schema import ProposalRecord
+from handlers.decisions.schema import Decided, ProposalRecord
 from handlers.decisions.voices import Voices
 from handlers.framework.config import Config
 from handlers.framework.errors import UserError
@@ -143,5 +143,5 @@ def describe(p: Proposal) -> str:
     return quoted(text_of(p.details), MAX_PROPOSAL)
 
 
-async def nothing_to_carry_out(run: Run) -> None:
+async def nothing_to_carry_out(run: Run, decided: Decided) -> None:
     """The group's word is the outcome itself."""

@@ -19,7 +19,7 @@ from handlers.community.facts import SharedFacts
 from handlers.community.rebuild import Rebuild
 from handlers.decisions.acts import RAISED_HAND, THUMBS_UP
 from handlers.decisions.records import ProposalRecords
-from handlers.decisions.schema import PROPOSAL, ProposalRecord
+from handlers.decisions.schema import PROPOSAL, Decided, ProposalRecord
 from handlers.decisions.tally import CONSENT, Act, Outcome, Tally, tally
 from handlers.decisions.voices import Voices, speakers, spoken_for, voice_in
 from handlers.framework.clock import Clock
@@ -68,7 +68,8 @@ class KindSpec:
     """What a kind of proposal says about itself and how it is carried out."""
 
     describe: Callable[[Proposal], str]
-    carry_out: Callable[[Run], Awaitable[None]]
+    # Steps through the run (resumable, idempotent), given what was decided.
+    carry_out: Callable[[Run, Decided], Awaitable[None]]
 
 
 def ms(moment: datetime) -> int:
@@ -138,11 +139,13 @@ class Decisions:
             f"outcome:{kind}", partial(self._carry_out, spec.carry_out), self.carry_out_failed
         )
 
-    async def _carry_out(self, perform: Callable[[Run], Awaitable[None]], run: Run) -> None:
-        not_before = run.params.get("not_before")
-        if not_before and self.clock.now() < datetime.fromisoformat(not_before):
+    async def _carry_out(
+        self, perform: Callable[[Run, Decided], Awaitable[None]], run: Run
+    ) -> None:
+        decided = Decided.model_validate(run.params)
+        if decided.not_before and self.clock.now() < decided.not_before:
             raise NotYet("leaving the carrying out to the cohost that opened the proposal")
-        await perform(run)
+        await perform(run, decided)
 
     # -- proposals opened by other cohosts -----------------------------------------
     # -- opening ---------------------------------------------------------------
@@ -410,15 +413,15 @@ class Decisions:
                     NewOperation(
                         f"outcome-{closed.id}",
                         f"outcome:{closed.kind}",
-                        {
-                            "proposal": closed.id,
-                            "number": closed.number,
-                            "room": closed.room_id,
-                            "scope": closed.scope,
-                            "subject": closed.subject,
-                            "proposer": closed.proposer,
-                            "not_before": None if opener else (now + carry_turn).isoformat(),
-                        },
+                        Decided(
+                            proposal=closed.id,
+                            number=closed.number,
+                            room=RoomId(closed.room_id),
+                            scope=closed.scope,
+                            subject=closed.subject,
+                            proposer=UserId(closed.proposer) if closed.proposer else None,
+                            not_before=None if opener else now + carry_turn,
+                        ).model_dump(mode="json"),
                     )
                 )
             return operations
@@ -517,10 +520,11 @@ class Decisions:
         )
 
     async def carry_out_failed(self, run: Run, reason: str) -> None:
+        decided = Decided.model_validate(run.params)
         await tell(
             self.gateway,
-            RoomId(run.params["room"]),
-            f"I could not carry out proposal #{run.params['number']} ({reason}).",
+            decided.room,
+            f"I could not carry out proposal #{decided.number} ({reason}).",
             f"cohost-outcome-failed-{run.id}",
         )
 

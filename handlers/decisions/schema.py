@@ -22,6 +22,7 @@ from handlers.community.state import PREFIX
 from handlers.decisions.tally import CONSENT, OBJECT, WITHDRAW
 from handlers.decisions.voices import Voices
 from handlers.framework.fact import Fact
+from handlers.framework.types import RoomId, UserId
 from storage.decisions import OPEN
 from storage.models import Ballot, Proposal
 
@@ -227,3 +228,17 @@ class ProposalPart(Fact):
     TYPE = PART
     deciders: list[str] = Field(default_factory=list)
     acts: list[Act] = Field(default_factory=list)
+
+
+class Decided(BaseModel):
+    """What carrying out a passed decision is given (its operation's parameters, the
+    same keys since they were first written: old rows load as they are)."""
+
+    proposal: int  # its id in this cohost's database
+    number: int
+    room: RoomId
+    scope: str
+    subject: str
+    proposer: UserId | None = None
+    # A cohost that did not open it carries it out only after the opener's turn.
+    not_before: datetime | None = None

@@ -17,6 +17,7 @@ from handlers.community.rooms import creators, invite_once, kick_quietly
 from handlers.community.shape import HOST_LEVEL
 from handlers.community.state import CONGREGATION_SPACE, CREW_ROOM
 from handlers.decisions.engine import Decisions, KindSpec
+from handlers.decisions.schema import Decided
 from handlers.framework import matrix_names as mx
 from handlers.framework.errors import UserError
 from handlers.framework.operations import Run
@@ -101,17 +102,10 @@ class Membership:
         if existing is not None:
             raise UserError(f"Proposal #{existing.number} about {subject} is already open.")
 
-    async def _invite_subject(self, run: Run) -> None:
+    async def _invite_subject(self, run: Run, decided: Decided) -> None:
         """Carrying out a membership decision: the newcomer gets an invitation (once)."""
-        await run.step(
-            "invite",
-            partial(
-                invite_once,
-                self.gateway,
-                RoomId(run.params["scope"]),
-                UserId(run.params["subject"]),
-            ),
-        )
+        invite = partial(invite_once, self.gateway, RoomId(decided.scope), UserId(decided.subject))
+        await run.step("invite", invite)
 
     # -- congregations -----------------------------------------------------------
     async def deciding_room(self, congregation: Congregation) -> tuple[RoomId, list[UserId]]:
@@ -171,9 +165,9 @@ class Membership:
         assert congregation is not None
         return congregation
 
-    async def _carry_out_host_add(self, run: Run) -> None:
-        congregation = await self._congregation(run.params["scope"])
-        subject = UserId(run.params["subject"])
+    async def _carry_out_host_add(self, run: Run, decided: Decided) -> None:
+        congregation = await self._congregation(decided.scope)
+        subject = UserId(decided.subject)
 
         def add(facts: CongregationFacts) -> None:
             facts.hosts = sorted({*facts.hosts, subject})
@@ -186,9 +180,9 @@ class Membership:
             partial(invite_once, self.gateway, RoomId(congregation.hosts_room_id), subject),
         )
 
-    async def _carry_out_host_remove(self, run: Run) -> None:
-        congregation = await self._congregation(run.params["scope"])
-        subject = UserId(run.params["subject"])
+    async def _carry_out_host_remove(self, run: Run, decided: Decided) -> None:
+        congregation = await self._congregation(decided.scope)
+        subject = UserId(decided.subject)
 
         def drop(facts: CongregationFacts) -> None:
             facts.hosts = [h for h in facts.hosts if h != subject]

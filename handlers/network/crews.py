@@ -24,6 +24,7 @@ from handlers.community.rooms import crew_order, invite_once, link, report, room
 from handlers.community.shape import crew_room
 from handlers.community.state import CREW, NETWORK_CREW, NETWORK_SPACE
 from handlers.decisions.engine import Decisions, KindSpec
+from handlers.decisions.schema import Decided
 from handlers.framework.clock import Clock
 from handlers.framework.errors import MatrixError, NotYet, UserError
 from handlers.framework.names import name_key
@@ -133,8 +134,8 @@ class NetworkCrews:
         return f"{p.subject} joins the network's crew **{(p.details or {}).get('name')}**"
 
     # -- carrying out ----------------------------------------------------------------
-    async def _make_room(self, run: Run) -> None:
-        proposal = await self.decisions.store.proposal(run.params["proposal"])
+    async def _make_room(self, run: Run, decided: Decided) -> None:
+        proposal = await self.decisions.store.proposal(decided.proposal)
         assert proposal is not None and proposal.proposer is not None
         network = RoomId(proposal.scope)
         if await self._made_for(network, proposal.opening_key) is not None:
@@ -181,9 +182,9 @@ class NetworkCrews:
                 return RoomId(room)
         return None
 
-    async def _ask_the_crew(self, run: Run) -> None:
+    async def _ask_the_crew(self, run: Run, decided: Decided) -> None:
         """The network consented: now the crew decides, in its room."""
-        proposal = await self.decisions.store.proposal(run.params["proposal"])
+        proposal = await self.decisions.store.proposal(decided.proposal)
         assert proposal is not None
         room = RoomId(str((proposal.details or {}).get("crew")))
         crew = (await self.directory.place(room)).crew

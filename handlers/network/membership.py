@@ -29,6 +29,7 @@ from handlers.community.rooms import invite_once, report
 from handlers.community.shape import HOST_LEVEL, space_child, space_parent
 from handlers.community.state import CONGREGATION, NETWORK_CREW, NETWORK_ROOMS, NETWORK_SPACE
 from handlers.decisions.engine import Decisions, KindSpec
+from handlers.decisions.schema import Decided
 from handlers.framework.clock import Clock
 from handlers.framework.errors import MatrixError, NotYet
 from handlers.framework.matrix_names import EventType, Membership
@@ -414,9 +415,9 @@ class NetworkMembership:
             return None
         return event is not None and event.get("sender") == applicant
 
-    async def _carry_out(self, run: Run) -> None:
-        network, bot = RoomId(run.params["scope"]), UserId(run.params["subject"])
-        proposal = await self.decisions.store.proposal(run.params["proposal"])
+    async def _carry_out(self, run: Run, decided: Decided) -> None:
+        network, bot = RoomId(decided.scope), UserId(decided.subject)
+        proposal = await self.decisions.store.proposal(decided.proposal)
         assert proposal is not None
         space = admission(proposal).get("space")
         facts = await self.directory.shared.get(network, NetworkFacts)

@@ -4,12 +4,13 @@ reminders, outcomes and carrying them out."""
 from __future__ import annotations
 
 import itertools
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from handlers.community.state import CREW_ROOM
 from handlers.decisions.engine import Decisions
 from handlers.decisions.schema import PROPOSAL as PROPOSAL_STATE
+from handlers.decisions.schema import Decided
 from handlers.framework.types import (
     EventId,
     IncomingMember,
@@ -419,3 +420,21 @@ async def test_a_crash_while_posting_an_outcome_still_carries_it_out(world: Worl
     await world.restart()
     await world.settle()
     assert len([n for n in world.gateway.notices_in(crew) if "#1 passed" in n]) == 1
+
+
+def test_a_carrying_out_written_by_an_earlier_version_still_loads() -> None:
+    """Operations persisted before carrying out was typed have the same keys, with
+    times as text: they load as they are (a restart after an upgrade resumes them)."""
+    old = {
+        "proposal": 7,
+        "number": 3,
+        "room": "!hosts:example.org",
+        "scope": "!space:example.org",
+        "subject": "@carol:example.org",
+        "proposer": None,
+        "not_before": "2026-11-27T12:00:30+00:00",
+    }
+    decided = Decided.model_validate(old)
+    assert decided.not_before == datetime(2026, 11, 27, 12, 0, 30, tzinfo=UTC)
+    assert (decided.proposal, decided.subject) == (7, "@carol:example.org")
+    assert Decided.model_validate({**old, "not_before": None}).not_before is None
