@@ -5,6 +5,8 @@ remembered."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from handlers.community.rooms import room_maker
 from handlers.community.shape import direct_room
 from handlers.community.state import DIRECT
@@ -24,7 +26,7 @@ class DirectRooms:
         room = await self.store.room(person)
         return RoomId(room) if room else None
 
-    async def with_person(self, run: Run, person: UserId) -> RoomId:
+    async def with_person(self, run: Run[Any], person: UserId) -> RoomId:
         """The person's room with cohost, opened now within `run` if there is none."""
         known = await self.known(person)
         if known is not None:

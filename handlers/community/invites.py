@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import structlog
+from pydantic import BaseModel
 
 from handlers.framework.clock import Clock
 from handlers.framework.dispatch import RoomFilter, never
@@ -45,6 +46,23 @@ async def nobody_is(user: UserId) -> bool:
     return False
 
 
+class Accepting(BaseModel):
+    """Joining a room cohost was invited into (and was allowed, or expected, to join)."""
+
+    room: RoomId
+    inviter: UserId
+    reason: str | None = None
+    direct: bool = False
+    since: datetime
+
+
+class Greeting(BaseModel):
+    """Saying hello in a direct room someone opened with cohost."""
+
+    room: RoomId
+    inviter: UserId
+
+
 @dataclass(frozen=True)
 class Expected:
     """Invitations a feature's decisions ask for: accepted (then `after_join`), or left
@@ -72,8 +90,8 @@ class InviteHandler:
         self._clock = clock
         self._released = released
         self._expected: list[Expected] = []
-        runner.register(ACCEPT, self._accept, self._accept_failed)
-        runner.register(GREET, self._greet, self._greet_failed)
+        runner.register(ACCEPT, Accepting, self._accept, self._accept_failed)
+        runner.register(GREET, Greeting, self._greet, self._greet_failed)
 
     def expect(self, expected: Expected) -> None:
         self._expected.append(expected)
@@ -86,13 +104,13 @@ class InviteHandler:
         if await self._allows(invite.inviter) or await self._expecting(invite):
             log.info("invite_accepted", room_id=invite.room_id, inviter=invite.inviter)
             now = self._clock.now()
-            params = {
-                "room": invite.room_id,
-                "inviter": invite.inviter,
-                "reason": invite.reason,
-                "direct": invite.direct,
-                "since": now.isoformat(),
-            }
+            params = Accepting(
+                room=invite.room_id,
+                inviter=invite.inviter,
+                reason=invite.reason,
+                direct=invite.direct,
+                since=now,
+            )
             op_id = f"accept-{invite.room_id}-{int(now.timestamp() * 1000)}"
             await self._runner.start_now(op_id, ACCEPT, params)
         elif [e for e in self._expected if await e.pending(invite)]:
@@ -110,21 +128,22 @@ class InviteHandler:
     async def _expecting(self, invite: IncomingInvite) -> list[Expected]:
         return [e for e in self._expected if await e.accepts(invite)]
 
-    async def _accept(self, run: Run) -> None:
+    async def _accept(self, run: Run[Accepting]) -> None:
         p = run.params
-        invite = IncomingInvite(RoomId(p["room"]), UserId(p["inviter"]), p.get("reason"))
-        await run.step("join", lambda: self._join(invite, datetime.fromisoformat(p["since"])))
+        invite = IncomingInvite(p.room, p.inviter, p.reason)
+        await run.step("join", lambda: self._join(invite, p.since))
         expecting = await self._expecting(invite)
         for expected in expecting:
             await expected.after_join(invite)
-        if not expecting and p.get("direct"):
+        if not expecting and p.direct:
             # Off the sync path: the message waits for the room to arrive by sync.
-            await self._runner.start(f"greet-{invite.room_id}", GREET, p)
+            greeting = Greeting(room=p.room, inviter=p.inviter)
+            await self._runner.start(f"greet-{invite.room_id}", GREET, greeting)
 
-    async def _greet(self, run: Run) -> None:
+    async def _greet(self, run: Run[Greeting]) -> None:
         """A direct message someone opened with cohost: it says hello and where to
         start (a room cohost shares with more people waits to be asked)."""
-        invite = IncomingInvite(RoomId(run.params["room"]), UserId(run.params["inviter"]))
+        invite = IncomingInvite(run.params.room, run.params.inviter)
         try:
             present = await self._gateway.joined_members(invite.room_id)
         except MatrixError as err:
@@ -149,8 +168,8 @@ class InviteHandler:
                 raise NotYet("the inviting server does not know its invitation yet") from err
             raise
 
-    async def _greet_failed(self, run: Run, reason: str) -> None:
-        log.info("greeting_failed", room_id=run.params["room"], reason=reason)
+    async def _greet_failed(self, run: Run[Greeting], reason: str) -> None:
+        log.info("greeting_failed", room_id=run.params.room, reason=reason)
 
-    async def _accept_failed(self, run: Run, reason: str) -> None:
-        log.warning("invite_join_failed", room_id=run.params["room"], reason=reason)
+    async def _accept_failed(self, run: Run[Accepting], reason: str) -> None:
+        log.warning("invite_join_failed", room_id=run.params.room, reason=reason)

@@ -8,6 +8,7 @@ from functools import partial
 from typing import Any
 
 import structlog
+from pydantic import BaseModel
 
 from handlers.community.facts import ReleaseRecord, RoomMarker, SharedFacts
 from handlers.community.shape import RoomPlan, create_request, space_child, space_parent
@@ -47,17 +48,24 @@ async def report(
 
 
 async def report_unfinished(
-    gateway: MatrixGateway, run: Run, what: str, requester: str, reason: str
+    gateway: MatrixGateway, run: Run[Any], what: str, asked: Asked, reason: str
 ) -> None:
     """Tell whoever asked for a creation that it could not be finished."""
     await report(
         gateway,
-        RoomId(run.params["reply_room"]),
+        asked.reply_room,
         f"I could not finish creating {what} ({reason}). "
         "The operator can find the details in cohost's log.",
-        UserId(run.params[requester]),
+        asked.requester,
         f"cohost-op-{run.id}-failed",
     )
+
+
+class Asked(BaseModel):
+    """Who asked for an operation, and where the answer goes."""
+
+    requester: UserId
+    reply_room: RoomId
 
 
 async def creators(gateway: MatrixGateway, room_id: RoomId) -> set[UserId]:
@@ -87,7 +95,7 @@ class RoomMaker:
     """Creates the rooms of one operation: the founders share the top level with cohost,
     and every room carries the marker by which a resumed operation finds it."""
 
-    run: Run
+    run: Run[Any]
     gateway: MatrixGateway
     founders: Sequence[UserId]
     room_version: str
@@ -117,7 +125,7 @@ class RoomMaker:
 
 
 async def room_maker(
-    run: Run, gateway: MatrixGateway, founders: Sequence[UserId], via: str
+    run: Run[Any], gateway: MatrixGateway, founders: Sequence[UserId], via: str
 ) -> RoomMaker:
     return RoomMaker(run, gateway, founders, await gateway.default_room_version(), via)
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import partial
-from typing import Any
 
 from handlers.community.directory import Directory, room_link
 from handlers.community.facts import CongregationFacts
 from handlers.community.rebuild import Rebuild
 from handlers.community.rooms import (
+    Asked,
     invite_once,
     link,
     report,
@@ -45,6 +45,14 @@ CREATE = "create_congregation"
 INVITED_ROOMS = ("space", "hosts")
 
 
+class Creating(Asked):
+    """Making a congregation's space and rooms."""
+
+    name: str
+    hosts: list[UserId]
+    created_at: datetime
+
+
 class Congregations:
     def __init__(
         self,
@@ -66,32 +74,32 @@ class Congregations:
         self, op_id: str, name: str, hosts: list[UserId], requester: UserId, reply_room: RoomId
     ) -> None:
         """Start making the congregation's space and rooms (a resumable operation)."""
-        params = {
-            "name": name,
-            "hosts": hosts,
-            "requester": requester,
-            "reply_room": reply_room,
-            "created_at": self.clock.now().isoformat(),
-        }
+        params = Creating(
+            name=name,
+            hosts=hosts,
+            requester=requester,
+            reply_room=reply_room,
+            created_at=self.clock.now(),
+        )
         await self.runner.start(op_id, CREATE, params)
 
     async def require_unused(self, name: str) -> None:
         existing = [c.name for c in await self.directory.index.congregations()]
-        pending = [p["name"] for p in await self.runner.pending_params(CREATE)]
+        pending = [p.name for p in await self.runner.pending(CREATE, Creating)]
         if name_key(name) in {name_key(n) for n in existing + pending}:
             raise UserError(
                 f"A congregation called **{name}** already exists here; pick another name."
             )
 
-    async def perform_create(self, run: Run) -> None:
-        p: dict[str, Any] = run.params
+    async def perform_create(self, run: Run[Creating]) -> None:
+        p = run.params
         via = self.directory.via
-        hosts = [UserId(h) for h in p["hosts"]]
+        hosts = [UserId(h) for h in p.hosts]
         make = await room_maker(run, self.gateway, hosts, via)
         space = await make.create(
-            "space", congregation_space(p["name"], make.marker(CONGREGATION_SPACE, "space"))
+            "space", congregation_space(p.name, make.marker(CONGREGATION_SPACE, "space"))
         )
-        name = p["name"]
+        name = p.name
         rooms = {
             "lobby": await make.create(
                 "lobby", lobby(name, space, make.marker(LOBBY, "lobby", congregation=space))
@@ -112,11 +120,11 @@ class Congregations:
                 partial(link, self.gateway, space, rooms[key], f"{order:02d}", via),
             )
         facts = CongregationFacts(
-            name=p["name"],
-            hosts=p["hosts"],
+            name=p.name,
+            hosts=p.hosts,
             rooms=rooms,
             network=None,
-            created_at=datetime.fromisoformat(p["created_at"]),
+            created_at=p.created_at,
         )
         await run.step("facts", partial(self.directory.shared.write, space, facts))
         targets = {"space": space, "hosts": rooms["hosts"]}
@@ -131,11 +139,11 @@ class Congregations:
             "ready",
             lambda: report(
                 self.gateway,
-                RoomId(p["reply_room"]),
-                f"Congregation **{p['name']}** is ready: {room_link(space, via)}\n"
+                RoomId(p.reply_room),
+                f"Congregation **{p.name}** is ready: {room_link(space, via)}\n"
                 f"I have invited its hosts to the space and the Hosts room; Lobby and "
                 f"Announcements open to everyone who joins the space.",
-                UserId(p["requester"]),
+                UserId(p.requester),
                 f"cohost-op-{run.id}-ready",
             ),
         )
@@ -143,9 +151,9 @@ class Congregations:
     async def index(self, space: RoomId, facts: CongregationFacts) -> None:
         await self.directory.index.index(congregation_entries(space, facts, released=False))
 
-    async def report_failure(self, run: Run, reason: str) -> None:
-        what = f"congregation **{run.params['name']}**"
-        await report_unfinished(self.gateway, run, what, "requester", reason)
+    async def report_failure(self, run: Run[Creating], reason: str) -> None:
+        what = f"congregation **{run.params.name}**"
+        await report_unfinished(self.gateway, run, what, run.params, reason)
 
     async def remove_host(self, congregation: Congregation, user: UserId) -> None:
         hosts = await self.directory.hosts(congregation)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from handlers.community.house import House
 from handlers.congregations.commands import CongregationCommands
-from handlers.congregations.engine import CREATE, Congregations, rebuild_congregations
-from handlers.congregations.welcome import WELCOME, Welcome
+from handlers.congregations.engine import CREATE, Congregations, Creating, rebuild_congregations
+from handlers.congregations.welcome import WELCOME, Welcome, Welcoming
 from handlers.framework.types import IncomingMember
 from handlers.membership.engine import Membership
 
@@ -20,7 +20,9 @@ def install(house: House) -> None:
             house.config.limits,
         )
     )
-    house.runner.register(CREATE, congregations.perform_create, congregations.report_failure)
+    house.runner.register(
+        CREATE, Creating, congregations.perform_create, congregations.report_failure
+    )
     CongregationCommands(congregations, house.engine(Membership)).declare(house.registry)
     welcome = Welcome(
         house.directory,
@@ -29,6 +31,6 @@ def install(house: House) -> None:
         house.direct_rooms,
         house.config.welcome_in,
     )
-    house.runner.register(WELCOME, welcome.perform, welcome.report_failure)
+    house.runner.register(WELCOME, Welcoming, welcome.perform, welcome.report_failure)
     house.subscriptions.on(IncomingMember, welcome.on_member)
     house.on_resync(rebuild_congregations)

@@ -5,6 +5,7 @@ a direct message as soon as they join the congregation's space."""
 from __future__ import annotations
 
 import structlog
+from pydantic import BaseModel
 
 from handlers.community.direct import DirectRooms
 from handlers.community.directory import Directory
@@ -20,6 +21,13 @@ log = structlog.get_logger(__name__)
 
 WELCOME = "welcome"
 MAX_CREWS_NAMED = 12
+
+
+class Welcoming(BaseModel):
+    """A newcomer's welcome in a direct room (setting `welcome_in = "dm"`)."""
+
+    space: RoomId
+    person: UserId
 
 
 class Welcome:
@@ -61,13 +69,13 @@ class Welcome:
         await self.runner.start(
             f"welcome-{congregation.space_id}-{person}",
             WELCOME,
-            {"space": congregation.space_id, "person": person},
+            Welcoming(space=RoomId(congregation.space_id), person=person),
         )
 
-    async def perform(self, run: Run) -> None:
+    async def perform(self, run: Run[Welcoming]) -> None:
         """The direct-message welcome: the room with the person, then the words."""
-        person = UserId(run.params["person"])
-        congregation = await self.directory.index.congregation(run.params["space"])
+        person = UserId(run.params.person)
+        congregation = await self.directory.index.congregation(run.params.space)
         if congregation is None:
             return
         room = await self.direct_rooms.with_person(run, person)
@@ -106,5 +114,5 @@ class Welcome:
             ]
         )
 
-    async def report_failure(self, run: Run, reason: str) -> None:
+    async def report_failure(self, run: Run[Welcoming], reason: str) -> None:
         log.warning("welcome_failed", reason=reason)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import partial
-from typing import Any
+
+from pydantic import BaseModel, Field
 
 from handlers.community.directory import Directory, room_link
 from handlers.community.facts import CongregationFacts, CrewFacts
 from handlers.community.rebuild import Rebuild
 from handlers.community.rooms import (
+    Asked,
     crew_order,
     invite_once,
     link,
@@ -30,6 +32,18 @@ from storage.models import Congregation, Crew, IndexedRoom
 
 CREATE = "create_crew"
 MAX_CREW = 8  # above eight a crew should split
+
+
+class Creating(BaseModel):
+    """Making a crew's room, called by its caller, with the members invited."""
+
+    congregation: RoomId
+    name: str
+    caller: UserId
+    invitees: list[UserId] = Field(default_factory=list)
+    intention: str | None = None
+    reply_room: RoomId
+    created_at: datetime
 
 
 class Crews:
@@ -58,15 +72,15 @@ class Crews:
         reply_room: RoomId,
     ) -> None:
         """Start making the crew's room (a resumable operation)."""
-        params = {
-            "congregation": congregation.space_id,
-            "name": name,
-            "caller": caller,
-            "invitees": invitees,
-            "intention": intention,
-            "reply_room": reply_room,
-            "created_at": self.clock.now().isoformat(),
-        }
+        params = Creating(
+            congregation=RoomId(congregation.space_id),
+            name=name,
+            caller=caller,
+            invitees=invitees,
+            intention=intention,
+            reply_room=reply_room,
+            created_at=self.clock.now(),
+        )
         await self.runner.start(op_id, CREATE, params)
 
     async def require_members(self, congregation: Congregation, invitees: list[UserId]) -> None:
@@ -85,8 +99,8 @@ class Crews:
         existing = await self.find(congregation.space_id, name)
         pending = [
             p
-            for p in await self.runner.pending_params(CREATE)
-            if p["congregation"] == congregation.space_id and name_key(p["name"]) == name_key(name)
+            for p in await self.runner.pending(CREATE, Creating)
+            if p.congregation == congregation.space_id and name_key(p.name) == name_key(name)
         ]
         if existing is not None or pending:
             raise UserError(
@@ -97,7 +111,7 @@ class Crews:
         since = self.clock.now() - DAY
         called = len(await self.directory.index.crews_called_since(caller, since))
         called += len(
-            [p for p in await self.runner.pending_params(CREATE) if p["caller"] == caller]
+            [p for p in await self.runner.pending(CREATE, Creating) if p.caller == caller]
         )
         if called >= self.limits.crews_per_person_per_day:
             raise UserError(
@@ -105,28 +119,27 @@ class Crews:
                 f"(at most {self.limits.crews_per_person_per_day}); call the next one tomorrow."
             )
 
-    async def perform_create(self, run: Run) -> None:
-        p: dict[str, Any] = run.params
+    async def perform_create(self, run: Run[Creating]) -> None:
+        p = run.params
         via = self.directory.via
-        space = RoomId(p["congregation"])
-        caller = UserId(p["caller"])
-        people = [caller, *(UserId(u) for u in p["invitees"])]
+        space = RoomId(p.congregation)
+        caller = UserId(p.caller)
+        people = [caller, *(UserId(u) for u in p.invitees)]
         facts = CrewFacts(
-            name=p["name"],
+            name=p.name,
             caller=caller,
             congregation=space,
-            intention=p["intention"],
-            created_at=datetime.fromisoformat(p["created_at"]),
+            intention=p.intention,
+            created_at=p.created_at,
         )
         make = await room_maker(run, self.gateway, people, via)
         marker = make.marker(CREW_ROOM, "room", congregation=space)
         room = await make.create(
             "room",
-            crew_room(p["name"], p["intention"], space, [*marker, (CREW, "", facts.content())]),
+            crew_room(p.name, p.intention, space, [*marker, (CREW, "", facts.content())]),
         )
-        await run.step(
-            "link", partial(link, self.gateway, space, room, crew_order(p["created_at"]), via)
-        )
+        order = crew_order(p.created_at.isoformat())
+        await run.step("link", partial(link, self.gateway, space, room, order, via))
         await run.step("facts", partial(self.directory.shared.write, space, facts, room))
         for person in people:
             await run.step(f"invite:{person}", partial(invite_once, self.gateway, room, person))
@@ -136,8 +149,8 @@ class Crews:
             partial(
                 report,
                 self.gateway,
-                RoomId(p["reply_room"]),
-                f"Crew **{p['name']}** is ready: {room_link(room, via)}\n"
+                RoomId(p.reply_room),
+                f"Crew **{p.name}** is ready: {room_link(room, via)}\n"
                 f"Invited: {', '.join(people)}. Everyone joins by accepting the invitation.",
                 caller,
                 f"cohost-op-{run.id}-ready",
@@ -147,9 +160,10 @@ class Crews:
     async def index(self, room: str, space: str, facts: CrewFacts) -> None:
         await self.directory.index.index(crew_entries(room, space, facts))
 
-    async def report_failure(self, run: Run, reason: str) -> None:
-        what = f"crew **{run.params['name']}**"
-        await report_unfinished(self.gateway, run, what, "caller", reason)
+    async def report_failure(self, run: Run[Creating], reason: str) -> None:
+        what = f"crew **{run.params.name}**"
+        asked = Asked(requester=run.params.caller, reply_room=run.params.reply_room)
+        await report_unfinished(self.gateway, run, what, asked, reason)
 
     # -- list and info ---------------------------------------------------------
     async def find(self, space: str, name: str) -> Crew | None:

@@ -143,5 +143,5 @@ def describe(p: Proposal) -> str:
     return quoted(text_of(p.details), MAX_PROPOSAL)
 
 
-async def nothing_to_carry_out(run: Run, decided: Decided) -> None:
+async def nothing_to_carry_out(run: Run[Decided]) -> None:
     """The group's word is the outcome itself."""

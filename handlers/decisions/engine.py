@@ -19,7 +19,7 @@ from handlers.community.facts import SharedFacts
 from handlers.community.rebuild import Rebuild
 from handlers.decisions.acts import RAISED_HAND, THUMBS_UP
 from handlers.decisions.records import ProposalRecords
-from handlers.decisions.schema import PROPOSAL, Decided, ProposalRecord
+from handlers.decisions.schema import PROPOSAL, Decided, OutcomeNotice, ProposalRecord
 from handlers.decisions.tally import CONSENT, Act, Outcome, Tally, tally
 from handlers.decisions.voices import Voices, speakers, spoken_for, voice_in
 from handlers.framework.clock import Clock
@@ -68,8 +68,8 @@ class KindSpec:
     """What a kind of proposal says about itself and how it is carried out."""
 
     describe: Callable[[Proposal], str]
-    # Steps through the run (resumable, idempotent), given what was decided.
-    carry_out: Callable[[Run, Decided], Awaitable[None]]
+    # Steps through the run (resumable, idempotent); its parameters: what was decided.
+    carry_out: Callable[[Run[Decided]], Awaitable[None]]
 
 
 def ms(moment: datetime) -> int:
@@ -136,16 +136,19 @@ class Decisions:
     def register_kind(self, kind: str, spec: KindSpec) -> None:
         self.kinds[kind] = spec
         self.runner.register(
-            f"outcome:{kind}", partial(self._carry_out, spec.carry_out), self.carry_out_failed
+            f"outcome:{kind}",
+            Decided,
+            partial(self._carry_out, spec.carry_out),
+            self.carry_out_failed,
         )
 
     async def _carry_out(
-        self, perform: Callable[[Run, Decided], Awaitable[None]], run: Run
+        self, perform: Callable[[Run[Decided]], Awaitable[None]], run: Run[Decided]
     ) -> None:
-        decided = Decided.model_validate(run.params)
-        if decided.not_before and self.clock.now() < decided.not_before:
+        not_before = run.params.not_before
+        if not_before and self.clock.now() < not_before:
             raise NotYet("leaving the carrying out to the cohost that opened the proposal")
-        await perform(run, decided)
+        await perform(run)
 
     # -- proposals opened by other cohosts -----------------------------------------
     # -- opening ---------------------------------------------------------------
@@ -402,15 +405,15 @@ class Decisions:
             operations = []
             if turn is not None:
                 operations.append(
-                    NewOperation(
+                    OperationRunner.new(
                         f"outcome-notice-{closed.id}",
                         OUTCOME_NOTICE,
-                        {"proposal": closed.id, "not_before": (now + turn).isoformat()},
+                        OutcomeNotice(proposal=closed.id, not_before=now + turn),
                     )
                 )
             if closed.status == Outcome.PASSED.value:
                 operations.append(
-                    NewOperation(
+                    OperationRunner.new(
                         f"outcome-{closed.id}",
                         f"outcome:{closed.kind}",
                         Decided(
@@ -421,7 +424,7 @@ class Decisions:
                             subject=closed.subject,
                             proposer=UserId(closed.proposer) if closed.proposer else None,
                             not_before=None if opener else now + carry_turn,
-                        ).model_dump(mode="json"),
+                        ),
                     )
                 )
             return operations
@@ -457,10 +460,10 @@ class Decisions:
         place = turn_of(p.opening_key, others, self.gateway.user_id)
         return None if place is None else FALLBACK_DELAY + place * FALLBACK_TURN
 
-    async def outcome_notice(self, run: Run) -> None:
-        if self.clock.now() < datetime.fromisoformat(run.params["not_before"]):
+    async def outcome_notice(self, run: Run[OutcomeNotice]) -> None:
+        if self.clock.now() < run.params.not_before:
             raise NotYet("the cohost that opened the proposal posts its outcome first")
-        proposal, ballots = await self.store.with_ballots(run.params["proposal"])
+        proposal, ballots = await self.store.with_ballots(run.params.proposal)
         assert proposal is not None
         await self._post_outcome(proposal, self.tally(proposal, ballots, closed=True))
 
@@ -519,8 +522,11 @@ class Decisions:
             waiting,
         )
 
-    async def carry_out_failed(self, run: Run, reason: str) -> None:
-        decided = Decided.model_validate(run.params)
+    async def notice_failed(self, run: Run[OutcomeNotice], reason: str) -> None:
+        log.warning("outcome_not_posted", proposal=run.params.proposal, reason=reason)
+
+    async def carry_out_failed(self, run: Run[Decided], reason: str) -> None:
+        decided = run.params
         await tell(
             self.gateway,
             decided.room,

@@ -8,6 +8,7 @@ from handlers.decisions.agreements import AGREEMENT, Agreements
 from handlers.decisions.commands import DecisionCommands
 from handlers.decisions.engine import OUTCOME_NOTICE, SPEC, Decisions, rebuild_open_proposals
 from handlers.decisions.reactions import Reactions
+from handlers.decisions.schema import OutcomeNotice
 from handlers.framework.types import IncomingMessage, IncomingReaction, IncomingRedaction
 
 
@@ -23,7 +24,9 @@ def install(house: House) -> None:
             house.config.limits,
         )
     )
-    house.runner.register(OUTCOME_NOTICE, decisions.outcome_notice, decisions.carry_out_failed)
+    house.runner.register(
+        OUTCOME_NOTICE, OutcomeNotice, decisions.outcome_notice, decisions.notice_failed
+    )
     agreements = Agreements(decisions, house.directory, house.config)
     decisions.register_kind(AGREEMENT, agreements.kind())
     DecisionCommands(decisions, agreements).declare(house.registry)

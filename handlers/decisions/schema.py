@@ -242,3 +242,11 @@ class Decided(BaseModel):
     proposer: UserId | None = None
     # A cohost that did not open it carries it out only after the opener's turn.
     not_before: datetime | None = None
+
+
+class OutcomeNotice(BaseModel):
+    """Posting a closed proposal's outcome (by a cohost that did not open it, after the
+    opener's turn)."""
+
+    proposal: int
+    not_before: datetime

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import partial
 
+from pydantic import BaseModel
+
 from handlers.community.direct import DirectRooms
 from handlers.framework.clock import Clock
 from handlers.framework.errors import UserError
@@ -23,6 +25,13 @@ QUESTION = "What skills do you think I should develop to be better equipped for 
 OPEN_FOR = timedelta(days=30)
 ASK_AGAIN_AFTER = timedelta(days=7)
 MAX_FEEDBACK = 2000
+
+
+class Asking(BaseModel):
+    """Asking each crewmate, in a direct room, for feedback (request: its id)."""
+
+    request: str
+    crew: str
 
 
 class Feedback:
@@ -61,15 +70,16 @@ class Feedback:
             created_at=self.clock.now(),
         )
         if await self.store.add(request):
-            await self.runner.start(f"feedback-{key}", ASK, {"request": key, "crew": crew.name})
+            asking = Asking(request=key, crew=crew.name)
+            await self.runner.start(f"feedback-{key}", ASK, asking)
 
-    async def perform_ask(self, run: Run) -> None:
-        request = await self.store.get(run.params["request"])
+    async def perform_ask(self, run: Run[Asking]) -> None:
+        request = await self.store.get(run.params.request)
         if request is None:
             return  # the asker had cohost forget it
         asker = UserId(request.asker)
         await self.direct_rooms.with_person(run, asker)  # where the answers will come
-        crew = run.params["crew"]
+        crew = run.params.crew
         text = (
             f"{asker} asks you, as their crewmate in **{crew}**: “{QUESTION}”\n"
             f'Answer here with `!feedback give "{crew}" <your answer>`; it goes to them '
@@ -91,7 +101,7 @@ class Feedback:
                 ),
             )
 
-    async def report_failure(self, run: Run, reason: str) -> None:
+    async def report_failure(self, run: Run[Asking], reason: str) -> None:
         return None  # the asker can ask again; nothing was half-said
 
     async def give(

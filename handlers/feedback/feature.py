@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from handlers.community.house import House
 from handlers.feedback.commands import FeedbackCommands
-from handlers.feedback.engine import ASK, Feedback
+from handlers.feedback.engine import ASK, Asking, Feedback
 
 
 def install(house: House) -> None:
@@ -13,5 +13,5 @@ def install(house: House) -> None:
             house.gateway, house.direct_rooms, house.stores.feedback, house.runner, house.clock
         )
     )
-    house.runner.register(ASK, feedback.perform_ask, feedback.report_failure)
+    house.runner.register(ASK, Asking, feedback.perform_ask, feedback.report_failure)
     FeedbackCommands(feedback, house.directory).declare(house.registry)

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import structlog
+from pydantic import BaseModel, ValidationError
 
 from handlers.framework.clock import Clock
 from handlers.framework.errors import HomeserverUnavailable, MatrixError, NotYet
@@ -22,16 +24,17 @@ from storage.operations import DONE, FAILED, PENDING, NewOperation, OperationSto
 log = structlog.get_logger(__name__)
 
 RETRY_DELAY = 2.0
+P = TypeVar("P", bound=BaseModel)
 
 
-class Run:
-    """One execution of an operation: its parameters and its recorded progress."""
+class Run(Generic[P]):
+    """One execution of an operation: its typed parameters and its recorded progress."""
 
     def __init__(
         self,
         op_id: str,
         kind: str,
-        params: dict[str, Any],
+        params: P,
         progress: dict[str, Any],
         save: Callable[[dict[str, Any]], Awaitable[None]],
     ) -> None:
@@ -75,8 +78,14 @@ class Run:
         return room_id
 
 
-Performer = Callable[[Run], Awaitable[None]]
-FailureReporter = Callable[[Run, str], Awaitable[None]]
+@dataclass(frozen=True)
+class Kind(Generic[P]):
+    """A kind of operation: the model of its parameters (the contract between who
+    starts it and who performs it), how it is performed, and how a failure is told."""
+
+    params: type[P]
+    perform: Callable[[Run[P]], Awaitable[None]]
+    on_failure: Callable[[Run[P], str], Awaitable[None]]
 
 
 class OperationRunner:
@@ -90,34 +99,44 @@ class OperationRunner:
     ) -> None:
         self._store = store
         self._clock = clock
-        self._performers: dict[str, Performer] = {}
-        self._failure_reporters: dict[str, FailureReporter] = {}
+        self._kinds: dict[str, Kind[Any]] = {}
         self._queue: asyncio.Queue[str] = asyncio.Queue()
         self.retry_delay = retry_delay
 
-    def register(self, kind: str, perform: Performer, on_failure: FailureReporter) -> None:
-        self._performers[kind] = perform
-        self._failure_reporters[kind] = on_failure
+    def register(
+        self,
+        kind: str,
+        params: type[P],
+        perform: Callable[[Run[P]], Awaitable[None]],
+        on_failure: Callable[[Run[P], str], Awaitable[None]],
+    ) -> None:
+        self._kinds[kind] = Kind(params, perform, on_failure)
 
-    async def start(self, op_id: str, kind: str, params: dict[str, Any]) -> bool:
+    async def start(self, op_id: str, kind: str, params: BaseModel) -> bool:
         """Persist and queue an operation; False when it already existed."""
-        added = await self._store.add(NewOperation(op_id, kind, params), self._clock.now())
+        added = await self._store.add(self.new(op_id, kind, params), self._clock.now())
         if added:
             self.queue(op_id)
         return added
 
-    async def start_now(self, op_id: str, kind: str, params: dict[str, Any]) -> None:
+    async def start_now(self, op_id: str, kind: str, params: BaseModel) -> None:
         """Persist an operation and run it at once, here; if it must wait, it is
         retried from the queue like any other."""
-        if await self._store.add(NewOperation(op_id, kind, params), self._clock.now()):
+        if await self._store.add(self.new(op_id, kind, params), self._clock.now()):
             await self.run_one(op_id)
+
+    @staticmethod
+    def new(op_id: str, kind: str, params: BaseModel) -> NewOperation:
+        """An operation as it is persisted (with a unit of work that calls for it)."""
+        return NewOperation(op_id, kind, params.model_dump(mode="json"))
 
     def queue(self, op_id: str) -> None:
         """Run an operation persisted elsewhere (with the unit of work calling for it)."""
         self._queue.put_nowait(op_id)
 
-    async def pending_params(self, kind: str) -> list[dict[str, Any]]:
-        return [op.params for op in await self._store.pending_of_kind(kind)]
+    async def pending(self, kind: str, params: type[P]) -> list[P]:
+        """The parameters of the operations of a kind still to do."""
+        return [params.model_validate(op.params) for op in await self._store.pending_of_kind(kind)]
 
     async def resume_pending(self) -> int:
         pending = await self._store.pending()
@@ -141,10 +160,17 @@ class OperationRunner:
         op = await self._store.get(op_id)
         if op is None or op.status != PENDING:
             return
-        run = Run(op.id, op.kind, op.params, op.progress, lambda p: self._save(op_id, p, PENDING))
+        kind = self._kinds[op.kind]
+        try:
+            params = kind.params.model_validate(op.params)
+        except ValidationError:
+            log.error("operation_unreadable", operation=op_id, kind=op.kind)
+            await self._save(op_id, op.progress, FAILED)
+            return
+        run = Run(op.id, op.kind, params, op.progress, lambda p: self._save(op_id, p, PENDING))
         with structlog.contextvars.bound_contextvars(operation=op_id, kind=op.kind):
             try:
-                await self._performers[op.kind](run)
+                await kind.perform(run)
             except (HomeserverUnavailable, NotYet) as err:
                 due = err.retry_after if isinstance(err, NotYet) else None
                 if due is None:
@@ -159,7 +185,7 @@ class OperationRunner:
                 await self._save(op_id, run.progress, FAILED)
                 reason = err.errcode if isinstance(err, MatrixError) else "an internal error"
                 try:
-                    await self._failure_reporters[op.kind](run, reason)
+                    await kind.on_failure(run, reason)
                 except Exception:
                     log.exception("operation_failure_report_failed")
                 return

@@ -17,8 +17,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import structlog
+from pydantic import BaseModel, Field
 
 from handlers.framework.clock import Clock
 from handlers.framework.errors import NotYet
@@ -60,6 +62,24 @@ def op_id(event_id: str) -> str:
     return f"stand-in-{event_id}"
 
 
+class Waiting(BaseModel):
+    """A command kept until a cohost answers it, or this one stands in."""
+
+    room: RoomId
+    event: EventId
+    sender: UserId
+    body: str
+    # How people were picked (pills), read again when standing in.
+    picked: dict[str, Any] = Field(default_factory=dict)
+    encrypted: bool = False
+    ts: int = 0
+    thread: EventId | None = None
+    place: int = 0
+    seen: datetime | None = None  # when this cohost read it (older waits: none)
+    due: datetime
+    reply: str | None = None
+
+
 class StandIns:
     def __init__(
         self, runner: OperationRunner, clock: Clock, answer: Answer, is_cohost: IsCohost
@@ -68,7 +88,7 @@ class StandIns:
         self._clock = clock
         self._answer = answer
         self._is_cohost = is_cohost
-        runner.register(STAND_IN, self._perform, self._failed)
+        runner.register(STAND_IN, Waiting, self._perform, self._failed)
 
     def late(self, message: IncomingMessage) -> bool:
         """Read on return from an absence: a stand-in may have answered it meanwhile."""
@@ -80,21 +100,20 @@ class StandIns:
         the command (SPEC §3.11): a sender's clock, early or late, moves nobody's turn."""
         now = self._clock.now()
         due = now + max(place, 1) * TURN  # place 0: time for what it missed to arrive
-        params = {
-            "room": message.room_id,
-            "event": message.event_id,
-            "sender": message.sender,
-            "body": message.body,
-            # How people were picked (pills), read again when standing in.
-            "picked": {k: message.content[k] for k in PICKED if k in message.content},
-            "encrypted": message.encrypted,
-            "ts": message.origin_server_ts,
-            "thread": message.thread,
-            "place": place,
-            "seen": now.isoformat(),
-            "due": due.isoformat(),
-            "reply": reply,
-        }
+        params = Waiting(
+            room=message.room_id,
+            event=message.event_id,
+            sender=message.sender,
+            body=message.body,
+            picked={k: message.content[k] for k in PICKED if k in message.content},
+            encrypted=message.encrypted,
+            ts=message.origin_server_ts,
+            thread=message.thread,
+            place=place,
+            seen=now,
+            due=due,
+            reply=reply,
+        )
         await self._runner.start(op_id(message.event_id), STAND_IN, params)
 
     async def answered(self, notice: IncomingMessage) -> None:
@@ -107,37 +126,37 @@ class StandIns:
         if await self._runner.settle(op_id(target)):
             log.info("stand_in_not_needed", room_id=notice.room_id)
 
-    async def _perform(self, run: Run) -> None:
+    async def _perform(self, run: Run[Waiting]) -> None:
         p = run.params
         now = self._clock.now()
-        due = datetime.fromisoformat(p["due"])
+        due = p.due
         if now < due:
             raise NotYet("a cohost before this one may still answer", (due - now).total_seconds())
         message = IncomingMessage(
-            RoomId(p["room"]),
-            EventId(p["event"]),
-            UserId(p["sender"]),
-            p["body"],
-            bool(p["encrypted"]),
-            int(p["ts"]),
-            p.get("picked") or {},
-            thread=EventId(p["thread"]) if p.get("thread") else None,
+            p.room,
+            p.event,
+            p.sender,
+            p.body,
+            p.encrypted,
+            p.ts,
+            p.picked,
+            thread=p.thread,
         )
-        seen = datetime.fromisoformat(p.get("seen") or p["due"])
-        if p["place"] > 0 and now - seen > GIVE_UP:
+        seen = p.seen or p.due
+        if p.place > 0 and now - seen > GIVE_UP:
             log.info("stand_in_given_up", room_id=message.room_id)
         else:
-            if p["place"] > 0:
-                log.info("standing_in", room_id=message.room_id, place=p["place"])
-            await run.step("answered", lambda: self._answer(message, p.get("reply")))
+            if p.place > 0:
+                log.info("standing_in", room_id=message.room_id, place=p.place)
+            await run.step("answered", lambda: self._answer(message, p.reply))
         await self._runner.settle(run.id)
 
     async def forget(self, user: UserId) -> dict[str, int]:
         """`!forget me`: the person's commands waiting for a stand-in are given up,
         their text forgotten."""
         given_up = 0
-        for p in await self._runner.pending_params(STAND_IN):
-            if p.get("sender") == user and await self._runner.settle(op_id(str(p["event"]))):
+        for p in await self._runner.pending(STAND_IN, Waiting):
+            if p.sender == user and await self._runner.settle(op_id(p.event)):
                 given_up += 1
         return {"commands kept for stand-ins": given_up}
 
@@ -148,5 +167,5 @@ class StandIns:
         if removed:
             log.info("stand_ins_pruned", count=removed)
 
-    async def _failed(self, run: Run, reason: str) -> None:
+    async def _failed(self, run: Run[Waiting], reason: str) -> None:
         log.warning("stand_in_failed", reason=reason)

@@ -102,8 +102,9 @@ class Membership:
         if existing is not None:
             raise UserError(f"Proposal #{existing.number} about {subject} is already open.")
 
-    async def _invite_subject(self, run: Run, decided: Decided) -> None:
+    async def _invite_subject(self, run: Run[Decided]) -> None:
         """Carrying out a membership decision: the newcomer gets an invitation (once)."""
+        decided = run.params
         invite = partial(invite_once, self.gateway, RoomId(decided.scope), UserId(decided.subject))
         await run.step("invite", invite)
 
@@ -165,7 +166,8 @@ class Membership:
         assert congregation is not None
         return congregation
 
-    async def _carry_out_host_add(self, run: Run, decided: Decided) -> None:
+    async def _carry_out_host_add(self, run: Run[Decided]) -> None:
+        decided = run.params
         congregation = await self._congregation(decided.scope)
         subject = UserId(decided.subject)
 
@@ -180,7 +182,8 @@ class Membership:
             partial(invite_once, self.gateway, RoomId(congregation.hosts_room_id), subject),
         )
 
-    async def _carry_out_host_remove(self, run: Run, decided: Decided) -> None:
+    async def _carry_out_host_remove(self, run: Run[Decided]) -> None:
+        decided = run.params
         congregation = await self._congregation(decided.scope)
         subject = UserId(decided.subject)
 

@@ -134,8 +134,8 @@ class NetworkCrews:
         return f"{p.subject} joins the network's crew **{(p.details or {}).get('name')}**"
 
     # -- carrying out ----------------------------------------------------------------
-    async def _make_room(self, run: Run, decided: Decided) -> None:
-        proposal = await self.decisions.store.proposal(decided.proposal)
+    async def _make_room(self, run: Run[Decided]) -> None:
+        proposal = await self.decisions.store.proposal(run.params.proposal)
         assert proposal is not None and proposal.proposer is not None
         network = RoomId(proposal.scope)
         if await self._made_for(network, proposal.opening_key) is not None:
@@ -182,9 +182,9 @@ class NetworkCrews:
                 return RoomId(room)
         return None
 
-    async def _ask_the_crew(self, run: Run, decided: Decided) -> None:
+    async def _ask_the_crew(self, run: Run[Decided]) -> None:
         """The network consented: now the crew decides, in its room."""
-        proposal = await self.decisions.store.proposal(decided.proposal)
+        proposal = await self.decisions.store.proposal(run.params.proposal)
         assert proposal is not None
         room = RoomId(str((proposal.details or {}).get("crew")))
         crew = (await self.directory.place(room)).crew

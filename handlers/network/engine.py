@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import partial
-from typing import Any
 
 from handlers.community.directory import Directory, room_link
 from handlers.community.facts import CongregationFacts, MemberEntry, NetworkFacts
 from handlers.community.rebuild import Rebuild
-from handlers.community.rooms import invite_once, link, report, report_unfinished, room_maker
+from handlers.community.rooms import (
+    Asked,
+    invite_once,
+    link,
+    report,
+    report_unfinished,
+    room_maker,
+)
 from handlers.community.shape import commons, network_announcements, network_space
 from handlers.community.state import (
     COMMONS,
@@ -23,6 +29,16 @@ from storage.community import IndexEntries
 from storage.models import Congregation, IndexedRoom, Network
 
 CREATE = "create_network"
+
+
+class Creating(Asked):
+    """Founding a network from a congregation's Hosts room."""
+
+    name: str
+    congregation: RoomId
+    congregation_name: str = ""
+    hosts: list[UserId]
+    created_at: datetime
 
 
 class Networks:
@@ -42,33 +58,33 @@ class Networks:
         reply_room: RoomId,
     ) -> None:
         """Start founding the network (a resumable operation)."""
-        params = {
-            "name": name,
-            "congregation": congregation.space_id,
-            "congregation_name": congregation.name,
-            "hosts": hosts,
-            "requester": requester,
-            "reply_room": reply_room,
-            "created_at": self.clock.now().isoformat(),
-        }
+        params = Creating(
+            name=name,
+            congregation=RoomId(congregation.space_id),
+            congregation_name=congregation.name,
+            hosts=hosts,
+            requester=requester,
+            reply_room=reply_room,
+            created_at=self.clock.now(),
+        )
         await self.runner.start(op_id, CREATE, params)
 
     async def being_created(self, congregation: Congregation) -> bool:
         return any(
-            p["congregation"] == congregation.space_id
-            for p in await self.runner.pending_params(CREATE)
+            p.congregation == congregation.space_id
+            for p in await self.runner.pending(CREATE, Creating)
         )
 
-    async def perform_create(self, run: Run) -> None:
-        p: dict[str, Any] = run.params
+    async def perform_create(self, run: Run[Creating]) -> None:
+        p = run.params
         bot, via = self.gateway.user_id, self.directory.via
-        hosts = [UserId(h) for h in p["hosts"]]
-        congregation = RoomId(p["congregation"])
+        hosts = [UserId(h) for h in p.hosts]
+        congregation = RoomId(p.congregation)
         make = await room_maker(run, self.gateway, hosts, via)
         space = await make.create(
-            "space", network_space(p["name"], make.marker(NETWORK_SPACE, "space"))
+            "space", network_space(p.name, make.marker(NETWORK_SPACE, "space"))
         )
-        name = p["name"]
+        name = p.name
         rooms = {
             "announcements": await make.create(
                 "announcements",
@@ -91,14 +107,14 @@ class Networks:
             "link:congregation", partial(link, self.gateway, space, congregation, "50", via)
         )
         facts = NetworkFacts(
-            name=p["name"],
+            name=p.name,
             rooms=rooms,
-            founded_by=p["congregation"],
-            created_at=datetime.fromisoformat(p["created_at"]),
+            founded_by=p.congregation,
+            created_at=p.created_at,
         )
         shared = self.directory.shared
         await run.step("facts", partial(shared.write, space, facts))
-        entry = MemberEntry(name=p.get("congregation_name", ""), bot=bot, hosts=hosts)
+        entry = MemberEntry(name=p.congregation_name, bot=bot, hosts=hosts)
         await run.step("register", partial(shared.write, space, entry, congregation))
         await run.step("congregation_facts", partial(self.join_congregation, congregation, space))
         for host in hosts:
@@ -112,10 +128,10 @@ class Networks:
             partial(
                 report,
                 self.gateway,
-                RoomId(p["reply_room"]),
-                f"Network **{p['name']}** is ready: {room_link(space, via)}\n"
+                RoomId(p.reply_room),
+                f"Network **{p.name}** is ready: {room_link(space, via)}\n"
                 "I have invited this congregation's hosts to the network space and its Commons.",
-                UserId(p["requester"]),
+                UserId(p.requester),
                 f"cohost-op-{run.id}-ready",
             ),
         )
@@ -132,9 +148,9 @@ class Networks:
     async def index(self, space: str, facts: NetworkFacts) -> None:
         await self.directory.index.index(network_entries(space, facts))
 
-    async def report_failure(self, run: Run, reason: str) -> None:
-        what = f"network **{run.params['name']}**"
-        await report_unfinished(self.gateway, run, what, "requester", reason)
+    async def report_failure(self, run: Run[Creating], reason: str) -> None:
+        what = f"network **{run.params.name}**"
+        await report_unfinished(self.gateway, run, what, run.params, reason)
 
 
 def network_entries(space: str, facts: NetworkFacts) -> IndexEntries:

@@ -10,12 +10,15 @@ from handlers.framework.types import IncomingMember
 from handlers.membership.engine import Membership
 from handlers.network.commands import NetworkCommands
 from handlers.network.crews import NetworkCrews, rebuild_network_crews
-from handlers.network.engine import CREATE, Networks, rebuild_networks
+from handlers.network.engine import CREATE, Creating, Networks, rebuild_networks
 from handlers.network.membership import (
     JOINED,
     LEAVE,
     OPEN_JOIN,
+    Joined,
+    Leaving,
     NetworkMembership,
+    Opening,
 )
 from handlers.network.schema import NETWORK_JOIN
 from handlers.network.trust import NetworkTrust
@@ -55,10 +58,10 @@ def install(house: House) -> None:
     house.invites.expect(Expected(membership.expects, membership.accepted, membership.awaits))
     house.subscriptions.on(IncomingMember, membership.on_member)
     runner = house.runner
-    runner.register(CREATE, networks.perform_create, networks.report_failure)
-    runner.register(JOINED, membership.perform_joined, membership.report_join_failed)
-    runner.register(OPEN_JOIN, membership.perform_open, membership.opening_failed)
-    runner.register(LEAVE, membership.perform_leave, membership.leave_failed)
+    runner.register(CREATE, Creating, networks.perform_create, networks.report_failure)
+    runner.register(JOINED, Joined, membership.perform_joined, membership.report_join_failed)
+    runner.register(OPEN_JOIN, Opening, membership.perform_open, membership.opening_failed)
+    runner.register(LEAVE, Leaving, membership.perform_leave, membership.leave_failed)
     NetworkCommands(networks, membership, crews).declare(house.registry)
     house.on_resync(rebuild_networks)
     house.on_resync(rebuild_network_crews)

@@ -22,10 +22,11 @@ from functools import partial
 from typing import Any
 
 import structlog
+from pydantic import BaseModel, Field
 
 from handlers.community.directory import Directory
 from handlers.community.facts import ApplicationRecord, CongregationFacts, MemberEntry, NetworkFacts
-from handlers.community.rooms import invite_once, report
+from handlers.community.rooms import Asked, invite_once, report
 from handlers.community.shape import HOST_LEVEL, space_child, space_parent
 from handlers.community.state import CONGREGATION, NETWORK_CREW, NETWORK_ROOMS, NETWORK_SPACE
 from handlers.decisions.engine import Decisions, KindSpec
@@ -67,6 +68,32 @@ VOUCHED: dict[object, str] = {
 def admission(p: Proposal) -> dict[str, Any]:
     """An admission's details (read from the knock by an earlier version: its reason)."""
     return p.details or Knock.read(p.reason).details()
+
+
+class Leaving(Asked):
+    """Leaving a network: the register entry, the links, then its rooms."""
+
+    network: RoomId
+    congregation: RoomId
+
+
+class Joined(Asked):
+    """Becoming a member once let into the network space: its rooms, the register
+    entry, the links, the hosts' invitations."""
+
+    network: RoomId
+    congregation: RoomId
+    via: list[str] = Field(default_factory=list)
+
+
+class Opening(BaseModel):
+    """Opening the network's decision on a knock, in this cohost's turn."""
+
+    network: RoomId
+    knock: str  # the knock's event id: the proposal's opening key
+    applicant: UserId
+    reason: str | None = None
+    not_before: datetime
 
 
 class NetworkMembership:
@@ -134,12 +161,12 @@ class NetworkMembership:
         await self.runner.start(
             f"leave-{op_id}",
             LEAVE,
-            {
-                "network": network,
-                "congregation": congregation.space_id,
-                "requester": requester,
-                "reply_room": reply_room,
-            },
+            Leaving(
+                network=network,
+                congregation=RoomId(congregation.space_id),
+                requester=requester,
+                reply_room=reply_room,
+            ),
         )
 
     async def _network_rooms(self, network: RoomId, listed: list[RoomId]) -> list[RoomId]:
@@ -159,8 +186,8 @@ class NetworkMembership:
                 log.warning("network_room_not_ours_to_leave", room_id=room)
         return kept
 
-    async def perform_leave(self, run: Run) -> None:
-        network, space = RoomId(run.params["network"]), RoomId(run.params["congregation"])
+    async def perform_leave(self, run: Run[Leaving]) -> None:
+        network, space = RoomId(run.params.network), RoomId(run.params.congregation)
         congregation = await self.directory.index.congregation(space)
         assert congregation is not None
         facts = await self.directory.shared.get(network, NetworkFacts)
@@ -185,10 +212,10 @@ class NetworkMembership:
             partial(
                 report,
                 self.gateway,
-                RoomId(run.params["reply_room"]),
+                RoomId(run.params.reply_room),
                 f"**{congregation.name}** has left the network. I have left its rooms; "
                 "a host can apply again with `!network join`.",
-                UserId(run.params["requester"]),
+                UserId(run.params.requester),
                 f"cohost-op-{run.id}-done",
             ),
         )
@@ -201,8 +228,8 @@ class NetworkMembership:
                 raise
             log.info("network_link_left_for_members", network=network)
 
-    async def leave_failed(self, run: Run, reason: str) -> None:
-        log.warning("network_leave_unfinished", network=run.params["network"], reason=reason)
+    async def leave_failed(self, run: Run[Leaving], reason: str) -> None:
+        log.warning("network_leave_unfinished", network=run.params.network, reason=reason)
 
     async def expects(self, invite: IncomingInvite) -> bool:
         """The invitation into the network space that a network decision asked for is
@@ -230,18 +257,18 @@ class NetworkMembership:
         await self.runner.start(
             f"joined-{network}",
             JOINED,
-            {
-                "network": network,
-                "congregation": application.congregation_id,
-                "via": [server_of(invite.inviter), *application.via],
-                "requester": application.requester,
-                "reply_room": application.reply_room,
-            },
+            Joined(
+                network=RoomId(network),
+                congregation=RoomId(application.congregation_id),
+                via=[server_of(invite.inviter), *application.via],
+                requester=UserId(application.requester),
+                reply_room=RoomId(application.reply_room),
+            ),
         )
 
-    async def perform_joined(self, run: Run) -> None:
+    async def perform_joined(self, run: Run[Joined]) -> None:
         p = run.params
-        network, space = RoomId(p["network"]), RoomId(p["congregation"])
+        network, space = RoomId(p.network), RoomId(p.congregation)
         congregation = await self.directory.index.congregation(space)
         assert congregation is not None
         facts = await self.directory.shared.get(network, NetworkFacts)
@@ -249,9 +276,9 @@ class NetworkMembership:
             raise NotYet("the network's facts are not readable yet")
         rooms = facts.rooms
         await run.step(
-            "join:announcements", partial(self.gateway.join_room, rooms["announcements"], p["via"])
+            "join:announcements", partial(self.gateway.join_room, rooms["announcements"], p.via)
         )
-        await run.step("join:commons", partial(self._join_invited, rooms["commons"], p["via"]))
+        await run.step("join:commons", partial(self._join_invited, rooms["commons"], p.via))
         if self.gateway.user_id not in await self.directory.shared.network_cohosts(network):
             # Let in, but by nobody the network trusts to admit (its Commons records no
             # admission): the register entry would count for nothing, so wait for one.
@@ -266,7 +293,7 @@ class NetworkMembership:
                 space,
                 EventType.SPACE_PARENT,
                 network,
-                space_parent(p["via"][0]),
+                space_parent(p.via[0]),
             ),
         )
 
@@ -291,10 +318,10 @@ class NetworkMembership:
             partial(
                 report,
                 self.gateway,
-                RoomId(p["reply_room"]),
+                RoomId(p.reply_room),
                 f"**{congregation.name}** is now a member of the network **{facts.name}**. "
                 "I have invited its hosts to the network space and Commons.",
-                UserId(p["requester"]),
+                UserId(p.requester),
                 f"cohost-op-{run.id}-ready",
             ),
         )
@@ -319,15 +346,15 @@ class NetworkMembership:
     async def _raise(self, room: RoomId, users: list[UserId]) -> None:
         await raise_to(self.gateway, room, users, HOST_LEVEL)
 
-    async def opening_failed(self, run: Run, reason: str) -> None:
-        log.warning("network_proposal_not_opened", knock=run.params["knock"], reason=reason)
+    async def opening_failed(self, run: Run[Opening], reason: str) -> None:
+        log.warning("network_proposal_not_opened", knock=run.params.knock, reason=reason)
 
-    async def report_join_failed(self, run: Run, reason: str) -> None:
+    async def report_join_failed(self, run: Run[Joined], reason: str) -> None:
         await report(
             self.gateway,
-            RoomId(run.params["reply_room"]),
+            RoomId(run.params.reply_room),
             f"I was let into the network but could not finish joining it ({reason}).",
-            UserId(run.params["requester"]),
+            UserId(run.params.requester),
             f"cohost-op-{run.id}-failed",
         )
 
@@ -352,23 +379,23 @@ class NetworkMembership:
         await self.runner.start(
             f"open-{event.event_id}",
             OPEN_JOIN,
-            {
-                "network": event.room_id,
-                "knock": event.event_id,
-                "applicant": event.state_key,
-                "reason": event.reason,
-                "not_before": (self.clock.now() + rank * OPENING_TURN).isoformat(),
-            },
+            Opening(
+                network=event.room_id,
+                knock=event.event_id,
+                applicant=UserId(event.state_key),
+                reason=event.reason,
+                not_before=self.clock.now() + rank * OPENING_TURN,
+            ),
         )
 
-    async def perform_open(self, run: Run) -> None:
+    async def perform_open(self, run: Run[Opening]) -> None:
         p = run.params
-        if self.clock.now() < datetime.fromisoformat(p["not_before"]):
+        if self.clock.now() < p.not_before:
             raise NotYet("another member cohost has the first turn to open this proposal")
-        if await self.decisions.store.by_opening(p["knock"]) is not None:
+        if await self.decisions.store.by_opening(p.knock) is not None:
             return  # opened by another cohost, and adopted here
-        network = RoomId(p["network"])
-        knock, applicant = Knock.read(p["reason"]), p["applicant"]
+        network = RoomId(p.network)
+        knock, applicant = Knock.read(p.reason), p.applicant
         congregations, voices = await self.directory.shared.voices(network)
         facts = await self.directory.shared.get(network, NetworkFacts)
         commons = RoomId(facts.rooms.get("commons", "") if facts else "")
@@ -376,12 +403,12 @@ class NetworkMembership:
             kind=NETWORK_JOIN,
             room_id=commons,
             scope=network,
-            subject=p["applicant"],
+            subject=p.applicant,
             proposer=None,
             deciders=congregations,
             window=self.window,
-            opening_key=p["knock"],
-            reason=p["reason"],
+            opening_key=p.knock,
+            reason=p.reason,
             voices=voices,
             details={**knock.details(), "vouched": await self._vouched(knock.space, applicant)},
         )
@@ -415,7 +442,8 @@ class NetworkMembership:
             return None
         return event is not None and event.get("sender") == applicant
 
-    async def _carry_out(self, run: Run, decided: Decided) -> None:
+    async def _carry_out(self, run: Run[Decided]) -> None:
+        decided = run.params
         network, bot = RoomId(decided.scope), UserId(decided.subject)
         proposal = await self.decisions.store.proposal(decided.proposal)
         assert proposal is not None

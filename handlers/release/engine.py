@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import partial
-from typing import Any
+
+from pydantic import BaseModel
 
 from handlers.community.directory import Directory
 from handlers.community.facts import CongregationFacts, CrewFacts, ReleaseRecord
@@ -17,6 +18,16 @@ from handlers.framework.types import RoomId, UserId
 from storage.models import Congregation, Crew
 
 RELEASE_OP = "release"
+
+
+class Releasing(BaseModel):
+    """Giving up a crew's room, or every room of a congregation."""
+
+    scope: str  # crew | congregation
+    congregation: RoomId
+    rooms: list[RoomId]
+    requester: UserId
+    at: datetime
 
 
 class Release:
@@ -39,30 +50,27 @@ class Release:
     async def release(
         self, op_id: str, congregation: Congregation, crew: Crew | None, requester: UserId
     ) -> None:
-        params = {
-            "scope": "crew" if crew is not None else "congregation",
-            "congregation": congregation.space_id,
-            "rooms": await self.rooms_to_release(congregation, crew),
-            "requester": requester,
-            "at": self.clock.now().isoformat(),
-        }
+        params = Releasing(
+            scope="crew" if crew is not None else "congregation",
+            congregation=RoomId(congregation.space_id),
+            rooms=[RoomId(r) for r in await self.rooms_to_release(congregation, crew)],
+            requester=requester,
+            at=self.clock.now(),
+        )
         await self.runner.start(op_id, RELEASE_OP, params)
 
-    async def perform(self, run: Run) -> None:
-        p: dict[str, Any] = run.params
-        record = ReleaseRecord(
-            released_by=p["requester"], at=datetime.fromisoformat(p["at"]), scope=p["scope"]
-        )
+    async def perform(self, run: Run[Releasing]) -> None:
+        p = run.params
+        record = ReleaseRecord(released_by=p.requester, at=p.at, scope=p.scope)
         shared = self.directory.shared
-        space = RoomId(p["congregation"])
-        rooms = [RoomId(r) for r in p["rooms"]]
+        space, rooms = p.congregation, p.rooms
         for room in rooms:
             await run.step(
                 f"record:{room}",
                 partial(shared.write, room, record, self.gateway.user_id),
             )
-        await run.step("facts", partial(self.record_in_space, space, rooms, p["scope"]))
-        await run.step("index", partial(self.index, space, rooms, p["scope"]))
+        await run.step("facts", partial(self.record_in_space, space, rooms, p.scope))
+        await run.step("index", partial(self.index, space, rooms, p.scope))
         for room in rooms:
             await run.step(f"power:{room}", partial(self.give_up_power, room))
             await run.step(f"leave:{room}", partial(self.gateway.leave_room, room))
@@ -92,6 +100,6 @@ class Release:
         except MatrixError:
             pass  # leaving is what matters
 
-    async def report_failure(self, run: Run, reason: str) -> None:
+    async def report_failure(self, run: Run[Releasing], reason: str) -> None:
         # Nothing to post: cohost may already have left the room that asked.
         return None

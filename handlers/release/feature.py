@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from handlers.community.house import House
 from handlers.release.commands import ReleaseCommands
-from handlers.release.engine import RELEASE_OP, Release
+from handlers.release.engine import RELEASE_OP, Release, Releasing
 
 
 def install(house: House) -> None:
     release = house.provide(Release(house.directory, house.runner, house.clock))
-    house.runner.register(RELEASE_OP, release.perform, release.report_failure)
+    house.runner.register(RELEASE_OP, Releasing, release.perform, release.report_failure)
     ReleaseCommands(release).declare(house.registry)

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 import structlog
+from pydantic import BaseModel
 
 from handlers.community.directory import Directory
 from handlers.community.facts import CongregationFacts, CrewFacts, SharedFacts
@@ -41,6 +42,15 @@ POWER_WAIT = timedelta(minutes=1)
 GIVE_UP = timedelta(days=2)
 
 Moved = Callable[[RoomId, RoomId], Awaitable[None]]
+
+
+class Following(BaseModel):
+    """Following a room its founders upgraded into its successor."""
+
+    old: RoomId
+    new: RoomId
+    by: UserId
+    since: datetime | None = None  # when cohost saw the tombstone
 
 
 class Upgrades:
@@ -73,23 +83,16 @@ class Upgrades:
         await self.runner.start(
             f"follow-{event.room_id}",
             FOLLOW,
-            {
-                "old": event.room_id,
-                "new": event.replacement,
-                "by": event.sender,
-                "since": self.clock.now().isoformat(),
-            },
+            Following(
+                old=event.room_id, new=event.replacement, by=event.sender, since=self.clock.now()
+            ),
         )
 
-    async def follow(self, run: Run) -> None:
-        old, new, by = (
-            RoomId(run.params["old"]),
-            RoomId(run.params["new"]),
-            UserId(run.params["by"]),
-        )
+    async def follow(self, run: Run[Following]) -> None:
+        old, new, by = run.params.old, run.params.new, run.params.by
         via = sorted({server_of(by), server_of(self.gateway.user_id)})
-        since = run.params.get("since")
-        if since and self.clock.now() - datetime.fromisoformat(since) > GIVE_UP:
+        since = run.params.since
+        if since and self.clock.now() - since > GIVE_UP:
             # Never invited, or never given the power: the old room stays cohost's.
             raise UserError("the upgraded room was not opened to cohost in time")
         await run.step("join", lambda: self._join(new, via))
@@ -183,5 +186,5 @@ class Upgrades:
 
         await self.directory.update_facts(congregation, renamed)
 
-    async def report_failure(self, run: Run, reason: str) -> None:
-        log.warning("room_upgrade_not_followed", room_id=run.params["old"], reason=reason)
+    async def report_failure(self, run: Run[Following], reason: str) -> None:
+        log.warning("room_upgrade_not_followed", room_id=run.params.old, reason=reason)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from handlers.community.house import House
 from handlers.decisions.engine import Decisions
 from handlers.framework.types import IncomingTombstone
-from handlers.upgrades.engine import FOLLOW, Upgrades
+from handlers.upgrades.engine import FOLLOW, Following, Upgrades
 
 
 def install(house: House) -> None:
@@ -15,5 +15,5 @@ def install(house: House) -> None:
         )
     )
     upgrades.moved.append(house.engine(Decisions).carry_over)
-    house.runner.register(FOLLOW, upgrades.follow, upgrades.report_failure)
+    house.runner.register(FOLLOW, Following, upgrades.follow, upgrades.report_failure)
     house.subscriptions.on(IncomingTombstone, upgrades.on_tombstone)

@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from handlers.community.state import CREW_ROOM, LOBBY
+from handlers.crews.engine import CREATE, Creating
 from tests.fakes import BOT, Crash
 from tests.unit.world import ALICE, BOB, CAROL, World
 
@@ -128,7 +129,7 @@ async def test_a_crash_in_the_middle_of_a_creation_resumes_without_duplicates(wo
         n for n in world.gateway.notices_in("!dm:example.org") if "Crew **Walkers** is ready" in n
     ]
     assert len(ready) == 1
-    assert await world.cohost.runner.pending_params("create_crew") == []
+    assert await world.cohost.runner.pending(CREATE, Creating) == []
 
 
 async def test_the_homeserver_away_delays_an_operation_without_losing_it(world: World) -> None:
@@ -158,7 +159,7 @@ async def test_a_creation_the_homeserver_refuses_is_reported_once(world: World) 
         "The operator can find the details in cohost's log."
     ]
     assert world.rooms_of_kind(CREW_ROOM) == []
-    assert await world.cohost.runner.pending_params("create_crew") == []
+    assert await world.cohost.runner.pending(CREATE, Creating) == []
 
 
 async def test_a_crew_forms_among_the_congregations_members(world: World) -> None:

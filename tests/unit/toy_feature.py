@@ -11,6 +11,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from functools import partial
 
+from pydantic import BaseModel
+
 from handlers.community.house import House
 from handlers.community.rebuild import Rebuild
 from handlers.framework.errors import NotYet
@@ -19,7 +21,7 @@ from handlers.framework.operations import Run
 from handlers.framework.registry import CommandContext, Kind, Param
 from handlers.framework.replies import Reply
 from handlers.framework.speech import tell
-from handlers.framework.types import RoomId
+from handlers.framework.types import RoomId, UserId
 
 PLANT = "toy_plant"
 GROWS_IN = timedelta(minutes=1)
@@ -32,6 +34,15 @@ class Planted(Fact):
     word: str
 
 
+class Planting(BaseModel):
+    """The operation's parameters: its contract, checked when it is read back."""
+
+    room: RoomId
+    by: UserId
+    word: str
+    at: datetime  # when it has grown
+
+
 class Toys:
     def __init__(self, house: House) -> None:
         self.house = house
@@ -39,22 +50,22 @@ class Toys:
 
     async def plant(self, ctx: CommandContext, word: str) -> Reply:
         ready = self.house.clock.now() + GROWS_IN
-        params = {"room": ctx.room_id, "by": ctx.sender, "word": word, "at": ready.isoformat()}
+        params = Planting(room=ctx.room_id, by=ctx.sender, word=word, at=ready)
         await self.house.runner.start(f"toy-{ctx.message.event_id}", PLANT, params)
         return Reply(f"Planting {word}; it grows in a minute.")
 
-    async def grow(self, run: Run) -> None:
-        if self.house.clock.now() < datetime.fromisoformat(run.params["at"]):
+    async def grow(self, run: Run[Planting]) -> None:
+        if self.house.clock.now() < run.params.at:
             raise NotYet("not grown yet")
-        room, word = RoomId(run.params["room"]), run.params["word"]
+        room, word = run.params.room, run.params.word
         fact = Planted(word=word)
         shared = self.house.directory.shared
-        await run.step("fact", partial(shared.write, room, fact, run.params["by"]))
+        await run.step("fact", partial(shared.write, room, fact, run.params.by))
         await run.step(
             "said", partial(tell, self.house.gateway, room, f"{word} grew.", f"toy-{run.id}")
         )
 
-    async def failed(self, run: Run, reason: str) -> None:
+    async def failed(self, run: Run[Planting], reason: str) -> None:
         return None
 
     async def rebuild(self, rebuild: Rebuild) -> None:
@@ -69,5 +80,5 @@ def install(house: House) -> None:
     house.registry.command(
         "toy plant", Param("word", Kind.WORD), summary="Plant a word in this room."
     )(toys.plant)
-    house.runner.register(PLANT, toys.grow, toys.failed)
+    house.runner.register(PLANT, Planting, toys.grow, toys.failed)
     house.on_resync(toys.rebuild, after_index=True)
