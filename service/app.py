@@ -41,6 +41,7 @@ from service.sync import SyncLoop
 from storage.database import make_engine, make_sessionmaker, migrate
 from storage.repositories import SyncStateRepository
 from storage.stores import Stores
+from storage.unit import Observe, unobserved
 
 log = structlog.get_logger(__name__)
 
@@ -107,8 +108,10 @@ def build_cohost(
     settings: Settings,
     clock: Clock,
     features: Sequence[Callable[[House], None]] = FEATURES,
+    observe: Observe = unobserved,
 ) -> Cohost:
-    house = House(gateway, Stores.over(sessions), clock, feature_config(settings))
+    stores = Stores.over(sessions, observe)
+    house = House(gateway, stores, clock, feature_config(settings))
     for install in features:
         install(house)
     return Cohost(house, sessions)
@@ -146,7 +149,7 @@ async def run_service(
             clock = SystemClock()
             cache = StateCache()
             gateway = NioGateway(client, cache)
-            cohost = build_cohost(gateway, sessions, settings, clock)
+            cohost = build_cohost(gateway, sessions, settings, clock, observe=metrics.db_unit)
             router = EventRouter(client.user_id, cohost.subscriptions, sessions, clock, metrics)
             cohost.commands.timed = metrics.command
             metrics.reads_state_from(cohost.stores.stats.read)

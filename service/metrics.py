@@ -24,6 +24,8 @@ from storage.stats import Stats
 
 # A command is answered in tens of milliseconds to seconds (a room made over federation).
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+# A unit of work takes a millisecond or two on SQLite, more on a loaded PostgreSQL.
+DB_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1)
 
 
 class Metrics:
@@ -65,6 +67,13 @@ class Metrics:
         self.operations = Gauge(
             "cohost_operations_in_flight", "Persisted operations not yet done", registry=r
         )
+        self.db_unit_seconds = Histogram(
+            "cohost_db_unit_seconds",
+            "One unit of work in the database, by its name",
+            ["unit"],
+            buckets=DB_BUCKETS,
+            registry=r,
+        )
         self._read: Callable[[], Awaitable[Stats]] | None = None
 
     def reads_state_from(self, read: Callable[[], Awaitable[Stats]]) -> None:
@@ -72,6 +81,9 @@ class Metrics:
 
     def command(self, name: str, seconds: float) -> None:
         self.command_seconds.labels(name).observe(seconds)
+
+    def db_unit(self, name: str, seconds: float) -> None:
+        self.db_unit_seconds.labels(name).observe(seconds)
 
     def rate_limited(self, seconds: float) -> None:
         self.rate_limit_waits.inc()

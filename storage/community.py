@@ -125,7 +125,7 @@ class CommunityStore(Store):
     """The community index, one transaction per intention."""
 
     async def place(self, room_id: str) -> Place:
-        async with self._unit() as s:
+        async with self._unit("place") as s:
             repo = CommunityRepository(s)
             room = await repo.room(room_id)
             congregation = (
@@ -137,11 +137,11 @@ class CommunityStore(Store):
         return Place(room, congregation, crew)
 
     async def congregation(self, space_id: str) -> Congregation | None:
-        async with self._unit() as s:
+        async with self._unit("congregation") as s:
             return await CommunityRepository(s).congregation(space_id)
 
     async def congregations(self) -> list[Congregation]:
-        async with self._unit() as s:
+        async with self._unit("congregations") as s:
             return await CommunityRepository(s).congregations()
 
     async def congregations_in(self, network_id: str) -> list[Congregation]:
@@ -153,36 +153,36 @@ class CommunityStore(Store):
         ]
 
     async def crew_by_name(self, congregation_id: str, name_key: str) -> Crew | None:
-        async with self._unit() as s:
+        async with self._unit("crew_by_name") as s:
             return await CommunityRepository(s).crew_by_name(congregation_id, name_key)
 
     async def crews(self, congregation_id: str) -> list[Crew]:
-        async with self._unit() as s:
+        async with self._unit("crews") as s:
             return await CommunityRepository(s).crews(congregation_id)
 
     async def crews_called_by(self, caller: str) -> list[Crew]:
-        async with self._unit() as s:
+        async with self._unit("crews_called_by") as s:
             rows = await s.scalars(select(Crew).where(Crew.caller == caller))
             return list(rows)
 
     async def all_crews(self) -> list[Crew]:
-        async with self._unit() as s:
+        async with self._unit("all_crews") as s:
             return list(await s.scalars(select(Crew).order_by(Crew.name_key)))
 
     async def crews_called_since(self, caller: str, since: datetime) -> list[Crew]:
-        async with self._unit() as s:
+        async with self._unit("crews_called_since") as s:
             return await CommunityRepository(s).crews_called_since(caller, since)
 
     async def network(self, space_id: str) -> Network | None:
-        async with self._unit() as s:
+        async with self._unit("network") as s:
             return await CommunityRepository(s).network(space_id)
 
     async def rooms_of(self, congregation_id: str) -> list[IndexedRoom]:
-        async with self._unit() as s:
+        async with self._unit("rooms_of") as s:
             return await CommunityRepository(s).rooms_of(congregation_id)
 
     async def rooms_of_kind(self, kind: str) -> list[str]:
-        async with self._unit() as s:
+        async with self._unit("rooms_of_kind") as s:
             rows = await s.scalars(
                 select(IndexedRoom.room_id).where(
                     IndexedRoom.kind == kind, IndexedRoom.released.is_(False)
@@ -194,7 +194,7 @@ class CommunityStore(Store):
         self, space_id: str, hosts: Sequence[str], network_id: str | None
     ) -> None:
         """The congregation's hosts and network as its facts now say."""
-        async with self._unit() as s:
+        async with self._unit("record_hosts") as s:
             row = await CommunityRepository(s).congregation(space_id)
             if row is not None:
                 row.hosts = list(hosts)
@@ -202,19 +202,19 @@ class CommunityStore(Store):
 
     async def index(self, entries: IndexEntries) -> None:
         """Add or update rows of the index (a room made, a network joined)."""
-        async with self._unit() as s:
+        async with self._unit("index") as s:
             await _put(s, entries)
 
     async def replace_index(self, entries: IndexEntries) -> None:
         """The whole index anew, from Matrix state (`cohost resync`)."""
-        async with self._unit() as s:
+        async with self._unit("replace_index") as s:
             await CommunityRepository(s).clear()
             await _put(s, entries)
 
     async def mark_released(
         self, congregation_id: str, rooms: Sequence[str], whole_congregation: bool
     ) -> None:
-        async with self._unit() as s:
+        async with self._unit("mark_released") as s:
             repo = CommunityRepository(s)
             for room in rooms:
                 row = await repo.room(room)

@@ -165,7 +165,7 @@ class DecisionStore(Store):
     async def open(self, proposal: Proposal, above: int, first: Ballot | None) -> Proposal:
         """The proposal opened by its opening event, numbered next in its room (above
         `above`), with its first act; the one opened already if the event was seen."""
-        async with self._unit() as s:
+        async with self._unit("open") as s:
             repo = DecisionRepository(s)
             known = await repo.by_opening(proposal.opening_key)
             if known is not None:
@@ -179,7 +179,7 @@ class DecisionStore(Store):
     async def adopt(self, proposal: Proposal, acts: Sequence[Ballot]) -> str:
         """A proposal numbered by another cohost (or recorded in room state), with the
         acts recorded so far: "adopted", or "known" / "number_taken" when not."""
-        async with self._unit() as s:
+        async with self._unit("adopt") as s:
             repo = DecisionRepository(s)
             if await repo.by_opening(proposal.opening_key) is not None:
                 return "known"
@@ -196,75 +196,75 @@ class DecisionStore(Store):
     ) -> tuple[bool, list[Proposal], list[Proposal]]:
         """What the limits on opening look at: whether this opening is known already,
         the proposals open in the room, and those opened there since `since`."""
-        async with self._unit() as s:
+        async with self._unit("opening_view") as s:
             repo = DecisionRepository(s)
             known = await repo.by_opening(opening_key) is not None
             return known, await repo.open_in(room_id), await repo.opened_since(room_id, since)
 
     async def set_message(self, proposal_id: int, event_id: str) -> Proposal:
-        async with self._unit() as s:
+        async with self._unit("set_message") as s:
             row = await DecisionRepository(s).get(proposal_id)
             assert row is not None
             row.message_event_id = event_id
             return row
 
     async def proposal(self, proposal_id: int) -> Proposal | None:
-        async with self._unit() as s:
+        async with self._unit("proposal") as s:
             return await DecisionRepository(s).get(proposal_id)
 
     async def with_ballots(self, proposal_id: int) -> tuple[Proposal | None, list[Ballot]]:
-        async with self._unit() as s:
+        async with self._unit("with_ballots") as s:
             repo = DecisionRepository(s)
             return await repo.get(proposal_id), await repo.ballots(proposal_id)
 
     async def by_number(self, room_id: str, number: int) -> Proposal | None:
-        async with self._unit() as s:
+        async with self._unit("by_number") as s:
             return await DecisionRepository(s).by_number(room_id, number)
 
     async def by_message(self, event_id: str) -> Proposal | None:
-        async with self._unit() as s:
+        async with self._unit("by_message") as s:
             return await DecisionRepository(s).by_message(event_id)
 
     async def by_opening(self, key: str) -> Proposal | None:
-        async with self._unit() as s:
+        async with self._unit("by_opening") as s:
             return await DecisionRepository(s).by_opening(key)
 
     async def ballot_and_proposal(self, event_id: str) -> tuple[Ballot | None, Proposal | None]:
         """A recorded act and the proposal it was on (a reaction being taken back)."""
-        async with self._unit() as s:
+        async with self._unit("ballot_and_proposal") as s:
             repo = DecisionRepository(s)
             ballot = await repo.ballot(event_id)
             return ballot, await repo.get(ballot.proposal_id) if ballot else None
 
     async def open_in(self, room_id: str) -> list[tuple[Proposal, list[Ballot]]]:
-        async with self._unit() as s:
+        async with self._unit("open_in") as s:
             repo = DecisionRepository(s)
             return [(p, await repo.ballots(p.id)) for p in await repo.open_in(room_id)]
 
     async def ballots(self, proposal_id: int) -> list[Ballot]:
-        async with self._unit() as s:
+        async with self._unit("ballots") as s:
             return await DecisionRepository(s).ballots(proposal_id)
 
     async def decided(self, room_id: str, kind: str, status: str) -> list[Proposal]:
         """The proposals of a kind in a room that this cohost closed with `status`."""
-        async with self._unit() as s:
+        async with self._unit("decided") as s:
             return await DecisionRepository(s).decided(room_id, kind, status)
 
     async def record_ballot(self, ballot: Ballot) -> bool:
         """False when the act's event was recorded already."""
-        async with self._unit() as s:
+        async with self._unit("record_ballot") as s:
             return await DecisionRepository(s).add_ballot(ballot)
 
     async def all_open(self) -> list[Proposal]:
-        async with self._unit() as s:
+        async with self._unit("all_open") as s:
             return await DecisionRepository(s).all_open()
 
     async def open_about(self, kind: str, scope: str, subject: str) -> Proposal | None:
-        async with self._unit() as s:
+        async with self._unit("open_about") as s:
             return await DecisionRepository(s).open_about(kind, scope, subject)
 
     async def latest_about(self, scope: str, subject: str) -> Proposal | None:
-        async with self._unit() as s:
+        async with self._unit("latest_about") as s:
             return await DecisionRepository(s).latest_about(scope, subject)
 
     async def close(
@@ -277,7 +277,7 @@ class DecisionStore(Store):
         """Close once (a proposal closed already keeps its status) and persist what
         follows from how it closed, in the same transaction: a crash leaves either an
         open proposal or a closed one with its operations pending."""
-        async with self._unit() as s:
+        async with self._unit("close") as s:
             proposal = await DecisionRepository(s).get(proposal_id)
             assert proposal is not None
             if proposal.status == OPEN:
@@ -289,7 +289,7 @@ class DecisionStore(Store):
             return proposal
 
     async def mark_reminded(self, proposal_id: int) -> tuple[Proposal, list[Ballot]]:
-        async with self._unit() as s:
+        async with self._unit("mark_reminded") as s:
             repo = DecisionRepository(s)
             proposal = await repo.get(proposal_id)
             assert proposal is not None
@@ -299,7 +299,7 @@ class DecisionStore(Store):
     async def forget(self, user_id: str) -> tuple[dict[str, int], list[Proposal]]:
         """Erase a person's acts (see DecisionRepository.forget); also the open
         proposals they acted on or are named in, to record those again."""
-        async with self._unit() as s:
+        async with self._unit("forget") as s:
             repo = DecisionRepository(s)
             touched = {b.proposal_id for b in await repo.ballots_of(user_id)}
             touched |= {
@@ -315,5 +315,5 @@ class NoticeStore(Store):
     """Things said once only."""
 
     async def first_time(self, key: str, user_id: str | None = None) -> bool:
-        async with self._unit() as s:
+        async with self._unit("first_time") as s:
             return await DecisionRepository(s).first_time(key, user_id)

@@ -27,7 +27,7 @@ ROOM_COLUMNS: list[Any] = [
 
 class RoomMoves(Store):
     async def move(self, old: str, new: str) -> None:
-        async with self._unit() as s:
+        async with self._unit("move") as s:
             for column in ROOM_COLUMNS:
                 await s.execute(
                     update(column.class_).where(column == old).values({column.key: new})

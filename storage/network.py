@@ -25,13 +25,13 @@ class ApplicationRepository:
 
 class ApplicationStore(Store):
     async def get(self, network_id: str) -> Application | None:
-        async with self._unit() as s:
+        async with self._unit("get") as s:
             return await ApplicationRepository(s).get(network_id)
 
     async def put(self, application: Application) -> None:
-        async with self._unit() as s:
+        async with self._unit("put") as s:
             await ApplicationRepository(s).put(application)
 
     async def drop(self, network_id: str) -> None:
-        async with self._unit() as s:
+        async with self._unit("drop") as s:
             await ApplicationRepository(s).drop(network_id)

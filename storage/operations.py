@@ -91,31 +91,31 @@ class OperationRepository:
 
 class OperationStore(Store):
     async def add(self, new: NewOperation, at: datetime) -> bool:
-        async with self._unit() as s:
+        async with self._unit("add") as s:
             return await OperationRepository(s).add(new, at)
 
     async def get(self, op_id: str) -> Operation | None:
-        async with self._unit() as s:
+        async with self._unit("get") as s:
             return await OperationRepository(s).get(op_id)
 
     async def pending(self) -> list[Operation]:
-        async with self._unit() as s:
+        async with self._unit("pending") as s:
             return await OperationRepository(s).pending()
 
     async def pending_of_kind(self, kind: str) -> list[Operation]:
-        async with self._unit() as s:
+        async with self._unit("pending_of_kind") as s:
             return await OperationRepository(s).pending_of_kind(kind)
 
     async def save(self, op_id: str, progress: dict[str, Any], status: str, at: datetime) -> None:
-        async with self._unit() as s:
+        async with self._unit("save") as s:
             await OperationRepository(s).save(op_id, progress, status, at)
 
     async def settle(self, op_id: str, at: datetime) -> bool:
         """Done without being run, its parameters forgotten (they may carry a command's
         text); False when it was not pending."""
-        async with self._unit() as s:
+        async with self._unit("settle") as s:
             return await OperationRepository(s).settle(op_id, at)
 
     async def prune(self, kind: str, before: datetime) -> int:
-        async with self._unit() as s:
+        async with self._unit("prune") as s:
             return await OperationRepository(s).prune(kind, before)

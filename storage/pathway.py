@@ -23,18 +23,18 @@ class RhythmRecord:
 
 class DirectStore(Store):
     async def room(self, user_id: str) -> str | None:
-        async with self._unit() as s:
+        async with self._unit("room") as s:
             row = await s.get(DirectRoom, user_id)
             return row.room_id if row else None
 
     async def remember(self, user_id: str, room_id: str) -> None:
-        async with self._unit() as s:
+        async with self._unit("remember") as s:
             await s.merge(DirectRoom(user_id=user_id, room_id=room_id))
 
 
 class PathwayStore(Store):
     async def rhythm_of(self, user_id: str, now: datetime) -> RhythmRecord:
-        async with self._unit() as s:
+        async with self._unit("rhythm_of") as s:
             hosted = await s.scalars(
                 select(Meeting).where(Meeting.host == user_id, Meeting.at <= now)
             )
@@ -54,7 +54,7 @@ class PathwayStore(Store):
 class FeedbackStore(Store):
     async def add(self, request: FeedbackRequest) -> bool:
         """False when this request (its asking event) is known already."""
-        async with self._unit() as s:
+        async with self._unit("add") as s:
             if await s.get(FeedbackRequest, request.id) is not None:
                 return False
             s.add(request)
@@ -62,7 +62,7 @@ class FeedbackStore(Store):
 
     async def asked_since(self, asker: str, crew_room: str, since: datetime) -> bool:
         """Whether `asker` asked the crew for feedback at or after `since`."""
-        async with self._unit() as s:
+        async with self._unit("asked_since") as s:
             found = await s.scalar(
                 select(FeedbackRequest.id).where(
                     FeedbackRequest.asker == asker,
@@ -73,7 +73,7 @@ class FeedbackStore(Store):
             return found is not None
 
     async def get(self, request_id: str) -> FeedbackRequest | None:
-        async with self._unit() as s:
+        async with self._unit("get") as s:
             return await s.get(FeedbackRequest, request_id)
 
     async def awaiting(
@@ -81,7 +81,7 @@ class FeedbackStore(Store):
     ) -> list[FeedbackRequest]:
         """The requests of crews by that name that asked `giver`, unanswered, newest
         first."""
-        async with self._unit() as s:
+        async with self._unit("awaiting") as s:
             rows = await s.scalars(
                 select(FeedbackRequest)
                 .where(
@@ -94,7 +94,7 @@ class FeedbackStore(Store):
 
     async def answered(self, request_id: str, giver: str) -> bool:
         """Record that `giver` answered; False when they had already."""
-        async with self._unit() as s:
+        async with self._unit("answered") as s:
             row = await s.get(FeedbackRequest, request_id)
             if row is None or giver in row.answered:
                 return False
@@ -103,7 +103,7 @@ class FeedbackStore(Store):
 
     async def forget(self, user_id: str) -> dict[str, int]:
         """Requests a person made go; elsewhere they are no longer asked or answered."""
-        async with self._unit() as s:
+        async with self._unit("forget") as s:
             made = await s.execute(delete(FeedbackRequest).where(FeedbackRequest.asker == user_id))
             for row in await s.scalars(select(FeedbackRequest)):
                 if user_id in row.asked or user_id in row.answered:

@@ -124,7 +124,7 @@ class RhythmStore(Store):
         self, room_id: str, times: list[datetime], make: Callable[[CrewCycle | None], CrewCycle]
     ) -> CrewCycle:
         """A new cycle made from the crew's latest one (which ends if still running)."""
-        async with self._unit() as s:
+        async with self._unit("start_cycle") as s:
             repo = RhythmRepository(s)
             previous = await repo.current(room_id)
             cycle = make(previous)
@@ -136,7 +136,7 @@ class RhythmStore(Store):
         self, after: CrewCycle, times: list[datetime], make: Callable[[CrewCycle], CrewCycle]
     ) -> CrewCycle | None:
         """The next cycle after `after`; None when one follows it already."""
-        async with self._unit() as s:
+        async with self._unit("continue_cycle") as s:
             repo = RhythmRepository(s)
             current = await repo.current(after.room_id)
             if current is None or current.id != after.id:
@@ -144,29 +144,29 @@ class RhythmStore(Store):
             return await repo.add(make(after), times)
 
     async def current(self, room_id: str) -> CrewCycle | None:
-        async with self._unit() as s:
+        async with self._unit("current") as s:
             return await RhythmRepository(s).current(room_id)
 
     async def with_meetings(self, cycle_id: int) -> tuple[CrewCycle, list[Meeting]]:
-        async with self._unit() as s:
+        async with self._unit("with_meetings") as s:
             repo = RhythmRepository(s)
             cycle = await repo.get(cycle_id)
             assert cycle is not None
             return cycle, await repo.meetings(cycle_id)
 
     async def meetings(self, cycle_id: int) -> list[Meeting]:
-        async with self._unit() as s:
+        async with self._unit("meetings") as s:
             return await RhythmRepository(s).meetings(cycle_id)
 
     async def by_status(self, *statuses: str) -> list[CrewCycle]:
-        async with self._unit() as s:
+        async with self._unit("by_status") as s:
             return await RhythmRepository(s).by_status(*statuses)
 
     async def assign_host(
         self, cycle: CrewCycle, meeting_id: int, keep: Callable[[str | None], bool], choose: Choice
     ) -> str | None:
         """The meeting's host: kept while `keep` says so, else chosen anew."""
-        async with self._unit() as s:
+        async with self._unit("assign_host") as s:
             repo = RhythmRepository(s)
             meeting = await s.get(Meeting, meeting_id)
             row = await repo.get(cycle.id)
@@ -188,7 +188,7 @@ class RhythmStore(Store):
         self, meeting_id: int, day: str | None, hour: str | None, only_unset: bool
     ) -> None:
         """Which reminders of a meeting went out (or were skipped)."""
-        async with self._unit() as s:
+        async with self._unit("mark_meeting") as s:
             row = await s.get(Meeting, meeting_id)
             assert row is not None
             if day and not (only_unset and row.day_reminder):
@@ -197,7 +197,7 @@ class RhythmStore(Store):
                 row.hour_reminder = hour
 
     async def open_retro(self, cycle_id: int, event_id: str, at: datetime) -> None:
-        async with self._unit() as s:
+        async with self._unit("open_retro") as s:
             row = await RhythmRepository(s).get(cycle_id)
             assert row is not None
             if row.status == ACTIVE:
@@ -206,18 +206,18 @@ class RhythmStore(Store):
                 row.retro_opened_at = at
 
     async def by_retro_message(self, event_id: str) -> CrewCycle | None:
-        async with self._unit() as s:
+        async with self._unit("by_retro_message") as s:
             return await RhythmRepository(s).by_retro_message(event_id)
 
     async def record_answer(self, answer: RetroAnswer) -> bool:
-        async with self._unit() as s:
+        async with self._unit("record_answer") as s:
             return await RhythmRepository(s).answer(answer)
 
     async def withdraw_answer(
         self, redacts: str, voter: str, room_id: str, event_id: str, ts: int
     ) -> bool:
         """A retrospective reaction taken back by the one who gave it, in its room."""
-        async with self._unit() as s:
+        async with self._unit("withdraw_answer") as s:
             repo = RhythmRepository(s)
             answered = await repo.answer_by_event(redacts)
             if answered is None or answered.voter != voter:
@@ -235,7 +235,7 @@ class RhythmStore(Store):
         decide: Callable[[CrewCycle, list[RetroAnswer]], tuple[str, str] | None],
     ) -> CrewCycle | None:
         """Close a retrospective still open when `decide` gives (status, outcome)."""
-        async with self._unit() as s:
+        async with self._unit("close_retro") as s:
             repo = RhythmRepository(s)
             row = await repo.get(cycle_id)
             assert row is not None
@@ -249,14 +249,14 @@ class RhythmStore(Store):
 
     async def hand_over(self, cycle_id: int) -> None:
         """Another cohost keeps this cycle now (a network's crew): this one stops."""
-        async with self._unit() as s:
+        async with self._unit("hand_over") as s:
             row = await RhythmRepository(s).get(cycle_id)
             if row is not None:
                 row.status = ENDED
 
     async def take_over(self, cycle: CrewCycle, meetings: list[Meeting]) -> CrewCycle:
         """Keep a cycle as another cohost recorded it: added, or made as recorded."""
-        async with self._unit() as s:
+        async with self._unit("take_over") as s:
             repo = RhythmRepository(s)
             known = await s.scalar(
                 select(CrewCycle).where(
@@ -276,10 +276,10 @@ class RhythmStore(Store):
 
     async def restore(self, cycles: list[tuple[CrewCycle, list[Meeting]]]) -> int:
         """Cycles as room state records them; how many were not known already."""
-        async with self._unit() as s:
+        async with self._unit("restore") as s:
             repo = RhythmRepository(s)
             return sum([await repo.restore(cycle, meetings) for cycle, meetings in cycles])
 
     async def forget(self, user_id: str) -> tuple[dict[str, int], list[CrewCycle]]:
-        async with self._unit() as s:
+        async with self._unit("forget") as s:
             return await RhythmRepository(s).forget(user_id)

@@ -21,7 +21,7 @@ class Stats:
 
 class StatsStore(Store):
     async def read(self) -> Stats:
-        async with self._unit() as s:
+        async with self._unit("read") as s:
             rooms = await s.execute(
                 select(IndexedRoom.kind, func.count())
                 .where(IndexedRoom.released.is_(False))

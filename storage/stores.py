@@ -15,6 +15,7 @@ from storage.pathway import DirectStore, FeedbackStore, PathwayStore
 from storage.rhythm import RhythmStore
 from storage.stats import StatsStore
 from storage.trusted import TrustedFactStore
+from storage.unit import Observe, unobserved
 
 
 @dataclass(frozen=True)
@@ -33,18 +34,21 @@ class Stores:
     trusted: TrustedFactStore
 
     @classmethod
-    def over(cls, sessions: async_sessionmaker[AsyncSession]) -> Stores:
+    def over(
+        cls, sessions: async_sessionmaker[AsyncSession], observe: Observe = unobserved
+    ) -> Stores:
+        """Every store; `observe` is told each unit of work's name and duration."""
         return cls(
-            CommunityStore(sessions),
-            DecisionStore(sessions),
-            NoticeStore(sessions),
-            RhythmStore(sessions),
-            OperationStore(sessions),
-            ApplicationStore(sessions),
-            DirectStore(sessions),
-            PathwayStore(sessions),
-            FeedbackStore(sessions),
-            StatsStore(sessions),
-            RoomMoves(sessions),
-            TrustedFactStore(sessions),
+            CommunityStore(sessions, observe),
+            DecisionStore(sessions, observe),
+            NoticeStore(sessions, observe),
+            RhythmStore(sessions, observe),
+            OperationStore(sessions, observe),
+            ApplicationStore(sessions, observe),
+            DirectStore(sessions, observe),
+            PathwayStore(sessions, observe),
+            FeedbackStore(sessions, observe),
+            StatsStore(sessions, observe),
+            RoomMoves(sessions, observe),
+            TrustedFactStore(sessions, observe),
         )

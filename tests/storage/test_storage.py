@@ -1,16 +1,19 @@
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from service.metrics import Metrics
 from storage.database import check_schema, make_engine, make_sessionmaker, migrate
 from storage.models import Crew, IndexedRoom, Proposal
 from storage.moves import RoomMoves
 from storage.operations import DONE, NewOperation, OperationStore
 from storage.repositories import NEXT_BATCH, HandledEventRepository, SyncStateRepository
+from storage.stores import Stores
 from storage.trusted import TrustedFactStore
 
 T0 = datetime(2026, 11, 27, tzinfo=UTC)
@@ -175,3 +178,22 @@ async def test_a_trusted_fact_is_kept_and_replaced_by_its_next_version(engine: A
     kept = await store.kept("!space", "cc.microsolidarity.congregation", "")
     assert kept is not None and (kept.event_id, kept.content) == ("$v2", {"name": "R2"})
     assert await store.kept("!space", "cc.microsolidarity.crew", "") is None
+
+
+async def test_each_unit_of_work_is_timed_under_its_name(engine: AsyncEngine) -> None:
+    """`cohost_db_unit_seconds{unit}`: every unit is observed once, by its intention,
+    also when it fails and is rolled back."""
+    await migrate(engine)
+    metrics = Metrics()
+    stores = Stores.over(make_sessionmaker(engine), metrics.db_unit)
+    assert await stores.operations.add(NewOperation("op", "create_crew", {}), T0)
+    assert not await stores.operations.add(NewOperation("op", "create_crew", {}), T0)
+    await stores.operations.get("op")
+    count = "cohost_db_unit_seconds_count"
+    add, get = "OperationStore.add", "OperationStore.get"
+    assert metrics.value(count, unit=add) == 2 and metrics.value(count, unit=get) == 1
+    with contextlib.suppress(Exception):
+        await stores.operations.add(NewOperation("bad", "x", {"not": object()}), T0)
+    assert metrics.value(count, unit=add) == 3
+    body, _ = await metrics.render()
+    assert b'cohost_db_unit_seconds_bucket{le="0.001",unit="OperationStore.add"}' in body
