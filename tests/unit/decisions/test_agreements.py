@@ -13,7 +13,7 @@ from handlers.decisions.schema import PROPOSAL
 from handlers.framework.types import RoomId
 from handlers.resync import rebuild_index
 from storage.database import make_engine, make_sessionmaker, migrate
-from tests.unit.test_decisions import DAVE, crew_of, react, state
+from tests.unit.decisions.test_decisions import DAVE, crew_of, react, state
 from tests.unit.world import ALICE, BOB, CAROL, World, make_world
 
 

@@ -13,7 +13,7 @@ from structlog.testing import capture_logs
 from service.credentials import PICKLE_KEY_FILE, pickle_key, private_dir
 from service.login import make_client
 from service.settings import load_settings
-from tests.unit.test_rhythm import crew, run_until
+from tests.unit.rhythm.test_rhythm import crew, run_until
 from tests.unit.world import ALICE, BOB, World
 
 TABLES = ("proposal", "ballot", "retro_answer", "meeting", "crew_cycle", "notified")

@@ -16,7 +16,7 @@ from service.events import EventRouter
 from service.metrics import Metrics
 from storage.repositories import HandledEventRepository
 from tests.fakes import BOT
-from tests.unit.test_malformed_events import sync_response
+from tests.unit.across.test_malformed_events import sync_response
 from tests.unit.world import ALICE, BOB, World
 
 DAVE = "@dave:example.org"

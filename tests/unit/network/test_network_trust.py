@@ -13,7 +13,7 @@ from handlers.decisions.schema import PROPOSAL
 from handlers.framework.types import EventId, IncomingMember, RoomId, UserId
 from handlers.network.schema import NETWORK_JOIN, Knock
 from tests.fakes import message
-from tests.unit.test_network_crews import BEA, HILLTOP, OTHER, network_with_hilltop
+from tests.unit.network.test_network_crews import BEA, HILLTOP, OTHER, network_with_hilltop
 from tests.unit.world import ALICE, World
 
 MALLORY = "@cohost:evil.example"

@@ -7,8 +7,8 @@ from datetime import timedelta
 from handlers.community.state import DIRECT
 from handlers.framework.types import RoomId
 from tests.fakes import Crash
-from tests.unit.test_decisions import DAVE, crew_of
-from tests.unit.test_rhythm import run_until
+from tests.unit.decisions.test_decisions import DAVE, crew_of
+from tests.unit.rhythm.test_rhythm import run_until
 from tests.unit.world import ALICE, BOB, CAROL, DM, World
 
 QUESTION = "What skills do you think I should develop"

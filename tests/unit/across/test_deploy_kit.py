@@ -21,7 +21,7 @@ from service.admin.init import add_arguments
 from service.metrics import Metrics
 from service.settings import Settings
 
-DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+DEPLOY = Path(__file__).resolve().parents[3] / "deploy"
 UNIT = DEPLOY / "systemd" / "cohost.service"
 ENTRYPOINT = DEPLOY / "docker" / "entrypoint.sh"
 VARIABLE = re.compile(r"\bCOHOST_[A-Z_]+")

@@ -9,7 +9,7 @@ from typing import Any
 from handlers.community.state import CREW_ROOM
 from handlers.framework.types import IncomingReaction, IncomingTombstone, RoomId, UserId
 from tests.fakes import BOT, FakeRoom
-from tests.unit.test_decisions import crew_of, eid, ms, state
+from tests.unit.decisions.test_decisions import crew_of, eid, ms, state
 from tests.unit.world import ALICE, BOB, World
 
 NEW = RoomId("!successor:example.org")

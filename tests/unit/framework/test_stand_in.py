@@ -12,7 +12,7 @@ from handlers.framework.types import EventId, IncomingMessage, RoomId, UserId
 from handlers.rhythm.engine import Rhythm
 from handlers.rhythm.schema import CYCLE
 from tests.fakes import message
-from tests.unit.test_network_crews import BEA, OTHER, a_meta_crew, cycle_record
+from tests.unit.network.test_network_crews import BEA, OTHER, a_meta_crew, cycle_record
 from tests.unit.world import ALICE, World
 
 TURNS = 2 * TURN + timedelta(seconds=1)  # past every stand-in's turn among two cohosts

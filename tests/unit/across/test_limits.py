@@ -18,7 +18,7 @@ from handlers.framework.types import EventId, IncomingMember, RoomId, UserId
 from handlers.membership.engine import Membership
 from handlers.resync import rebuild_index
 from storage.database import make_engine, make_sessionmaker, migrate
-from tests.unit.test_decisions import crew_of
+from tests.unit.decisions.test_decisions import crew_of
 from tests.unit.world import ALICE, BOB, World, make_world
 
 

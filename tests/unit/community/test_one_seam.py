@@ -10,8 +10,8 @@ from handlers.community.state import LOBBY
 from handlers.features import FEATURES
 from handlers.resync import rebuild_index
 from storage.database import make_engine, make_sessionmaker, migrate
-from tests.unit import toy_feature
-from tests.unit.toy_feature import Planted, Toys
+from tests.unit.community import toy_feature
+from tests.unit.community.toy_feature import Planted, Toys
 from tests.unit.world import ALICE, make_world
 
 

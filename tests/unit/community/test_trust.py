@@ -21,7 +21,7 @@ from handlers.framework.types import (
 from handlers.network.membership import NetworkMembership
 from handlers.network.schema import NETWORK_JOIN
 from tests.fakes import BOT
-from tests.unit.test_release_network_resync import (
+from tests.unit.across.test_release_network_resync import (
     DELTA_BOT,
     OTHER,
     a_proposal_opened_by_another_cohost,

@@ -21,7 +21,7 @@ from handlers.framework.types import (
     UserId,
 )
 from tests.fakes import BOT, FakeRoom, message
-from tests.unit.test_decisions import crew_of, eid, state
+from tests.unit.decisions.test_decisions import crew_of, eid, state
 from tests.unit.world import ALICE, BOB, CAROL, DM, World, make_world
 
 ERIN = "@erin:elsewhere.net"
