@@ -5,11 +5,11 @@ from __future__ import annotations
 from handlers.announcements.engine import Announcements
 from handlers.framework.registry import (
     CommandContext,
-    CommandRegistry,
     Kind,
     Param,
     Where,
     Who,
+    command,
 )
 from handlers.framework.replies import Reply
 
@@ -18,26 +18,24 @@ class AnnouncementCommands:
     def __init__(self, announcements: Announcements) -> None:
         self.announcements = announcements
 
-    def declare(self, registry: CommandRegistry) -> None:
-        registry.command(
-            "announce",
-            Param("text", Kind.TEXT),
-            summary="Post in the congregation's Announcements room (a host, in the Hosts room).",
-            where=Where.HOSTS_ROOM,
-            who=Who.HOST,
-        )(self.announce)
-        registry.command(
-            "announce network",
-            Param("text", Kind.TEXT),
-            summary="Post to every congregation of the network (a host, in the Hosts room).",
-            where=Where.HOSTS_ROOM,
-            who=Who.HOST,
-        )(self.announce_network)
-
+    @command(
+        "announce",
+        Param("text", Kind.TEXT),
+        summary="Post in the congregation's Announcements room (a host, in the Hosts room).",
+        where=Where.HOSTS_ROOM,
+        who=Who.HOST,
+    )
     async def announce(self, ctx: CommandContext, text: str) -> Reply:
         await self.announcements.post(ctx.congregation, ctx.sender, text, ctx.message.event_id)
         return Reply(f"Posted in the Announcements room of **{ctx.congregation.name}**.")
 
+    @command(
+        "announce network",
+        Param("text", Kind.TEXT),
+        summary="Post to every congregation of the network (a host, in the Hosts room).",
+        where=Where.HOSTS_ROOM,
+        who=Who.HOST,
+    )
     async def announce_network(self, ctx: CommandContext, text: str) -> Reply:
         name = await self.announcements.post_to_network(
             ctx.congregation, ctx.sender, text, ctx.message.event_id

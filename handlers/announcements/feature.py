@@ -14,4 +14,4 @@ def install(house: House) -> None:
     announcements = house.provide(Announcements(house.directory, house.engine(NetworkMembership)))
     house.subscriptions.on(IncomingMessage, announcements.relay)
     house.passive(ORIGIN)  # a network announcement, to relay
-    AnnouncementCommands(announcements).declare(house.registry)
+    house.registry.collect(AnnouncementCommands(announcements))

@@ -10,11 +10,11 @@ from handlers.congregations.engine import Congregations
 from handlers.framework.errors import UserError
 from handlers.framework.registry import (
     CommandContext,
-    CommandRegistry,
     Kind,
     Param,
     Where,
     Who,
+    command,
 )
 from handlers.framework.replies import Reply
 from handlers.framework.types import RoomId, UserId
@@ -28,62 +28,14 @@ class CongregationCommands:
         self.directory: Directory = congregations.directory
         self.gateway = congregations.gateway
 
-    def declare(self, registry: CommandRegistry) -> None:
-        command = registry.command
-        command(
-            "congregation create",
-            Param("name", Kind.name("congregation")),
-            Param("cohosts", Kind.USER, optional=True, repeated=True),
-            summary="Create a congregation (in a DM with me); you and the named co-hosts host it.",
-            where=Where.DM,
-        )(self.create)
-        command(
-            "congregation info",
-            summary="What this congregation is and who hosts it.",
-            where=Where.CONGREGATION,
-        )(self.info)
-        command(
-            "congregation members",
-            summary="Who has joined the congregation.",
-            where=Where.CONGREGATION,
-            who=Who.MEMBER,
-        )(self.members)
-        command(
-            "congregation leave",
-            summary="Leave the congregation.",
-            where=Where.CONGREGATION,
-            who=Who.MEMBER,
-        )(self.leave)
-        command(
-            "congregation invite",
-            Param("user", Kind.USER),
-            Param("why", Kind.TEXT, optional=True),
-            summary="Sponsor someone to join the congregation (the hosts decide).",
-            where=Where.CONGREGATION,
-            who=Who.MEMBER,
-        )(self.invite)
-        command(
-            "host add",
-            Param("user", Kind.USER),
-            summary="Propose a new host (hosts decide).",
-            where=Where.HOSTS_ROOM,
-            who=Who.HOST,
-        )(self.host_add)
-        command(
-            "host remove",
-            Param("user", Kind.USER),
-            summary="Propose that a host steps back (hosts decide).",
-            where=Where.HOSTS_ROOM,
-            who=Who.HOST,
-        )(self.host_remove)
-        command(
-            "host step-down",
-            summary="Stop being one of the congregation's hosts.",
-            where=Where.CONGREGATION,
-            who=Who.HOST,
-        )(self.step_down)
-
     # -- the congregation --------------------------------------------------------
+    @command(
+        "congregation create",
+        Param("name", Kind.name("congregation")),
+        Param("cohosts", Kind.USER, optional=True, repeated=True),
+        summary="Create a congregation (in a DM with me); you and the named co-hosts host it.",
+        where=Where.DM,
+    )
     async def create(self, ctx: CommandContext, name: str, cohosts: list[UserId]) -> Reply:
         if not self.congregations.creators.allows(ctx.sender):
             raise UserError(
@@ -110,6 +62,11 @@ class CongregationCommands:
             then=start,
         )
 
+    @command(
+        "congregation info",
+        summary="What this congregation is and who hosts it.",
+        where=Where.CONGREGATION,
+    )
     async def info(self, ctx: CommandContext) -> Reply:
         congregation = ctx.congregation
         index = self.directory.index
@@ -128,6 +85,12 @@ class CongregationCommands:
         ]
         return Reply("\n".join(lines), rooms=self.directory.links_to(crews))
 
+    @command(
+        "congregation members",
+        summary="Who has joined the congregation.",
+        where=Where.CONGREGATION,
+        who=Who.MEMBER,
+    )
     async def members(self, ctx: CommandContext) -> Reply:
         congregation = ctx.congregation
         joined = await self.gateway.joined_members(RoomId(congregation.space_id))
@@ -136,6 +99,12 @@ class CongregationCommands:
         listed = "\n".join(f"{u}{' (host)' if u in hosts else ''}" for u in people)
         return Reply(f"**{congregation.name}** has {len(people)} members:\n{listed}")
 
+    @command(
+        "congregation leave",
+        summary="Leave the congregation.",
+        where=Where.CONGREGATION,
+        who=Who.MEMBER,
+    )
     async def leave(self, ctx: CommandContext) -> Reply:
         congregation = ctx.congregation
         if ctx.sender in await self.directory.hosts(congregation):
@@ -160,6 +129,14 @@ class CongregationCommands:
             )
         return Reply(text, then=remove)
 
+    @command(
+        "congregation invite",
+        Param("user", Kind.USER),
+        Param("why", Kind.TEXT, optional=True),
+        summary="Sponsor someone to join the congregation (the hosts decide).",
+        where=Where.CONGREGATION,
+        who=Who.MEMBER,
+    )
     async def invite(self, ctx: CommandContext, user: UserId, why: str | None) -> Reply:
         congregation = ctx.congregation
         if user in await self.gateway.joined_members(RoomId(congregation.space_id)):
@@ -173,6 +150,13 @@ class CongregationCommands:
         )
 
     # -- hosts ---------------------------------------------------------------------
+    @command(
+        "host add",
+        Param("user", Kind.USER),
+        summary="Propose a new host (hosts decide).",
+        where=Where.HOSTS_ROOM,
+        who=Who.HOST,
+    )
     async def host_add(self, ctx: CommandContext, user: UserId) -> Reply:
         congregation = ctx.congregation
         hosts = await self.directory.hosts(congregation)
@@ -187,6 +171,13 @@ class CongregationCommands:
         )
         return Reply(f"Proposal #{proposal.number} is open: {user} becomes a host.")
 
+    @command(
+        "host remove",
+        Param("user", Kind.USER),
+        summary="Propose that a host steps back (hosts decide).",
+        where=Where.HOSTS_ROOM,
+        who=Who.HOST,
+    )
     async def host_remove(self, ctx: CommandContext, user: UserId) -> Reply:
         congregation = ctx.congregation
         hosts = await self.directory.hosts(congregation)
@@ -200,6 +191,12 @@ class CongregationCommands:
         )
         return Reply(f"Proposal #{proposal.number} is open: {user} is no longer a host.")
 
+    @command(
+        "host step-down",
+        summary="Stop being one of the congregation's hosts.",
+        where=Where.CONGREGATION,
+        who=Who.HOST,
+    )
     async def step_down(self, ctx: CommandContext) -> Reply:
         congregation = ctx.congregation
         await self.congregations.remove_host(congregation, ctx.sender)

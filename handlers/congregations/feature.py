@@ -23,7 +23,7 @@ def install(house: House) -> None:
     house.runner.register(
         CREATE, Creating, congregations.perform_create, congregations.report_failure
     )
-    CongregationCommands(congregations, house.engine(Membership)).declare(house.registry)
+    house.registry.collect(CongregationCommands(congregations, house.engine(Membership)))
     welcome = Welcome(
         house.directory,
         house.stores.notices,

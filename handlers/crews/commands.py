@@ -16,11 +16,11 @@ from handlers.framework.errors import UserError
 from handlers.framework.limits import MAX_INTENTION
 from handlers.framework.registry import (
     CommandContext,
-    CommandRegistry,
     Kind,
     Param,
     Where,
     Who,
+    command,
 )
 from handlers.framework.replies import Reply
 from handlers.framework.text import one_line
@@ -53,76 +53,16 @@ class CrewCommands:
         self.directory: Directory = crews.directory
         self.gateway = crews.gateway
 
-    def declare(self, registry: CommandRegistry) -> None:
-        command = registry.command
-        command(
-            "crew new",
-            Param("name", Kind.name("crew")),
-            Param("invitees", Kind.USER, optional=True, repeated=True),
-            Param("intention", Kind.TEXT, optional=True, keyword="intention:"),
-            summary="Call a new crew; the people you name get an invitation.",
-            where=Where.CONGREGATION,
-            who=Who.MEMBER,
-        )(self.new)
-        command("crew list", summary="The crews of this congregation.", where=Where.CONGREGATION)(
-            self.list
-        )
-        command(
-            "crew info",
-            Param("name", Kind.name("crew"), optional=True),
-            summary="About a crew (this one, or by name).",
-        )(self.info)
-        command(
-            "crew join",
-            Param("name", Kind.name("crew")),
-            summary="Ask a crew to let you join (in the Commons: a network's crew).",
-            where=Where.CONGREGATION_OR_COMMONS,
-            who=Who.MEMBER,
-        )(self.join)
-        command(
-            "crew invite",
-            Param("user", Kind.USER),
-            summary="Propose to your crew that someone joins it.",
-            where=Where.CREW_ROOM,
-            who=Who.CREW_MEMBER,
-        )(self.invite)
-        command("crew leave", summary="Leave this crew; no reason needed.", where=Where.CREW_ROOM)(
-            self.leave
-        )
-        command(
-            "crew cycle",
-            Param("n", Kind.INT),
-            Param("meetings", Kind.literal("meetings", "meeting")),
-            Param("every", Kind.literal("every")),
-            Param("weekday", Kind.WEEKDAY),
-            Param("time", Kind.TIME),
-            Param("timezone", Kind.ZONE),
-            summary=f"Set the rhythm: `{CYCLE_EXAMPLE}`.",
-            where=Where.CREW_ROOM,
-            who=Who.CREW_MEMBER,
-            example=CYCLE_EXAMPLE,
-        )(self.cycle)
-        command(
-            "crew host",
-            summary="Who hosts the next meeting.",
-            where=Where.CREW_ROOM,
-            who=Who.CREW_MEMBER,
-        )(self.host)
-        command(
-            "crew rotate",
-            summary="Pass hosting the next meeting on to the next person.",
-            where=Where.CREW_ROOM,
-            who=Who.CREW_MEMBER,
-        )(self.rotate)
-        command(
-            "crew retro",
-            Param("choice", RETRO_CHOICE),
-            summary="Answer the retrospective: continue, adjust, split or pause.",
-            where=Where.CREW_ROOM,
-            who=Who.CREW_MEMBER,
-        )(self.retro)
-
     # -- calling and finding crews -------------------------------------------------
+    @command(
+        "crew new",
+        Param("name", Kind.name("crew")),
+        Param("invitees", Kind.USER, optional=True, repeated=True),
+        Param("intention", Kind.TEXT, optional=True, keyword="intention:"),
+        summary="Call a new crew; the people you name get an invitation.",
+        where=Where.CONGREGATION,
+        who=Who.MEMBER,
+    )
     async def new(
         self, ctx: CommandContext, name: str, invitees: list[UserId], intention: str | None
     ) -> Reply:
@@ -159,6 +99,7 @@ class CrewCommands:
             then=start,
         )
 
+    @command("crew list", summary="The crews of this congregation.", where=Where.CONGREGATION)
     async def list(self, ctx: CommandContext) -> Reply:
         congregation = ctx.congregation
         crews = await self.directory.index.crews(congregation.space_id)
@@ -172,6 +113,11 @@ class CrewCommands:
             lines.append(f"**{crew.room_id}** — called by {crew.caller}{note}")
         return Reply("\n".join(lines), rooms=self.directory.links_to(crews))
 
+    @command(
+        "crew info",
+        Param("name", Kind.name("crew"), optional=True),
+        summary="About a crew (this one, or by name).",
+    )
     async def info(self, ctx: CommandContext, name: str | None) -> Reply:
         crew = await self._crew_named(ctx, name)
         lines = [
@@ -202,6 +148,13 @@ class CrewCommands:
         return found
 
     # -- belonging -------------------------------------------------------------------
+    @command(
+        "crew join",
+        Param("name", Kind.name("crew")),
+        summary="Ask a crew to let you join (in the Commons: a network's crew).",
+        where=Where.CONGREGATION_OR_COMMONS,
+        who=Who.MEMBER,
+    )
     async def join(self, ctx: CommandContext, name: str) -> Reply:
         if ctx.found_network is not None:
             return await self._join_network_crew(ctx, name)
@@ -230,6 +183,13 @@ class CrewCommands:
             "itself; you will get an invitation if both consent."
         )
 
+    @command(
+        "crew invite",
+        Param("user", Kind.USER),
+        summary="Propose to your crew that someone joins it.",
+        where=Where.CREW_ROOM,
+        who=Who.CREW_MEMBER,
+    )
     async def invite(self, ctx: CommandContext, user: UserId) -> Reply:
         if ctx.found_network is not None:  # a network's crew: the network decides first
             proposal = await self.network_crews.propose_join(
@@ -244,6 +204,7 @@ class CrewCommands:
         )
         return Reply(f"Proposal #{proposal.number} is open: {user} joins **{ctx.crew.name}**.")
 
+    @command("crew leave", summary="Leave this crew; no reason needed.", where=Where.CREW_ROOM)
     async def leave(self, ctx: CommandContext) -> Reply:
         if ctx.sender in await creators(self.gateway, ctx.room_id):
             return Reply(
@@ -257,6 +218,19 @@ class CrewCommands:
         )
 
     # -- rhythm ------------------------------------------------------------------------
+    @command(
+        "crew cycle",
+        Param("n", Kind.INT),
+        Param("meetings", Kind.literal("meetings", "meeting")),
+        Param("every", Kind.literal("every")),
+        Param("weekday", Kind.WEEKDAY),
+        Param("time", Kind.TIME),
+        Param("timezone", Kind.ZONE),
+        summary=f"Set the rhythm: `{CYCLE_EXAMPLE}`.",
+        where=Where.CREW_ROOM,
+        who=Who.CREW_MEMBER,
+        example=CYCLE_EXAMPLE,
+    )
     async def cycle(
         self, ctx: CommandContext, n: int, weekday: int, time: time, timezone: ZoneInfo
     ) -> Reply:
@@ -272,6 +246,12 @@ class CrewCommands:
             "one opens the retrospective."
         )
 
+    @command(
+        "crew host",
+        summary="Who hosts the next meeting.",
+        where=Where.CREW_ROOM,
+        who=Who.CREW_MEMBER,
+    )
     async def host(self, ctx: CommandContext) -> Reply:
         cycle, meeting = await self.rhythm.next_meeting(ctx.room_id)
         host = await self.rhythm.host_of(cycle, meeting)
@@ -280,6 +260,12 @@ class CrewCommands:
             f"hosted by {host}."
         )
 
+    @command(
+        "crew rotate",
+        summary="Pass hosting the next meeting on to the next person.",
+        where=Where.CREW_ROOM,
+        who=Who.CREW_MEMBER,
+    )
     async def rotate(self, ctx: CommandContext) -> Reply:
         members = await self.rhythm.members(ctx.room_id)
         cycle, meeting = await self.rhythm.next_meeting(ctx.room_id)
@@ -290,6 +276,13 @@ class CrewCommands:
             mentions=(UserId(str(new_host)),),
         )
 
+    @command(
+        "crew retro",
+        Param("choice", RETRO_CHOICE),
+        summary="Answer the retrospective: continue, adjust, split or pause.",
+        where=Where.CREW_ROOM,
+        who=Who.CREW_MEMBER,
+    )
     async def retro(self, ctx: CommandContext, choice: str) -> Reply:
         await self.rhythm.answer_retro(
             ctx.room_id, ctx.message.event_id, ctx.sender, choice, ctx.message.origin_server_ts

@@ -13,7 +13,9 @@ from handlers.rhythm.engine import Rhythm
 def install(house: House) -> None:
     crews = house.provide(Crews(house.directory, house.runner, house.clock, house.config.limits))
     house.runner.register(CREATE, Creating, crews.perform_create, crews.report_failure)
-    CrewCommands(
-        crews, house.engine(Membership), house.engine(Rhythm), house.engine(NetworkCrews)
-    ).declare(house.registry)
+    house.registry.collect(
+        CrewCommands(
+            crews, house.engine(Membership), house.engine(Rhythm), house.engine(NetworkCrews)
+        )
+    )
     house.on_resync(rebuild_crews)

@@ -13,12 +13,14 @@ from handlers.decisions.tally import CONSENT, OBJECT, WITHDRAW
 from handlers.decisions.voices import spoken_for
 from handlers.framework.errors import UserError
 from handlers.framework.limits import MAX_REASON
-from handlers.framework.registry import CommandContext, CommandRegistry, Kind, Param
+from handlers.framework.registry import CommandContext, Kind, Param, command
 from handlers.framework.replies import Reply
 from handlers.framework.text import one_line, quoted
 from storage.models import Ballot, Proposal
 
 MAX_LISTED = 20
+# A host of several member congregations says which one's voice an act gives.
+SPEAKING_FOR = Param("congregation", Kind.TEXT, optional=True, keyword="for")
 FOR_WHOM = re.compile(r"for\s+(.+?)\s*:\s*(.*)", re.IGNORECASE | re.DOTALL)
 
 
@@ -27,43 +29,13 @@ class DecisionCommands:
         self.decisions = decisions
         self.agreements = agreements
 
-    def declare(self, registry: CommandRegistry) -> None:
-        registry.command(
-            "propose",
-            Param("window", Kind.DURATION, optional=True, flag="--for"),
-            Param("text", Kind.TEXT),
-            summary="Propose anything to the group that decides here (crew, hosts, members, "
-            "the network); `--for P3D` sets how long it stays open.",
-        )(self.propose)
-        registry.command("decisions", summary="What the group here has agreed, newest first.")(
-            self.agreed
-        )
-        registry.command("proposals", summary="The open proposals in this room.")(self.list_open)
-        # Votes: every cohost of a shared room records them (one answers).
-        # A host of several member congregations says which one's voice an act gives.
-        speaking_for = Param("congregation", Kind.TEXT, optional=True, keyword="for")
-        registry.command(
-            "consent",
-            Param("n", Kind.INT),
-            speaking_for,
-            summary="Consent to proposal n (or react 👍).",
-            every_cohost=True,
-        )(self.consent)
-        registry.command(
-            "object",
-            Param("n", Kind.INT),
-            Param("reason", Kind.TEXT, optional=True),
-            summary="Object to proposal n, saying what harm you foresee (or react ✋).",
-            every_cohost=True,
-        )(self.object)
-        registry.command(
-            "withdraw",
-            Param("n", Kind.INT),
-            speaking_for,
-            summary="Withdraw your objection to proposal n, or your own proposal.",
-            every_cohost=True,
-        )(self.withdraw)
-
+    @command(
+        "propose",
+        Param("window", Kind.DURATION, optional=True, flag="--for"),
+        Param("text", Kind.TEXT),
+        summary="Propose anything to the group that decides here (crew, hosts, members, "
+        "the network); `--for P3D` sets how long it stays open.",
+    )
     async def propose(self, ctx: CommandContext, window: timedelta | None, text: str) -> Reply:
         proposal = await self.agreements.propose(
             ctx.room_id, ctx.sender, text, window, ctx.message.event_id
@@ -73,6 +45,7 @@ class DecisionCommands:
             f"{proposal.closes_at:%Y-%m-%d %H:%M} UTC; your proposing counts as consent."
         )
 
+    @command("decisions", summary="What the group here has agreed, newest first.")
     async def agreed(self, ctx: CommandContext) -> Reply:
         await self.agreements.group(ctx.room_id, ctx.sender)  # only where a group decides
         agreed = await self.agreements.agreed(ctx.room_id)
@@ -87,6 +60,14 @@ class DecisionCommands:
             lines.append(f"… and {len(agreed) - MAX_LISTED} earlier.")
         return Reply("\n".join(lines))
 
+    # Votes: every cohost of a shared room records them (one answers).
+    @command(
+        "consent",
+        Param("n", Kind.INT),
+        SPEAKING_FOR,
+        summary="Consent to proposal n (or react 👍).",
+        every_cohost=True,
+    )
     async def consent(self, ctx: CommandContext, n: int, congregation: str | None) -> Reply:
         proposal = await self.decisions.proposal_here(ctx.room_id, n)
         self.decisions.require_decider(proposal, ctx.sender)
@@ -95,6 +76,13 @@ class DecisionCommands:
         spoken = f", for **{congregation.strip()}**" if voice and congregation else ""
         return Reply(f"Your consent to #{proposal.number} is recorded{spoken}.")
 
+    @command(
+        "object",
+        Param("n", Kind.INT),
+        Param("reason", Kind.TEXT, optional=True),
+        summary="Object to proposal n, saying what harm you foresee (or react ✋).",
+        every_cohost=True,
+    )
     async def object(self, ctx: CommandContext, n: int, reason: str | None) -> Reply:
         proposal = await self.decisions.proposal_here(ctx.room_id, n)
         self.decisions.require_decider(proposal, ctx.sender)
@@ -119,6 +107,13 @@ class DecisionCommands:
             f"withdraw it (`!withdraw {proposal.number}`)."
         )
 
+    @command(
+        "withdraw",
+        Param("n", Kind.INT),
+        SPEAKING_FOR,
+        summary="Withdraw your objection to proposal n, or your own proposal.",
+        every_cohost=True,
+    )
     async def withdraw(self, ctx: CommandContext, n: int, congregation: str | None) -> Reply:
         proposal = await self.decisions.proposal_here(ctx.room_id, n)
         if proposal.proposer == ctx.sender and congregation is None:
@@ -136,6 +131,7 @@ class DecisionCommands:
         await self.decisions.record(proposal, _ballot(ctx, proposal, WITHDRAW, OBJECT, chosen))
         return Reply(f"Your objection to #{proposal.number} is withdrawn.")
 
+    @command("proposals", summary="The open proposals in this room.")
     async def list_open(self, ctx: CommandContext) -> Reply:
         counted = [
             (p, self.decisions.tally(p, ballots, closed=False))

@@ -29,7 +29,7 @@ def install(house: House) -> None:
     )
     agreements = Agreements(decisions, house.directory, house.config)
     decisions.register_kind(AGREEMENT, agreements.kind())
-    DecisionCommands(decisions, agreements).declare(house.registry)
+    house.registry.collect(DecisionCommands(decisions, agreements))
     reactions = Reactions(decisions)
     house.subscriptions.on(IncomingReaction, reactions.on_reaction)
     house.subscriptions.on(IncomingRedaction, reactions.on_redaction)

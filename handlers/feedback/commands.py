@@ -9,11 +9,11 @@ from handlers.framework.arguments import USER_ID
 from handlers.framework.errors import UserError
 from handlers.framework.registry import (
     CommandContext,
-    CommandRegistry,
     Kind,
     Param,
     Where,
     Who,
+    command,
 )
 from handlers.framework.replies import Reply
 from handlers.framework.types import UserId
@@ -26,22 +26,12 @@ class FeedbackCommands:
         self.feedback = feedback
         self.directory = directory
 
-    def declare(self, registry: CommandRegistry) -> None:
-        registry.command(
-            "feedback ask",
-            summary="Ask each crewmate, privately, what you could develop next.",
-            where=Where.CREW_ROOM,
-            who=Who.CREW_MEMBER,
-        )(self.ask)
-        registry.command(
-            "feedback give",
-            Param("crew", Kind.name("crew")),
-            Param("text", Kind.TEXT),
-            summary="Answer a crewmate who asked (in a DM with me); start with `anonymous` "
-            "to stay unnamed, and with the asker where several asked.",
-            where=Where.DM,
-        )(self.give)
-
+    @command(
+        "feedback ask",
+        summary="Ask each crewmate, privately, what you could develop next.",
+        where=Where.CREW_ROOM,
+        who=Who.CREW_MEMBER,
+    )
     async def ask(self, ctx: CommandContext) -> Reply:
         people = await self.directory.people_in(ctx.room_id)  # cohosts aside
         mates = sorted(UserId(u) for u in people if u != ctx.sender)
@@ -53,6 +43,14 @@ class FeedbackCommands:
             "Their answers come to you alone, in ours."
         )
 
+    @command(
+        "feedback give",
+        Param("crew", Kind.name("crew")),
+        Param("text", Kind.TEXT),
+        summary="Answer a crewmate who asked (in a DM with me); start with `anonymous` "
+        "to stay unnamed, and with the asker where several asked.",
+        where=Where.DM,
+    )
     async def give(self, ctx: CommandContext, crew: str, text: str) -> Reply:
         # `[@asker] [anonymous] <answer>`: the asker named where several asked.
         first, *others = text.split(maxsplit=1)  # any whitespace: a line break too

@@ -14,4 +14,4 @@ def install(house: House) -> None:
         )
     )
     house.runner.register(ASK, Asking, feedback.perform_ask, feedback.report_failure)
-    FeedbackCommands(feedback, house.directory).declare(house.registry)
+    house.registry.collect(FeedbackCommands(feedback, house.directory))

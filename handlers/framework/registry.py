@@ -10,7 +10,7 @@ import shlex
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 from handlers.framework.arguments import ArgKind, Kind
 from handlers.framework.errors import UserError
@@ -210,6 +210,44 @@ class ParsedCommand:
     args: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class Declared:
+    """A command as declared on the method that handles it (see `command`)."""
+
+    name: str
+    params: tuple[Param, ...]
+    summary: str
+    where: Where
+    who: Who
+    example: str | None
+    every_cohost: bool
+
+
+DECLARED = "__cohost_command__"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def command(
+    name: str,
+    *params: Param,
+    summary: str,
+    where: Where = Where.ANYWHERE,
+    who: Who = Who.ANYONE,
+    example: str | None = None,
+    every_cohost: bool = False,
+) -> Callable[[F], F]:
+    """Declare the command a method handles, with its typed parameters, its `!help`
+    line and where and by whom it may be sent (as maubot's `@command.new` does); the
+    registry collects it from the object (`CommandRegistry.collect`)."""
+
+    def declare(method: F) -> F:
+        spec = Declared(name, params, summary, where, who, example, every_cohost)
+        setattr(method, DECLARED, spec)
+        return method
+
+    return declare
+
+
 @dataclass
 class CommandRegistry:
     _commands: dict[tuple[str, ...], Command] = field(default_factory=dict)
@@ -235,6 +273,21 @@ class CommandRegistry:
             return handler
 
         return register
+
+    def collect(self, handlers: object) -> None:
+        """Register every command declared on the methods of `handlers`."""
+        for attribute in dir(type(handlers)):
+            spec = getattr(getattr(type(handlers), attribute), DECLARED, None)
+            if isinstance(spec, Declared):
+                self.command(
+                    spec.name,
+                    *spec.params,
+                    summary=spec.summary,
+                    where=spec.where,
+                    who=spec.who,
+                    example=spec.example,
+                    every_cohost=spec.every_cohost,
+                )(getattr(handlers, attribute))
 
     @property
     def commands(self) -> list[Command]:

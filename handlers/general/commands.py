@@ -13,6 +13,7 @@ from handlers.framework.registry import (
     CommandRegistry,
     Kind,
     Param,
+    command,
 )
 from handlers.framework.replies import Reply
 from handlers.framework.types import IncomingMessage
@@ -49,17 +50,15 @@ class GeneralCommands:
         self.registry = registry
         self.permitted = permitted
 
-    def declare(self, registry: CommandRegistry) -> None:
-        registry.command("ping", summary="Check that cohost is listening.")(self.ping)
-        registry.command(
-            "help",
-            Param("command", Kind.TEXT, optional=True),
-            summary="What you can do here; `!help <command>` explains one, `!help all` lists all.",
-        )(self.help)
-
+    @command("ping", summary="Check that cohost is listening.")
     async def ping(self, ctx: CommandContext) -> Reply:
         return Reply("Pong! cohost is here.")
 
+    @command(
+        "help",
+        Param("command", Kind.TEXT, optional=True),
+        summary="What you can do here; `!help <command>` explains one, `!help all` lists all.",
+    )
     async def help(self, ctx: CommandContext, command: str | None) -> Reply:
         asked = (command or "").strip().lstrip("!")
         if asked.lower() == ALL:

@@ -7,4 +7,4 @@ from handlers.general.commands import GeneralCommands
 
 
 def install(house: House) -> None:
-    GeneralCommands(house.registry, house.commands.permitted).declare(house.registry)
+    house.registry.collect(GeneralCommands(house.registry, house.commands.permitted))

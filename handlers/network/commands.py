@@ -9,11 +9,11 @@ from handlers.community.directory import Directory, room_link
 from handlers.framework.errors import MatrixError, UserError
 from handlers.framework.registry import (
     CommandContext,
-    CommandRegistry,
     Kind,
     Param,
     Where,
     Who,
+    command,
 )
 from handlers.framework.replies import Reply
 from handlers.framework.types import RoomId
@@ -51,42 +51,13 @@ class NetworkCommands:
         self.directory: Directory = networks.directory
         self.gateway = networks.gateway
 
-    def declare(self, registry: CommandRegistry) -> None:
-        command = registry.command
-        command(
-            "network create",
-            Param("name", Kind.name("network", rest_of_line=True)),
-            summary="Found a network with this congregation as its first member (Hosts room).",
-            where=Where.HOSTS_ROOM,
-            who=Who.HOST,
-        )(self.create)
-        command(
-            "network info",
-            summary="The network this congregation belongs to.",
-            where=Where.CONGREGATION,
-        )(self.info)
-        command(
-            "network join",
-            Param("network", Kind.TEXT),
-            summary="Ask to join a network (`#name:server`, a matrix.to link, or `!id server…`).",
-            where=Where.HOSTS_ROOM,
-            who=Who.HOST,
-        )(self.join)
-        command(
-            "network crew create",
-            Param("name", Kind.name("crew", rest_of_line=True)),
-            summary="Propose a crew of the network's hosts, such as its Meta Crew (in the "
-            "Commons; the member congregations decide).",
-            where=Where.COMMONS,
-            who=Who.NETWORK_HOST,
-        )(self.crew_create)
-        command(
-            "network leave",
-            summary="Take this congregation out of its network (a host).",
-            where=Where.HOSTS_ROOM,
-            who=Who.HOST,
-        )(self.leave)
-
+    @command(
+        "network create",
+        Param("name", Kind.name("network", rest_of_line=True)),
+        summary="Found a network with this congregation as its first member (Hosts room).",
+        where=Where.HOSTS_ROOM,
+        who=Who.HOST,
+    )
     async def create(self, ctx: CommandContext, name: str) -> Reply:
         congregation = ctx.congregation
         facts = await self.directory.facts(congregation)
@@ -109,6 +80,11 @@ class NetworkCommands:
             then=start,
         )
 
+    @command(
+        "network info",
+        summary="The network this congregation belongs to.",
+        where=Where.CONGREGATION,
+    )
     async def info(self, ctx: CommandContext) -> Reply:
         congregation = ctx.congregation
         if not congregation.network_space_id:
@@ -133,6 +109,13 @@ class NetworkCommands:
             )
         )
 
+    @command(
+        "network join",
+        Param("network", Kind.TEXT),
+        summary="Ask to join a network (`#name:server`, a matrix.to link, or `!id server…`).",
+        where=Where.HOSTS_ROOM,
+        who=Who.HOST,
+    )
     async def join(self, ctx: CommandContext, network: str) -> Reply:
         congregation = ctx.congregation
         if (await self.directory.facts(congregation)).network:
@@ -153,6 +136,14 @@ class NetworkCommands:
             then=knock,
         )
 
+    @command(
+        "network crew create",
+        Param("name", Kind.name("crew", rest_of_line=True)),
+        summary="Propose a crew of the network's hosts, such as its Meta Crew (in the "
+        "Commons; the member congregations decide).",
+        where=Where.COMMONS,
+        who=Who.NETWORK_HOST,
+    )
     async def crew_create(self, ctx: CommandContext, name: str) -> Reply:
         proposal = await self.crews.propose_crew(
             ctx.network, name, ctx.sender, ctx.message.event_id
@@ -162,6 +153,12 @@ class NetworkCommands:
             "The member congregations decide, one voice each."
         )
 
+    @command(
+        "network leave",
+        summary="Take this congregation out of its network (a host).",
+        where=Where.HOSTS_ROOM,
+        who=Who.HOST,
+    )
     async def leave(self, ctx: CommandContext) -> Reply:
         congregation = ctx.congregation
         network = (await self.directory.facts(congregation)).network

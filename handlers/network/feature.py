@@ -62,6 +62,6 @@ def install(house: House) -> None:
     runner.register(JOINED, Joined, membership.perform_joined, membership.report_join_failed)
     runner.register(OPEN_JOIN, Opening, membership.perform_open, membership.opening_failed)
     runner.register(LEAVE, Leaving, membership.perform_leave, membership.leave_failed)
-    NetworkCommands(networks, membership, crews).declare(house.registry)
+    house.registry.collect(NetworkCommands(networks, membership, crews))
     house.on_resync(rebuild_networks)
     house.on_resync(rebuild_network_crews)

@@ -3,7 +3,7 @@ can ask for someone else's."""
 
 from __future__ import annotations
 
-from handlers.framework.registry import CommandContext, CommandRegistry, Where
+from handlers.framework.registry import CommandContext, Where, command
 from handlers.framework.replies import Reply
 from handlers.pathway.engine import Pathways
 
@@ -12,13 +12,11 @@ class PathwayCommands:
     def __init__(self, pathways: Pathways) -> None:
         self.pathways = pathways
 
-    def declare(self, registry: CommandRegistry) -> None:
-        registry.command(
-            "pathway",
-            summary="Your own practice pathway, as cohost knows it (in a DM with me).",
-            where=Where.DM,
-        )(self.pathway)
-
+    @command(
+        "pathway",
+        summary="Your own practice pathway, as cohost knows it (in a DM with me).",
+        where=Where.DM,
+    )
     async def pathway(self, ctx: CommandContext) -> Reply:
         p = await self.pathways.of(ctx.sender)
 

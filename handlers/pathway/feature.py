@@ -9,4 +9,4 @@ from handlers.pathway.engine import Pathways
 
 def install(house: House) -> None:
     pathways = house.provide(Pathways(house.directory, house.stores.pathway, house.clock))
-    PathwayCommands(pathways).declare(house.registry)
+    house.registry.collect(PathwayCommands(pathways))

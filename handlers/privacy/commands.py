@@ -5,7 +5,7 @@ from __future__ import annotations
 from handlers.decisions.engine import Decisions
 from handlers.framework.arguments import Kind
 from handlers.framework.dispatch import CommandHandler
-from handlers.framework.registry import CommandContext, CommandRegistry, Param
+from handlers.framework.registry import CommandContext, Param, command
 from handlers.framework.replies import Reply
 from handlers.rhythm.engine import Rhythm
 from storage.pathway import FeedbackStore
@@ -24,17 +24,15 @@ class PrivacyCommands:
         self.feedback = feedback
         self.commands = commands
 
-    def declare(self, registry: CommandRegistry) -> None:
-        registry.command(
-            "forget",
-            Param(
-                "who",
-                Kind.literal("me", refusal="I only forget the person who asks: send `!forget me`."),
-            ),
-            summary="`!forget me`: erase what my database holds about you.",
-            every_cohost=True,  # in a shared room, every cohost there forgets
-        )(self.forget)
-
+    @command(
+        "forget",
+        Param(
+            "who",
+            Kind.literal("me", refusal="I only forget the person who asks: send `!forget me`."),
+        ),
+        summary="`!forget me`: erase what my database holds about you.",
+        every_cohost=True,  # in a shared room, every cohost there forgets
+    )
     async def forget(self, ctx: CommandContext) -> Reply:
         erased = {
             **await self.decisions.forget(ctx.sender),

@@ -9,6 +9,8 @@ from handlers.rhythm.engine import Rhythm
 
 
 def install(house: House) -> None:
-    PrivacyCommands(
-        house.engine(Decisions), house.engine(Rhythm), house.stores.feedback, house.commands
-    ).declare(house.registry)
+    house.registry.collect(
+        PrivacyCommands(
+            house.engine(Decisions), house.engine(Rhythm), house.stores.feedback, house.commands
+        )
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 from handlers.framework.errors import UserError
-from handlers.framework.registry import CommandContext, CommandRegistry, Where, Who
+from handlers.framework.registry import CommandContext, Where, Who, command
 from handlers.framework.replies import Reply
 from handlers.release.engine import Release
 
@@ -14,15 +14,13 @@ class ReleaseCommands:
     def __init__(self, release: Release) -> None:
         self.release = release
 
-    def declare(self, registry: CommandRegistry) -> None:
-        registry.command(
-            "release",
-            summary="Ask cohost to leave this crew (in its room) "
-            "or the whole congregation (in the Hosts room).",
-            where=Where.CREW_OR_HOSTS_ROOM,
-            who=Who.RESPONSIBLE,
-        )(self.release_here)
-
+    @command(
+        "release",
+        summary="Ask cohost to leave this crew (in its room) "
+        "or the whole congregation (in the Hosts room).",
+        where=Where.CREW_OR_HOSTS_ROOM,
+        who=Who.RESPONSIBLE,
+    )
     async def release_here(self, ctx: CommandContext) -> Reply:
         if ctx.found_network is not None:
             raise UserError(

@@ -10,4 +10,4 @@ from handlers.release.engine import RELEASE_OP, Release, Releasing
 def install(house: House) -> None:
     release = house.provide(Release(house.directory, house.runner, house.clock))
     house.runner.register(RELEASE_OP, Releasing, release.perform, release.report_failure)
-    ReleaseCommands(release).declare(house.registry)
+    house.registry.collect(ReleaseCommands(release))

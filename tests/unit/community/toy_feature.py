@@ -18,7 +18,7 @@ from handlers.community.rebuild import Rebuild
 from handlers.framework.errors import NotYet
 from handlers.framework.fact import Fact
 from handlers.framework.operations import Run
-from handlers.framework.registry import CommandContext, Kind, Param
+from handlers.framework.registry import CommandContext, Kind, Param, command
 from handlers.framework.replies import Reply
 from handlers.framework.speech import tell
 from handlers.framework.types import RoomId, UserId
@@ -48,6 +48,7 @@ class Toys:
         self.house = house
         self.rebuilt: dict[str, str] = {}  # what `cohost resync` found, by planter
 
+    @command("toy plant", Param("word", Kind.WORD), summary="Plant a word in this room.")
     async def plant(self, ctx: CommandContext, word: str) -> Reply:
         ready = self.house.clock.now() + GROWS_IN
         params = Planting(room=ctx.room_id, by=ctx.sender, word=word, at=ready)
@@ -77,8 +78,6 @@ class Toys:
 
 def install(house: House) -> None:
     toys = house.provide(Toys(house))
-    house.registry.command(
-        "toy plant", Param("word", Kind.WORD), summary="Plant a word in this room."
-    )(toys.plant)
+    house.registry.collect(toys)  # its commands, declared on the methods
     house.runner.register(PLANT, Planting, toys.grow, toys.failed)
     house.on_resync(toys.rebuild, after_index=True)

@@ -18,7 +18,7 @@ from tests.fakes import BOT, FakeGateway, message
 def make(registry: CommandRegistry | None = None) -> tuple[CommandHandler, FakeGateway]:
     registry = registry or CommandRegistry()
     if not registry.find("ping"):
-        GeneralCommands(registry).declare(registry)
+        registry.collect(GeneralCommands(registry))
     gateway = FakeGateway()
     return CommandHandler(registry, gateway), gateway
 
