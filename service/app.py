@@ -96,6 +96,7 @@ def feature_config(settings: Settings) -> Config:
         rhythm_takeover_after=settings.rhythm_takeover_after,
         membership_decided_by=settings.membership_decided_by,
         welcome_in=settings.welcome_in,
+        zone=settings.zone,
         limits=settings.limits,
         creators=UserPatterns.parse(settings.effective_creators),
         allowed_inviters=UserPatterns.parse(settings.effective_allowed_inviters),

@@ -10,6 +10,8 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from handlers.framework.arguments import parse_zone
+from handlers.framework.errors import UserError
 from handlers.framework.limits import Limits
 from handlers.framework.patterns import MEMBERS
 
@@ -45,6 +47,8 @@ class Settings(BaseSettings):
     allowed_inviters: list[str] | None = None
     membership_decided_by: Literal["hosts", "members"] = "hosts"
     welcome_in: Literal["lobby", "dm"] = "lobby"
+    # The zone times are shown in where a congregation has chosen none (IANA name).
+    zone: str = "UTC"
     crew_window: timedelta = timedelta(days=2)
     congregation_window: timedelta = timedelta(days=7)
     network_window: timedelta = timedelta(days=7)
@@ -133,6 +137,15 @@ class Settings(BaseSettings):
     def _positive(cls, value: timedelta) -> timedelta:
         if value <= timedelta(0):
             raise ValueError("must be longer than zero")
+        return value
+
+    @field_validator("zone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            parse_zone(value)
+        except UserError as err:
+            raise ValueError(f"{value!r} is not an IANA time zone") from err
         return value
 
     @model_validator(mode="after")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from functools import partial
+from zoneinfo import ZoneInfo
 
 from handlers.community.facts import CongregationFacts, SharedFacts
 from handlers.community.state import HOSTS, NETWORK_ROOMS
@@ -28,8 +29,11 @@ def room_link(room_id: str, via: str) -> str:
 
 
 class Directory:
-    def __init__(self, gateway: MatrixGateway, stores: Stores, clock: Clock) -> None:
+    def __init__(
+        self, gateway: MatrixGateway, stores: Stores, clock: Clock, zone: str = "UTC"
+    ) -> None:
         self.gateway = gateway
+        self.default_zone = ZoneInfo(zone)
         self.stores = stores
         self.index = stores.community
         self.shared = SharedFacts(gateway, stores.trusted, clock)
@@ -53,6 +57,15 @@ class Directory:
     async def people_in(self, room_id: RoomId) -> set[UserId]:
         """Who has joined a room, cohosts aside."""
         return await self.gateway.joined_members(room_id) - await self.cohosts_in(room_id)
+
+    async def zone_of(self, room_id: RoomId) -> ZoneInfo:
+        """The zone times are shown in here: the zone of the congregation the room
+        belongs to, else the setting `zone`."""
+        congregation = (await self.place(room_id)).congregation
+        if congregation is None:
+            return self.default_zone
+        facts = await self.shared.get(RoomId(congregation.space_id), CongregationFacts)
+        return ZoneInfo(facts.zone) if facts is not None and facts.zone else self.default_zone
 
     async def is_released(self, room_id: RoomId) -> bool:
         place = await self.place(room_id)

@@ -109,6 +109,8 @@ class CongregationFacts(Fact):
     released: bool = False
     application: ApplicationRecord | None = None
     created_at: datetime
+    # The zone its times are shown in (IANA name; none: the setting `zone`).
+    zone: str | None = None
 
 
 class CrewFacts(Fact):

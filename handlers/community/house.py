@@ -42,7 +42,7 @@ class House:
         self.stores = stores
         self.clock = clock
         self.config = config
-        self.directory = Directory(gateway, stores, clock)
+        self.directory = Directory(gateway, stores, clock, config.zone)
         self.runner = OperationRunner(stores.operations, clock)
         self.registry = CommandRegistry()
         self.subscriptions = Subscriptions()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from functools import partial
+from zoneinfo import ZoneInfo
 
 from handlers.community.directory import Directory, room_link
+from handlers.community.facts import CongregationFacts
 from handlers.community.rooms import creators, kick_quietly
 from handlers.congregations.engine import Congregations
 from handlers.framework.errors import UserError
@@ -17,6 +19,7 @@ from handlers.framework.registry import (
     command,
 )
 from handlers.framework.replies import Reply
+from handlers.framework.times import at
 from handlers.framework.types import RoomId, UserId
 from handlers.membership.engine import HOST_ADD, HOST_REMOVE, Membership
 
@@ -81,9 +84,29 @@ class CongregationCommands:
             f"Hosts: {', '.join(sorted(congregation.hosts))}",
             f"Crews: {len(crews)}" + (f" ({', '.join(c.room_id for c in crews)})" if crews else ""),
             f"Network: {network.name if network else 'none yet'}",
+            f"Times shown in: {(await self.directory.zone_of(ctx.room_id)).key}",
             f"Space: {room_link(congregation.space_id, self.directory.via)}",
         ]
         return Reply("\n".join(lines), rooms=self.directory.links_to(crews))
+
+    @command(
+        "congregation zone",
+        Param("zone", Kind.ZONE),
+        summary="Show this congregation's times in a time zone (an IANA name such as "
+        "Europe/Berlin).",
+        where=Where.CONGREGATION,
+        who=Who.HOST,
+    )
+    async def zone(self, ctx: CommandContext, zone: ZoneInfo) -> Reply:
+        def zoned(facts: CongregationFacts) -> None:
+            facts.zone = zone.key
+
+        await self.directory.update_facts(ctx.congregation, zoned)
+        now = at(self.congregations.clock.now(), zone)
+        return Reply(
+            f"Times in **{ctx.congregation.name}** are now shown in {zone.key} "
+            f"(it is {now} there); crews keep the zone of their own rhythm."
+        )
 
     @command(
         "congregation members",

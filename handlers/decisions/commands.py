@@ -16,6 +16,7 @@ from handlers.framework.limits import MAX_REASON
 from handlers.framework.registry import CommandContext, Kind, Param, command
 from handlers.framework.replies import Reply
 from handlers.framework.text import one_line, quoted
+from handlers.framework.times import day_of
 from storage.models import Ballot, Proposal
 
 MAX_LISTED = 20
@@ -41,8 +42,8 @@ class DecisionCommands:
             ctx.room_id, ctx.sender, text, window, ctx.message.event_id
         )
         return Reply(
-            f"Proposal #{proposal.number} is open until "
-            f"{proposal.closes_at:%Y-%m-%d %H:%M} UTC; your proposing counts as consent."
+            f"Proposal #{proposal.number} is open until {await self.decisions.closing(proposal)}"
+            "; your proposing counts as consent."
         )
 
     @command("decisions", summary="What the group here has agreed, newest first.")
@@ -52,9 +53,10 @@ class DecisionCommands:
         if not agreed:
             return Reply("Nothing has been agreed here yet. Propose something with `!propose`.")
         lines = ["Agreed here, newest first:"]
+        zone = await self.decisions.zone_of(ctx.room_id)
         for number, record in agreed[:MAX_LISTED]:
             when = record.closed_at or record.closes_at
-            day = f"{when:%Y-%m-%d}" if when else "?"
+            day = day_of(when, zone) if when else "?"
             lines.append(f"#{number} ({day}) {quoted(text_of(record.details), MAX_PROPOSAL)}")
         if len(agreed) > MAX_LISTED:
             lines.append(f"… and {len(agreed) - MAX_LISTED} earlier.")
@@ -143,7 +145,7 @@ class DecisionCommands:
         for p, t in counted:
             lines.append(
                 f"#{p.number} {self.decisions.describe(p)} — "
-                f"closes {p.closes_at:%Y-%m-%d %H:%M} UTC; "
+                f"closes {await self.decisions.closing(p)}; "
                 f"{len(t.consents)} of {len(p.deciders)} consented"
                 + (f", objections from {', '.join(t.objections)}" if t.objections else "")
             )

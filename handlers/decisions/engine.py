@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import structlog
 
@@ -31,6 +32,7 @@ from handlers.framework.power import may_mention_room
 from handlers.framework.replies import MAX_MENTIONS
 from handlers.framework.speech import ask_to_act, offer_reactions, tell
 from handlers.framework.text import one_line, quoted
+from handlers.framework.times import shown
 from handlers.framework.turns import turn_of
 from handlers.framework.types import (
     EventId,
@@ -80,6 +82,10 @@ async def nobody(room_id: RoomId) -> set[UserId]:
     return set()
 
 
+async def utc(room: RoomId) -> ZoneInfo:
+    return ZoneInfo("UTC")
+
+
 def voice_of(proposal: Proposal, user: str, chosen: str | None = None) -> str | None:
     """The decider a person's act speaks for: themselves, or the group whose voice they
     give (the one they named, where they give several)."""
@@ -115,9 +121,11 @@ class Decisions:
         runner: OperationRunner,
         clock: Clock,
         limits: Limits | None = None,
+        zone_of: Callable[[RoomId], Awaitable[ZoneInfo]] | None = None,
     ) -> None:
         self.gateway = gateway
         self.facts = facts
+        self.zone_of = zone_of or utc
         self.records = ProposalRecords(facts)
         self.limits = limits or Limits()
         self.store = store
@@ -233,7 +241,7 @@ class Decisions:
         return await ask_to_act(
             self.gateway,
             RoomId(p.room_id),
-            preface + self._announcement(p),
+            preface + await self._announcement(p),
             txn_id,
             asked,
             {SPEC: announced.content()},
@@ -269,7 +277,11 @@ class Decisions:
     def describe(self, p: Proposal) -> str:
         return self.kinds[p.kind].describe(p)
 
-    def _announcement(self, p: Proposal) -> str:
+    async def closing(self, p: Proposal) -> str:
+        """When it closes, as the room reads times."""
+        return shown(p.closes_at, await self.zone_of(RoomId(p.room_id)), self.clock.now())
+
+    async def _announcement(self, p: Proposal) -> str:
         what = self.kinds[p.kind].describe(p)
         asked = f"proposed by {p.proposer}" if p.proposer else "asked by knocking"
         lines = [
@@ -277,7 +289,7 @@ class Decisions:
             *([f"Why, in their words: {quoted(p.reason, MAX_REASON)}"] if p.reason else []),
             f"Decided by consent of: {self.deciders_named(p)}.",
             "It passes as soon as all of you consent; "
-            f"at its close, {p.closes_at:%Y-%m-%d %H:%M} UTC, "
+            f"at its close, {await self.closing(p)}, "
             "it passes if at least one consents and no objection stands.",
             f"React {THUMBS_UP} to consent or {RAISED_HAND} to object, or send "
             f"`!consent {p.number}` / `!object {p.number} <reason>`.",
@@ -516,7 +528,7 @@ class Decisions:
             self.gateway,
             RoomId(proposal.room_id),
             f"Proposal #{proposal.number} closes in 24 hours "
-            f"({proposal.closes_at:%Y-%m-%d %H:%M} UTC). "
+            f"({await self.closing(proposal)}). "
             f"Not yet answered: {listed(waiting)}.",
             f"cohost-remind-{proposal.id}",
             waiting,

@@ -22,6 +22,7 @@ def install(house: House) -> None:
             house.runner,
             house.clock,
             house.config.limits,
+            house.directory.zone_of,
         )
     )
     house.runner.register(

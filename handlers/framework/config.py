@@ -25,6 +25,8 @@ class Config:
     membership_decided_by: Literal["hosts", "members"] = "hosts"
     # Where a newcomer to a congregation is welcomed: in its Lobby, or in a direct message.
     welcome_in: Literal["lobby", "dm"] = "lobby"
+    # Where a congregation has chosen no zone, the one its times are shown in.
+    zone: str = "UTC"
     limits: Limits = field(default_factory=Limits)
     creators: UserPatterns = NOBODY
     allowed_inviters: UserPatterns = NOBODY

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from handlers.community.state import ANNOUNCEMENTS, CONGREGATION_SPACE, HOSTS, LOBBY
@@ -136,3 +138,32 @@ async def test_a_host_announces_through_cohost(world: World) -> None:
     assert posted.startswith("Gathering on **Saturday**\n— @alice:example.org, host of Riverside")
     assert "not part of a network" in await world.say("!announce network hi", room=hosts_room)
     assert len(world.gateway.notices_in(announcements)) == 1
+
+
+async def test_a_congregations_times_are_shown_in_the_zone_its_hosts_choose(
+    world: World,
+) -> None:
+    """Until a zone is chosen, the setting's (UTC); then every time a proposal shows
+    (its announcement, `!proposals`, the reply to `!propose`) is in Berlin's, with the
+    weekday, the date, the abbreviation and how far off, also across a change to
+    summer time."""
+    space = await world.congregation("Riverside", BOB, members=(CAROL,))
+    hosts = world.hosts_room(space)
+    assert "Friday 4 December, 12:00 UTC (in 1 week)" in await world.say(
+        "!propose We meet on Tuesdays", ALICE, hosts
+    )
+    assert "Only the hosts" in await world.say("!congregation zone Europe/Berlin", CAROL)
+    assert "not a time zone" in await world.say("!congregation zone Mars/Base", ALICE, hosts)
+    assert "Times shown in: UTC" in await world.say("!congregation info", ALICE, hosts)
+    reply = await world.say("!congregation zone Europe/Berlin", ALICE, hosts)
+    assert "Europe/Berlin" in reply and "Friday 27 November, 13:00 CET" in reply
+    assert "Times shown in: Europe/Berlin" in await world.say("!congregation info", BOB, hosts)
+    listed = await world.say("!proposals", BOB, hosts)
+    assert "closes Friday 4 December, 13:00 CET (in 1 week)" in listed
+
+    world.clock.current = datetime(2027, 3, 24, 12, 0, tzinfo=UTC)  # summer time on the 28th
+    assert "Wednesday 31 March, 14:00 CEST (in 1 week)" in await world.say(
+        "!propose We meet outside", BOB, hosts
+    )
+    [announced] = [m for m in world.gateway.notices_in(hosts) if "We meet outside" in m]
+    assert "at its close, Wednesday 31 March, 14:00 CEST (in 1 week)" in announced
