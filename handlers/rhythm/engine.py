@@ -22,6 +22,7 @@ from handlers.framework.fact import number_key
 from handlers.framework.gateway import MatrixGateway
 from handlers.framework.matrix_names import EventType, Membership
 from handlers.framework.speech import ask_to_act, offer_reactions, tell
+from handlers.framework.times import at
 from handlers.framework.turns import turn_of
 from handlers.framework.types import (
     IncomingMember,
@@ -71,9 +72,9 @@ class Rhythm:
     async def members(self, room: RoomId) -> set[str]:
         return set(await self.directory.people_in(room))
 
-    def when(self, cycle: CrewCycle, at: datetime) -> str:
-        local = at.astimezone(ZoneInfo(cycle.timezone))
-        return f"{local:%A %d %B, %H:%M} {cycle.timezone}"
+    def when(self, cycle: CrewCycle, moment: datetime) -> str:
+        """A meeting's time in the crew's own zone, its abbreviation that day included."""
+        return at(moment, ZoneInfo(cycle.timezone))
 
     async def next_meeting(self, room: RoomId) -> tuple[CrewCycle, Meeting]:
         now = self.clock.now()

@@ -84,16 +84,14 @@ async def test_a_six_meeting_cycle_from_start_to_retrospective(world: World) -> 
     room = await crew(world, BOB, CAROL, DAVE)
     reply = await world.say("!crew cycle 6 meetings every Tuesday 19:00 Europe/Berlin", room=room)
     assert (
-        "Cycle 1: 6 meetings every Tuesday at 19:00 Europe/Berlin, from Tuesday 01 December"
-        in reply
+        "Cycle 1: 6 meetings every Tuesday at 19:00 Europe/Berlin, from Tuesday 1 December, "
+        "19:00 CET" in reply
     )
     await run_until(world, datetime(2027, 1, 5, 18, 30, tzinfo=UTC))
 
     sent = reminders(world, room)
     assert len(sent) == 12  # a day and an hour before each of six meetings
-    assert sent[0].startswith(
-        "Reminder: meeting 1 of 6 is tomorrow, Tuesday 01 December, 19:00 Europe/Berlin"
-    )
+    assert sent[0].startswith("Reminder: meeting 1 of 6 is tomorrow, Tuesday 1 December, 19:00 CET")
     hosts = [s.split("Hosting: ")[1].rstrip(".") for s in sent if "within the hour" in s]
     assert sorted(hosts[:4]) == sorted([ALICE, BOB, CAROL, DAVE])
     assert hosts[4:] == hosts[:2]
@@ -285,3 +283,16 @@ async def test_resync_takes_a_cycle_up_again_without_repeating_its_reminders(
     assert len(reminders(world, room)) == 2  # the hour reminder, once
     await run_until(world, datetime(2026, 12, 15, 19, 30, tzinfo=UTC))
     assert any("time for the retrospective" in n for n in world.gateway.notices_in(room))
+
+
+async def test_reminders_show_the_crews_local_time_across_the_change_to_summer_time(
+    world: World,
+) -> None:
+    world.clock.current = datetime(2027, 3, 20, 12, 0, tzinfo=UTC)  # Berlin: CEST from the 28th
+    room = await crew(world, BOB, CAROL)
+    reply = await world.say("!crew cycle 2 meetings every Tuesday 19:00 Europe/Berlin", room=room)
+    assert "from Tuesday 23 March, 19:00 CET" in reply
+    await run_until(world, datetime(2027, 3, 30, 18, 30, tzinfo=UTC))
+    tomorrow = [s for s in reminders(world, room) if "tomorrow" in s]
+    assert "Tuesday 23 March, 19:00 CET" in tomorrow[0]
+    assert "Tuesday 30 March, 19:00 CEST" in tomorrow[1]  # 17:00 UTC, still 19:00 there
