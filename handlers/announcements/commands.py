@@ -3,14 +3,8 @@
 from __future__ import annotations
 
 from handlers.announcements.engine import Announcements
-from handlers.framework.registry import (
-    CommandContext,
-    Kind,
-    Param,
-    Where,
-    Who,
-    command,
-)
+from handlers.community.places import Context, Where, Who
+from handlers.framework.registry import Kind, Param, command
 from handlers.framework.replies import Reply
 
 
@@ -25,7 +19,7 @@ class AnnouncementCommands:
         where=Where.HOSTS_ROOM,
         who=Who.HOST,
     )
-    async def announce(self, ctx: CommandContext, text: str) -> Reply:
+    async def announce(self, ctx: Context, text: str) -> Reply:
         await self.announcements.post(ctx.congregation, ctx.sender, text, ctx.message.event_id)
         return Reply(f"Posted in the Announcements room of **{ctx.congregation.name}**.")
 
@@ -36,7 +30,7 @@ class AnnouncementCommands:
         where=Where.HOSTS_ROOM,
         who=Who.HOST,
     )
-    async def announce_network(self, ctx: CommandContext, text: str) -> Reply:
+    async def announce_network(self, ctx: Context, text: str) -> Reply:
         name = await self.announcements.post_to_network(
             ctx.congregation, ctx.sender, text, ctx.message.event_id
         )

@@ -6,10 +6,11 @@ receives the congregation and crew it acts for."""
 from __future__ import annotations
 
 from handlers.community.directory import Directory, Place
+from handlers.community.places import Context, Where, Who
 from handlers.community.state import COMMONS, HOSTS
 from handlers.framework.dispatch import shared_with_people
 from handlers.framework.errors import UserError
-from handlers.framework.registry import Command, CommandContext, Where, Who
+from handlers.framework.registry import Command
 from handlers.framework.types import IncomingMessage, RoomId
 from storage.models import Congregation, Crew
 
@@ -18,9 +19,9 @@ class Preconditions:
     def __init__(self, directory: Directory) -> None:
         self.directory = directory
 
-    async def __call__(self, command: Command, message: IncomingMessage) -> CommandContext:
-        if command.where is Where.ANYWHERE and command.who is Who.ANYONE:
-            return CommandContext(message)
+    async def __call__(self, command: Command, message: IncomingMessage) -> Context:
+        if command.where is None and command.who is None:
+            return Context(message)
         place = await self.directory.place(message.room_id)
         in_commons = place.room is not None and place.room.kind == COMMONS
         if command.where is Where.COMMONS or (
@@ -31,11 +32,11 @@ class Preconditions:
         await self._who(command.who, congregation, crew, message)
         # A crew of a network (the Meta Crew) acts for its network.
         network = place.room.network_id if crew is not None and place.room else None
-        return CommandContext(message, congregation, crew, RoomId(network) if network else None)
+        return Context(message, congregation, crew, RoomId(network) if network else None)
 
     async def _in_commons(
         self, command: Command, place: Place, message: IncomingMessage
-    ) -> CommandContext:
+    ) -> Context:
         room = place.room
         if room is None or room.kind != COMMONS or room.released or not room.network_id:
             raise UserError(f"Send `!{command.name}` in the network's Commons.", "wrong_room")
@@ -46,7 +47,7 @@ class Preconditions:
                 raise UserError(
                     "Only the hosts of the network's congregations can do that.", "not_a_host"
                 )
-        return CommandContext(message, found_network=network)
+        return Context(message, found_network=network)
 
     async def _where(
         self, command: Command, place: Place, message: IncomingMessage
@@ -54,7 +55,7 @@ class Preconditions:
         name = f"!{command.name}"
         crew = place.crew if place.crew is not None and not place.crew.released else None
         match command.where:
-            case Where.ANYWHERE | Where.COMMONS:
+            case None | Where.COMMONS:
                 return None, None
             case Where.DM:
                 shared = await shared_with_people(self.directory.gateway, message.room_id)
@@ -79,15 +80,17 @@ class Preconditions:
                     "(as a host).",
                     "wrong_room",
                 )
+            case _:
+                raise AssertionError(f"{name} declares a place this module does not know")
 
     async def _who(
         self,
-        who: Who,
+        who: object,
         congregation: Congregation | None,
         crew: Crew | None,
         message: IncomingMessage,
     ) -> None:
-        if who is Who.ANYONE:
+        if who is None:
             return
         if who is Who.CREW_MEMBER or (who is Who.RESPONSIBLE and crew is not None):
             if crew is None or message.sender not in await self.directory.gateway.joined_members(

@@ -7,17 +7,11 @@ from zoneinfo import ZoneInfo
 
 from handlers.community.directory import Directory, room_link
 from handlers.community.facts import CongregationFacts
+from handlers.community.places import Context, Where, Who
 from handlers.community.rooms import creators, kick_quietly
 from handlers.congregations.engine import Congregations
 from handlers.framework.errors import UserError
-from handlers.framework.registry import (
-    CommandContext,
-    Kind,
-    Param,
-    Where,
-    Who,
-    command,
-)
+from handlers.framework.registry import Kind, Param, command
 from handlers.framework.replies import Reply
 from handlers.framework.times import at
 from handlers.framework.types import RoomId, UserId
@@ -39,7 +33,7 @@ class CongregationCommands:
         summary="Create a congregation (in a DM with me); you and the named co-hosts host it.",
         where=Where.DM,
     )
-    async def create(self, ctx: CommandContext, name: str, cohosts: list[UserId]) -> Reply:
+    async def create(self, ctx: Context, name: str, cohosts: list[UserId]) -> Reply:
         if not self.congregations.creators.allows(ctx.sender):
             raise UserError(
                 "Creating congregations is open to the people this cohost's operator allows "
@@ -70,7 +64,7 @@ class CongregationCommands:
         summary="What this congregation is and who hosts it.",
         where=Where.CONGREGATION,
     )
-    async def info(self, ctx: CommandContext) -> Reply:
+    async def info(self, ctx: Context) -> Reply:
         congregation = ctx.congregation
         index = self.directory.index
         crews = [c for c in await index.crews(congregation.space_id) if not c.released]
@@ -97,7 +91,7 @@ class CongregationCommands:
         where=Where.CONGREGATION,
         who=Who.HOST,
     )
-    async def zone(self, ctx: CommandContext, zone: ZoneInfo) -> Reply:
+    async def zone(self, ctx: Context, zone: ZoneInfo) -> Reply:
         def zoned(facts: CongregationFacts) -> None:
             facts.zone = zone.key
 
@@ -114,7 +108,7 @@ class CongregationCommands:
         where=Where.CONGREGATION,
         who=Who.MEMBER,
     )
-    async def members(self, ctx: CommandContext) -> Reply:
+    async def members(self, ctx: Context) -> Reply:
         congregation = ctx.congregation
         joined = await self.gateway.joined_members(RoomId(congregation.space_id))
         people = sorted(u for u in joined if u != self.gateway.user_id)
@@ -128,7 +122,7 @@ class CongregationCommands:
         where=Where.CONGREGATION,
         who=Who.MEMBER,
     )
-    async def leave(self, ctx: CommandContext) -> Reply:
+    async def leave(self, ctx: Context) -> Reply:
         congregation = ctx.congregation
         if ctx.sender in await self.directory.hosts(congregation):
             await self.congregations.remove_host(congregation, ctx.sender)
@@ -160,7 +154,7 @@ class CongregationCommands:
         where=Where.CONGREGATION,
         who=Who.MEMBER,
     )
-    async def invite(self, ctx: CommandContext, user: UserId, why: str | None) -> Reply:
+    async def invite(self, ctx: Context, user: UserId, why: str | None) -> Reply:
         congregation = ctx.congregation
         if user in await self.gateway.joined_members(RoomId(congregation.space_id)):
             raise UserError(f"{user} is already a member of **{congregation.name}**.")
@@ -180,7 +174,7 @@ class CongregationCommands:
         where=Where.HOSTS_ROOM,
         who=Who.HOST,
     )
-    async def host_add(self, ctx: CommandContext, user: UserId) -> Reply:
+    async def host_add(self, ctx: Context, user: UserId) -> Reply:
         congregation = ctx.congregation
         hosts = await self.directory.hosts(congregation)
         if user in hosts:
@@ -201,7 +195,7 @@ class CongregationCommands:
         where=Where.HOSTS_ROOM,
         who=Who.HOST,
     )
-    async def host_remove(self, ctx: CommandContext, user: UserId) -> Reply:
+    async def host_remove(self, ctx: Context, user: UserId) -> Reply:
         congregation = ctx.congregation
         hosts = await self.directory.hosts(congregation)
         if user not in hosts:
@@ -220,7 +214,7 @@ class CongregationCommands:
         where=Where.CONGREGATION,
         who=Who.HOST,
     )
-    async def step_down(self, ctx: CommandContext) -> Reply:
+    async def step_down(self, ctx: Context) -> Reply:
         congregation = ctx.congregation
         await self.congregations.remove_host(congregation, ctx.sender)
         return Reply(

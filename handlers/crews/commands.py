@@ -9,19 +9,13 @@ from functools import partial
 from zoneinfo import ZoneInfo
 
 from handlers.community.directory import Directory, room_link
+from handlers.community.places import Context, Where, Who
 from handlers.community.rooms import creators, kick_quietly
 from handlers.crews.engine import MAX_CREW, Crews
 from handlers.framework.arguments import WEEKDAYS, ArgKind
 from handlers.framework.errors import UserError
 from handlers.framework.limits import MAX_INTENTION
-from handlers.framework.registry import (
-    CommandContext,
-    Kind,
-    Param,
-    Where,
-    Who,
-    command,
-)
+from handlers.framework.registry import Kind, Param, command
 from handlers.framework.replies import Reply
 from handlers.framework.text import one_line
 from handlers.framework.types import RoomId, UserId
@@ -64,7 +58,7 @@ class CrewCommands:
         who=Who.MEMBER,
     )
     async def new(
-        self, ctx: CommandContext, name: str, invitees: list[UserId], intention: str | None
+        self, ctx: Context, name: str, invitees: list[UserId], intention: str | None
     ) -> Reply:
         congregation = ctx.congregation
         invited = list(dict.fromkeys(u for u in invitees if u != ctx.sender))
@@ -100,7 +94,7 @@ class CrewCommands:
         )
 
     @command("crew list", summary="The crews of this congregation.", where=Where.CONGREGATION)
-    async def list(self, ctx: CommandContext) -> Reply:
+    async def list(self, ctx: Context) -> Reply:
         congregation = ctx.congregation
         crews = await self.directory.index.crews(congregation.space_id)
         if not crews:
@@ -118,7 +112,7 @@ class CrewCommands:
         Param("name", Kind.name("crew"), optional=True),
         summary="About a crew (this one, or by name).",
     )
-    async def info(self, ctx: CommandContext, name: str | None) -> Reply:
+    async def info(self, ctx: Context, name: str | None) -> Reply:
         crew = await self._crew_named(ctx, name)
         lines = [
             f"**{crew.name}** — called by {crew.caller} on {crew.created_at:%Y-%m-%d}",
@@ -134,7 +128,7 @@ class CrewCommands:
         lines.append(f"Room: {room_link(crew.room_id, self.directory.via)}")
         return Reply("\n".join(lines))
 
-    async def _crew_named(self, ctx: CommandContext, name: str | None) -> Crew:
+    async def _crew_named(self, ctx: Context, name: str | None) -> Crew:
         """The crew named, in the sender's congregation; unnamed, this room's crew."""
         if name is None:
             place = await self.directory.place(ctx.room_id)
@@ -155,7 +149,7 @@ class CrewCommands:
         where=Where.CONGREGATION_OR_COMMONS,
         who=Who.MEMBER,
     )
-    async def join(self, ctx: CommandContext, name: str) -> Reply:
+    async def join(self, ctx: Context, name: str) -> Reply:
         if ctx.found_network is not None:
             return await self._join_network_crew(ctx, name)
         congregation = ctx.congregation
@@ -170,7 +164,7 @@ class CrewCommands:
             "invitation if the crew consents."
         )
 
-    async def _join_network_crew(self, ctx: CommandContext, name: str) -> Reply:
+    async def _join_network_crew(self, ctx: Context, name: str) -> Reply:
         crew = await self.network_crews.crew_named(ctx.network, name)
         if crew is None or crew.released:
             raise UserError(f"The network has no crew called **{name}**.")
@@ -190,7 +184,7 @@ class CrewCommands:
         where=Where.CREW_ROOM,
         who=Who.CREW_MEMBER,
     )
-    async def invite(self, ctx: CommandContext, user: UserId) -> Reply:
+    async def invite(self, ctx: Context, user: UserId) -> Reply:
         if ctx.found_network is not None:  # a network's crew: the network decides first
             proposal = await self.network_crews.propose_join(
                 ctx.network, ctx.crew, user, ctx.sender, ctx.message.event_id
@@ -205,7 +199,7 @@ class CrewCommands:
         return Reply(f"Proposal #{proposal.number} is open: {user} joins **{ctx.crew.name}**.")
 
     @command("crew leave", summary="Leave this crew; no reason needed.", where=Where.CREW_ROOM)
-    async def leave(self, ctx: CommandContext) -> Reply:
+    async def leave(self, ctx: Context) -> Reply:
         if ctx.sender in await creators(self.gateway, ctx.room_id):
             return Reply(
                 "As one of the crew's founders you share the top level with me, so I cannot "
@@ -232,7 +226,7 @@ class CrewCommands:
         example=CYCLE_EXAMPLE,
     )
     async def cycle(
-        self, ctx: CommandContext, n: int, weekday: int, time: time, timezone: ZoneInfo
+        self, ctx: Context, n: int, weekday: int, time: time, timezone: ZoneInfo
     ) -> Reply:
         if not 1 <= n <= MAX_MEETINGS:
             raise UserError(f"A cycle has 1 to {MAX_MEETINGS} meetings (six is the classic start).")
@@ -252,7 +246,7 @@ class CrewCommands:
         where=Where.CREW_ROOM,
         who=Who.CREW_MEMBER,
     )
-    async def host(self, ctx: CommandContext) -> Reply:
+    async def host(self, ctx: Context) -> Reply:
         cycle, meeting = await self.rhythm.next_meeting(ctx.room_id)
         host = await self.rhythm.host_of(cycle, meeting)
         return Reply(
@@ -266,7 +260,7 @@ class CrewCommands:
         where=Where.CREW_ROOM,
         who=Who.CREW_MEMBER,
     )
-    async def rotate(self, ctx: CommandContext) -> Reply:
+    async def rotate(self, ctx: Context) -> Reply:
         members = await self.rhythm.members(ctx.room_id)
         cycle, meeting = await self.rhythm.next_meeting(ctx.room_id)
         current, new_host = await self.rhythm.pass_hosting(cycle, meeting, members)
@@ -283,7 +277,7 @@ class CrewCommands:
         where=Where.CREW_ROOM,
         who=Who.CREW_MEMBER,
     )
-    async def retro(self, ctx: CommandContext, choice: str) -> Reply:
+    async def retro(self, ctx: Context, choice: str) -> Reply:
         await self.rhythm.answer_retro(
             ctx.room_id, ctx.message.event_id, ctx.sender, choice, ctx.message.origin_server_ts
         )

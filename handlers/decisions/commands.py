@@ -7,13 +7,14 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from handlers.community.places import Context
 from handlers.decisions.agreements import MAX_PROPOSAL, Agreements, text_of
 from handlers.decisions.engine import Decisions, voice_of
 from handlers.decisions.tally import CONSENT, OBJECT, WITHDRAW
 from handlers.decisions.voices import spoken_for
 from handlers.framework.errors import UserError
 from handlers.framework.limits import MAX_REASON
-from handlers.framework.registry import CommandContext, Kind, Param, command
+from handlers.framework.registry import Kind, Param, command
 from handlers.framework.replies import Reply
 from handlers.framework.text import one_line, quoted
 from handlers.framework.times import day_of
@@ -37,7 +38,7 @@ class DecisionCommands:
         summary="Propose anything to the group that decides here (crew, hosts, members, "
         "the network); `--for P3D` sets how long it stays open.",
     )
-    async def propose(self, ctx: CommandContext, window: timedelta | None, text: str) -> Reply:
+    async def propose(self, ctx: Context, window: timedelta | None, text: str) -> Reply:
         proposal = await self.agreements.propose(
             ctx.room_id, ctx.sender, text, window, ctx.message.event_id
         )
@@ -47,7 +48,7 @@ class DecisionCommands:
         )
 
     @command("decisions", summary="What the group here has agreed, newest first.")
-    async def agreed(self, ctx: CommandContext) -> Reply:
+    async def agreed(self, ctx: Context) -> Reply:
         await self.agreements.group(ctx.room_id, ctx.sender)  # only where a group decides
         agreed = await self.agreements.agreed(ctx.room_id)
         if not agreed:
@@ -70,7 +71,7 @@ class DecisionCommands:
         summary="Consent to proposal n (or react 👍).",
         every_cohost=True,
     )
-    async def consent(self, ctx: CommandContext, n: int, congregation: str | None) -> Reply:
+    async def consent(self, ctx: Context, n: int, congregation: str | None) -> Reply:
         proposal = await self.decisions.proposal_here(ctx.room_id, n)
         self.decisions.require_decider(proposal, ctx.sender)
         voice = await self.decisions.speaking_for(proposal, ctx.sender, congregation, "consent")
@@ -85,7 +86,7 @@ class DecisionCommands:
         summary="Object to proposal n, saying what harm you foresee (or react ✋).",
         every_cohost=True,
     )
-    async def object(self, ctx: CommandContext, n: int, reason: str | None) -> Reply:
+    async def object(self, ctx: Context, n: int, reason: str | None) -> Reply:
         proposal = await self.decisions.proposal_here(ctx.room_id, n)
         self.decisions.require_decider(proposal, ctx.sender)
         # `!object 3 for Hilltop: <reason>`: the voice named before the reason.
@@ -116,7 +117,7 @@ class DecisionCommands:
         summary="Withdraw your objection to proposal n, or your own proposal.",
         every_cohost=True,
     )
-    async def withdraw(self, ctx: CommandContext, n: int, congregation: str | None) -> Reply:
+    async def withdraw(self, ctx: Context, n: int, congregation: str | None) -> Reply:
         proposal = await self.decisions.proposal_here(ctx.room_id, n)
         if proposal.proposer == ctx.sender and congregation is None:
             await self.decisions.close(proposal.id, "withdrawn")
@@ -134,7 +135,7 @@ class DecisionCommands:
         return Reply(f"Your objection to #{proposal.number} is withdrawn.")
 
     @command("proposals", summary="The open proposals in this room.")
-    async def list_open(self, ctx: CommandContext) -> Reply:
+    async def list_open(self, ctx: Context) -> Reply:
         counted = [
             (p, self.decisions.tally(p, ballots, closed=False))
             for p, ballots in await self.decisions.store.open_in(ctx.room_id)
@@ -157,7 +158,7 @@ def _several(p: Proposal, person: str) -> bool:
 
 
 def _ballot(
-    ctx: CommandContext, p: Proposal, act: str, reason: str | None = None, voice: str | None = None
+    ctx: Context, p: Proposal, act: str, reason: str | None = None, voice: str | None = None
 ) -> Ballot:
     return Ballot(
         event_id=ctx.message.event_id,

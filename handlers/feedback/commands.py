@@ -4,17 +4,11 @@
 from __future__ import annotations
 
 from handlers.community.directory import Directory
+from handlers.community.places import Context, Where, Who
 from handlers.feedback.engine import Feedback
 from handlers.framework.arguments import USER_ID
 from handlers.framework.errors import UserError
-from handlers.framework.registry import (
-    CommandContext,
-    Kind,
-    Param,
-    Where,
-    Who,
-    command,
-)
+from handlers.framework.registry import Kind, Param, command
 from handlers.framework.replies import Reply
 from handlers.framework.types import UserId
 
@@ -32,7 +26,7 @@ class FeedbackCommands:
         where=Where.CREW_ROOM,
         who=Who.CREW_MEMBER,
     )
-    async def ask(self, ctx: CommandContext) -> Reply:
+    async def ask(self, ctx: Context) -> Reply:
         people = await self.directory.people_in(ctx.room_id)  # cohosts aside
         mates = sorted(UserId(u) for u in people if u != ctx.sender)
         if not mates:
@@ -51,7 +45,7 @@ class FeedbackCommands:
         "to stay unnamed, and with the asker where several asked.",
         where=Where.DM,
     )
-    async def give(self, ctx: CommandContext, crew: str, text: str) -> Reply:
+    async def give(self, ctx: Context, crew: str, text: str) -> Reply:
         # `[@asker] [anonymous] <answer>`: the asker named where several asked.
         first, *others = text.split(maxsplit=1)  # any whitespace: a line break too
         named = UserId(first) if USER_ID.fullmatch(first) else None

@@ -17,8 +17,6 @@ from handlers.framework.registry import (
     CommandContext,
     CommandRegistry,
     UnknownCommand,
-    Where,
-    Who,
     looks_like_command,
 )
 from handlers.framework.replies import Reply, notice_content, reply_txn_id
@@ -63,7 +61,7 @@ Preconditions = Callable[[Command, IncomingMessage], Awaitable[CommandContext]]
 
 
 async def anywhere_only(command: Command, message: IncomingMessage) -> CommandContext:
-    if command.where is not Where.ANYWHERE or command.who is not Who.ANYONE:
+    if command.where is not None or command.who is not None:
         raise UserError(f"`!{command.name}` cannot be checked here.")
     return CommandContext(message)
 

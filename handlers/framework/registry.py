@@ -9,16 +9,14 @@ import re
 import shlex
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from handlers.framework.arguments import ArgKind, Kind
 from handlers.framework.errors import UserError
 from handlers.framework.replies import Reply
 from handlers.framework.types import IncomingMessage, RoomId, UserId
-from storage.models import Congregation, Crew
 
-__all__ = ["CommandContext", "CommandRegistry", "Kind", "Param", "Where", "Who"]
+__all__ = ["CommandContext", "CommandRegistry", "Kind", "Param", "Requirement"]
 
 PREFIX = "!"
 # `!cohost <command>` always works, as Element users address bots by name.
@@ -27,31 +25,13 @@ BOT_WORD = "cohost"
 SIMILAR = 0.75
 
 
-class Where(Enum):
-    """Where a command may be sent; checked before its handler runs."""
+class Requirement(Protocol):
+    """A precondition a command declares (where it may be sent, who may send it): the
+    community's places and roles (handlers.community.places), opaque here. None: no
+    requirement. Its value is how `!help` names it."""
 
-    ANYWHERE = "anywhere"
-    DM = "a direct message with cohost"
-    # A room of the congregation, or a DM when the sender belongs to one congregation.
-    CONGREGATION = "a room of the congregation"
-    HOSTS_ROOM = "the congregation's Hosts room"
-    CREW_ROOM = "the crew's room"
-    CREW_OR_HOSTS_ROOM = "a crew's room or the Hosts room"
-    COMMONS = "the network's Commons"
-    # For what exists in both: a congregation's crews, and the network's.
-    CONGREGATION_OR_COMMONS = "a room of the congregation, or the network's Commons"
-
-
-class Who(Enum):
-    """Who may send it there; checked from Matrix state, never from display names."""
-
-    ANYONE = "anyone"
-    MEMBER = "a member of the congregation (in the Commons: a host of a member congregation)"
-    HOST = "a host of the congregation"
-    CREW_MEMBER = "a member of the crew"
-    # The crew's members in its room, the hosts in the Hosts room.
-    RESPONSIBLE = "the crew's members or the hosts"
-    NETWORK_HOST = "a host of one of the network's congregations"
+    @property
+    def value(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -80,13 +60,10 @@ class Param:
 
 @dataclass(frozen=True)
 class CommandContext:
-    """The message a command came in, and what its preconditions found: the
-    congregation it acts for and the crew whose room it was sent in."""
+    """The message a command came in; the preconditions that checked it hand the
+    handler a richer one (handlers.community.places.Context)."""
 
     message: IncomingMessage
-    found_congregation: Congregation | None = None
-    found_crew: Crew | None = None
-    found_network: RoomId | None = None
 
     @property
     def sender(self) -> UserId:
@@ -95,22 +72,6 @@ class CommandContext:
     @property
     def room_id(self) -> RoomId:
         return self.message.room_id
-
-    @property
-    def congregation(self) -> Congregation:
-        """Declared by `where`: a command may only use it when its place has one."""
-        assert self.found_congregation is not None, "command declares no congregation"
-        return self.found_congregation
-
-    @property
-    def network(self) -> RoomId:
-        assert self.found_network is not None, "command declares no network"
-        return self.found_network
-
-    @property
-    def crew(self) -> Crew:
-        assert self.found_crew is not None, "command declares no crew"
-        return self.found_crew
 
 
 # Called as handler(ctx, **typed arguments by parameter name).
@@ -123,8 +84,8 @@ class Command:
     params: tuple[Param, ...]
     summary: str
     handler: Handler
-    where: Where = Where.ANYWHERE
-    who: Who = Who.ANYONE
+    where: Requirement | None = None
+    who: Requirement | None = None
     # How to write it, shown when its fixed words are wrong.
     example: str | None = None
     # Where several cohosts share a room, only the one that answers acts on a command,
@@ -217,8 +178,8 @@ class Declared:
     name: str
     params: tuple[Param, ...]
     summary: str
-    where: Where
-    who: Who
+    where: Requirement | None
+    who: Requirement | None
     example: str | None
     every_cohost: bool
 
@@ -231,8 +192,8 @@ def command(
     name: str,
     *params: Param,
     summary: str,
-    where: Where = Where.ANYWHERE,
-    who: Who = Who.ANYONE,
+    where: Requirement | None = None,
+    who: Requirement | None = None,
     example: str | None = None,
     every_cohost: bool = False,
 ) -> Callable[[F], F]:
@@ -257,8 +218,8 @@ class CommandRegistry:
         name: str,
         *params: Param,
         summary: str,
-        where: Where = Where.ANYWHERE,
-        who: Who = Who.ANYONE,
+        where: Requirement | None = None,
+        who: Requirement | None = None,
         example: str | None = None,
         every_cohost: bool = False,
     ) -> Callable[[Handler], Handler]:

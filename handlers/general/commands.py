@@ -5,16 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 
+from handlers.community.places import Context
 from handlers.framework.errors import UserError
-from handlers.framework.registry import (
-    BOT_WORD,
-    Command,
-    CommandContext,
-    CommandRegistry,
-    Kind,
-    Param,
-    command,
-)
+from handlers.framework.registry import BOT_WORD, Command, CommandRegistry, Kind, Param, command
 from handlers.framework.replies import Reply
 from handlers.framework.types import IncomingMessage
 
@@ -51,7 +44,7 @@ class GeneralCommands:
         self.permitted = permitted
 
     @command("ping", summary="Check that cohost is listening.")
-    async def ping(self, ctx: CommandContext) -> Reply:
+    async def ping(self, ctx: Context) -> Reply:
         return Reply("Pong! cohost is here.")
 
     @command(
@@ -59,7 +52,7 @@ class GeneralCommands:
         Param("command", Kind.TEXT, optional=True),
         summary="What you can do here; `!help <command>` explains one, `!help all` lists all.",
     )
-    async def help(self, ctx: CommandContext, command: str | None) -> Reply:
+    async def help(self, ctx: Context, command: str | None) -> Reply:
         asked = (command or "").strip().lstrip("!")
         if asked.lower() == ALL:
             return Reply(
@@ -86,7 +79,8 @@ class GeneralCommands:
             hint = f" Did you mean `!help {near}`?" if near else ""
             raise UserError(f"There is no command `!{asked}`.{hint} Send `!help all` for all.")
         return "\n".join(
-            f"`{c.usage()}` — {c.summary}\n  Where: {c.where.value}; who: {c.who.value}."
+            f"`{c.usage()}` — {c.summary}\n  Where: {c.where.value if c.where else 'anywhere'}; "
+            f"who: {c.who.value if c.who else 'anyone'}."
             for c in found
         )
 

@@ -6,15 +6,9 @@ from functools import partial
 from urllib.parse import parse_qs, unquote
 
 from handlers.community.directory import Directory, room_link
+from handlers.community.places import Context, Where, Who
 from handlers.framework.errors import MatrixError, UserError
-from handlers.framework.registry import (
-    CommandContext,
-    Kind,
-    Param,
-    Where,
-    Who,
-    command,
-)
+from handlers.framework.registry import Kind, Param, command
 from handlers.framework.replies import Reply
 from handlers.framework.types import RoomId
 from handlers.network.crews import NetworkCrews
@@ -58,7 +52,7 @@ class NetworkCommands:
         where=Where.HOSTS_ROOM,
         who=Who.HOST,
     )
-    async def create(self, ctx: CommandContext, name: str) -> Reply:
+    async def create(self, ctx: Context, name: str) -> Reply:
         congregation = ctx.congregation
         facts = await self.directory.facts(congregation)
         if facts.network:
@@ -85,7 +79,7 @@ class NetworkCommands:
         summary="The network this congregation belongs to.",
         where=Where.CONGREGATION,
     )
-    async def info(self, ctx: CommandContext) -> Reply:
+    async def info(self, ctx: Context) -> Reply:
         congregation = ctx.congregation
         if not congregation.network_space_id:
             raise UserError(
@@ -116,7 +110,7 @@ class NetworkCommands:
         where=Where.HOSTS_ROOM,
         who=Who.HOST,
     )
-    async def join(self, ctx: CommandContext, network: str) -> Reply:
+    async def join(self, ctx: Context, network: str) -> Reply:
         congregation = ctx.congregation
         if (await self.directory.facts(congregation)).network:
             raise UserError(f"**{congregation.name}** already belongs to a network.")
@@ -144,7 +138,7 @@ class NetworkCommands:
         where=Where.COMMONS,
         who=Who.NETWORK_HOST,
     )
-    async def crew_create(self, ctx: CommandContext, name: str) -> Reply:
+    async def crew_create(self, ctx: Context, name: str) -> Reply:
         proposal = await self.crews.propose_crew(
             ctx.network, name, ctx.sender, ctx.message.event_id
         )
@@ -159,7 +153,7 @@ class NetworkCommands:
         where=Where.HOSTS_ROOM,
         who=Who.HOST,
     )
-    async def leave(self, ctx: CommandContext) -> Reply:
+    async def leave(self, ctx: Context) -> Reply:
         congregation = ctx.congregation
         network = (await self.directory.facts(congregation)).network
         if not network:

@@ -3,7 +3,8 @@ can ask for someone else's."""
 
 from __future__ import annotations
 
-from handlers.framework.registry import CommandContext, Where, command
+from handlers.community.places import Context, Where
+from handlers.framework.registry import command
 from handlers.framework.replies import Reply
 from handlers.pathway.engine import Pathways
 
@@ -17,7 +18,7 @@ class PathwayCommands:
         summary="Your own practice pathway, as cohost knows it (in a DM with me).",
         where=Where.DM,
     )
-    async def pathway(self, ctx: CommandContext) -> Reply:
+    async def pathway(self, ctx: Context) -> Reply:
         p = await self.pathways.of(ctx.sender)
 
         def listed(names: list[str]) -> str:

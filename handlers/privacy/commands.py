@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from handlers.community.places import Context
 from handlers.decisions.engine import Decisions
 from handlers.framework.arguments import Kind
 from handlers.framework.dispatch import CommandHandler
-from handlers.framework.registry import CommandContext, Param, command
+from handlers.framework.registry import Param, command
 from handlers.framework.replies import Reply
 from handlers.rhythm.engine import Rhythm
 from storage.pathway import FeedbackStore
@@ -33,7 +34,7 @@ class PrivacyCommands:
         summary="`!forget me`: erase what my database holds about you.",
         every_cohost=True,  # in a shared room, every cohost there forgets
     )
-    async def forget(self, ctx: CommandContext) -> Reply:
+    async def forget(self, ctx: Context) -> Reply:
         erased = {
             **await self.decisions.forget(ctx.sender),
             **await self.rhythm.forget(ctx.sender),

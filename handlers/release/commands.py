@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from functools import partial
 
+from handlers.community.places import Context, Where, Who
 from handlers.framework.errors import UserError
-from handlers.framework.registry import CommandContext, Where, Who, command
+from handlers.framework.registry import command
 from handlers.framework.replies import Reply
 from handlers.release.engine import Release
 
@@ -21,7 +22,7 @@ class ReleaseCommands:
         where=Where.CREW_OR_HOSTS_ROOM,
         who=Who.RESPONSIBLE,
     )
-    async def release_here(self, ctx: CommandContext) -> Reply:
+    async def release_here(self, ctx: Context) -> Reply:
         if ctx.found_network is not None:
             raise UserError(
                 "A network's crew is kept by the network's cohosts together; releasing one "

@@ -14,11 +14,12 @@ from functools import partial
 from pydantic import BaseModel
 
 from handlers.community.house import House
+from handlers.community.places import Context
 from handlers.community.rebuild import Rebuild
 from handlers.framework.errors import NotYet
 from handlers.framework.fact import Fact
 from handlers.framework.operations import Run
-from handlers.framework.registry import CommandContext, Kind, Param, command
+from handlers.framework.registry import Kind, Param, command
 from handlers.framework.replies import Reply
 from handlers.framework.speech import tell
 from handlers.framework.types import RoomId, UserId
@@ -49,7 +50,7 @@ class Toys:
         self.rebuilt: dict[str, str] = {}  # what `cohost resync` found, by planter
 
     @command("toy plant", Param("word", Kind.WORD), summary="Plant a word in this room.")
-    async def plant(self, ctx: CommandContext, word: str) -> Reply:
+    async def plant(self, ctx: Context, word: str) -> Reply:
         ready = self.house.clock.now() + GROWS_IN
         params = Planting(room=ctx.room_id, by=ctx.sender, word=word, at=ready)
         await self.house.runner.start(f"toy-{ctx.message.event_id}", PLANT, params)

@@ -6,9 +6,10 @@ from dataclasses import replace
 
 import pytest
 
+from handlers.community.places import Context
 from handlers.framework.dispatch import APOLOGY, CommandHandler
 from handlers.framework.errors import HomeserverUnavailable
-from handlers.framework.registry import CommandContext, CommandRegistry, Kind, Param
+from handlers.framework.registry import CommandRegistry, Kind, Param
 from handlers.framework.replies import Reply
 from handlers.framework.types import EventId, UserId
 from handlers.general.commands import GeneralCommands
@@ -74,7 +75,7 @@ async def test_help_lists_every_registered_command() -> None:
         Param("invitees", Kind.USER, optional=True, repeated=True),
         summary="Start a crew.",
     )
-    async def crew_new(ctx: CommandContext, name: str, invitees: list[UserId]) -> Reply:
+    async def crew_new(ctx: Context, name: str, invitees: list[UserId]) -> Reply:
         return Reply("ok")
 
     handler, gateway = make(registry)
@@ -99,7 +100,7 @@ async def test_a_crashing_command_gets_an_apology_without_its_exception_text() -
     registry = CommandRegistry()
 
     @registry.command("boom", summary="Fails.")
-    async def boom(ctx: CommandContext) -> Reply:
+    async def boom(ctx: Context) -> Reply:
         raise RuntimeError("secret internal detail")
 
     handler, gateway = make(registry)

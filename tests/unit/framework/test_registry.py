@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from handlers.community.places import Context
 from handlers.framework.errors import UserError
-from handlers.framework.registry import CommandContext, CommandRegistry, Kind, Param
+from handlers.framework.registry import CommandRegistry, Kind, Param
 from handlers.framework.replies import Reply
 
 
-async def _noop(ctx: CommandContext, **args: object) -> Reply:
+async def _noop(ctx: Context, **args: object) -> Reply:
     return Reply("")
 
 
