@@ -1,4 +1,4 @@
-"""Repositories of the community index: congregations, crews, networks, and which
+"""The community index: congregations, crews, networks, and which
 room is which. The index mirrors cc.microsolidarity.* room state (see `cohost resync`)."""
 
 from __future__ import annotations
@@ -12,86 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Application, Congregation, Crew, IndexedRoom, Network
 from storage.unit import Store
-
-
-class CommunityRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self._s = session
-
-    # -- rooms -----------------------------------------------------------------
-    async def room(self, room_id: str) -> IndexedRoom | None:
-        return await self._s.get(IndexedRoom, room_id)
-
-    async def put_room(
-        self,
-        room_id: str,
-        kind: str,
-        congregation_id: str | None = None,
-        network_id: str | None = None,
-        released: bool = False,
-    ) -> None:
-        await self._s.merge(
-            IndexedRoom(
-                room_id=room_id,
-                kind=kind,
-                congregation_id=congregation_id,
-                network_id=network_id,
-                released=released,
-            )
-        )
-
-    async def rooms_of(self, congregation_id: str) -> list[IndexedRoom]:
-        rows = await self._s.scalars(
-            select(IndexedRoom).where(IndexedRoom.congregation_id == congregation_id)
-        )
-        return list(rows)
-
-    # -- congregations ---------------------------------------------------------
-    async def congregation(self, space_id: str) -> Congregation | None:
-        return await self._s.get(Congregation, space_id)
-
-    async def congregations(self) -> list[Congregation]:
-        rows = await self._s.scalars(select(Congregation).order_by(Congregation.name))
-        return list(rows)
-
-    async def put_congregation(self, congregation: Congregation) -> None:
-        await self._s.merge(congregation)
-
-    # -- crews -----------------------------------------------------------------
-    async def crew(self, room_id: str) -> Crew | None:
-        return await self._s.get(Crew, room_id)
-
-    async def crew_by_name(self, congregation_id: str, name_key: str) -> Crew | None:
-        return await self._s.scalar(
-            select(Crew).where(Crew.congregation_id == congregation_id, Crew.name_key == name_key)
-        )
-
-    async def crews(self, congregation_id: str) -> list[Crew]:
-        rows = await self._s.scalars(
-            select(Crew).where(Crew.congregation_id == congregation_id).order_by(Crew.name_key)
-        )
-        return list(rows)
-
-    async def crews_called_since(self, caller: str, since: datetime) -> list[Crew]:
-        rows = await self._s.scalars(
-            select(Crew).where(Crew.caller == caller, Crew.created_at >= since)
-        )
-        return list(rows)
-
-    async def put_crew(self, crew: Crew) -> None:
-        await self._s.merge(crew)
-
-    # -- networks --------------------------------------------------------------
-    async def network(self, space_id: str) -> Network | None:
-        return await self._s.get(Network, space_id)
-
-    async def put_network(self, network: Network) -> None:
-        await self._s.merge(network)
-
-    async def clear(self) -> None:
-        """Empty the index before it is rebuilt from Matrix."""
-        for model in (Crew, Congregation, Network, IndexedRoom):
-            await self._s.execute(delete(model))
 
 
 @dataclass
@@ -122,27 +42,26 @@ class Place:
 
 
 class CommunityStore(Store):
-    """The community index, one transaction per intention."""
+    """The community index: one transaction per intention, each named for it."""
 
     async def place(self, room_id: str) -> Place:
         async with self._unit("place") as s:
-            repo = CommunityRepository(s)
-            room = await repo.room(room_id)
+            room = await s.get(IndexedRoom, room_id)
             congregation = (
-                await repo.congregation(room.congregation_id)
+                await s.get(Congregation, room.congregation_id)
                 if room and room.congregation_id
                 else None
             )
-            crew = await repo.crew(room_id) if room else None
+            crew = await s.get(Crew, room_id) if room else None
         return Place(room, congregation, crew)
 
     async def congregation(self, space_id: str) -> Congregation | None:
         async with self._unit("congregation") as s:
-            return await CommunityRepository(s).congregation(space_id)
+            return await s.get(Congregation, space_id)
 
     async def congregations(self) -> list[Congregation]:
         async with self._unit("congregations") as s:
-            return await CommunityRepository(s).congregations()
+            return list(await s.scalars(select(Congregation).order_by(Congregation.name)))
 
     async def congregations_in(self, network_id: str) -> list[Congregation]:
         """This cohost's congregations that belong to a network and act there."""
@@ -154,16 +73,19 @@ class CommunityStore(Store):
 
     async def crew_by_name(self, congregation_id: str, name_key: str) -> Crew | None:
         async with self._unit("crew_by_name") as s:
-            return await CommunityRepository(s).crew_by_name(congregation_id, name_key)
+            return await s.scalar(
+                select(Crew).where(
+                    Crew.congregation_id == congregation_id, Crew.name_key == name_key
+                )
+            )
 
     async def crews(self, congregation_id: str) -> list[Crew]:
         async with self._unit("crews") as s:
-            return await CommunityRepository(s).crews(congregation_id)
+            return await _crews(s, congregation_id)
 
     async def crews_called_by(self, caller: str) -> list[Crew]:
         async with self._unit("crews_called_by") as s:
-            rows = await s.scalars(select(Crew).where(Crew.caller == caller))
-            return list(rows)
+            return list(await s.scalars(select(Crew).where(Crew.caller == caller)))
 
     async def all_crews(self) -> list[Crew]:
         async with self._unit("all_crews") as s:
@@ -171,15 +93,21 @@ class CommunityStore(Store):
 
     async def crews_called_since(self, caller: str, since: datetime) -> list[Crew]:
         async with self._unit("crews_called_since") as s:
-            return await CommunityRepository(s).crews_called_since(caller, since)
+            rows = await s.scalars(
+                select(Crew).where(Crew.caller == caller, Crew.created_at >= since)
+            )
+            return list(rows)
 
     async def network(self, space_id: str) -> Network | None:
         async with self._unit("network") as s:
-            return await CommunityRepository(s).network(space_id)
+            return await s.get(Network, space_id)
 
     async def rooms_of(self, congregation_id: str) -> list[IndexedRoom]:
         async with self._unit("rooms_of") as s:
-            return await CommunityRepository(s).rooms_of(congregation_id)
+            rows = await s.scalars(
+                select(IndexedRoom).where(IndexedRoom.congregation_id == congregation_id)
+            )
+            return list(rows)
 
     async def rooms_of_kind(self, kind: str) -> list[str]:
         async with self._unit("rooms_of_kind") as s:
@@ -195,7 +123,7 @@ class CommunityStore(Store):
     ) -> None:
         """The congregation's hosts and network as its facts now say."""
         async with self._unit("record_hosts") as s:
-            row = await CommunityRepository(s).congregation(space_id)
+            row = await s.get(Congregation, space_id)
             if row is not None:
                 row.hosts = list(hosts)
                 row.network_space_id = network_id
@@ -208,27 +136,34 @@ class CommunityStore(Store):
     async def replace_index(self, entries: IndexEntries) -> None:
         """The whole index anew, from Matrix state (`cohost resync`)."""
         async with self._unit("replace_index") as s:
-            await CommunityRepository(s).clear()
+            for model in (Crew, Congregation, Network, IndexedRoom):
+                await s.execute(delete(model))
             await _put(s, entries)
 
     async def mark_released(
         self, congregation_id: str, rooms: Sequence[str], whole_congregation: bool
     ) -> None:
         async with self._unit("mark_released") as s:
-            repo = CommunityRepository(s)
             for room in rooms:
-                row = await repo.room(room)
+                row = await s.get(IndexedRoom, room)
                 if row is not None:
                     row.released = True
-                crew = await repo.crew(room)
+                crew = await s.get(Crew, room)
                 if crew is not None:
                     crew.released = True
             if whole_congregation:
-                congregation = await repo.congregation(congregation_id)
+                congregation = await s.get(Congregation, congregation_id)
                 if congregation is not None:
                     congregation.released = True
-                for crew in await repo.crews(congregation_id):
+                for crew in await _crews(s, congregation_id):
                     crew.released = True
+
+
+async def _crews(session: AsyncSession, congregation_id: str) -> list[Crew]:
+    rows = await session.scalars(
+        select(Crew).where(Crew.congregation_id == congregation_id).order_by(Crew.name_key)
+    )
+    return list(rows)
 
 
 async def _put(session: AsyncSession, entries: IndexEntries) -> None:

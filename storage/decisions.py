@@ -1,4 +1,6 @@
-"""Repositories of proposals, their ballots, and things said once."""
+"""Proposals, their ballots, and things said once: one layer of stores, each unit of
+work named for its intention; the queries several units share are private functions
+at the end."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Ballot, Notified, Proposal
-from storage.operations import NewOperation, OperationRepository
+from storage.operations import NewOperation, add_operation
 from storage.unit import Store
 
 OPEN = "open"
@@ -21,144 +23,6 @@ def pseudonym(user_id: str) -> str:
     return "forgotten-" + hashlib.sha256(user_id.encode()).hexdigest()[:12]
 
 
-class DecisionRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self._s = session
-
-    async def add(self, proposal: Proposal, above: int = 0) -> Proposal:
-        """Number it next in its room (and above `above`, the highest number seen)."""
-        current = await self._s.scalar(
-            select(func.max(Proposal.number)).where(Proposal.room_id == proposal.room_id)
-        )
-        proposal.number = max(current or 0, above) + 1
-        self._s.add(proposal)
-        await self._s.flush()
-        return proposal
-
-    async def adopt(self, proposal: Proposal) -> None:
-        """A proposal numbered elsewhere (by another cohost in a shared room)."""
-        self._s.add(proposal)
-        await self._s.flush()
-
-    async def get(self, proposal_id: int) -> Proposal | None:
-        return await self._s.get(Proposal, proposal_id)
-
-    async def by_opening(self, key: str) -> Proposal | None:
-        return await self._s.scalar(select(Proposal).where(Proposal.opening_key == key))
-
-    async def by_number(self, room_id: str, number: int) -> Proposal | None:
-        return await self._s.scalar(
-            select(Proposal).where(Proposal.room_id == room_id, Proposal.number == number)
-        )
-
-    async def by_message(self, event_id: str) -> Proposal | None:
-        return await self._s.scalar(select(Proposal).where(Proposal.message_event_id == event_id))
-
-    async def open_in(self, room_id: str) -> list[Proposal]:
-        rows = await self._s.scalars(
-            select(Proposal)
-            .where(Proposal.room_id == room_id, Proposal.status == OPEN)
-            .order_by(Proposal.number)
-        )
-        return list(rows)
-
-    async def decided(self, room_id: str, kind: str, status: str) -> list[Proposal]:
-        rows = await self._s.scalars(
-            select(Proposal)
-            .where(Proposal.room_id == room_id, Proposal.kind == kind, Proposal.status == status)
-            .order_by(Proposal.number)
-        )
-        return list(rows)
-
-    async def opened_since(self, room_id: str, since: datetime) -> list[Proposal]:
-        rows = await self._s.scalars(
-            select(Proposal).where(Proposal.room_id == room_id, Proposal.opened_at >= since)
-        )
-        return list(rows)
-
-    async def open_about(self, kind: str, scope: str, subject: str) -> Proposal | None:
-        return await self._s.scalar(
-            select(Proposal).where(
-                Proposal.kind == kind,
-                Proposal.scope == scope,
-                Proposal.subject == subject,
-                Proposal.status == OPEN,
-            )
-        )
-
-    async def latest_about(self, scope: str, subject: str) -> Proposal | None:
-        return await self._s.scalar(
-            select(Proposal)
-            .where(Proposal.scope == scope, Proposal.subject == subject)
-            .order_by(Proposal.opened_at.desc())
-            .limit(1)
-        )
-
-    async def all_open(self) -> list[Proposal]:
-        rows = await self._s.scalars(select(Proposal).where(Proposal.status == OPEN))
-        return list(rows)
-
-    # -- ballots ---------------------------------------------------------------
-    async def add_ballot(self, ballot: Ballot) -> bool:
-        if await self._s.get(Ballot, ballot.event_id) is not None:
-            return False
-        self._s.add(ballot)
-        return True
-
-    async def ballot(self, event_id: str) -> Ballot | None:
-        return await self._s.get(Ballot, event_id)
-
-    async def ballots_of(self, voter: str) -> list[Ballot]:
-        return list(await self._s.scalars(select(Ballot).where(Ballot.voter == voter)))
-
-    async def ballots(self, proposal_id: int) -> list[Ballot]:
-        rows = await self._s.scalars(select(Ballot).where(Ballot.proposal_id == proposal_id))
-        return list(rows)
-
-    # -- said once -------------------------------------------------------------
-    async def first_time(self, key: str, user_id: str | None = None) -> bool:
-        """True the first time a key is seen (then remembered)."""
-        if await self._s.get(Notified, key) is not None:
-            return False
-        self._s.add(Notified(key=key, user_id=user_id))
-        return True
-
-    # -- forgetting ------------------------------------------------------------
-    async def forget(self, user_id: str) -> dict[str, int]:
-        ballots = await self._s.execute(delete(Ballot).where(Ballot.voter == user_id))
-        notes = await self._s.execute(delete(Notified).where(Notified.user_id == user_id))
-        closed = await self._s.execute(
-            delete(Proposal).where(
-                Proposal.status != OPEN,
-                or_(Proposal.subject == user_id, Proposal.proposer == user_id),
-            )
-        )
-        # Where the person stays part of a group that still decides, only a pseudonym.
-        alias = pseudonym(user_id)
-        renamed = 0
-        for proposal in await self._s.scalars(select(Proposal)):
-            deciders = [alias if d == user_id else d for d in proposal.deciders]
-            voices = proposal.voices
-            if voices is not None and user_id in voices:
-                voices = {alias if u == user_id else u: v for u, v in voices.items()}
-            changes = {
-                "deciders": deciders,
-                "voices": voices,
-                "subject": alias if proposal.subject == user_id else proposal.subject,
-                "proposer": alias if proposal.proposer == user_id else proposal.proposer,
-            }
-            if any(getattr(proposal, k) != v for k, v in changes.items()):
-                for key, value in changes.items():
-                    setattr(proposal, key, value)
-                renamed += 1
-        return {
-            "votes": int(getattr(ballots, "rowcount", 0) or 0),
-            "notes": int(getattr(notes, "rowcount", 0) or 0),
-            "closed proposals": int(getattr(closed, "rowcount", 0) or 0),
-            "open proposals naming you (now a pseudonym)": renamed,
-        }
-
-
 class DecisionStore(Store):
     """Proposals and their ballots, one transaction per intention."""
 
@@ -166,29 +30,27 @@ class DecisionStore(Store):
         """The proposal opened by its opening event, numbered next in its room (above
         `above`), with its first act; the one opened already if the event was seen."""
         async with self._unit("open") as s:
-            repo = DecisionRepository(s)
-            known = await repo.by_opening(proposal.opening_key)
+            known = await _by_opening(s, proposal.opening_key)
             if known is not None:
                 return known
-            await repo.add(proposal, above=above)
+            await _add(s, proposal, above=above)
             if first is not None:
                 first.proposal_id = proposal.id
-                await repo.add_ballot(first)
+                await _add_ballot(s, first)
             return proposal
 
     async def adopt(self, proposal: Proposal, acts: Sequence[Ballot]) -> str:
         """A proposal numbered by another cohost (or recorded in room state), with the
         acts recorded so far: "adopted", or "known" / "number_taken" when not."""
         async with self._unit("adopt") as s:
-            repo = DecisionRepository(s)
-            if await repo.by_opening(proposal.opening_key) is not None:
+            if await _by_opening(s, proposal.opening_key) is not None:
                 return "known"
-            if await repo.by_number(proposal.room_id, proposal.number) is not None:
+            if await _by_number(s, proposal.room_id, proposal.number) is not None:
                 return "number_taken"
-            await repo.adopt(proposal)
+            await _adopt(s, proposal)
             for ballot in acts:
                 ballot.proposal_id = proposal.id
-                await repo.add_ballot(ballot)
+                await _add_ballot(s, ballot)
             return "adopted"
 
     async def opening_view(
@@ -197,75 +59,90 @@ class DecisionStore(Store):
         """What the limits on opening look at: whether this opening is known already,
         the proposals open in the room, and those opened there since `since`."""
         async with self._unit("opening_view") as s:
-            repo = DecisionRepository(s)
-            known = await repo.by_opening(opening_key) is not None
-            return known, await repo.open_in(room_id), await repo.opened_since(room_id, since)
+            known = await _by_opening(s, opening_key) is not None
+            return known, await _open_in(s, room_id), await _opened_since(s, room_id, since)
 
     async def set_message(self, proposal_id: int, event_id: str) -> Proposal:
         async with self._unit("set_message") as s:
-            row = await DecisionRepository(s).get(proposal_id)
+            row = await _get(s, proposal_id)
             assert row is not None
             row.message_event_id = event_id
             return row
 
     async def proposal(self, proposal_id: int) -> Proposal | None:
         async with self._unit("proposal") as s:
-            return await DecisionRepository(s).get(proposal_id)
+            return await _get(s, proposal_id)
 
     async def with_ballots(self, proposal_id: int) -> tuple[Proposal | None, list[Ballot]]:
         async with self._unit("with_ballots") as s:
-            repo = DecisionRepository(s)
-            return await repo.get(proposal_id), await repo.ballots(proposal_id)
+            return await _get(s, proposal_id), await _ballots(s, proposal_id)
 
     async def by_number(self, room_id: str, number: int) -> Proposal | None:
         async with self._unit("by_number") as s:
-            return await DecisionRepository(s).by_number(room_id, number)
+            return await _by_number(s, room_id, number)
 
     async def by_message(self, event_id: str) -> Proposal | None:
         async with self._unit("by_message") as s:
-            return await DecisionRepository(s).by_message(event_id)
+            return await s.scalar(select(Proposal).where(Proposal.message_event_id == event_id))
 
     async def by_opening(self, key: str) -> Proposal | None:
         async with self._unit("by_opening") as s:
-            return await DecisionRepository(s).by_opening(key)
+            return await _by_opening(s, key)
 
     async def ballot_and_proposal(self, event_id: str) -> tuple[Ballot | None, Proposal | None]:
         """A recorded act and the proposal it was on (a reaction being taken back)."""
         async with self._unit("ballot_and_proposal") as s:
-            repo = DecisionRepository(s)
-            ballot = await repo.ballot(event_id)
-            return ballot, await repo.get(ballot.proposal_id) if ballot else None
+            ballot = await _ballot(s, event_id)
+            return ballot, await _get(s, ballot.proposal_id) if ballot else None
 
     async def open_in(self, room_id: str) -> list[tuple[Proposal, list[Ballot]]]:
         async with self._unit("open_in") as s:
-            repo = DecisionRepository(s)
-            return [(p, await repo.ballots(p.id)) for p in await repo.open_in(room_id)]
+            return [(p, await _ballots(s, p.id)) for p in await _open_in(s, room_id)]
 
     async def ballots(self, proposal_id: int) -> list[Ballot]:
         async with self._unit("ballots") as s:
-            return await DecisionRepository(s).ballots(proposal_id)
+            return await _ballots(s, proposal_id)
 
     async def decided(self, room_id: str, kind: str, status: str) -> list[Proposal]:
         """The proposals of a kind in a room that this cohost closed with `status`."""
         async with self._unit("decided") as s:
-            return await DecisionRepository(s).decided(room_id, kind, status)
+            rows = await s.scalars(
+                select(Proposal)
+                .where(
+                    Proposal.room_id == room_id, Proposal.kind == kind, Proposal.status == status
+                )
+                .order_by(Proposal.number)
+            )
+            return list(rows)
 
     async def record_ballot(self, ballot: Ballot) -> bool:
         """False when the act's event was recorded already."""
         async with self._unit("record_ballot") as s:
-            return await DecisionRepository(s).add_ballot(ballot)
+            return await _add_ballot(s, ballot)
 
     async def all_open(self) -> list[Proposal]:
         async with self._unit("all_open") as s:
-            return await DecisionRepository(s).all_open()
+            return await _all_open(s)
 
     async def open_about(self, kind: str, scope: str, subject: str) -> Proposal | None:
         async with self._unit("open_about") as s:
-            return await DecisionRepository(s).open_about(kind, scope, subject)
+            return await s.scalar(
+                select(Proposal).where(
+                    Proposal.kind == kind,
+                    Proposal.scope == scope,
+                    Proposal.subject == subject,
+                    Proposal.status == OPEN,
+                )
+            )
 
     async def latest_about(self, scope: str, subject: str) -> Proposal | None:
         async with self._unit("latest_about") as s:
-            return await DecisionRepository(s).latest_about(scope, subject)
+            return await s.scalar(
+                select(Proposal)
+                .where(Proposal.scope == scope, Proposal.subject == subject)
+                .order_by(Proposal.opened_at.desc())
+                .limit(1)
+            )
 
     async def close(
         self,
@@ -278,42 +155,158 @@ class DecisionStore(Store):
         follows from how it closed, in the same transaction: a crash leaves either an
         open proposal or a closed one with its operations pending."""
         async with self._unit("close") as s:
-            proposal = await DecisionRepository(s).get(proposal_id)
+            proposal = await _get(s, proposal_id)
             assert proposal is not None
             if proposal.status == OPEN:
                 proposal.status = status
                 proposal.closed_at = at
-            operations = OperationRepository(s)
             for new in then(proposal):
-                await operations.add(new, at)
+                await add_operation(s, new, at)
             return proposal
 
     async def mark_reminded(self, proposal_id: int) -> tuple[Proposal, list[Ballot]]:
         async with self._unit("mark_reminded") as s:
-            repo = DecisionRepository(s)
-            proposal = await repo.get(proposal_id)
+            proposal = await _get(s, proposal_id)
             assert proposal is not None
             proposal.reminded = True
-            return proposal, await repo.ballots(proposal_id)
+            return proposal, await _ballots(s, proposal_id)
 
     async def forget(self, user_id: str) -> tuple[dict[str, int], list[Proposal]]:
-        """Erase a person's acts (see DecisionRepository.forget); also the open
+        """Erase a person's acts (see `_forget`); also the open
         proposals they acted on or are named in, to record those again."""
         async with self._unit("forget") as s:
-            repo = DecisionRepository(s)
-            touched = {b.proposal_id for b in await repo.ballots_of(user_id)}
+            touched = {b.proposal_id for b in await _ballots_of(s, user_id)}
             touched |= {
                 p.id
-                for p in await repo.all_open()
+                for p in await _all_open(s)
                 if user_id in (*p.deciders, *(p.voices or {}), p.subject, p.proposer)
             }
-            erased = await repo.forget(user_id)
-            return erased, [p for p in await repo.all_open() if p.id in touched]
+            erased = await _forget(s, user_id)
+            return erased, [p for p in await _all_open(s) if p.id in touched]
 
 
 class NoticeStore(Store):
     """Things said once only."""
 
     async def first_time(self, key: str, user_id: str | None = None) -> bool:
+        """True the first time a key is seen (then remembered)."""
         async with self._unit("first_time") as s:
-            return await DecisionRepository(s).first_time(key, user_id)
+            if await s.get(Notified, key) is not None:
+                return False
+            s.add(Notified(key=key, user_id=user_id))
+            return True
+
+
+# -- queries shared by the units above ----------------------------------------
+
+
+async def _add(s: AsyncSession, proposal: Proposal, above: int = 0) -> Proposal:
+    """Number it next in its room (and above `above`, the highest number seen)."""
+    current = await s.scalar(
+        select(func.max(Proposal.number)).where(Proposal.room_id == proposal.room_id)
+    )
+    proposal.number = max(current or 0, above) + 1
+    s.add(proposal)
+    await s.flush()
+    return proposal
+
+
+async def _adopt(s: AsyncSession, proposal: Proposal) -> None:
+    """A proposal numbered elsewhere (by another cohost in a shared room)."""
+    s.add(proposal)
+    await s.flush()
+
+
+async def _get(s: AsyncSession, proposal_id: int) -> Proposal | None:
+    return await s.get(Proposal, proposal_id)
+
+
+async def _by_opening(s: AsyncSession, key: str) -> Proposal | None:
+    return await s.scalar(select(Proposal).where(Proposal.opening_key == key))
+
+
+async def _by_number(s: AsyncSession, room_id: str, number: int) -> Proposal | None:
+    return await s.scalar(
+        select(Proposal).where(Proposal.room_id == room_id, Proposal.number == number)
+    )
+
+
+async def _open_in(s: AsyncSession, room_id: str) -> list[Proposal]:
+    rows = await s.scalars(
+        select(Proposal)
+        .where(Proposal.room_id == room_id, Proposal.status == OPEN)
+        .order_by(Proposal.number)
+    )
+    return list(rows)
+
+
+async def _opened_since(s: AsyncSession, room_id: str, since: datetime) -> list[Proposal]:
+    rows = await s.scalars(
+        select(Proposal).where(Proposal.room_id == room_id, Proposal.opened_at >= since)
+    )
+    return list(rows)
+
+
+async def _all_open(
+    s: AsyncSession,
+) -> list[Proposal]:
+    rows = await s.scalars(select(Proposal).where(Proposal.status == OPEN))
+    return list(rows)
+
+
+# -- ballots ---------------------------------------------------------------
+async def _add_ballot(s: AsyncSession, ballot: Ballot) -> bool:
+    if await s.get(Ballot, ballot.event_id) is not None:
+        return False
+    s.add(ballot)
+    return True
+
+
+async def _ballot(s: AsyncSession, event_id: str) -> Ballot | None:
+    return await s.get(Ballot, event_id)
+
+
+async def _ballots_of(s: AsyncSession, voter: str) -> list[Ballot]:
+    return list(await s.scalars(select(Ballot).where(Ballot.voter == voter)))
+
+
+async def _ballots(s: AsyncSession, proposal_id: int) -> list[Ballot]:
+    rows = await s.scalars(select(Ballot).where(Ballot.proposal_id == proposal_id))
+    return list(rows)
+
+
+# -- said once -------------------------------------------------------------
+# -- forgetting ------------------------------------------------------------
+async def _forget(s: AsyncSession, user_id: str) -> dict[str, int]:
+    ballots = await s.execute(delete(Ballot).where(Ballot.voter == user_id))
+    notes = await s.execute(delete(Notified).where(Notified.user_id == user_id))
+    closed = await s.execute(
+        delete(Proposal).where(
+            Proposal.status != OPEN,
+            or_(Proposal.subject == user_id, Proposal.proposer == user_id),
+        )
+    )
+    # Where the person stays part of a group that still decides, only a pseudonym.
+    alias = pseudonym(user_id)
+    renamed = 0
+    for proposal in await s.scalars(select(Proposal)):
+        deciders = [alias if d == user_id else d for d in proposal.deciders]
+        voices = proposal.voices
+        if voices is not None and user_id in voices:
+            voices = {alias if u == user_id else u: v for u, v in voices.items()}
+        changes = {
+            "deciders": deciders,
+            "voices": voices,
+            "subject": alias if proposal.subject == user_id else proposal.subject,
+            "proposer": alias if proposal.proposer == user_id else proposal.proposer,
+        }
+        if any(getattr(proposal, k) != v for k, v in changes.items()):
+            for key, value in changes.items():
+                setattr(proposal, key, value)
+            renamed += 1
+    return {
+        "votes": int(getattr(ballots, "rowcount", 0) or 0),
+        "notes": int(getattr(notes, "rowcount", 0) or 0),
+        "closed proposals": int(getattr(closed, "rowcount", 0) or 0),
+        "open proposals naming you (now a pseudonym)": renamed,
+    }

@@ -24,98 +24,88 @@ class NewOperation:
     params: dict[str, Any]
 
 
-class OperationRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self._s = session
-
-    async def get(self, op_id: str) -> Operation | None:
-        return await self._s.get(Operation, op_id)
-
-    async def add(self, new: NewOperation, at: datetime) -> bool:
-        """Persist it once; False when an operation of that id exists already."""
-        if await self.get(new.id) is not None:
-            return False
-        await self.create(new.id, new.kind, new.params, at)
-        return True
-
-    async def create(
-        self, op_id: str, kind: str, params: dict[str, Any], at: datetime
-    ) -> Operation:
-        op = Operation(
-            id=op_id,
-            kind=kind,
-            params=params,
-            progress={},
-            status=PENDING,
-            created_at=at,
-            updated_at=at,
-        )
-        self._s.add(op)
-        return op
-
-    async def pending(self) -> list[Operation]:
-        rows = await self._s.scalars(
-            select(Operation).where(Operation.status == PENDING).order_by(Operation.created_at)
-        )
-        return list(rows)
-
-    async def pending_of_kind(self, kind: str) -> list[Operation]:
-        return [op for op in await self.pending() if op.kind == kind]
-
-    async def save(self, op_id: str, progress: dict[str, Any], status: str, at: datetime) -> None:
-        op = await self._s.get(Operation, op_id)
-        assert op is not None
-        # A new dict, so the JSON column is seen as changed.
-        op.progress = dict(progress)
-        op.status = status
-        op.updated_at = at
-
-    async def settle(self, op_id: str, at: datetime) -> bool:
-        op = await self._s.get(Operation, op_id)
-        if op is None or op.status != PENDING:
-            return False
-        op.params, op.status, op.updated_at = {}, DONE, at
-        return True
-
-    async def prune(self, kind: str, before: datetime) -> int:
-        """Forget finished operations of a kind last touched before `before`."""
-        result = await self._s.execute(
-            delete(Operation).where(
-                Operation.kind == kind,
-                Operation.status != PENDING,
-                Operation.updated_at < before,
-            )
-        )
-        return int(getattr(result, "rowcount", 0) or 0)
-
-
 class OperationStore(Store):
     async def add(self, new: NewOperation, at: datetime) -> bool:
         async with self._unit("add") as s:
-            return await OperationRepository(s).add(new, at)
+            return await add_operation(s, new, at)
 
     async def get(self, op_id: str) -> Operation | None:
         async with self._unit("get") as s:
-            return await OperationRepository(s).get(op_id)
+            return await _get(s, op_id)
 
     async def pending(self) -> list[Operation]:
         async with self._unit("pending") as s:
-            return await OperationRepository(s).pending()
+            return await _pending(s)
 
     async def pending_of_kind(self, kind: str) -> list[Operation]:
         async with self._unit("pending_of_kind") as s:
-            return await OperationRepository(s).pending_of_kind(kind)
+            return [op for op in await _pending(s) if op.kind == kind]
 
     async def save(self, op_id: str, progress: dict[str, Any], status: str, at: datetime) -> None:
         async with self._unit("save") as s:
-            await OperationRepository(s).save(op_id, progress, status, at)
+            await _save(s, op_id, progress, status, at)
 
     async def settle(self, op_id: str, at: datetime) -> bool:
         """Done without being run, its parameters forgotten (they may carry a command's
         text); False when it was not pending."""
         async with self._unit("settle") as s:
-            return await OperationRepository(s).settle(op_id, at)
+            op = await s.get(Operation, op_id)
+            if op is None or op.status != PENDING:
+                return False
+            op.params, op.status, op.updated_at = {}, DONE, at
+            return True
 
     async def prune(self, kind: str, before: datetime) -> int:
+        """Forget finished operations of a kind last touched before `before`."""
         async with self._unit("prune") as s:
-            return await OperationRepository(s).prune(kind, before)
+            result = await s.execute(
+                delete(Operation).where(
+                    Operation.kind == kind,
+                    Operation.status != PENDING,
+                    Operation.updated_at < before,
+                )
+            )
+            return int(getattr(result, "rowcount", 0) or 0)
+
+
+# -- queries shared by the units above ----------------------------------------
+
+
+async def _get(s: AsyncSession, op_id: str) -> Operation | None:
+    return await s.get(Operation, op_id)
+
+
+async def add_operation(s: AsyncSession, new: NewOperation, at: datetime) -> bool:
+    """Persist it once; False when an operation of that id exists already."""
+    if await _get(s, new.id) is not None:
+        return False
+    s.add(
+        Operation(
+            id=new.id,
+            kind=new.kind,
+            params=new.params,
+            progress={},
+            status=PENDING,
+            created_at=at,
+            updated_at=at,
+        )
+    )
+    return True
+
+
+async def _pending(s: AsyncSession) -> list[Operation]:
+    rows = await s.scalars(
+        select(Operation).where(Operation.status == PENDING).order_by(Operation.created_at)
+    )
+    return list(rows)
+
+
+async def _save(
+    s: AsyncSession, op_id: str, progress: dict[str, Any], status: str, at: datetime
+) -> None:
+    op = await s.get(Operation, op_id)
+    assert op is not None
+    # A new dict, so the JSON column is seen as changed.
+    op.progress = dict(progress)
+    op.status = status
+    op.updated_at = at
