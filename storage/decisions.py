@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,7 +16,18 @@ from storage.models import Ballot, Notified, Proposal
 from storage.operations import NewOperation, add_operation
 from storage.unit import Store
 
-OPEN = "open"
+
+class Status(StrEnum):
+    """Where a proposal stands: open, or closed as passed, lapsed or withdrawn (stored
+    as its value; compares equal to it)."""
+
+    OPEN = "open"
+    PASSED = "passed"
+    LAPSED = "lapsed"
+    WITHDRAWN = "withdrawn"
+
+
+OPEN = Status.OPEN
 
 
 def pseudonym(user_id: str) -> str:

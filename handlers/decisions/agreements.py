@@ -24,11 +24,12 @@ from handlers.framework.errors import UserError
 from handlers.framework.operations import Run
 from handlers.framework.text import one_line, quoted
 from handlers.framework.types import RoomId, UserId
+from storage.decisions import Status
 from storage.models import Proposal
 
 AGREEMENT = "agreement"
 MAX_PROPOSAL = 1000
-PASSED = "passed"
+PASSED = Status.PASSED
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from handlers.framework.registry import Kind, Param, command
 from handlers.framework.replies import Reply
 from handlers.framework.text import one_line, quoted
 from handlers.framework.times import day_of
+from storage.decisions import Status
 from storage.models import Ballot, Proposal
 
 MAX_LISTED = 20
@@ -120,7 +121,7 @@ class DecisionCommands:
     async def withdraw(self, ctx: Context, n: int, congregation: str | None) -> Reply:
         proposal = await self.decisions.proposal_here(ctx.room_id, n)
         if proposal.proposer == ctx.sender and congregation is None:
-            await self.decisions.close(proposal.id, "withdrawn")
+            await self.decisions.close(proposal.id, Status.WITHDRAWN)
             return Reply(f"You withdrew proposal #{proposal.number}.")
         ballots = await self.decisions.store.ballots(proposal.id)
         chosen = await self.decisions.speaking_for(proposal, ctx.sender, congregation, "withdraw")

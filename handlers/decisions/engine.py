@@ -39,7 +39,7 @@ from handlers.framework.types import (
     RoomId,
     UserId,
 )
-from storage.decisions import OPEN, DecisionStore, NoticeStore
+from storage.decisions import OPEN, DecisionStore, NoticeStore, Status
 from storage.models import Ballot, Proposal
 from storage.operations import NewOperation
 
@@ -393,11 +393,11 @@ class Decisions:
         closed = self.clock.now() >= proposal.closes_at
         result = self.tally(proposal, ballots, closed)
         if result.outcome is not Outcome.OPEN:
-            await self.close(proposal_id, result.outcome.value)
+            await self.close(proposal_id, Status(result.outcome.value))
             return None
         return proposal
 
-    async def close(self, proposal_id: int, status: str) -> None:
+    async def close(self, proposal_id: int, status: Status) -> None:
         """Close once. The new status, the posting of the outcome and its carrying out
         are recorded in one unit of work, so that a crash at any point leaves either an
         open proposal or a closed one with both operations pending; both are
@@ -423,7 +423,7 @@ class Decisions:
                         OutcomeNotice(proposal=closed.id, not_before=now + turn),
                     )
                 )
-            if closed.status == Outcome.PASSED.value:
+            if closed.status == Status.PASSED:
                 operations.append(
                     OperationRunner.new(
                         f"outcome-{closed.id}",
@@ -452,7 +452,7 @@ class Decisions:
             await self.runner.run_one(f"outcome-notice-{proposal.id}")
         elif turn is not None:
             self.runner.queue(f"outcome-notice-{proposal.id}")
-        if proposal.status == Outcome.PASSED.value:
+        if proposal.status == Status.PASSED:
             self.runner.queue(f"outcome-{proposal.id}")
 
     async def _post_outcome(self, p: Proposal, result: Tally) -> None:
@@ -481,9 +481,9 @@ class Decisions:
 
     def _outcome_text(self, p: Proposal, result: Tally) -> str:
         what = self.kinds[p.kind].describe(p)
-        if p.status == Outcome.PASSED.value:
+        if p.status == Status.PASSED:
             return f"Proposal #{p.number} passed: {what}. Consented: {listed(result.consents)}."
-        if p.status == "withdrawn":
+        if p.status == Status.WITHDRAWN:
             return f"Proposal #{p.number} was withdrawn by {p.proposer}."
         why = (
             f"objections stand from {listed(result.objections)}"
@@ -549,7 +549,7 @@ class Decisions:
     async def note_declined(self, scope: str, subject: str) -> None:
         """The invitee said no: recorded with the proposal that invited them."""
         proposal = await self.store.latest_about(scope, subject)
-        if proposal is None or proposal.status != Outcome.PASSED.value:
+        if proposal is None or proposal.status != Status.PASSED:
             return
         found = await self.records.one(RoomId(proposal.room_id), proposal.number)
         record = found[1] if found else None

@@ -41,11 +41,11 @@ from handlers.framework.matrix_names import EventType
 from handlers.framework.memo import remembered
 from handlers.framework.types import RoomId, UserId
 from handlers.network.schema import NETWORK_JOIN
-from storage.decisions import DecisionStore
+from storage.decisions import DecisionStore, Status
 
 log = structlog.get_logger(__name__)
 
-PASSED = Outcome.PASSED.value
+PASSED = Status.PASSED
 ANY = "*"  # an admission recorded before admissions named their congregation
 MAX_NOT_SHOWN = 10_000
 # A congregation registered this long before a proposal opened is among its deciders
