@@ -28,6 +28,8 @@ class Status(StrEnum):
 
 
 OPEN = Status.OPEN
+# Who extended a proposal's window (in its details; a proposal is extended once).
+EXTENDED_BY = "extended_by"
 
 
 def pseudonym(user_id: str) -> str:
@@ -174,6 +176,19 @@ class DecisionStore(Store):
                 proposal.closed_at = at
             for new in then(proposal):
                 await add_operation(s, new, at)
+            return proposal
+
+    async def extend(self, proposal_id: int, by: str, closes_at: datetime) -> Proposal | None:
+        """Move an open proposal's close, once: None when it was extended already (or
+        is closed). Its reminder goes out again before the new close."""
+        async with self._unit("extend") as s:
+            proposal = await _get(s, proposal_id)
+            details = dict(proposal.details or {}) if proposal is not None else {}
+            if proposal is None or proposal.status != OPEN or details.get(EXTENDED_BY):
+                return None
+            proposal.details = {**details, EXTENDED_BY: by}
+            proposal.closes_at = closes_at
+            proposal.reminded = False
             return proposal
 
     async def mark_reminded(self, proposal_id: int) -> tuple[Proposal, list[Ballot]]:

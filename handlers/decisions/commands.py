@@ -112,6 +112,22 @@ class DecisionCommands:
         )
 
     @command(
+        "extend",
+        Param("n", Kind.INT),
+        Param("more", Kind.DURATION),
+        summary="Give proposal n more time (an ISO 8601 duration such as P2D), once.",
+        every_cohost=True,
+    )
+    async def extend(self, ctx: Context, n: int, more: timedelta) -> Reply:
+        proposal = await self.decisions.proposal_here(ctx.room_id, n)
+        self.decisions.require_decider(proposal, ctx.sender)
+        extended = await self.decisions.extend(proposal, ctx.sender, more)
+        return Reply(
+            f"Proposal #{extended.number} now closes {await self.decisions.closing(extended)}; "
+            "a proposal is extended once."
+        )
+
+    @command(
         "withdraw",
         Param("n", Kind.INT),
         SPEAKING_FOR,

@@ -39,7 +39,7 @@ from handlers.framework.types import (
     RoomId,
     UserId,
 )
-from storage.decisions import OPEN, DecisionStore, NoticeStore, Status
+from storage.decisions import EXTENDED_BY, OPEN, DecisionStore, NoticeStore, Status
 from storage.models import Ballot, Proposal
 from storage.operations import NewOperation
 
@@ -273,6 +273,32 @@ class Decisions:
             self.limits.knock_proposals_per_room_per_hour
         ):
             raise UserError("Too many knocks on this room in the last hour; try again later.")
+
+    async def extend(self, proposal: Proposal, by: UserId, more: timedelta) -> Proposal:
+        """A decider gives the group more time, once per proposal, within the longest
+        window a proposal may have; recorded in room state by the cohost that opened
+        it (every cohost of a shared room applies the same command)."""
+        if (proposal.details or {}).get(EXTENDED_BY):
+            raise UserError(
+                f"Proposal #{proposal.number} was extended once already "
+                f"(by {(proposal.details or {})[EXTENDED_BY]}); a proposal is extended once."
+            )
+        if more <= timedelta(0):
+            raise UserError("Extend by a positive duration, such as P2D (two days).")
+        closes_at = proposal.closes_at + more
+        if closes_at - proposal.opened_at > self.limits.longest_window:
+            days = self.limits.longest_window.days
+            raise UserError(
+                f"A proposal stays open {days} days at most; #{proposal.number} would stay "
+                "open longer."
+            )
+        extended = await self.store.extend(proposal.id, by, closes_at)
+        if extended is None:
+            raise UserError(f"Proposal #{proposal.number} was extended once already.")
+        if self.opened_here(extended):
+            await self._record_state(extended, None)
+        log.info("proposal_extended", proposal=extended.number, room_id=extended.room_id)
+        return extended
 
     def describe(self, p: Proposal) -> str:
         return self.kinds[p.kind].describe(p)

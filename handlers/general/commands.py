@@ -27,6 +27,7 @@ GROUPS = {
     "consent": "Decisions",
     "object": "Decisions",
     "withdraw": "Decisions",
+    "extend": "Decisions",
     "decisions": "Decisions",
     "network": "Network",
 }

@@ -438,3 +438,34 @@ def test_a_carrying_out_written_by_an_earlier_version_still_loads() -> None:
     assert decided.not_before == datetime(2026, 11, 27, 12, 0, 30, tzinfo=UTC)
     assert (decided.proposal, decided.subject) == (7, "@carol:example.org")
     assert Decided.model_validate({**old, "not_before": None}).not_before is None
+
+
+async def test_a_decider_extends_a_proposal_once_within_the_longest_window(
+    world: World,
+) -> None:
+    crew = await crew_of(world, BOB, CAROL)
+    assert "is open" in await world.say("!propose We meet outside", ALICE, crew)
+    world.gateway.accept(crew, DAVE)  # in the room now, not of the group fixed at opening
+    record = world.gateway.rooms[crew].content(PROPOSAL_STATE, "1") or {}
+    closes = record["closes_at"]
+    assert "decided by" in await world.say("!extend 1 P1D", DAVE, crew)
+    assert "30 days at most" in await world.say("!extend 1 P40D", BOB, crew)
+    assert "positive duration" in await world.say("!extend 1 P0D", BOB, crew)
+    assert (world.gateway.rooms[crew].content(PROPOSAL_STATE, "1") or {})["closes_at"] == closes
+    reply = await world.say("!extend 1 P2D", BOB, crew)
+    assert "now closes Tuesday 1 December, 12:00 UTC (in 4 days)" in reply
+    assert "extended once already" in await world.say("!extend 1 P1D", CAROL, crew)
+    recorded = world.gateway.rooms[crew].content(PROPOSAL_STATE, "1") or {}
+    assert recorded["closes_at"] != closes and recorded["details"]["extended_by"] == BOB
+
+    # It did not close at its first close; its reminder comes a day before the new one.
+    world.clock.advance(timedelta(days=2, hours=1))
+    await world.feature(Decisions).tick()
+    assert "#1" in await world.say("!proposals", ALICE, crew)
+    world.clock.advance(timedelta(days=1))
+    await world.feature(Decisions).tick()
+    assert any("closes in 24 hours" in n for n in world.gateway.notices_in(crew))
+    world.clock.advance(timedelta(days=1))
+    await world.feature(Decisions).tick()
+    await world.settle()
+    assert (world.gateway.rooms[crew].content(PROPOSAL_STATE, "1") or {})["status"] == "passed"
