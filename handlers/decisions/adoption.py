@@ -54,9 +54,7 @@ class Adoption:
             )
             if why is not None:
                 log.warning("proposal_group_refused", number=number, why=why)
-                await self._refuse(
-                    incoming, proposal, "names a deciding group that is not the network's"
-                )
+                await self._refuse(incoming, proposal, NOT_THE_GROUP)
                 return
         # Acts cast before this cohost was in the room, as the opener (and only the
         # opener) records them.
@@ -67,6 +65,10 @@ class Adoption:
                 log.info("proposal_group_not_yet_readable", number=number)
                 return
             proposal.deciders = list(recorded.deciders)
+        if recorded is not None and recorded.closes_at is not None:
+            # Extended since it was announced (`!extend`): the window as recorded now.
+            proposal.closes_at = recorded.closes_at
+            proposal.details = recorded.details if recorded.details else proposal.details
         acts = recorded.ballots() if recorded else []
         first = proposing_is_consenting(proposal)
         if first is not None and first.event_id not in {a.event_id for a in acts}:
@@ -74,9 +76,7 @@ class Adoption:
         # The opener's record is a claim: every act in it must be the person's own.
         proofs = [await proof_of(self.decisions.gateway, proposal, act) for act in acts]
         if Proof.CONTRADICTED in proofs:
-            await self._refuse(
-                incoming, proposal, "lists an act that this room's own events do not show"
-            )
+            await self._refuse(incoming, proposal, NOT_SHOWN)
             return
         if Proof.UNREADABLE in proofs:
             log.info("proposal_acts_unverifiable", number=number, room_id=incoming.room_id)
