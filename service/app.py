@@ -90,12 +90,7 @@ class Cohost:
 def feature_config(settings: Settings) -> Config:
     """What the settings say to the features."""
     return Config(
-        crew_window=settings.crew_window,
-        congregation_window=settings.congregation_window,
-        network_window=settings.network_window,
-        rhythm_takeover_after=settings.rhythm_takeover_after,
-        membership_decided_by=settings.membership_decided_by,
-        welcome_in=settings.welcome_in,
+        values=settings.model_dump(),
         zone=settings.zone,
         limits=settings.limits,
         creators=UserPatterns.parse(settings.effective_creators),

@@ -8,6 +8,7 @@ A feature's `install(house)` declares, through it, everything the feature does:
 - its kinds of persisted operation (`house.runner.register`);
 - what it does as time passes (`house.every_tick`);
 - how `cohost resync` rebuilds the shared state it owns (`house.on_resync`);
+- the settings section it reads (`house.settings(Section)`);
 - the engine it offers to features installed after it (`house.provide`), which those
   find by type (`house.engine`).
 The composition root installs the features in order; nothing is wired by hand."""
@@ -16,6 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
+
+from pydantic import BaseModel
 
 from handlers.community.direct import DirectRooms
 from handlers.community.directory import Directory
@@ -33,6 +36,7 @@ from handlers.framework.types import IncomingInvite, IncomingMessage
 from storage.stores import Stores
 
 T = TypeVar("T")
+S = TypeVar("S", bound=BaseModel)
 Tick = Callable[[], Awaitable[None]]
 
 
@@ -79,6 +83,10 @@ class House:
         if not isinstance(found, kind):
             raise LookupError(f"{kind.__name__} is not installed (yet)")
         return found
+
+    def settings(self, section: type[S]) -> S:
+        """The feature's own settings section (see handlers.framework.config)."""
+        return self.config.section(section)
 
     def every_tick(self, tick: Tick) -> None:
         self.ticks.append(tick)

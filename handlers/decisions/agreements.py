@@ -13,14 +13,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Literal
+
+from pydantic import BaseModel
 
 from handlers.community.directory import Directory
 from handlers.community.state import COMMONS, CREW_ROOM, HOSTS, LOBBY, NETWORK_CREW
 from handlers.decisions.engine import Decisions, KindSpec
 from handlers.decisions.schema import Decided, ProposalRecord
 from handlers.decisions.voices import Voices
-from handlers.framework.config import Config
 from handlers.framework.errors import UserError
+from handlers.framework.limits import Limits
 from handlers.framework.operations import Run
 from handlers.framework.text import one_line, quoted
 from handlers.framework.types import RoomId, UserId
@@ -43,12 +46,25 @@ class Group:
     voices: Voices | None = None
 
 
+class Windows(BaseModel):
+    """How long each group's decisions stay open, and who decides in the Lobby (the
+    decisions feature's settings section)."""
+
+    crew_window: timedelta = timedelta(days=2)
+    congregation_window: timedelta = timedelta(days=7)
+    network_window: timedelta = timedelta(days=7)
+    membership_decided_by: Literal["hosts", "members"] = "hosts"
+
+
 class Agreements:
-    def __init__(self, decisions: Decisions, directory: Directory, config: Config) -> None:
+    def __init__(
+        self, decisions: Decisions, directory: Directory, windows: Windows, limits: Limits
+    ) -> None:
         self.decisions = decisions
         self.directory = directory
         self.gateway = directory.gateway
-        self.config = config
+        self.windows = windows
+        self.limits = limits
 
     def kind(self) -> KindSpec:
         return KindSpec(describe, nothing_to_carry_out)
@@ -57,22 +73,22 @@ class Agreements:
         """The group deciding here, when the sender belongs to it."""
         place = await self.directory.place(room)
         kind = place.room.kind if place.room is not None and not place.room.released else None
-        config = self.config
+        windows = self.windows
         if kind in (CREW_ROOM, NETWORK_CREW) and place.crew is not None:
-            group = Group(place.crew.room_id, await self._people(room), config.crew_window)
+            group = Group(place.crew.room_id, await self._people(room), windows.crew_window)
         elif kind in (HOSTS, LOBBY) and place.congregation is not None:
             congregation = place.congregation
-            by_members = kind == LOBBY and config.membership_decided_by == "members"
+            by_members = kind == LOBBY and windows.membership_decided_by == "members"
             deciders: list[str] = (
                 await self._people(RoomId(congregation.space_id))
                 if by_members
                 else list(await self.directory.hosts(congregation))
             )
-            group = Group(congregation.space_id, deciders, config.congregation_window)
+            group = Group(congregation.space_id, deciders, windows.congregation_window)
         elif kind == COMMONS and place.room is not None and place.room.network_id:
             network = RoomId(place.room.network_id)
             congregations, voices = await self.directory.shared.voices(network)
-            group = Group(network, congregations, config.network_window, voices)
+            group = Group(network, congregations, windows.network_window, voices)
         else:
             raise UserError(
                 "Send `!propose` where a group decides: your crew's room, the Hosts room, "
@@ -98,7 +114,7 @@ class Agreements:
             raise UserError("Say what you propose: `!propose <text>`.")
         if len(said) > MAX_PROPOSAL:
             raise UserError(f"Keep a proposal to {MAX_PROPOSAL} characters.")
-        limits = self.config.limits
+        limits = self.limits
         if window is not None and not limits.shortest_window <= window <= limits.longest_window:
             raise UserError(
                 f"A proposal stays open between {limits.shortest_window} and "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from handlers.community.house import House
 from handlers.decisions.adoption import Adoption
-from handlers.decisions.agreements import AGREEMENT, Agreements
+from handlers.decisions.agreements import AGREEMENT, Agreements, Windows
 from handlers.decisions.commands import DecisionCommands
 from handlers.decisions.engine import OUTCOME_NOTICE, SPEC, Decisions, rebuild_open_proposals
 from handlers.decisions.reactions import Reactions
@@ -28,7 +28,8 @@ def install(house: House) -> None:
     house.runner.register(
         OUTCOME_NOTICE, OutcomeNotice, decisions.outcome_notice, decisions.notice_failed
     )
-    agreements = Agreements(decisions, house.directory, house.config)
+    windows = house.settings(Windows)
+    agreements = Agreements(decisions, house.directory, windows, house.config.limits)
     decisions.register_kind(AGREEMENT, agreements.kind())
     house.registry.collect(DecisionCommands(decisions, agreements))
     reactions = Reactions(decisions)

@@ -1,32 +1,40 @@
 """What the operator's settings say to the features: built once by the composition
-root from the service's settings, so that no feature reads settings of its own."""
+root from the service's settings, so that no feature reads settings of its own.
+
+Each feature declares the section it reads as a model of its own (one class per area,
+as Synapse's config does), and gets it from the house (`house.settings(Model)`): the
+model's fields, read by name from the settings and validated. The framework knows no
+feature's settings; what every feature shares (limits, who may create and invite, the
+default zone) stays here."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Literal
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from handlers.framework.limits import Limits
 from handlers.framework.patterns import UserPatterns
 
 NOBODY = UserPatterns(frozenset(), frozenset())
+S = TypeVar("S", bound=BaseModel)
 
 
 @dataclass(frozen=True)
 class Config:
-    crew_window: timedelta = timedelta(days=2)
-    congregation_window: timedelta = timedelta(days=7)
-    network_window: timedelta = timedelta(days=7)
-    # How late a network crew's reminder may be before another cohost takes over
-    # keeping its rhythm (and how far apart the others' turns are).
-    rhythm_takeover_after: timedelta = timedelta(minutes=1)
-    # Who decides who joins a congregation: its hosts (Hosts room) or its members (Lobby).
-    membership_decided_by: Literal["hosts", "members"] = "hosts"
-    # Where a newcomer to a congregation is welcomed: in its Lobby, or in a direct message.
-    welcome_in: Literal["lobby", "dm"] = "lobby"
+    # The operator's settings by name (the sections are read from them).
+    values: Mapping[str, Any] = field(default_factory=dict)
     # Where a congregation has chosen no zone, the one its times are shown in.
     zone: str = "UTC"
     limits: Limits = field(default_factory=Limits)
     creators: UserPatterns = NOBODY
     allowed_inviters: UserPatterns = NOBODY
+
+    def section(self, model: type[S]) -> S:
+        """A feature's section: its fields read from the settings (defaults where the
+        settings say nothing)."""
+        return model.model_validate(
+            {k: self.values[k] for k in model.model_fields if k in self.values}
+        )

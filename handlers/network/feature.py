@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from pydantic import BaseModel
+
 from handlers.community.house import House
 from handlers.community.invites import Expected
 from handlers.decisions.engine import Decisions
@@ -25,6 +29,10 @@ from handlers.network.trust import NetworkTrust
 from handlers.rhythm.engine import Rhythm
 
 
+class NetworkSettings(BaseModel):
+    network_window: timedelta = timedelta(days=7)  # how long a network decision is open
+
+
 def install(house: House) -> None:
     # Who the network trusts to write its facts: its policy, given to the one reader.
     house.directory.shared.trust_networks_by(
@@ -33,7 +41,7 @@ def install(house: House) -> None:
     decisions = house.engine(Decisions)
     networks = house.provide(Networks(house.directory, house.runner, house.clock))
     rhythm = house.engine(Rhythm)
-    window = house.config.network_window
+    window = house.settings(NetworkSettings).network_window
     membership = house.provide(
         NetworkMembership(
             house.directory, decisions, house.runner, house.clock, window, rhythm.keeper

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from pydantic import BaseModel
+
 from handlers.community.house import House
 from handlers.framework.types import IncomingMember, IncomingReaction, IncomingRedaction
 from handlers.rhythm.engine import Rhythm, rebuild_cycles
+
+
+class RhythmSettings(BaseModel):
+    crew_window: timedelta = timedelta(days=2)  # how long a retrospective stays open
+    # How late a network crew's reminder may be before another cohost takes over
+    # keeping its rhythm (and how far apart the others' turns are).
+    rhythm_takeover_after: timedelta = timedelta(minutes=1)
 
 
 def install(house: House) -> None:
@@ -14,8 +25,8 @@ def install(house: House) -> None:
             house.stores.rhythm,
             house.stores.notices,
             house.clock,
-            house.config.crew_window,
-            house.config.rhythm_takeover_after,
+            house.settings(RhythmSettings).crew_window,
+            house.settings(RhythmSettings).rhythm_takeover_after,
         )
     )
     house.subscriptions.on(IncomingMember, rhythm.on_member)

@@ -8,7 +8,9 @@ from pathlib import Path
 
 from handlers.community.state import LOBBY
 from handlers.features import FEATURES
+from handlers.membership.feature import MembershipSettings
 from handlers.resync import rebuild_index
+from handlers.rhythm.feature import RhythmSettings
 from storage.database import make_engine, make_sessionmaker, migrate
 from tests.unit.community import toy_feature
 from tests.unit.community.toy_feature import Planted, Toys
@@ -38,5 +40,18 @@ async def test_a_toy_feature_is_answered_resumed_and_resynced(tmp_path: Path) ->
         counts = await rebuild_index(house)
         assert counts["toys"] == 1 and house.engine(Toys).rebuilt == {ALICE: "acorn"}
         await engine.dispose()
+    finally:
+        await world.engine.dispose()
+
+
+async def test_a_feature_reads_its_own_settings_section(tmp_path: Path) -> None:
+    """Sections are read by name from the operator's settings, with their defaults."""
+    world = await make_world(tmp_path, crew_window="P3D", membership_decided_by="members")
+    try:
+        house = world.cohost.house
+        membership = house.settings(MembershipSettings)
+        assert membership.crew_window == timedelta(days=3)
+        assert membership.membership_decided_by == "members"
+        assert house.settings(RhythmSettings).rhythm_takeover_after == timedelta(minutes=1)
     finally:
         await world.engine.dispose()
