@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel
@@ -30,7 +31,14 @@ from handlers.framework.types import RoomId, UserId
 from storage.decisions import Status
 from storage.models import Proposal
 
-AGREEMENT = "agreement"
+
+class AgreementKind(StrEnum):
+    """A group's decision about anything (`!propose`)."""
+
+    AGREEMENT = "agreement"
+
+
+AGREEMENT = AgreementKind.AGREEMENT
 MAX_PROPOSAL = 1000
 PASSED = Status.PASSED
 

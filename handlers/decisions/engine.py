@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -141,7 +142,8 @@ class Decisions:
         proposals are adopted, and they post an outcome if the opener is gone."""
         self.peers = peers
 
-    def register_kind(self, kind: str, spec: KindSpec) -> None:
+    def register_kind(self, kind: StrEnum, spec: KindSpec) -> None:
+        """A kind of decision, an enum member of the feature that owns it."""
         self.kinds[kind] = spec
         self.runner.register(
             f"outcome:{kind}",

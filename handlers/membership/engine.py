@@ -6,6 +6,7 @@ sent around a proposal are noted; a declined one is recorded with its proposal."
 from __future__ import annotations
 
 from datetime import timedelta
+from enum import StrEnum
 from functools import partial
 from typing import Any, Literal
 
@@ -28,10 +29,20 @@ from storage.models import Congregation, Crew, Proposal
 
 log = structlog.get_logger(__name__)
 
-CREW_JOIN = "crew_join"
-CONGREGATION_JOIN = "congregation_join"
-HOST_ADD = "host_add"
-HOST_REMOVE = "host_remove"
+
+class MembershipKind(StrEnum):
+    """The decisions about who belongs (stored as their value)."""
+
+    CREW_JOIN = "crew_join"
+    CONGREGATION_JOIN = "congregation_join"
+    HOST_ADD = "host_add"
+    HOST_REMOVE = "host_remove"
+
+
+CREW_JOIN = MembershipKind.CREW_JOIN
+CONGREGATION_JOIN = MembershipKind.CONGREGATION_JOIN
+HOST_ADD = MembershipKind.HOST_ADD
+HOST_REMOVE = MembershipKind.HOST_REMOVE
 
 
 class Membership:
@@ -50,7 +61,7 @@ class Membership:
         self.congregation_window = congregation_window
         self.decided_by = decided_by
 
-    def kinds(self) -> dict[str, KindSpec]:
+    def kinds(self) -> dict[MembershipKind, KindSpec]:
         """The kinds of decision about who belongs and who hosts."""
         return {
             CREW_JOIN: KindSpec(self._describe_crew_join, self._invite_subject),

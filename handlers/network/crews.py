@@ -13,6 +13,7 @@ the others only after it (see handlers.decisions.engine), each step idempotent."
 from __future__ import annotations
 
 from datetime import timedelta
+from enum import StrEnum
 from functools import partial
 
 import structlog
@@ -37,8 +38,16 @@ from storage.models import Crew, IndexedRoom, Proposal
 
 log = structlog.get_logger(__name__)
 
-CALL_CREW = "network_crew"
-JOIN_CREW = "network_crew_join"
+
+class NetworkCrewKind(StrEnum):
+    """The network's decisions about its crews (stored as their value)."""
+
+    CALL_CREW = "network_crew"
+    JOIN_CREW = "network_crew_join"
+
+
+CALL_CREW = NetworkCrewKind.CALL_CREW
+JOIN_CREW = NetworkCrewKind.JOIN_CREW
 
 
 class NetworkCrews:
@@ -60,7 +69,7 @@ class NetworkCrews:
         # Invitations from a network's cohosts waiting for its facts (room: inviter).
         self._awaiting: dict[RoomId, UserId] = {}
 
-    def kinds(self) -> dict[str, KindSpec]:
+    def kinds(self) -> dict[NetworkCrewKind, KindSpec]:
         return {
             CALL_CREW: KindSpec(self._describe_call, self._make_room),
             JOIN_CREW: KindSpec(self._describe_join, self._ask_the_crew),

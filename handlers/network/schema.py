@@ -9,12 +9,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 
 from handlers.framework.names import MAX_NAME_LENGTH
 from handlers.framework.text import one_line
 
-# The network's decision to admit a congregation (its proposals' kind).
-NETWORK_JOIN = "network_join"
+
+class NetworkKind(StrEnum):
+    """The network's decision to admit a congregation (its proposals' kind)."""
+
+    NETWORK_JOIN = "network_join"
+
+
+NETWORK_JOIN = NetworkKind.NETWORK_JOIN
 
 
 # -- what a knock and an invitation say --------------------------------------------
