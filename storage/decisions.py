@@ -188,14 +188,20 @@ class DecisionStore(Store):
                 return None
             proposal.details = {**details, EXTENDED_BY: by}
             proposal.closes_at = closes_at
-            proposal.reminded = False
+            proposal.reminded = proposal.reminded_halfway = False
             return proposal
 
-    async def mark_reminded(self, proposal_id: int) -> tuple[Proposal, list[Ballot]]:
+    async def mark_reminded(
+        self, proposal_id: int, halfway: bool = False
+    ) -> tuple[Proposal, list[Ballot]]:
+        """A reminder goes out once: the day before the close, or halfway through."""
         async with self._unit("mark_reminded") as s:
             proposal = await _get(s, proposal_id)
             assert proposal is not None
-            proposal.reminded = True
+            if halfway:
+                proposal.reminded_halfway = True
+            else:
+                proposal.reminded = True
             return proposal, await _ballots(s, proposal_id)
 
     async def forget(self, user_id: str) -> tuple[dict[str, int], list[Proposal]]:

@@ -16,6 +16,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
@@ -157,6 +158,10 @@ class Proposal(Base):
     )  # open | passed | lapsed | withdrawn
     message_event_id: Mapped[str | None] = mapped_column(String(255), index=True, default=None)
     reminded: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The reminder halfway through the window, to those who have not answered yet.
+    reminded_halfway: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=sa_false()
+    )
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
     opening_key: Mapped[str] = mapped_column(String(255), unique=True)  # the event that opened it
     # Who speaks for which decider, where deciders are groups (a congregation in the

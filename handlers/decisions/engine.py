@@ -537,28 +537,33 @@ class Decisions:
         await self.records.write(RoomId(p.room_id), record, p.number)
 
     async def tick(self) -> None:
-        """Close what is due and remind those who have not answered, 24 hours ahead.
-        Run at start (closing what fell due while cohost was down) and periodically."""
+        """Close what is due, and remind those who have not answered halfway through the
+        window and 24 hours before its close (once, where those fall together). Run at
+        start (closing what fell due while cohost was down) and periodically."""
         now = self.clock.now()
         for proposal in await self.store.all_open():
+            day_before = proposal.closes_at - REMINDER_BEFORE
+            halfway = proposal.opened_at + (proposal.closes_at - proposal.opened_at) / 2
             if now >= proposal.closes_at:
                 await self.evaluate(proposal.id)
-            elif now >= proposal.closes_at - REMINDER_BEFORE and not proposal.reminded:
+            elif now >= day_before and not proposal.reminded:
                 await self._remind(proposal.id)
+            elif halfway < day_before and now >= halfway and not proposal.reminded_halfway:
+                await self._remind(proposal.id, halfway=True)
 
-    async def _remind(self, proposal_id: int) -> None:
-        proposal, ballots = await self.store.mark_reminded(proposal_id)
+    async def _remind(self, proposal_id: int, halfway: bool = False) -> None:
+        proposal, ballots = await self.store.mark_reminded(proposal_id, halfway)
         silent = self.tally(proposal, ballots, closed=False).silent(proposal.deciders)
         if not silent:
             return
         waiting = people(proposal, silent)
+        when = "is halfway through its time" if halfway else "closes in 24 hours"
         await ask_to_act(
             self.gateway,
             RoomId(proposal.room_id),
-            f"Proposal #{proposal.number} closes in 24 hours "
-            f"({await self.closing(proposal)}). "
+            f"Proposal #{proposal.number} {when} (it closes {await self.closing(proposal)}). "
             f"Not yet answered: {listed(waiting)}.",
-            f"cohost-remind-{proposal.id}",
+            f"cohost-remind-{proposal.id}{'-halfway' if halfway else ''}",
             waiting,
         )
 

@@ -469,3 +469,24 @@ async def test_a_decider_extends_a_proposal_once_within_the_longest_window(
     await world.feature(Decisions).tick()
     await world.settle()
     assert (world.gateway.rooms[crew].content(PROPOSAL_STATE, "1") or {})["status"] == "passed"
+
+
+async def test_a_long_window_reminds_halfway_and_a_day_before_each_once(world: World) -> None:
+    space = await world.congregation("Riverside", BOB)
+    hosts = world.hosts_room(space)
+    assert "is open" in await world.say("!propose We meet monthly", ALICE, hosts)  # 7 days
+
+    def reminders() -> list[str]:
+        return [n for n in world.gateway.notices_in(hosts) if "Not yet answered" in n]
+
+    world.clock.advance(timedelta(days=3, hours=11))
+    await world.feature(Decisions).tick()
+    assert reminders() == []
+    world.clock.advance(timedelta(hours=2))
+    await world.feature(Decisions).tick()
+    await world.feature(Decisions).tick()
+    [halfway] = reminders()
+    assert "is halfway through its time" in halfway and BOB in halfway and ALICE not in halfway
+    world.clock.advance(timedelta(days=2, hours=12))  # a day before its close
+    await world.feature(Decisions).tick()
+    assert len(reminders()) == 2 and "closes in 24 hours" in reminders()[1]
