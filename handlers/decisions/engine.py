@@ -238,8 +238,8 @@ class Decisions:
         """The message announcing a proposal in its room: it asks the deciders, and
         carries the record other cohosts adopt it from."""
         asked, whole_room = await self._asked(p)
-        announced = ProposalRecord.announcing(p)
-        announced.split()  # a large group: its deciders are read from the record's parts
+        # A large group is not in the message: its deciders are read from the record's parts.
+        announced, _ = ProposalRecord.announcing(p).split()
         return await ask_to_act(
             self.gateway,
             RoomId(p.room_id),

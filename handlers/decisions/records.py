@@ -45,12 +45,13 @@ class ProposalRecords:
     async def write(self, room: RoomId, record: ProposalRecord, number: int) -> None:
         """A proposal's record; a large one with its deciders and acts in parts, each
         written only when it changed (a vote changes the last one)."""
-        for index, part in enumerate(record.split()):
+        head, parts = record.split()
+        for index, part in enumerate(parts):
             key = f"{number}/{index}"
             current = await self.reader.gateway.state_event(room, ProposalPart.TYPE, key)
             if current is None or current.get("content") != part.content():
                 await self.reader.write(room, part, key)
-        await self.reader.write(room, record, str(number))
+        await self.reader.write(room, head, str(number))
 
     async def _joined(
         self, room: RoomId, number: int, sender: UserId, record: ProposalRecord

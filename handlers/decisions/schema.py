@@ -188,12 +188,13 @@ class ProposalRecord(Fact):
             else ({"space": self.space} if self.space else None),
         )
 
-    def split(self) -> list[ProposalPart]:
-        """Its deciders and acts in parts small enough for an event each, the same parts
-        for the same record (acts only grow at the end: earlier parts stay as they were),
-        or none when the whole record fits in one event."""
+    def split(self) -> tuple[ProposalRecord, list[ProposalPart]]:
+        """The record as one event holds it, and its deciders and acts in parts small
+        enough for an event each: the same parts for the same record (acts only grow at
+        the end, so earlier parts stay as they were), or none when the whole record fits
+        in one event (then the record itself)."""
         if len(json.dumps(self.content())) <= INLINE_BYTES:
-            return []
+            return self, []
         parts = [ProposalPart()]
         size = 0
         items: list[tuple[str, Any]] = [("d", d) for d in self.deciders]
@@ -208,9 +209,10 @@ class ProposalRecord(Fact):
             else:
                 parts[-1].acts.append(item)
             size += weight
+        head = self.model_copy(deep=True)
         # Who consented follows from the acts (the tally); not repeated where it is large.
-        self.deciders, self.acts, self.parts, self.consents = [], [], len(parts), None
-        return parts
+        head.deciders, head.acts, head.parts, head.consents = [], [], len(parts), None
+        return head, parts
 
     def joined(self, parts: list[ProposalPart]) -> None:
         """Its deciders and acts, read back from its parts."""
