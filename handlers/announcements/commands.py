@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from handlers.announcements.engine import Announcements
 from handlers.community.places import Context, Where, Who
+from handlers.framework.language import N_, _
 from handlers.framework.registry import Kind, Param, command
 from handlers.framework.replies import Reply
 
@@ -15,18 +16,20 @@ class AnnouncementCommands:
     @command(
         "announce",
         Param("text", Kind.TEXT),
-        summary="Post in the congregation's Announcements room (a host, in the Hosts room).",
+        summary=N_("Post in the congregation's Announcements room (a host, in the Hosts room)."),
         where=Where.HOSTS_ROOM,
         who=Who.HOST,
     )
     async def announce(self, ctx: Context, text: str) -> Reply:
         await self.announcements.post(ctx.congregation, ctx.sender, text, ctx.message.event_id)
-        return Reply(f"Posted in the Announcements room of **{ctx.congregation.name}**.")
+        return Reply(
+            _("Posted in the Announcements room of **{name}**.", name=ctx.congregation.name)
+        )
 
     @command(
         "announce network",
         Param("text", Kind.TEXT),
-        summary="Post to every congregation of the network (a host, in the Hosts room).",
+        summary=N_("Post to every congregation of the network (a host, in the Hosts room)."),
         where=Where.HOSTS_ROOM,
         who=Who.HOST,
     )
@@ -35,6 +38,9 @@ class AnnouncementCommands:
             ctx.congregation, ctx.sender, text, ctx.message.event_id
         )
         return Reply(
-            f"Posted to the network **{name}**; every member congregation's "
-            "cohost relays it into its Announcements room."
+            _(
+                "Posted to the network **{name}**; every member congregation's cohost "
+                "relays it into its Announcements room.",
+                name=name,
+            )
         )

@@ -14,6 +14,7 @@ from handlers.community.directory import Directory
 from handlers.community.facts import NetworkFacts
 from handlers.community.state import NETWORK_ANNOUNCEMENTS
 from handlers.framework.errors import UserError
+from handlers.framework.language import _
 from handlers.framework.markdown import to_html
 from handlers.framework.matrix_names import MENTIONS, EventType, MsgType
 from handlers.framework.types import IncomingMessage, RoomId, UserId
@@ -30,7 +31,12 @@ class Announcements:
         self.network = network
 
     async def post(self, congregation: Congregation, author: UserId, text: str, key: str) -> None:
-        body = f"{checked(text)}\n— {author}, host of {congregation.name}"
+        body = _(
+            "{checked}\n— {author}, host of {name}",
+            checked=checked(text),
+            author=author,
+            name=congregation.name,
+        )
         await self.gateway.send_event(
             RoomId(congregation.announcements_id),
             EventType.MESSAGE,
@@ -44,16 +50,23 @@ class Announcements:
         """Post in the network's Announcements and relay it here; the network's name."""
         network = (await self.directory.facts(congregation)).network
         if not network:
-            raise UserError(f"**{congregation.name}** is not part of a network yet.")
+            raise UserError(_("**{name}** is not part of a network yet.", name=congregation.name))
         facts = await self.directory.shared.get(RoomId(network), NetworkFacts)
         room = facts.rooms.get("announcements") if facts else None
         if facts is None or not room:
-            raise UserError("I cannot find the network's Announcements room.")
+            raise UserError(_("I cannot find the network's Announcements room."))
         said = checked(text)
         origin = Origin(
             congregation=congregation.space_id, name=congregation.name, author=author, text=said
         )
-        content = message(f"{said}\n— {author}, host of {congregation.name}")
+        content = message(
+            _(
+                "{said}\n— {author}, host of {name}",
+                said=said,
+                author=author,
+                name=congregation.name,
+            )
+        )
         content[ORIGIN] = origin.model_dump()
         event_id = await self.gateway.send_event(
             RoomId(room), EventType.MESSAGE, content, f"cohost-announce-{key}"
@@ -85,7 +98,9 @@ class Announcements:
         origin = Origin(
             name=entry.name,
             text=claimed.text[:MAX_ANNOUNCEMENT],
-            author=claimed.author if claimed.author in entry.hosts else f"a host of {entry.name}",
+            author=claimed.author
+            if claimed.author in entry.hosts
+            else _("a host of {name}", name=entry.name),
         )
         for congregation in await self.directory.index.congregations_in(network):
             await self._relay(RoomId(congregation.announcements_id), incoming.event_id, origin)
@@ -99,7 +114,7 @@ class Announcements:
 def checked(text: str) -> str:
     said = text.strip()
     if len(said) > MAX_ANNOUNCEMENT:
-        raise UserError(f"Keep an announcement to {MAX_ANNOUNCEMENT} characters.")
+        raise UserError(_("Keep an announcement to {value} characters.", value=MAX_ANNOUNCEMENT))
     return said
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from handlers.community.state import PREFIX
+from handlers.framework.language import _
 
 ORIGIN = PREFIX + "announcement"
 MAX_ANNOUNCEMENT = 4000
@@ -22,4 +23,9 @@ class Origin(BaseModel):
 
     def body(self) -> str:
         """The relay's text, as members read it in their Announcements room."""
-        return f"From {self.name}: {self.text[:MAX_ANNOUNCEMENT]}\n— {self.author}"
+        return _(
+            "From {name}: {text}\n— {author}",
+            name=self.name,
+            text=self.text[:MAX_ANNOUNCEMENT],
+            author=self.author,
+        )

@@ -13,6 +13,7 @@ from handlers.community.state import HOSTS, NETWORK_ROOMS
 from handlers.framework.clock import Clock
 from handlers.framework.errors import MatrixError, UserError
 from handlers.framework.gateway import MatrixGateway
+from handlers.framework.language import _
 from handlers.framework.markdown import RoomLink
 from handlers.framework.memo import remembered
 from handlers.framework.patterns import server_of
@@ -80,7 +81,7 @@ class Directory:
         if place.congregation is not None:
             if place.congregation.released:
                 raise UserError(
-                    "I have been released from this congregation and no longer act here."
+                    _("I have been released from this congregation and no longer act here.")
                 )
             return place.congregation
         candidates = [c for c in await self.index.congregations() if not c.released]
@@ -91,13 +92,18 @@ class Directory:
             return mine[0]
         if not mine:
             raise UserError(
-                "You are not a member of any congregation I host. "
-                "Ask a member to invite you, or knock on the congregation's space."
+                _(
+                    "You are not a member of any congregation I host. Ask a member to "
+                    "invite you, or knock on the congregation's space."
+                )
             )
         names = ", ".join(f"**{c.name}**" for c in mine)
         raise UserError(
-            f"You belong to several congregations ({names}); "
-            "send this in that congregation's Lobby."
+            _(
+                "You belong to several congregations ({names}); send this in that "
+                "congregation's Lobby.",
+                names=names,
+            )
         )
 
     def links_to(self, crews: Iterable[Crew]) -> dict[str, RoomLink]:
@@ -116,8 +122,10 @@ class Directory:
     async def require_member(self, congregation: Congregation, user: UserId) -> None:
         if user not in await self.gateway.joined_members(RoomId(congregation.space_id)):
             raise UserError(
-                f"Only members of **{congregation.name}** can do that; "
-                "you have not joined its space.",
+                _(
+                    "Only members of **{name}** can do that; you have not joined its space.",
+                    name=congregation.name,
+                ),
                 kind="not_a_member",
             )
 
@@ -134,12 +142,16 @@ class Directory:
         """Refuse anyone but a host; return the facts read to decide, for reuse."""
         facts = await self.facts(congregation)
         if user not in facts.hosts:
-            raise UserError(f"Only the hosts of **{congregation.name}** can do that.", "not_a_host")
+            raise UserError(
+                _("Only the hosts of **{name}** can do that.", name=congregation.name), "not_a_host"
+            )
         return facts
 
     def require_hosts_room(self, place: Place, command: str) -> Congregation:
         if place.room is None or place.room.kind != HOSTS or place.congregation is None:
-            raise UserError(f"Send `{command}` in your congregation's Hosts room.")
+            raise UserError(
+                _("Send `{command}` in your congregation's Hosts room.", command=command)
+            )
         return place.congregation
 
     async def update_facts(

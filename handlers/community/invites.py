@@ -19,6 +19,7 @@ from handlers.framework.clock import Clock
 from handlers.framework.dispatch import RoomFilter, never
 from handlers.framework.errors import MatrixError, NotYet
 from handlers.framework.gateway import MatrixGateway
+from handlers.framework.language import _
 from handlers.framework.operations import OperationRunner, Run
 from handlers.framework.patterns import UserPatterns, server_of
 from handlers.framework.speech import tell
@@ -154,9 +155,13 @@ class InviteHandler:
         await tell(
             self._gateway,
             invite.room_id,
-            f"Hello {invite.inviter}! I am cohost: I host microsolidarity crews and "
-            "congregations here. Send `!help` to see what you can do, `!crew list` for the "
-            "crews of your congregation, or `!pathway` for your own path so far.",
+            _(
+                "Hello {inviter}! I am cohost: I host microsolidarity crews and "
+                "congregations here. Send `!help` to see what you can do, `!crew list` "
+                "for the crews of your congregation, or `!pathway` for your own path "
+                "so far.",
+                inviter=invite.inviter,
+            ),
             f"cohost-greet-{invite.room_id}",
         )
 
@@ -165,7 +170,7 @@ class InviteHandler:
             await self._gateway.join_room(invite.room_id, [server_of(invite.inviter)])
         except MatrixError as err:
             if err.errcode == "M_FORBIDDEN" and self._clock.now() < since + JOIN_PATIENCE:
-                raise NotYet("the inviting server does not know its invitation yet") from err
+                raise NotYet(_("the inviting server does not know its invitation yet")) from err
             raise
 
     async def _greet_failed(self, run: Run[Greeting], reason: str) -> None:

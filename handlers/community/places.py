@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from handlers.framework.language import N_
 from handlers.framework.registry import CommandContext
 from handlers.framework.types import RoomId
 from storage.models import Congregation, Crew
@@ -17,27 +18,27 @@ class Where(Enum):
     """Where a command may be sent; checked before its handler runs (declaring none:
     anywhere)."""
 
-    DM = "a direct message with cohost"
+    DM = N_("a direct message with cohost")
     # A room of the congregation, or a DM when the sender belongs to one congregation.
-    CONGREGATION = "a room of the congregation"
-    HOSTS_ROOM = "the congregation's Hosts room"
-    CREW_ROOM = "the crew's room"
-    CREW_OR_HOSTS_ROOM = "a crew's room or the Hosts room"
-    COMMONS = "the network's Commons"
+    CONGREGATION = N_("a room of the congregation")
+    HOSTS_ROOM = N_("the congregation's Hosts room")
+    CREW_ROOM = N_("the crew's room")
+    CREW_OR_HOSTS_ROOM = N_("a crew's room or the Hosts room")
+    COMMONS = N_("the network's Commons")
     # For what exists in both: a congregation's crews, and the network's.
-    CONGREGATION_OR_COMMONS = "a room of the congregation, or the network's Commons"
+    CONGREGATION_OR_COMMONS = N_("a room of the congregation, or the network's Commons")
 
 
 class Who(Enum):
     """Who may send it there; checked from Matrix state, never from display names
     (declaring none: anyone)."""
 
-    MEMBER = "a member of the congregation (in the Commons: a host of a member congregation)"
-    HOST = "a host of the congregation"
-    CREW_MEMBER = "a member of the crew"
+    MEMBER = N_("a member of the congregation (in the Commons: a host of a member congregation)")
+    HOST = N_("a host of the congregation")
+    CREW_MEMBER = N_("a member of the crew")
     # The crew's members in its room, the hosts in the Hosts room.
-    RESPONSIBLE = "the crew's members or the hosts"
-    NETWORK_HOST = "a host of one of the network's congregations"
+    RESPONSIBLE = N_("the crew's members or the hosts")
+    NETWORK_HOST = N_("a host of one of the network's congregations")
 
 
 @dataclass(frozen=True)

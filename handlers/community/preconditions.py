@@ -10,6 +10,7 @@ from handlers.community.places import Context, Where, Who
 from handlers.community.state import COMMONS, HOSTS
 from handlers.framework.dispatch import shared_with_people
 from handlers.framework.errors import UserError
+from handlers.framework.language import _
 from handlers.framework.registry import Command
 from handlers.framework.types import IncomingMessage, RoomId
 from storage.models import Congregation, Crew
@@ -39,13 +40,15 @@ class Preconditions:
     ) -> Context:
         room = place.room
         if room is None or room.kind != COMMONS or room.released or not room.network_id:
-            raise UserError(f"Send `!{command.name}` in the network's Commons.", "wrong_room")
+            raise UserError(
+                _("Send `!{name}` in the network's Commons.", name=command.name), "wrong_room"
+            )
         network = RoomId(room.network_id)
         if command.who in (Who.NETWORK_HOST, Who.MEMBER):
             members = await self.directory.shared.members(network)
             if not any(message.sender in m.hosts for m in members.values()):
                 raise UserError(
-                    "Only the hosts of the network's congregations can do that.", "not_a_host"
+                    _("Only the hosts of the network's congregations can do that."), "not_a_host"
                 )
         return Context(message, found_network=network)
 
@@ -60,7 +63,9 @@ class Preconditions:
             case Where.DM:
                 shared = await shared_with_people(self.directory.gateway, message.room_id)
                 if place.room is not None or shared:
-                    raise UserError(f"Send `{name}` to me in a direct message.", "wrong_room")
+                    raise UserError(
+                        _("Send `{name}` to me in a direct message.", name=name), "wrong_room"
+                    )
                 return None, None
             case Where.CONGREGATION | Where.CONGREGATION_OR_COMMONS:
                 return await self.directory.congregation_at(place, message.sender), None
@@ -68,7 +73,9 @@ class Preconditions:
                 return self.directory.require_hosts_room(place, name), None
             case Where.CREW_ROOM:
                 if crew is None:
-                    raise UserError(f"Send `{name}` in your crew's room.", "wrong_room")
+                    raise UserError(
+                        _("Send `{name}` in your crew's room.", name=name), "wrong_room"
+                    )
                 return place.congregation, crew
             case Where.CREW_OR_HOSTS_ROOM:
                 if crew is not None:
@@ -76,8 +83,11 @@ class Preconditions:
                 if place.room is not None and place.room.kind == HOSTS and place.congregation:
                     return place.congregation, None
                 raise UserError(
-                    f"Send `{name}` in a crew's room (as its member) or in the Hosts room "
-                    "(as a host).",
+                    _(
+                        "Send `{name}` in a crew's room (as its member) or in the Hosts room "
+                        "(as a host).",
+                        name=name,
+                    ),
                     "wrong_room",
                 )
             case _:
@@ -96,10 +106,10 @@ class Preconditions:
             if crew is None or message.sender not in await self.directory.gateway.joined_members(
                 message.room_id
             ):
-                raise UserError("Only members of this crew can do that.", "not_a_crew_member")
+                raise UserError(_("Only members of this crew can do that."), "not_a_crew_member")
             return
         if congregation is None:
-            raise UserError("Send this in a room of your congregation.", "wrong_room")
+            raise UserError(_("Send this in a room of your congregation."), "wrong_room")
         if who is Who.MEMBER:
             await self.directory.require_member(congregation, message.sender)
         else:  # HOST, and RESPONSIBLE in the Hosts room

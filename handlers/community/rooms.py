@@ -15,6 +15,7 @@ from handlers.community.shape import RoomPlan, create_request, space_child, spac
 from handlers.community.state import ROOM, room_marker
 from handlers.framework.errors import MatrixError
 from handlers.framework.gateway import MatrixGateway
+from handlers.framework.language import _
 from handlers.framework.matrix_names import EventType, Membership
 from handlers.framework.operations import Run
 from handlers.framework.power import repair
@@ -54,8 +55,12 @@ async def report_unfinished(
     await report(
         gateway,
         asked.reply_room,
-        f"I could not finish creating {what} ({reason}). "
-        "The operator can find the details in cohost's log.",
+        _(
+            "I could not finish creating {what} ({reason}). The operator can find "
+            "the details in cohost's log.",
+            what=what,
+            reason=reason,
+        ),
         asked.requester,
         f"cohost-op-{run.id}-failed",
     )

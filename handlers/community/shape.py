@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from handlers.framework.language import N_, _
 from handlers.framework.matrix_names import (
     ENCRYPTION_ALGORITHM,
     RESTRICTED_BY_MEMBERSHIP,
@@ -24,7 +25,7 @@ HOST_LEVEL = 100
 CREW_MEMBER_LEVEL = 50
 
 # Every room cohost makes says in its topic how to find out what cohost does there.
-HELP_HINT = "Send !help to see what cohost can do here."
+HELP_HINT = N_("Send !help to see what cohost can do here.")
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,7 @@ def space_parent(via: str) -> dict[str, Any]:
 def congregation_space(name: str, state: Sequence[tuple[str, str, dict[str, Any]]]) -> RoomPlan:
     return RoomPlan(
         name=name,
-        topic=f"The {name} congregation: here crews form. Knock to ask to join.",
+        topic=_("The {name} congregation: here crews form. Knock to ask to join.", name=name),
         join_rule=JoinRule.KNOCK,
         is_space=True,
         power={"invite": HOST_LEVEL, "kick": HOST_LEVEL, "ban": HOST_LEVEL},
@@ -136,8 +137,8 @@ def congregation_space(name: str, state: Sequence[tuple[str, str, dict[str, Any]
 
 def lobby(name: str, space: RoomId, state: Sequence[tuple[str, str, dict[str, Any]]]) -> RoomPlan:
     return RoomPlan(
-        name=f"{name} · Lobby",
-        topic="Meet each other, introduce yourself, find crewmates.",
+        name=_("{name} · Lobby", name=name),
+        topic=_("Meet each other, introduce yourself, find crewmates."),
         join_rule=JoinRule.RESTRICTED,
         restricted_to=space,
         parent=space,
@@ -150,8 +151,8 @@ def announcements(
     name: str, space: RoomId, state: Sequence[tuple[str, str, dict[str, Any]]]
 ) -> RoomPlan:
     return RoomPlan(
-        name=f"{name} · Announcements",
-        topic="News from the hosts. Only hosts and cohost post here.",
+        name=_("{name} · Announcements", name=name),
+        topic=_("News from the hosts. Only hosts and cohost post here."),
         join_rule=JoinRule.RESTRICTED,
         restricted_to=space,
         parent=space,
@@ -164,8 +165,8 @@ def hosts_room(
     name: str, space: RoomId, state: Sequence[tuple[str, str, dict[str, Any]]]
 ) -> RoomPlan:
     return RoomPlan(
-        name=f"{name} · Hosts",
-        topic="The hosts of the congregation: membership decisions and care.",
+        name=_("{name} · Hosts", name=name),
+        topic=_("The hosts of the congregation: membership decisions and care."),
         join_rule=JoinRule.INVITE,
         parent=space,
         encrypted=True,
@@ -184,7 +185,7 @@ def crew_room(
     # none can remove another.
     return RoomPlan(
         name=name,
-        topic=intention or "A crew: a few people who meet in a rhythm for mutual support.",
+        topic=intention or _("A crew: a few people who meet in a rhythm for mutual support."),
         join_rule=JoinRule.KNOCK,
         parent=space,
         encrypted=True,
@@ -205,7 +206,7 @@ EQUAL_FOOTING = {EventType.TOMBSTONE: HOST_LEVEL}
 def network_space(name: str, state: Sequence[tuple[str, str, dict[str, Any]]]) -> RoomPlan:
     return RoomPlan(
         name=name,
-        topic=f"The {name} network of congregations, hosted together.",
+        topic=_("The {name} network of congregations, hosted together.", name=name),
         join_rule=JoinRule.KNOCK,
         history="world_readable",
         is_space=True,
@@ -223,8 +224,8 @@ def network_announcements(
     name: str, space: RoomId, state: Sequence[tuple[str, str, dict[str, Any]]]
 ) -> RoomPlan:
     return RoomPlan(
-        name=f"{name} · Announcements",
-        topic="Network-wide news, relayed into every member congregation.",
+        name=_("{name} · Announcements", name=name),
+        topic=_("Network-wide news, relayed into every member congregation."),
         join_rule=JoinRule.PUBLIC,
         history="world_readable",
         parent=space,
@@ -235,8 +236,8 @@ def network_announcements(
 
 def commons(name: str, space: RoomId, state: Sequence[tuple[str, str, dict[str, Any]]]) -> RoomPlan:
     return RoomPlan(
-        name=f"{name} · Commons",
-        topic="Hosts of member congregations and their cohost bots: network decisions.",
+        name=_("{name} · Commons", name=name),
+        topic=_("Hosts of member congregations and their cohost bots: network decisions."),
         join_rule=JoinRule.INVITE,
         parent=space,
         power={"invite": HOST_LEVEL, "events": EQUAL_FOOTING},
@@ -247,7 +248,7 @@ def commons(name: str, space: RoomId, state: Sequence[tuple[str, str, dict[str, 
 def direct_room(person: UserId, state: Sequence[tuple[str, str, dict[str, Any]]]) -> RoomPlan:
     return RoomPlan(
         name="cohost",
-        topic="Between you and cohost: your practice pathway and the feedback you asked for.",
+        topic=_("Between you and cohost: your practice pathway and the feedback you asked for."),
         join_rule=JoinRule.INVITE,
         encrypted=True,
         direct_with=person,

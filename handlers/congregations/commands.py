@@ -11,6 +11,7 @@ from handlers.community.places import Context, Where, Who
 from handlers.community.rooms import creators, kick_quietly
 from handlers.congregations.engine import Congregations
 from handlers.framework.errors import UserError
+from handlers.framework.language import N_, _
 from handlers.framework.registry import Kind, Param, command
 from handlers.framework.replies import Reply
 from handlers.framework.times import at
@@ -30,23 +31,30 @@ class CongregationCommands:
         "congregation create",
         Param("name", Kind.name("congregation")),
         Param("cohosts", Kind.USER, optional=True, repeated=True),
-        summary="Create a congregation (in a DM with me); you and the named co-hosts host it.",
+        summary=N_("Create a congregation (in a DM with me); you and the named co-hosts host it."),
         where=Where.DM,
     )
     async def create(self, ctx: Context, name: str, cohosts: list[UserId]) -> Reply:
         if not self.congregations.creators.allows(ctx.sender):
             raise UserError(
-                "Creating congregations is open to the people this cohost's operator allows "
-                "(setting `creators`), and you are not one of them."
+                _(
+                    "Creating congregations is open to the people this cohost's operator "
+                    "allows (setting `creators`), and you are not one of them."
+                )
             )
         named = list(dict.fromkeys(u for u in cohosts if u != ctx.sender))
         if self.gateway.user_id in named:
-            raise UserError("I take part in every congregation already; name only human co-hosts.")
+            raise UserError(
+                _("I take part in every congregation already; name only human co-hosts.")
+            )
         limit = self.congregations.limits.cohosts_at_creation
         if len(named) > limit:
             raise UserError(
-                f"Name at most {limit} co-hosts now; more can be "
-                "added later by the hosts' consent (`!host add`)."
+                _(
+                    "Name at most {limit} co-hosts now; more can be added later by the "
+                    "hosts' consent (`!host add`).",
+                    limit=limit,
+                )
             )
         await self.congregations.require_unused(name)
         hosts = [ctx.sender, *named]
@@ -54,14 +62,18 @@ class CongregationCommands:
             self.congregations.create, ctx.message.event_id, name, hosts, ctx.sender, ctx.room_id
         )
         return Reply(
-            f"Congregation **{name}** is on its way, hosted by {', '.join(hosts)}. "
-            "I'll tell you here when its space and rooms are ready.",
+            _(
+                "Congregation **{name}** is on its way, hosted by {hosts}. I'll tell "
+                "you here when its space and rooms are ready.",
+                name=name,
+                hosts=", ".join(hosts),
+            ),
             then=start,
         )
 
     @command(
         "congregation info",
-        summary="What this congregation is and who hosts it.",
+        summary=N_("What this congregation is and who hosts it."),
         where=Where.CONGREGATION,
     )
     async def info(self, ctx: Context) -> Reply:
@@ -74,20 +86,26 @@ class CongregationCommands:
             else None
         )
         lines = [
-            f"**{congregation.name}** — since {congregation.created_at:%Y-%m-%d}",
-            f"Hosts: {', '.join(sorted(congregation.hosts))}",
-            f"Crews: {len(crews)}" + (f" ({', '.join(c.room_id for c in crews)})" if crews else ""),
-            f"Network: {network.name if network else 'none yet'}",
-            f"Times shown in: {(await self.directory.zone_of(ctx.room_id)).key}",
-            f"Space: {room_link(congregation.space_id, self.directory.via)}",
+            _(
+                "**{name}** — since {created_at:%Y-%m-%d}",
+                name=congregation.name,
+                created_at=congregation.created_at,
+            ),
+            _("Hosts: {sorted}", sorted=", ".join(sorted(congregation.hosts))),
+            _("Crews: {count}", count=len(crews))
+            + (f" ({', '.join(c.room_id for c in crews)})" if crews else ""),
+            _("Network: {name}", name=network.name if network else _("none yet")),
+            _("Times shown in: {key}", key=(await self.directory.zone_of(ctx.room_id)).key),
+            _("Space: {room_link}", room_link=room_link(congregation.space_id, self.directory.via)),
         ]
         return Reply("\n".join(lines), rooms=self.directory.links_to(crews))
 
     @command(
         "congregation zone",
         Param("zone", Kind.ZONE),
-        summary="Show this congregation's times in a time zone (an IANA name such as "
-        "Europe/Berlin).",
+        summary=N_(
+            "Show this congregation's times in a time zone (an IANA name such as Europe/Berlin)."
+        ),
         where=Where.CONGREGATION,
         who=Who.HOST,
     )
@@ -98,13 +116,18 @@ class CongregationCommands:
         await self.directory.update_facts(ctx.congregation, zoned)
         now = at(self.congregations.clock.now(), zone)
         return Reply(
-            f"Times in **{ctx.congregation.name}** are now shown in {zone.key} "
-            f"(it is {now} there); crews keep the zone of their own rhythm."
+            _(
+                "Times in **{name}** are now shown in {key} (it is {now} there); crews "
+                "keep the zone of their own rhythm.",
+                name=ctx.congregation.name,
+                key=zone.key,
+                now=now,
+            )
         )
 
     @command(
         "congregation members",
-        summary="Who has joined the congregation.",
+        summary=N_("Who has joined the congregation."),
         where=Where.CONGREGATION,
         who=Who.MEMBER,
     )
@@ -114,11 +137,18 @@ class CongregationCommands:
         people = sorted(u for u in joined if u != self.gateway.user_id)
         hosts = set(congregation.hosts)
         listed = "\n".join(f"{u}{' (host)' if u in hosts else ''}" for u in people)
-        return Reply(f"**{congregation.name}** has {len(people)} members:\n{listed}")
+        return Reply(
+            _(
+                "**{name}** has {count} members:\n{listed}",
+                name=congregation.name,
+                count=len(people),
+                listed=listed,
+            )
+        )
 
     @command(
         "congregation leave",
-        summary="Leave the congregation.",
+        summary=N_("Leave the congregation."),
         where=Where.CONGREGATION,
         who=Who.MEMBER,
     )
@@ -136,13 +166,17 @@ class CongregationCommands:
 
         async def remove() -> None:
             for room in removable:
-                await kick_quietly(self.gateway, room, ctx.sender, "Left the congregation")
+                await kick_quietly(self.gateway, room, ctx.sender, _("Left the congregation"))
 
-        text = f"You are leaving **{congregation.name}**. Thank you for the time you shared."
+        text = _(
+            "You are leaving **{name}**. Thank you for the time you shared.", name=congregation.name
+        )
         if manual:
-            text += (
-                f"\nAs one of its founders you share the top level with me in {len(manual)} "
-                "room(s), so I cannot remove you there: leave them from Element's room menu."
+            text += _(
+                "\nAs one of its founders you share the top level with me in {count} "
+                "room(s), so I cannot remove you there: leave them from Element's room "
+                "menu.",
+                count=len(manual),
             )
         return Reply(text, then=remove)
 
@@ -150,27 +184,35 @@ class CongregationCommands:
         "congregation invite",
         Param("user", Kind.USER),
         Param("why", Kind.TEXT, optional=True),
-        summary="Sponsor someone to join the congregation (the hosts decide).",
+        summary=N_("Sponsor someone to join the congregation (the hosts decide)."),
         where=Where.CONGREGATION,
         who=Who.MEMBER,
     )
     async def invite(self, ctx: Context, user: UserId, why: str | None) -> Reply:
         congregation = ctx.congregation
         if user in await self.gateway.joined_members(RoomId(congregation.space_id)):
-            raise UserError(f"{user} is already a member of **{congregation.name}**.")
+            raise UserError(
+                _("{user} is already a member of **{name}**.", user=user, name=congregation.name)
+            )
         proposal = await self.membership.open_congregation_join(
             congregation, user, ctx.sender, ctx.message.event_id, why
         )
         return Reply(
-            f"Thank you for sponsoring {user}: proposal #{proposal.number} is open for the "
-            f"{self.membership.decided_by} of **{congregation.name}**."
+            _(
+                "Thank you for sponsoring {user}: proposal #{number} is open for the "
+                "{decided_by} of **{name}**.",
+                user=user,
+                number=proposal.number,
+                decided_by=self.membership.decided_by,
+                name=congregation.name,
+            )
         )
 
     # -- hosts ---------------------------------------------------------------------
     @command(
         "host add",
         Param("user", Kind.USER),
-        summary="Propose a new host (hosts decide).",
+        summary=N_("Propose a new host (hosts decide)."),
         where=Where.HOSTS_ROOM,
         who=Who.HOST,
     )
@@ -178,20 +220,30 @@ class CongregationCommands:
         congregation = ctx.congregation
         hosts = await self.directory.hosts(congregation)
         if user in hosts:
-            raise UserError(f"{user} is already a host.")
+            raise UserError(_("{user} is already a host.", user=user))
         if user not in await self.gateway.joined_members(RoomId(congregation.space_id)):
             raise UserError(
-                f"{user} has to be a member of **{congregation.name}** before hosting it."
+                _(
+                    "{user} has to be a member of **{name}** before hosting it.",
+                    user=user,
+                    name=congregation.name,
+                )
             )
         proposal = await self.membership.open_host_change(
             HOST_ADD, congregation, ctx.sender, ctx.message.event_id, user, hosts
         )
-        return Reply(f"Proposal #{proposal.number} is open: {user} becomes a host.")
+        return Reply(
+            _(
+                "Proposal #{number} is open: {user} becomes a host.",
+                number=proposal.number,
+                user=user,
+            )
+        )
 
     @command(
         "host remove",
         Param("user", Kind.USER),
-        summary="Propose that a host steps back (hosts decide).",
+        summary=N_("Propose that a host steps back (hosts decide)."),
         where=Where.HOSTS_ROOM,
         who=Who.HOST,
     )
@@ -199,18 +251,26 @@ class CongregationCommands:
         congregation = ctx.congregation
         hosts = await self.directory.hosts(congregation)
         if user not in hosts:
-            raise UserError(f"{user} is not a host of **{congregation.name}**.")
+            raise UserError(
+                _("{user} is not a host of **{name}**.", user=user, name=congregation.name)
+            )
         deciders = [h for h in hosts if h != user]
         if not deciders:
-            raise UserError("A congregation keeps at least one host.")
+            raise UserError(_("A congregation keeps at least one host."))
         proposal = await self.membership.open_host_change(
             HOST_REMOVE, congregation, ctx.sender, ctx.message.event_id, user, deciders
         )
-        return Reply(f"Proposal #{proposal.number} is open: {user} is no longer a host.")
+        return Reply(
+            _(
+                "Proposal #{number} is open: {user} is no longer a host.",
+                number=proposal.number,
+                user=user,
+            )
+        )
 
     @command(
         "host step-down",
-        summary="Stop being one of the congregation's hosts.",
+        summary=N_("Stop being one of the congregation's hosts."),
         where=Where.CONGREGATION,
         who=Who.HOST,
     )
@@ -218,7 +278,10 @@ class CongregationCommands:
         congregation = ctx.congregation
         await self.congregations.remove_host(congregation, ctx.sender)
         return Reply(
-            f"You are no longer a host of **{congregation.name}**. "
-            "If you founded it, Matrix keeps you a creator of the rooms made then: "
-            "that cannot be taken away, and you can simply leave the Hosts room."
+            _(
+                "You are no longer a host of **{name}**. If you founded it, Matrix "
+                "keeps you a creator of the rooms made then: that cannot be taken "
+                "away, and you can simply leave the Hosts room.",
+                name=congregation.name,
+            )
         )

@@ -31,6 +31,7 @@ from handlers.community.state import (
 )
 from handlers.framework.clock import Clock
 from handlers.framework.errors import UserError
+from handlers.framework.language import _
 from handlers.framework.limits import Limits
 from handlers.framework.names import name_key
 from handlers.framework.operations import OperationRunner, Run
@@ -88,7 +89,10 @@ class Congregations:
         pending = [p.name for p in await self.runner.pending(CREATE, Creating)]
         if name_key(name) in {name_key(n) for n in existing + pending}:
             raise UserError(
-                f"A congregation called **{name}** already exists here; pick another name."
+                _(
+                    "A congregation called **{name}** already exists here; pick another name.",
+                    name=name,
+                )
             )
 
     async def perform_create(self, run: Run[Creating]) -> None:
@@ -140,9 +144,13 @@ class Congregations:
             lambda: report(
                 self.gateway,
                 RoomId(p.reply_room),
-                f"Congregation **{p.name}** is ready: {room_link(space, via)}\n"
-                f"I have invited its hosts to the space and the Hosts room; Lobby and "
-                f"Announcements open to everyone who joins the space.",
+                _(
+                    "Congregation **{name}** is ready: {room_link}\nI have invited its "
+                    "hosts to the space and the Hosts room; Lobby and Announcements open "
+                    "to everyone who joins the space.",
+                    name=p.name,
+                    room_link=room_link(space, via),
+                ),
                 UserId(p.requester),
                 f"cohost-op-{run.id}-ready",
             ),
@@ -152,15 +160,18 @@ class Congregations:
         await self.directory.index.index(congregation_entries(space, facts, released=False))
 
     async def report_failure(self, run: Run[Creating], reason: str) -> None:
-        what = f"congregation **{run.params.name}**"
+        what = _("congregation **{name}**", name=run.params.name)
         await report_unfinished(self.gateway, run, what, run.params, reason)
 
     async def remove_host(self, congregation: Congregation, user: UserId) -> None:
         hosts = await self.directory.hosts(congregation)
         if hosts == [user]:
             raise UserError(
-                f"You are the only host of **{congregation.name}**. "
-                "Another host has to join first (`!host add`)."
+                _(
+                    "You are the only host of **{name}**. Another host has to join first "
+                    "(`!host add`).",
+                    name=congregation.name,
+                )
             )
 
         def drop(facts: CongregationFacts) -> None:

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from handlers.community.direct import DirectRooms
 from handlers.community.directory import Directory
 from handlers.community.state import CONGREGATION_SPACE, LOBBY
+from handlers.framework.language import _
 from handlers.framework.matrix_names import Membership
 from handlers.framework.operations import OperationRunner, Run
 from handlers.framework.speech import ask_to_act
@@ -96,21 +97,34 @@ class Welcome:
     async def text(self, congregation: Congregation, person: UserId, crews: list[Crew]) -> str:
         hosts = await self.directory.hosts(congregation)
         named = ", ".join(f"**{c.room_id}**" for c in crews[:MAX_CREWS_NAMED])
-        more = f" and {len(crews) - MAX_CREWS_NAMED} more" if len(crews) > MAX_CREWS_NAMED else ""
+        more = (
+            _(" and {count} more", count=len(crews) - MAX_CREWS_NAMED)
+            if len(crews) > MAX_CREWS_NAMED
+            else ""
+        )
         crews_line = (
-            f"Its crews: {named}{more}. Ask to join one with `!crew join <name>`."
+            _(
+                "Its crews: {named}{more}. Ask to join one with `!crew join <name>`.",
+                named=named,
+                more=more,
+            )
             if crews
-            else "It has no crews yet: you could call the first."
+            else _("It has no crews yet: you could call the first.")
         )
         return "\n".join(
             [
-                f"Welcome to **{congregation.name}**, {person}!",
-                "A congregation is here to help crews form: small groups of 3–8 people who "
-                "meet in a rhythm and support each other.",
-                f"Its hosts: {', '.join(hosts)}.",
+                _("Welcome to **{name}**, {person}!", name=congregation.name, person=person),
+                _(
+                    "A congregation is here to help crews form: small groups of 3–8 people "
+                    "who meet in a rhythm and support each other."
+                ),
+                _("Its hosts: {hosts}.", hosts=", ".join(hosts)),
                 crews_line,
-                "To start: `!crew list` shows the crews, `!crew new <name> @…` calls a new one "
-                "with the people you pick, and `!help` says what else you can do.",
+                _(
+                    "To start: `!crew list` shows the crews, `!crew new <name> @…` calls a "
+                    "new one with the people you pick, and `!help` says what else you can "
+                    "do."
+                ),
             ]
         )
 

@@ -14,6 +14,7 @@ from handlers.community.rooms import creators, kick_quietly
 from handlers.crews.engine import MAX_CREW, Crews
 from handlers.framework.arguments import WEEKDAYS, ArgKind
 from handlers.framework.errors import UserError
+from handlers.framework.language import N_, _
 from handlers.framework.limits import MAX_INTENTION
 from handlers.framework.registry import Kind, Param, command
 from handlers.framework.replies import Reply
@@ -28,7 +29,7 @@ from storage.models import Crew
 
 def _choice(word: str) -> str:
     if word.lower() not in CHOICES:
-        raise UserError("Answer with continue, adjust, split or pause.")
+        raise UserError(_("Answer with continue, adjust, split or pause."))
     return word.lower()
 
 
@@ -53,7 +54,7 @@ class CrewCommands:
         Param("name", Kind.name("crew")),
         Param("invitees", Kind.USER, optional=True, repeated=True),
         Param("intention", Kind.TEXT, optional=True, keyword="intention:"),
-        summary="Call a new crew; the people you name get an invitation.",
+        summary=N_("Call a new crew; the people you name get an invitation."),
         where=Where.CONGREGATION,
         who=Who.MEMBER,
     )
@@ -63,15 +64,22 @@ class CrewCommands:
         congregation = ctx.congregation
         invited = list(dict.fromkeys(u for u in invitees if u != ctx.sender))
         if self.gateway.user_id in invited:
-            raise UserError("I join every crew anyway; name only the people you are inviting.")
+            raise UserError(_("I join every crew anyway; name only the people you are inviting."))
         if len(invited) + 1 > MAX_CREW:
             raise UserError(
-                f"Crews work best with 3–{MAX_CREW} people; you named {len(invited) + 1}. "
-                "Consider calling two crews."
+                _(
+                    "Crews work best with 3–{value} people; you named {count}. Consider "
+                    "calling two crews.",
+                    value=MAX_CREW,
+                    count=len(invited) + 1,
+                )
             )
         if intention is not None and len(intention) > MAX_INTENTION:
             raise UserError(
-                f"Keep the intention to {MAX_INTENTION} characters; the crew can refine it later."
+                _(
+                    "Keep the intention to {value} characters; the crew can refine it later.",
+                    value=MAX_INTENTION,
+                )
             )
         intention = one_line(intention, MAX_INTENTION) if intention else None
         await self.crews.require_members(congregation, invited)
@@ -88,44 +96,63 @@ class CrewCommands:
             ctx.room_id,
         )
         return Reply(
-            f"Crew **{name}** is on its way. I'll tell you here when its room is ready"
-            + (f" and I have invited {', '.join(invited)}." if invited else "."),
+            _("Crew **{name}** is on its way. I'll tell you here when its room is ready", name=name)
+            + (_(" and I have invited {invited}.", invited=", ".join(invited)) if invited else "."),
             then=start,
         )
 
-    @command("crew list", summary="The crews of this congregation.", where=Where.CONGREGATION)
+    @command("crew list", summary=N_("The crews of this congregation."), where=Where.CONGREGATION)
     async def list(self, ctx: Context) -> Reply:
         congregation = ctx.congregation
         crews = await self.directory.index.crews(congregation.space_id)
         if not crews:
             return Reply(
-                f"**{congregation.name}** has no crews yet. Call one with `!crew new <name>`."
+                _(
+                    "**{name}** has no crews yet. Call one with `!crew new <name>`.",
+                    name=congregation.name,
+                )
             )
-        lines = [f"Crews of **{congregation.name}**:"]
+        lines = [_("Crews of **{name}**:", name=congregation.name)]
         for crew in crews:
-            note = " (released: cohost no longer takes part)" if crew.released else ""
-            lines.append(f"**{crew.room_id}** — called by {crew.caller}{note}")
+            note = _(" (released: cohost no longer takes part)") if crew.released else ""
+            lines.append(
+                _(
+                    "**{room_id}** — called by {caller}{note}",
+                    room_id=crew.room_id,
+                    caller=crew.caller,
+                    note=note,
+                )
+            )
         return Reply("\n".join(lines), rooms=self.directory.links_to(crews))
 
     @command(
         "crew info",
         Param("name", Kind.name("crew"), optional=True),
-        summary="About a crew (this one, or by name).",
+        summary=N_("About a crew (this one, or by name)."),
     )
     async def info(self, ctx: Context, name: str | None) -> Reply:
         crew = await self._crew_named(ctx, name)
         lines = [
-            f"**{crew.name}** — called by {crew.caller} on {crew.created_at:%Y-%m-%d}",
-            f"Intention: {crew.intention or 'not set'}",
+            _(
+                "**{name}** — called by {caller} on {created_at:%Y-%m-%d}",
+                name=crew.name,
+                caller=crew.caller,
+                created_at=crew.created_at,
+            ),
+            _("Intention: {value}", value=crew.intention or _("not set")),
         ]
         if crew.released:
-            lines.append("cohost has been released from this crew.")
+            lines.append(_("cohost has been released from this crew."))
         else:
             members = sorted(await self.rhythm.members(RoomId(crew.room_id)))
             lines.append(
-                f"Members ({len(members)}): {', '.join(members) or 'none have joined yet'}"
+                _(
+                    "Members ({count}): {value}",
+                    count=len(members),
+                    value=", ".join(members) or _("none have joined yet"),
+                )
             )
-        lines.append(f"Room: {room_link(crew.room_id, self.directory.via)}")
+        lines.append(_("Room: {room_link}", room_link=room_link(crew.room_id, self.directory.via)))
         return Reply("\n".join(lines))
 
     async def _crew_named(self, ctx: Context, name: str | None) -> Crew:
@@ -133,19 +160,23 @@ class CrewCommands:
         if name is None:
             place = await self.directory.place(ctx.room_id)
             if place.crew is None:
-                raise UserError("Name the crew (`!crew info <name>`), or ask in the crew's room.")
+                raise UserError(
+                    _("Name the crew (`!crew info <name>`), or ask in the crew's room.")
+                )
             return place.crew
         congregation = await self.directory.congregation_for(ctx.room_id, ctx.sender)
         found = await self.crews.find(congregation.space_id, name)
         if found is None:
-            raise UserError(f"**{congregation.name}** has no crew called **{name}**.")
+            raise UserError(
+                _("**{name}** has no crew called **{name2}**.", name=congregation.name, name2=name)
+            )
         return found
 
     # -- belonging -------------------------------------------------------------------
     @command(
         "crew join",
         Param("name", Kind.name("crew")),
-        summary="Ask a crew to let you join (in the Commons: a network's crew).",
+        summary=N_("Ask a crew to let you join (in the Commons: a network's crew)."),
         where=Where.CONGREGATION_OR_COMMONS,
         who=Who.MEMBER,
     )
@@ -155,32 +186,46 @@ class CrewCommands:
         congregation = ctx.congregation
         crew = await self.crews.find(congregation.space_id, name)
         if crew is None or crew.released:
-            raise UserError(f"**{congregation.name}** has no crew called **{name}** that I host.")
+            raise UserError(
+                _(
+                    "**{name}** has no crew called **{name2}** that I host.",
+                    name=congregation.name,
+                    name2=name,
+                )
+            )
         proposal = await self.membership.open_crew_join(
             crew, ctx.sender, None, ctx.message.event_id
         )
         return Reply(
-            f"I asked **{crew.name}** (proposal #{proposal.number} in its room). You will get an "
-            "invitation if the crew consents."
+            _(
+                "I asked **{name}** (proposal #{number} in its room). You will get an "
+                "invitation if the crew consents.",
+                name=crew.name,
+                number=proposal.number,
+            )
         )
 
     async def _join_network_crew(self, ctx: Context, name: str) -> Reply:
         crew = await self.network_crews.crew_named(ctx.network, name)
         if crew is None or crew.released:
-            raise UserError(f"The network has no crew called **{name}**.")
+            raise UserError(_("The network has no crew called **{name}**.", name=name))
         # The asker gives their congregation's voice in the network: asking is consenting.
         proposal = await self.network_crews.propose_join(
             ctx.network, crew, ctx.sender, ctx.sender, ctx.message.event_id
         )
         return Reply(
-            f"Proposal #{proposal.number} is open: the network decides, then **{crew.name}** "
-            "itself; you will get an invitation if both consent."
+            _(
+                "Proposal #{number} is open: the network decides, then **{name}** "
+                "itself; you will get an invitation if both consent.",
+                number=proposal.number,
+                name=crew.name,
+            )
         )
 
     @command(
         "crew invite",
         Param("user", Kind.USER),
-        summary="Propose to your crew that someone joins it.",
+        summary=N_("Propose to your crew that someone joins it."),
         where=Where.CREW_ROOM,
         who=Who.CREW_MEMBER,
     )
@@ -190,25 +235,43 @@ class CrewCommands:
                 ctx.network, ctx.crew, user, ctx.sender, ctx.message.event_id
             )
             return Reply(
-                f"Proposal #{proposal.number} is open in the network's Commons: {user} joins "
-                f"**{ctx.crew.name}**; then the crew decides."
+                _(
+                    "Proposal #{number} is open in the network's Commons: {user} joins "
+                    "**{name}**; then the crew decides.",
+                    number=proposal.number,
+                    user=user,
+                    name=ctx.crew.name,
+                )
             )
         proposal = await self.membership.open_crew_join(
             ctx.crew, user, ctx.sender, ctx.message.event_id
         )
-        return Reply(f"Proposal #{proposal.number} is open: {user} joins **{ctx.crew.name}**.")
+        return Reply(
+            _(
+                "Proposal #{number} is open: {user} joins **{name}**.",
+                number=proposal.number,
+                user=user,
+                name=ctx.crew.name,
+            )
+        )
 
-    @command("crew leave", summary="Leave this crew; no reason needed.", where=Where.CREW_ROOM)
+    @command("crew leave", summary=N_("Leave this crew; no reason needed."), where=Where.CREW_ROOM)
     async def leave(self, ctx: Context) -> Reply:
         if ctx.sender in await creators(self.gateway, ctx.room_id):
             return Reply(
-                "As one of the crew's founders you share the top level with me, so I cannot "
-                "remove you: leave from Element's room menu. Nobody needs a reason."
+                _(
+                    "As one of the crew's founders you share the top level with me, so I "
+                    "cannot remove you: leave from Element's room menu. Nobody needs a "
+                    "reason."
+                )
             )
         return Reply(
-            f"Thank you for the time together in **{ctx.crew.name}**. I am taking you out "
-            "of the room now; nobody needs a reason.",
-            then=partial(kick_quietly, self.gateway, ctx.room_id, ctx.sender, "Left the crew"),
+            _(
+                "Thank you for the time together in **{name}**. I am taking you out of "
+                "the room now; nobody needs a reason.",
+                name=ctx.crew.name,
+            ),
+            then=partial(kick_quietly, self.gateway, ctx.room_id, ctx.sender, _("Left the crew")),
         )
 
     # -- rhythm ------------------------------------------------------------------------
@@ -229,20 +292,33 @@ class CrewCommands:
         self, ctx: Context, n: int, weekday: int, time: time, timezone: ZoneInfo
     ) -> Reply:
         if not 1 <= n <= MAX_MEETINGS:
-            raise UserError(f"A cycle has 1 to {MAX_MEETINGS} meetings (six is the classic start).")
+            raise UserError(
+                _(
+                    "A cycle has 1 to {value} meetings (six is the classic start).",
+                    value=MAX_MEETINGS,
+                )
+            )
         members = await self.rhythm.members(ctx.room_id)
         cycle, first = await self.rhythm.start_cycle(ctx.crew, members, n, weekday, time, timezone)
         return Reply(
-            f"Cycle {cycle.number}: {n} meeting{'s' if n > 1 else ''} every "
-            f"{WEEKDAYS[weekday].title()} at {time:%H:%M} {timezone.key}, "
-            f"from {self.rhythm.when(cycle, first)}. Hosting rotates so "
-            "everyone practises; I remind you a day and an hour before each meeting, and the last "
-            "one opens the retrospective."
+            _(
+                "Cycle {number}: {n} meeting{value} every {title} at {time:%H:%M} "
+                "{key}, from {when}. Hosting rotates so everyone practises; I remind "
+                "you a day and an hour before each meeting, and the last one opens the "
+                "retrospective.",
+                number=cycle.number,
+                n=n,
+                value="s" if n > 1 else "",
+                title=WEEKDAYS[weekday].title(),
+                time=time,
+                key=timezone.key,
+                when=self.rhythm.when(cycle, first),
+            )
         )
 
     @command(
         "crew host",
-        summary="Who hosts the next meeting.",
+        summary=N_("Who hosts the next meeting."),
         where=Where.CREW_ROOM,
         who=Who.CREW_MEMBER,
     )
@@ -250,13 +326,18 @@ class CrewCommands:
         cycle, meeting = await self.rhythm.next_meeting(ctx.room_id)
         host = await self.rhythm.host_of(cycle, meeting)
         return Reply(
-            f"Meeting {meeting.index} of {cycle.meetings}, {self.rhythm.when(cycle, meeting.at)}: "
-            f"hosted by {host}."
+            _(
+                "Meeting {index} of {meetings}, {when}: hosted by {host}.",
+                index=meeting.index,
+                meetings=cycle.meetings,
+                when=self.rhythm.when(cycle, meeting.at),
+                host=host,
+            )
         )
 
     @command(
         "crew rotate",
-        summary="Pass hosting the next meeting on to the next person.",
+        summary=N_("Pass hosting the next meeting on to the next person."),
         where=Where.CREW_ROOM,
         who=Who.CREW_MEMBER,
     )
@@ -265,15 +346,20 @@ class CrewCommands:
         cycle, meeting = await self.rhythm.next_meeting(ctx.room_id)
         current, new_host = await self.rhythm.pass_hosting(cycle, meeting, members)
         return Reply(
-            f"{current} passed hosting on: {new_host} hosts meeting {meeting.index} "
-            f"({self.rhythm.when(cycle, meeting.at)}).",
+            _(
+                "{current} passed hosting on: {new_host} hosts meeting {index} ({when}).",
+                current=current,
+                new_host=new_host,
+                index=meeting.index,
+                when=self.rhythm.when(cycle, meeting.at),
+            ),
             mentions=(UserId(str(new_host)),),
         )
 
     @command(
         "crew retro",
         Param("choice", RETRO_CHOICE),
-        summary="Answer the retrospective: continue, adjust, split or pause.",
+        summary=N_("Answer the retrospective: continue, adjust, split or pause."),
         where=Where.CREW_ROOM,
         who=Who.CREW_MEMBER,
     )
@@ -281,4 +367,4 @@ class CrewCommands:
         await self.rhythm.answer_retro(
             ctx.room_id, ctx.message.event_id, ctx.sender, choice, ctx.message.origin_server_ts
         )
-        return Reply(f"Noted: {choice}.")
+        return Reply(_("Noted: {choice}.", choice=choice))

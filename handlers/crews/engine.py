@@ -23,6 +23,7 @@ from handlers.community.shape import crew_room
 from handlers.community.state import CONGREGATION_SPACE, CREW, CREW_ROOM
 from handlers.framework.clock import Clock
 from handlers.framework.errors import UserError
+from handlers.framework.language import _
 from handlers.framework.limits import DAY, Limits
 from handlers.framework.names import name_key
 from handlers.framework.operations import OperationRunner, Run
@@ -90,9 +91,15 @@ class Crews:
         outside = [u for u in invitees if u not in joined]
         if outside:
             raise UserError(
-                f"{', '.join(outside)} {'has' if len(outside) == 1 else 'have'} not joined "
-                f"**{congregation.name}**; a crew forms among its members. "
-                f"Anyone can sponsor them first: `!congregation invite {outside[0]}`."
+                _(
+                    "{outside} {value} not joined **{name}**; a crew forms among its "
+                    "members. Anyone can sponsor them first: `!congregation invite "
+                    "{outside2}`.",
+                    outside=", ".join(outside),
+                    value="has" if len(outside) == 1 else "have",
+                    name=congregation.name,
+                    outside2=outside[0],
+                )
             )
 
     async def require_unused(self, congregation: Congregation, name: str) -> None:
@@ -104,7 +111,11 @@ class Crews:
         ]
         if existing is not None or pending:
             raise UserError(
-                f"**{congregation.name}** already has a crew called **{name}**; pick another name."
+                _(
+                    "**{name}** already has a crew called **{name2}**; pick another name.",
+                    name=congregation.name,
+                    name2=name,
+                )
             )
 
     async def within_daily_limit(self, caller: UserId) -> None:
@@ -115,8 +126,12 @@ class Crews:
         )
         if called >= self.limits.crews_per_person_per_day:
             raise UserError(
-                f"You have called {called} crews in the last day "
-                f"(at most {self.limits.crews_per_person_per_day}); call the next one tomorrow."
+                _(
+                    "You have called {called} crews in the last day (at most "
+                    "{crews_per_person_per_day}); call the next one tomorrow.",
+                    called=called,
+                    crews_per_person_per_day=self.limits.crews_per_person_per_day,
+                )
             )
 
     async def perform_create(self, run: Run[Creating]) -> None:
@@ -150,8 +165,13 @@ class Crews:
                 report,
                 self.gateway,
                 RoomId(p.reply_room),
-                f"Crew **{p.name}** is ready: {room_link(room, via)}\n"
-                f"Invited: {', '.join(people)}. Everyone joins by accepting the invitation.",
+                _(
+                    "Crew **{name}** is ready: {room_link}\nInvited: {people}. Everyone "
+                    "joins by accepting the invitation.",
+                    name=p.name,
+                    room_link=room_link(room, via),
+                    people=", ".join(people),
+                ),
                 caller,
                 f"cohost-op-{run.id}-ready",
             ),
@@ -161,7 +181,7 @@ class Crews:
         await self.directory.index.index(crew_entries(room, space, facts))
 
     async def report_failure(self, run: Run[Creating], reason: str) -> None:
-        what = f"crew **{run.params.name}**"
+        what = _("crew **{name}**", name=run.params.name)
         asked = Asked(requester=run.params.caller, reply_room=run.params.reply_room)
         await report_unfinished(self.gateway, run, what, asked, reason)
 

@@ -12,14 +12,15 @@ from handlers.decisions.engine import SPEC, Decisions, proposing_is_consenting
 from handlers.decisions.proof import Proof, proof_of
 from handlers.decisions.schema import ProposalRecord
 from handlers.framework.fact import number_key
+from handlers.framework.language import N_, _
 from handlers.framework.speech import tell
 from handlers.framework.types import IncomingMessage, RoomId
 from storage.models import Proposal
 
 log = structlog.get_logger(__name__)
 
-NOT_SHOWN = "lists an act that this room's own events do not show"
-NOT_THE_GROUP = "names a deciding group that is not the network's"
+NOT_SHOWN = N_("lists an act that this room's own events do not show")
+NOT_THE_GROUP = N_("names a deciding group that is not the network's")
 
 
 class Adoption:
@@ -99,8 +100,13 @@ class Adoption:
             await tell(
                 self.decisions.gateway,
                 incoming.room_id,
-                f"The record of proposal #{proposal.number} that {incoming.sender} wrote {what}. "
-                "I do not take that proposal on: nothing counts here that its people did not "
-                "do themselves.",
+                _(
+                    "The record of proposal #{number} that {sender} wrote {what}. I do not "
+                    "take that proposal on: nothing counts here that its people did not do "
+                    "themselves.",
+                    number=proposal.number,
+                    sender=incoming.sender,
+                    what=what,
+                ),
                 f"cohost-{key}",
             )

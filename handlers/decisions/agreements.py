@@ -24,6 +24,7 @@ from handlers.decisions.engine import Decisions, KindSpec
 from handlers.decisions.schema import Decided, ProposalRecord
 from handlers.decisions.voices import Voices
 from handlers.framework.errors import UserError
+from handlers.framework.language import _
 from handlers.framework.limits import Limits
 from handlers.framework.operations import Run
 from handlers.framework.text import one_line, quoted
@@ -99,14 +100,18 @@ class Agreements:
             group = Group(network, congregations, windows.network_window, voices)
         else:
             raise UserError(
-                "Send `!propose` where a group decides: your crew's room, the Hosts room, "
-                "the Lobby, or the network's Commons."
+                _(
+                    "Send `!propose` where a group decides: your crew's room, the Hosts "
+                    "room, the Lobby, or the network's Commons."
+                )
             )
         if sender not in (group.voices if group.voices is not None else group.deciders):
             raise UserError(
-                "Only those who decide here can propose: the crew in its room, the hosts in "
-                "the Hosts room, the members (or hosts) in the Lobby, the member "
-                "congregations' hosts in the Commons.",
+                _(
+                    "Only those who decide here can propose: the crew in its room, the "
+                    "hosts in the Hosts room, the members (or hosts) in the Lobby, the "
+                    "member congregations' hosts in the Commons."
+                ),
                 "not_a_decider",
             )
         return group
@@ -119,14 +124,18 @@ class Agreements:
     ) -> Proposal:
         said = one_line(text, MAX_PROPOSAL + 1)
         if not said:
-            raise UserError("Say what you propose: `!propose <text>`.")
+            raise UserError(_("Say what you propose: `!propose <text>`."))
         if len(said) > MAX_PROPOSAL:
-            raise UserError(f"Keep a proposal to {MAX_PROPOSAL} characters.")
+            raise UserError(_("Keep a proposal to {value} characters.", value=MAX_PROPOSAL))
         limits = self.limits
         if window is not None and not limits.shortest_window <= window <= limits.longest_window:
             raise UserError(
-                f"A proposal stays open between {limits.shortest_window} and "
-                f"{limits.longest_window}; choose a window within those."
+                _(
+                    "A proposal stays open between {shortest_window} and {longest_window}; "
+                    "choose a window within those.",
+                    shortest_window=limits.shortest_window,
+                    longest_window=limits.longest_window,
+                )
             )
         group = await self.group(room, proposer)
         return await self.decisions.open(
@@ -147,7 +156,7 @@ class Agreements:
         records = await self.decisions.records.all(room)
         passed = [
             (number, record)
-            for number, (_, record) in records.items()
+            for number, (_event, record) in records.items()
             if record.kind == AGREEMENT and record.status == PASSED
         ]
         return sorted(passed, key=_newest, reverse=True)

@@ -13,6 +13,7 @@ from handlers.decisions.engine import Decisions, voice_of
 from handlers.decisions.tally import CONSENT, OBJECT, WITHDRAW
 from handlers.decisions.voices import spoken_for
 from handlers.framework.errors import UserError
+from handlers.framework.language import N_, _
 from handlers.framework.limits import MAX_REASON
 from handlers.framework.registry import Kind, Param, command
 from handlers.framework.replies import Reply
@@ -36,32 +37,37 @@ class DecisionCommands:
         "propose",
         Param("window", Kind.DURATION, optional=True, flag="--for"),
         Param("text", Kind.TEXT),
-        summary="Propose anything to the group that decides here (crew, hosts, members, "
-        "the network); `--for P3D` sets how long it stays open.",
+        summary=N_(
+            "Propose anything to the group that decides here (crew, hosts, "
+            "members, the network); `--for P3D` sets how long it stays open."
+        ),
     )
     async def propose(self, ctx: Context, window: timedelta | None, text: str) -> Reply:
         proposal = await self.agreements.propose(
             ctx.room_id, ctx.sender, text, window, ctx.message.event_id
         )
         return Reply(
-            f"Proposal #{proposal.number} is open until {await self.decisions.closing(proposal)}"
-            "; your proposing counts as consent."
+            _(
+                "Proposal #{number} is open until {value}; your proposing counts as consent.",
+                number=proposal.number,
+                value=await self.decisions.closing(proposal),
+            )
         )
 
-    @command("decisions", summary="What the group here has agreed, newest first.")
+    @command("decisions", summary=N_("What the group here has agreed, newest first."))
     async def agreed(self, ctx: Context) -> Reply:
         await self.agreements.group(ctx.room_id, ctx.sender)  # only where a group decides
         agreed = await self.agreements.agreed(ctx.room_id)
         if not agreed:
-            return Reply("Nothing has been agreed here yet. Propose something with `!propose`.")
-        lines = ["Agreed here, newest first:"]
+            return Reply(_("Nothing has been agreed here yet. Propose something with `!propose`."))
+        lines = [_("Agreed here, newest first:")]
         zone = await self.decisions.zone_of(ctx.room_id)
         for number, record in agreed[:MAX_LISTED]:
             when = record.closed_at or record.closes_at
             day = day_of(when, zone) if when else "?"
             lines.append(f"#{number} ({day}) {quoted(text_of(record.details), MAX_PROPOSAL)}")
         if len(agreed) > MAX_LISTED:
-            lines.append(f"… and {len(agreed) - MAX_LISTED} earlier.")
+            lines.append(_("… and {count} earlier.", count=len(agreed) - MAX_LISTED))
         return Reply("\n".join(lines))
 
     # Votes: every cohost of a shared room records them (one answers).
@@ -69,7 +75,7 @@ class DecisionCommands:
         "consent",
         Param("n", Kind.INT),
         SPEAKING_FOR,
-        summary="Consent to proposal n (or react 👍).",
+        summary=N_("Consent to proposal n (or react 👍)."),
         every_cohost=True,
     )
     async def consent(self, ctx: Context, n: int, congregation: str | None) -> Reply:
@@ -77,14 +83,22 @@ class DecisionCommands:
         self.decisions.require_decider(proposal, ctx.sender)
         voice = await self.decisions.speaking_for(proposal, ctx.sender, congregation, "consent")
         await self.decisions.record(proposal, _ballot(ctx, proposal, CONSENT, voice=voice))
-        spoken = f", for **{congregation.strip()}**" if voice and congregation else ""
-        return Reply(f"Your consent to #{proposal.number} is recorded{spoken}.")
+        spoken = (
+            _(", for **{strip}**", strip=congregation.strip()) if voice and congregation else ""
+        )
+        return Reply(
+            _(
+                "Your consent to #{number} is recorded{spoken}.",
+                number=proposal.number,
+                spoken=spoken,
+            )
+        )
 
     @command(
         "object",
         Param("n", Kind.INT),
         Param("reason", Kind.TEXT, optional=True),
-        summary="Object to proposal n, saying what harm you foresee (or react ✋).",
+        summary=N_("Object to proposal n, saying what harm you foresee (or react ✋)."),
         every_cohost=True,
     )
     async def object(self, ctx: Context, n: int, reason: str | None) -> Reply:
@@ -100,22 +114,28 @@ class DecisionCommands:
         said = one_line(reason or "", MAX_REASON + 1)
         if not said:
             raise UserError(
-                f"An objection needs a reason: what harm do you foresee? "
-                f"Send `!object {proposal.number} <reason>`."
+                _(
+                    "An objection needs a reason: what harm do you foresee? Send `!object "
+                    "{number} <reason>`.",
+                    number=proposal.number,
+                )
             )
         if len(said) > MAX_REASON:
-            raise UserError(f"Keep the reason to {MAX_REASON} characters.")
+            raise UserError(_("Keep the reason to {value} characters.", value=MAX_REASON))
         await self.decisions.record(proposal, _ballot(ctx, proposal, OBJECT, said, voice))
         return Reply(
-            f"Your objection to #{proposal.number} is recorded and blocks it until you "
-            f"withdraw it (`!withdraw {proposal.number}`)."
+            _(
+                "Your objection to #{number} is recorded and blocks it until you "
+                "withdraw it (`!withdraw {number}`).",
+                number=proposal.number,
+            )
         )
 
     @command(
         "extend",
         Param("n", Kind.INT),
         Param("more", Kind.DURATION),
-        summary="Give proposal n more time (an ISO 8601 duration such as P2D), once.",
+        summary=N_("Give proposal n more time (an ISO 8601 duration such as P2D), once."),
         every_cohost=True,
     )
     async def extend(self, ctx: Context, n: int, more: timedelta) -> Reply:
@@ -123,49 +143,64 @@ class DecisionCommands:
         self.decisions.require_decider(proposal, ctx.sender)
         extended = await self.decisions.extend(proposal, ctx.sender, more)
         return Reply(
-            f"Proposal #{extended.number} now closes {await self.decisions.closing(extended)}; "
-            "a proposal is extended once."
+            _(
+                "Proposal #{number} now closes {value}; a proposal is extended once.",
+                number=extended.number,
+                value=await self.decisions.closing(extended),
+            )
         )
 
     @command(
         "withdraw",
         Param("n", Kind.INT),
         SPEAKING_FOR,
-        summary="Withdraw your objection to proposal n, or your own proposal.",
+        summary=N_("Withdraw your objection to proposal n, or your own proposal."),
         every_cohost=True,
     )
     async def withdraw(self, ctx: Context, n: int, congregation: str | None) -> Reply:
         proposal = await self.decisions.proposal_here(ctx.room_id, n)
         if proposal.proposer == ctx.sender and congregation is None:
             await self.decisions.close(proposal.id, Status.WITHDRAWN)
-            return Reply(f"You withdrew proposal #{proposal.number}.")
+            return Reply(_("You withdrew proposal #{number}.", number=proposal.number))
         ballots = await self.decisions.store.ballots(proposal.id)
         chosen = await self.decisions.speaking_for(proposal, ctx.sender, congregation, "withdraw")
         stance = voice_of(proposal, ctx.sender, chosen) or ctx.sender
         current = self.decisions.tally(proposal, ballots, closed=False).stances.get(stance)
         if current is None or current.kind != OBJECT:
             raise UserError(
-                f"You have no objection to #{proposal.number} to withdraw; only the person "
-                "who objected can withdraw an objection."
+                _(
+                    "You have no objection to #{number} to withdraw; only the person who "
+                    "objected can withdraw an objection.",
+                    number=proposal.number,
+                )
             )
         await self.decisions.record(proposal, _ballot(ctx, proposal, WITHDRAW, OBJECT, chosen))
-        return Reply(f"Your objection to #{proposal.number} is withdrawn.")
+        return Reply(_("Your objection to #{number} is withdrawn.", number=proposal.number))
 
-    @command("proposals", summary="The open proposals in this room.")
+    @command("proposals", summary=N_("The open proposals in this room."))
     async def list_open(self, ctx: Context) -> Reply:
         counted = [
             (p, self.decisions.tally(p, ballots, closed=False))
             for p, ballots in await self.decisions.store.open_in(ctx.room_id)
         ]
         if not counted:
-            return Reply("No proposals are open in this room.")
-        lines = ["Open proposals:"]
+            return Reply(_("No proposals are open in this room."))
+        lines = [_("Open proposals:")]
         for p, t in counted:
             lines.append(
-                f"#{p.number} {self.decisions.describe(p)} — "
-                f"closes {await self.decisions.closing(p)}; "
-                f"{len(t.consents)} of {len(p.deciders)} consented"
-                + (f", objections from {', '.join(t.objections)}" if t.objections else "")
+                _(
+                    "#{number} {describe} — closes {value}; {count} of {count2} consented",
+                    number=p.number,
+                    describe=self.decisions.describe(p),
+                    value=await self.decisions.closing(p),
+                    count=len(t.consents),
+                    count2=len(p.deciders),
+                )
+                + (
+                    _(", objections from {objections}", objections=", ".join(t.objections))
+                    if t.objections
+                    else ""
+                )
             )
         return Reply("\n".join(lines))
 

@@ -27,6 +27,7 @@ from handlers.decisions.voices import Voices, speakers, spoken_for, voice_in
 from handlers.framework.clock import Clock
 from handlers.framework.errors import NotYet, UserError
 from handlers.framework.gateway import MatrixGateway
+from handlers.framework.language import _
 from handlers.framework.limits import HOUR, MAX_REASON, Limits
 from handlers.framework.operations import OperationRunner, Run
 from handlers.framework.power import may_mention_room
@@ -63,7 +64,7 @@ NAMED_AT_MOST = 20
 def listed(people: Sequence[str]) -> str:
     shown = ", ".join(people[:NAMED_AT_MOST])
     more = len(people) - NAMED_AT_MOST
-    return shown + (f" and {more} more" if more > 0 else "")
+    return shown + (_(" and {more} more", more=more) if more > 0 else "")
 
 
 @dataclass(frozen=True)
@@ -157,7 +158,7 @@ class Decisions:
     ) -> None:
         not_before = run.params.not_before
         if not_before and self.clock.now() < not_before:
-            raise NotYet("leaving the carrying out to the cohost that opened the proposal")
+            raise NotYet(_("leaving the carrying out to the cohost that opened the proposal"))
         await perform(run)
 
     # -- proposals opened by other cohosts -----------------------------------------
@@ -230,7 +231,7 @@ class Decisions:
         for p in await self.store.all_open():
             if p.room_id != new or not self.opened_here(p):
                 continue
-            carried = "Carried over from before the upgrade. "
+            carried = _("Carried over from before the upgrade. ")
             event_id = await self._post(p, f"cohost-proposal-moved-{p.id}-{new}", carried)
             await self._offer_reactions(await self.store.set_message(p.id, event_id))
 
@@ -239,7 +240,7 @@ class Decisions:
         carries the record other cohosts adopt it from."""
         asked, whole_room = await self._asked(p)
         # A large group is not in the message: its deciders are read from the record's parts.
-        announced, _ = ProposalRecord.announcing(p).split()
+        announced, _parts = ProposalRecord.announcing(p).split()
         return await ask_to_act(
             self.gateway,
             RoomId(p.room_id),
@@ -268,13 +269,17 @@ class Decisions:
             mine = [p for p in in_room if p.proposer == proposer]
             if len(mine) >= self.limits.open_proposals_per_person:
                 raise UserError(
-                    f"You have {len(mine)} proposals open in this room already "
-                    f"(at most {self.limits.open_proposals_per_person}); let one close first."
+                    _(
+                        "You have {count} proposals open in this room already (at most "
+                        "{open_proposals_per_person}); let one close first.",
+                        count=len(mine),
+                        open_proposals_per_person=self.limits.open_proposals_per_person,
+                    )
                 )
         elif len([p for p in recent if p.proposer is None]) >= (
             self.limits.knock_proposals_per_room_per_hour
         ):
-            raise UserError("Too many knocks on this room in the last hour; try again later.")
+            raise UserError(_("Too many knocks on this room in the last hour; try again later."))
 
     async def extend(self, proposal: Proposal, by: UserId, more: timedelta) -> Proposal:
         """A decider gives the group more time, once per proposal, within the longest
@@ -282,21 +287,30 @@ class Decisions:
         it (every cohost of a shared room applies the same command)."""
         if (proposal.details or {}).get(EXTENDED_BY):
             raise UserError(
-                f"Proposal #{proposal.number} was extended once already "
-                f"(by {(proposal.details or {})[EXTENDED_BY]}); a proposal is extended once."
+                _(
+                    "Proposal #{number} was extended once already (by {value}); a proposal "
+                    "is extended once.",
+                    number=proposal.number,
+                    value=(proposal.details or {})[EXTENDED_BY],
+                )
             )
         if more <= timedelta(0):
-            raise UserError("Extend by a positive duration, such as P2D (two days).")
+            raise UserError(_("Extend by a positive duration, such as P2D (two days)."))
         closes_at = proposal.closes_at + more
         if closes_at - proposal.opened_at > self.limits.longest_window:
             days = self.limits.longest_window.days
             raise UserError(
-                f"A proposal stays open {days} days at most; #{proposal.number} would stay "
-                "open longer."
+                _(
+                    "A proposal stays open {days} days at most; #{number} would stay open longer.",
+                    days=days,
+                    number=proposal.number,
+                )
             )
         extended = await self.store.extend(proposal.id, by, closes_at)
         if extended is None:
-            raise UserError(f"Proposal #{proposal.number} was extended once already.")
+            raise UserError(
+                _("Proposal #{number} was extended once already.", number=proposal.number)
+            )
         if self.opened_here(extended):
             await self._record_state(extended, None)
         log.info("proposal_extended", proposal=extended.number, room_id=extended.room_id)
@@ -311,16 +325,31 @@ class Decisions:
 
     async def _announcement(self, p: Proposal) -> str:
         what = self.kinds[p.kind].describe(p)
-        asked = f"proposed by {p.proposer}" if p.proposer else "asked by knocking"
+        asked = (
+            _("proposed by {proposer}", proposer=p.proposer)
+            if p.proposer
+            else _("asked by knocking")
+        )
         lines = [
-            f"Proposal #{p.number}: {what} ({asked}).",
-            *([f"Why, in their words: {quoted(p.reason, MAX_REASON)}"] if p.reason else []),
-            f"Decided by consent of: {self.deciders_named(p)}.",
-            "It passes as soon as all of you consent; "
-            f"at its close, {await self.closing(p)}, "
-            "it passes if at least one consents and no objection stands.",
-            f"React {THUMBS_UP} to consent or {RAISED_HAND} to object, or send "
-            f"`!consent {p.number}` / `!object {p.number} <reason>`.",
+            _("Proposal #{number}: {what} ({asked}).", number=p.number, what=what, asked=asked),
+            *(
+                [_("Why, in their words: {quoted}", quoted=quoted(p.reason, MAX_REASON))]
+                if p.reason
+                else []
+            ),
+            _("Decided by consent of: {deciders_named}.", deciders_named=self.deciders_named(p)),
+            _(
+                "It passes as soon as all of you consent; at its close, {value}, it "
+                "passes if at least one consents and no objection stands.",
+                value=await self.closing(p),
+            ),
+            _(
+                "React {value} to consent or {value2} to object, or send `!consent "
+                "{number}` / `!object {number} <reason>`.",
+                value=THUMBS_UP,
+                value2=RAISED_HAND,
+                number=p.number,
+            ),
         ]
         return "\n".join(lines)
 
@@ -329,22 +358,30 @@ class Decisions:
         proposal = await self.store.by_number(room_id, number)
         if proposal is None:
             raise UserError(
-                f"There is no proposal #{number} in this room. `!proposals` lists the open ones."
+                _(
+                    "There is no proposal #{number} in this room. `!proposals` lists the "
+                    "open ones.",
+                    number=number,
+                )
             )
         if proposal.status != OPEN:
             raise UserError(
-                f"Proposal #{number} is closed ({proposal.status}); votes no longer count."
+                _(
+                    "Proposal #{number} is closed ({status}); votes no longer count.",
+                    number=number,
+                    status=proposal.status,
+                )
             )
         return proposal
 
     def deciders_named(self, p: Proposal) -> str:
         if p.voices is not None:  # groups, each with one voice: the network's congregations
-            return (
-                f"the {len(p.deciders)} member congregation(s), one voice each, "
-                "given by any of its hosts"
+            return _(
+                "the {count} member congregation(s), one voice each, given by any of its hosts",
+                count=len(p.deciders),
             )
         if len(p.deciders) > NAMED_AT_MOST:
-            return f"the {len(p.deciders)} people of this room when it opened"
+            return _("the {count} people of this room when it opened", count=len(p.deciders))
         return ", ".join(p.deciders)
 
     async def speaking_for(
@@ -357,8 +394,12 @@ class Decisions:
             return None
         if proposal.voices is None:
             raise UserError(
-                f"Everyone speaks for themselves on #{proposal.number}; send "
-                f"`!{verb} {proposal.number}` without naming a congregation."
+                _(
+                    "Everyone speaks for themselves on #{number}; send `!{verb} {number}` "
+                    "without naming a congregation.",
+                    number=proposal.number,
+                    verb=verb,
+                )
             )
         names = {
             space: entry.name or space
@@ -368,23 +409,38 @@ class Decisions:
         chosen = [s for s, n in names.items() if named and n.casefold() == named.casefold()]
         if len(chosen) == 1:
             return chosen[0]
-        listed = " or ".join(f"**{n}**" for n in sorted(names.values()))
+        listed = _(" or ").join(f"**{n}**" for n in sorted(names.values()))
         if named:
             raise UserError(
-                f"{quoted(named, 64)} is none of the congregations whose voice you give on "
-                f"#{proposal.number} ({listed})."
+                _(
+                    "{quoted} is none of the congregations whose voice you give on "
+                    "#{number} ({listed}).",
+                    quoted=quoted(named, 64),
+                    number=proposal.number,
+                    listed=listed,
+                )
             )
         raise UserError(
-            f"You give the voice of {listed} on #{proposal.number}; say which one this is "
-            f"for, e.g. `!{verb} {proposal.number} for {sorted(names.values())[0]}`."
+            _(
+                "You give the voice of {listed} on #{number}; say which one this is "
+                "for, e.g. `!{verb} {number} for {sorted}`.",
+                listed=listed,
+                number=proposal.number,
+                verb=verb,
+                sorted=sorted(names.values())[0],
+            )
         )
 
     def require_decider(self, proposal: Proposal, voter: UserId) -> None:
         if not spoken_for(proposal.deciders, proposal.voices, voter):
             raise UserError(
-                f"Proposal #{proposal.number} is decided by {self.deciders_named(proposal)}, "
-                "the group fixed when it opened; your vote does not count, but your voice "
-                "in this room does."
+                _(
+                    "Proposal #{number} is decided by {deciders_named}, the group fixed "
+                    "when it opened; your vote does not count, but your voice in this room "
+                    "does.",
+                    number=proposal.number,
+                    deciders_named=self.deciders_named(proposal),
+                )
             )
 
     async def record(self, proposal: Proposal, ballot: Ballot) -> None:
@@ -502,7 +558,7 @@ class Decisions:
 
     async def outcome_notice(self, run: Run[OutcomeNotice]) -> None:
         if self.clock.now() < run.params.not_before:
-            raise NotYet("the cohost that opened the proposal posts its outcome first")
+            raise NotYet(_("the cohost that opened the proposal posts its outcome first"))
         proposal, ballots = await self.store.with_ballots(run.params.proposal)
         assert proposal is not None
         await self._post_outcome(proposal, self.tally(proposal, ballots, closed=True))
@@ -510,15 +566,29 @@ class Decisions:
     def _outcome_text(self, p: Proposal, result: Tally) -> str:
         what = self.kinds[p.kind].describe(p)
         if p.status == Status.PASSED:
-            return f"Proposal #{p.number} passed: {what}. Consented: {listed(result.consents)}."
+            return _(
+                "Proposal #{number} passed: {what}. Consented: {listed}.",
+                number=p.number,
+                what=what,
+                listed=listed(result.consents),
+            )
         if p.status == Status.WITHDRAWN:
-            return f"Proposal #{p.number} was withdrawn by {p.proposer}."
+            return _(
+                "Proposal #{number} was withdrawn by {proposer}.",
+                number=p.number,
+                proposer=p.proposer,
+            )
         why = (
-            f"objections stand from {listed(result.objections)}"
+            _("objections stand from {listed}", listed=listed(result.objections))
             if result.objections
-            else "nobody consented before it closed"
+            else _("nobody consented before it closed")
         )
-        return f"Proposal #{p.number} lapsed ({why}): {what} does not happen now."
+        return _(
+            "Proposal #{number} lapsed ({why}): {what} does not happen now.",
+            number=p.number,
+            why=why,
+            what=what,
+        )
 
     def opened_here(self, p: Proposal) -> bool:
         """One voice records a proposal in room state: the cohost that opened it."""
@@ -557,12 +627,17 @@ class Decisions:
         if not silent:
             return
         waiting = people(proposal, silent)
-        when = "is halfway through its time" if halfway else "closes in 24 hours"
+        when = _("is halfway through its time") if halfway else _("closes in 24 hours")
         await ask_to_act(
             self.gateway,
             RoomId(proposal.room_id),
-            f"Proposal #{proposal.number} {when} (it closes {await self.closing(proposal)}). "
-            f"Not yet answered: {listed(waiting)}.",
+            _(
+                "Proposal #{number} {when} (it closes {value}). Not yet answered: {listed}.",
+                number=proposal.number,
+                when=when,
+                value=await self.closing(proposal),
+                listed=listed(waiting),
+            ),
             f"cohost-remind-{proposal.id}{'-halfway' if halfway else ''}",
             waiting,
         )
@@ -575,7 +650,11 @@ class Decisions:
         await tell(
             self.gateway,
             decided.room,
-            f"I could not carry out proposal #{decided.number} ({reason}).",
+            _(
+                "I could not carry out proposal #{number} ({reason}).",
+                number=decided.number,
+                reason=reason,
+            ),
             f"cohost-outcome-failed-{run.id}",
         )
 

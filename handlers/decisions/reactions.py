@@ -8,6 +8,7 @@ from handlers.decisions.acts import reaction_meaning
 from handlers.decisions.engine import Decisions, voice_of
 from handlers.decisions.tally import CONSENT, OBJECT, WITHDRAW
 from handlers.decisions.voices import spoken_for
+from handlers.framework.language import _
 from handlers.framework.speech import ask_to_act, tell
 from handlers.framework.types import IncomingReaction, IncomingRedaction, RoomId, UserId
 from storage.decisions import OPEN
@@ -35,9 +36,14 @@ class Reactions:
                 proposal,
                 sender,
                 f"several-voices:{proposal.id}:{sender}",
-                f"{sender}, you give the voice of more than one congregation on "
-                f"#{proposal.number}, so a reaction cannot say which: send "
-                f"`!{verb} {proposal.number} for <congregation>`.",
+                _(
+                    "{sender}, you give the voice of more than one congregation on "
+                    "#{number}, so a reaction cannot say which: send `!{verb} {number} for "
+                    "<congregation>`.",
+                    sender=sender,
+                    number=proposal.number,
+                    verb=verb,
+                ),
             )
             return
         if voice_of(proposal, sender) is None:
@@ -45,8 +51,12 @@ class Reactions:
                 proposal,
                 sender,
                 f"not-decider:{proposal.id}:{sender}",
-                f"{sender}, proposal #{proposal.number} is decided by the group fixed when it "
-                "opened, so your reaction does not count as a vote.",
+                _(
+                    "{sender}, proposal #{number} is decided by the group fixed when it "
+                    "opened, so your reaction does not count as a vote.",
+                    sender=sender,
+                    number=proposal.number,
+                ),
             )
             return
         ballot = Ballot(
@@ -62,9 +72,12 @@ class Reactions:
             await ask_to_act(
                 self.decisions.gateway,
                 room_id,
-                f"{sender}, you objected to #{proposal.number}. What harm do you foresee? "
-                f"Send `!object {proposal.number} <reason>`: "
-                "an objection counts once it has a reason.",
+                _(
+                    "{sender}, you objected to #{number}. What harm do you foresee? Send "
+                    "`!object {number} <reason>`: an objection counts once it has a reason.",
+                    sender=sender,
+                    number=proposal.number,
+                ),
                 f"cohost-ask-reason-{event_id}",
                 (sender,),
             )

@@ -8,6 +8,7 @@ from handlers.community.places import Context, Where, Who
 from handlers.feedback.engine import Feedback
 from handlers.framework.arguments import USER_ID
 from handlers.framework.errors import UserError
+from handlers.framework.language import N_, _
 from handlers.framework.registry import Kind, Param, command
 from handlers.framework.replies import Reply
 from handlers.framework.types import UserId
@@ -22,7 +23,7 @@ class FeedbackCommands:
 
     @command(
         "feedback ask",
-        summary="Ask each crewmate, privately, what you could develop next.",
+        summary=N_("Ask each crewmate, privately, what you could develop next."),
         where=Where.CREW_ROOM,
         who=Who.CREW_MEMBER,
     )
@@ -30,19 +31,24 @@ class FeedbackCommands:
         people = await self.directory.people_in(ctx.room_id)  # cohosts aside
         mates = sorted(UserId(u) for u in people if u != ctx.sender)
         if not mates:
-            raise UserError("Nobody else has joined your crew yet to ask.")
+            raise UserError(_("Nobody else has joined your crew yet to ask."))
         await self.feedback.ask(ctx.crew, ctx.sender, mates, ctx.message.event_id)
         return Reply(
-            f"I am asking your {len(mates)} crewmate(s), each in a direct room with me. "
-            "Their answers come to you alone, in ours."
+            _(
+                "I am asking your {count} crewmate(s), each in a direct room with me. "
+                "Their answers come to you alone, in ours.",
+                count=len(mates),
+            )
         )
 
     @command(
         "feedback give",
         Param("crew", Kind.name("crew")),
         Param("text", Kind.TEXT),
-        summary="Answer a crewmate who asked (in a DM with me); start with `anonymous` "
-        "to stay unnamed, and with the asker where several asked.",
+        summary=N_(
+            "Answer a crewmate who asked (in a DM with me); start with `anonymous` "
+            "to stay unnamed, and with the asker where several asked."
+        ),
         where=Where.DM,
     )
     async def give(self, ctx: Context, crew: str, text: str) -> Reply:
@@ -57,5 +63,7 @@ class FeedbackCommands:
         asker = await self.feedback.give(
             ctx.sender, crew, anonymous, rest if anonymous else text, ctx.message.event_id, named
         )
-        marked = "without your name" if anonymous else "with your name"
-        return Reply(f"Thank you: I passed it on to {asker}, {marked}.")
+        marked = _("without your name") if anonymous else _("with your name")
+        return Reply(
+            _("Thank you: I passed it on to {asker}, {marked}.", asker=asker, marked=marked)
+        )

@@ -12,6 +12,7 @@ from handlers.community.direct import DirectRooms
 from handlers.framework.clock import Clock
 from handlers.framework.errors import UserError
 from handlers.framework.gateway import MatrixGateway
+from handlers.framework.language import N_, _
 from handlers.framework.names import name_key
 from handlers.framework.operations import OperationRunner, Run
 from handlers.framework.speech import ask_to_act, tell
@@ -21,7 +22,7 @@ from storage.models import Crew, FeedbackRequest
 from storage.pathway import FeedbackStore
 
 ASK = "feedback_ask"
-QUESTION = "What skills do you think I should develop to be better equipped for this role?"
+QUESTION = N_("What skills do you think I should develop to be better equipped for this role?")
 OPEN_FOR = timedelta(days=30)
 ASK_AGAIN_AFTER = timedelta(days=7)
 MAX_FEEDBACK = 2000
@@ -56,9 +57,12 @@ class Feedback:
             return  # this very request, again
         if await self.store.asked_since(asker, crew.room_id, self.clock.now() - ASK_AGAIN_AFTER):
             raise UserError(
-                f"You asked your crewmates in **{crew.name}** less than "
-                f"{ASK_AGAIN_AFTER.days} days ago; their answers come to our direct room. "
-                "Ask again after a week."
+                _(
+                    "You asked your crewmates in **{name}** less than {days} days ago; "
+                    "their answers come to our direct room. Ask again after a week.",
+                    name=crew.name,
+                    days=ASK_AGAIN_AFTER.days,
+                )
             )
         request = FeedbackRequest(
             id=key,
@@ -80,11 +84,14 @@ class Feedback:
         asker = UserId(request.asker)
         await self.direct_rooms.with_person(run, asker)  # where the answers will come
         crew = run.params.crew
-        text = (
-            f"{asker} asks you, as their crewmate in **{crew}**: “{QUESTION}”\n"
-            f'Answer here with `!feedback give "{crew}" <your answer>`; it goes to them '
-            f"alone, marked as from you. To stay anonymous: "
-            f'`!feedback give "{crew}" anonymous <your answer>`.'
+        text = _(
+            "{asker} asks you, as their crewmate in **{crew}**: “{value}”\nAnswer "
+            'here with `!feedback give "{crew}" <your answer>`; it goes to them '
+            "alone, marked as from you. To stay anonymous: `!feedback give "
+            '"{crew}" anonymous <your answer>`.',
+            asker=asker,
+            crew=crew,
+            value=QUESTION,
         )
         for mate in request.asked:
             person = UserId(mate)
@@ -117,35 +124,47 @@ class Feedback:
         that was."""
         said = one_line(text, MAX_FEEDBACK + 1)
         if not said:
-            raise UserError("Say what you would tell them: `!feedback give <crew> <text>`.")
+            raise UserError(_("Say what you would tell them: `!feedback give <crew> <text>`."))
         if len(said) > MAX_FEEDBACK:
-            raise UserError(f"Keep it to {MAX_FEEDBACK} characters.")
+            raise UserError(_("Keep it to {value} characters.", value=MAX_FEEDBACK))
         since = self.clock.now() - OPEN_FOR
         waiting = await self.store.awaiting(giver, name_key(crew_name), since)
         if asker is not None:
             waiting = [r for r in waiting if r.asker == asker]
         if not waiting:
             raise UserError(
-                f"Nobody in a crew called **{crew_name}** is waiting for your feedback "
-                "(or you have answered already)."
+                _(
+                    "Nobody in a crew called **{crew_name}** is waiting for your feedback "
+                    "(or you have answered already).",
+                    crew_name=crew_name,
+                )
             )
         askers = sorted({r.asker for r in waiting})
         if len({(r.asker, r.crew_room) for r in waiting}) > 1:
             raise UserError(
-                f"More than one crewmate in a crew called **{crew_name}** asked you: "
-                f"{', '.join(askers)}. Name the one you answer first: "
-                f'`!feedback give "{crew_name}" {askers[0]} <your answer>`.'
+                _(
+                    "More than one crewmate in a crew called **{crew_name}** asked you: "
+                    "{askers}. Name the one you answer first: `!feedback give "
+                    '"{crew_name}" {askers2} <your answer>`.',
+                    crew_name=crew_name,
+                    askers=", ".join(askers),
+                    askers2=askers[0],
+                )
             )
         request = waiting[0]
         asker = UserId(request.asker)
         room = await self.direct_rooms.known(asker)
         if room is None:
-            raise UserError("I can no longer reach the person who asked.")
-        source = "a crewmate who chose to stay anonymous" if anonymous else giver
+            raise UserError(_("I can no longer reach the person who asked."))
+        source = _("a crewmate who chose to stay anonymous") if anonymous else giver
         await tell(
             self.gateway,
             RoomId(room),
-            f"Feedback for you from {source}: {quoted(said, MAX_FEEDBACK)}",
+            _(
+                "Feedback for you from {source}: {quoted}",
+                source=source,
+                quoted=quoted(said, MAX_FEEDBACK),
+            ),
             f"cohost-feedback-{request.id}-{key}",
             (asker,),
         )

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from pydantic import TypeAdapter, ValidationError
 
 from handlers.framework.errors import UserError
+from handlers.framework.language import _
 from handlers.framework.names import clean_name
 from handlers.framework.types import UserId
 
@@ -41,15 +42,18 @@ class ArgKind:
 def parse_user(token: str) -> UserId:
     if len(token) > MAX_USER_ID_LENGTH or not USER_ID.match(token):
         raise UserError(
-            f"`{token}` is not a Matrix user id (like @alice:example.org). "
-            "Pick the person from the suggestions as you type `@`, or write their id."
+            _(
+                "`{token}` is not a Matrix user id (like @alice:example.org). Pick the "
+                "person from the suggestions as you type `@`, or write their id.",
+                token=token,
+            )
         )
     return UserId(token)
 
 
 def parse_int(token: str) -> int:
     if not re.fullmatch(r"[+-]?[0-9]{1,9}", token):
-        raise UserError(f"`{token}` is not a whole number.")
+        raise UserError(_("`{token}` is not a whole number.", token=token))
     return int(token)
 
 
@@ -59,13 +63,15 @@ def parse_weekday(word: str) -> int:
     for i, name in enumerate(WEEKDAYS):
         if len(key) >= 3 and name.startswith(key):
             return i
-    raise UserError(f"`{word}` is not a weekday; try Monday … Sunday.")
+    raise UserError(_("`{word}` is not a weekday; try Monday … Sunday.", word=word))
 
 
 def parse_time(word: str) -> time:
     found = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", word)
     if found is None:
-        raise UserError(f"`{word}` is not a time of day; write it as HH:MM, e.g. 19:00.")
+        raise UserError(
+            _("`{word}` is not a time of day; write it as HH:MM, e.g. 19:00.", word=word)
+        )
     return time(int(found.group(1)), int(found.group(2)))
 
 
@@ -85,7 +91,10 @@ def parse_zone(name: str) -> ZoneInfo:
             pass
     shown = name if len(name) <= 64 else name[:63] + "…"
     raise UserError(
-        f"`{shown}` is not a time zone I know; use an IANA name like Europe/Berlin or UTC."
+        _(
+            "`{shown}` is not a time zone I know; use an IANA name like Europe/Berlin or UTC.",
+            shown=shown,
+        )
     )
 
 
@@ -96,7 +105,9 @@ def parse_duration(word: str) -> timedelta:
     except ValidationError:
         duration = None
     if not isinstance(duration, timedelta) or not word.upper().startswith("P"):
-        raise UserError(f"`{word}` is not a duration; write it like P3D (three days) or PT12H.")
+        raise UserError(
+            _("`{word}` is not a duration; write it like P3D (three days) or PT12H.", word=word)
+        )
     return duration
 
 
@@ -113,7 +124,9 @@ def _unquoted(text: str) -> str:
 def _literal(words: tuple[str, ...], refusal: str | None) -> Callable[[str], str]:
     def convert(token: str) -> str:
         if token.lower() not in words:
-            raise UserError(refusal or f"Expected `{words[0]}` here, not `{token}`.")
+            raise UserError(
+                refusal or _("Expected `{words}` here, not `{token}`.", words=words[0], token=token)
+            )
         return token.lower()
 
     return convert

@@ -9,6 +9,7 @@ import structlog
 
 from handlers.framework.errors import MatrixError, UserError
 from handlers.framework.gateway import MatrixGateway
+from handlers.framework.language import N_, _
 from handlers.framework.matrix_names import EventType
 from handlers.framework.memo import forgetting, remembering
 from handlers.framework.pills import from_formatted, mentioned, with_mentioned_names
@@ -26,9 +27,9 @@ from handlers.framework.types import IncomingMessage, RoomId, UserId
 
 log = structlog.get_logger(__name__)
 
-APOLOGY = (
-    "Sorry, something went wrong on my side. "
-    "The hosts of this cohost can find the details in its log."
+APOLOGY = N_(
+    "Sorry, something went wrong on my side. The hosts of this cohost can "
+    "find the details in its log."
 )
 
 
@@ -62,7 +63,7 @@ Preconditions = Callable[[Command, IncomingMessage], Awaitable[CommandContext]]
 
 async def anywhere_only(command: Command, message: IncomingMessage) -> CommandContext:
     if command.where is not None or command.who is not None:
-        raise UserError(f"`!{command.name}` cannot be checked here.")
+        raise UserError(_("`!{name}` cannot be checked here.", name=command.name))
     return CommandContext(message)
 
 
@@ -137,7 +138,7 @@ class CommandHandler:
         if worked_out is not None:
             await self._send(message, Reply(worked_out))
             return
-        _, reply = await self._answer(message, True)
+        _name, reply = await self._answer(message, True)
         if reply is not None:
             await self._send(message, reply)
             if reply.then is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 
 from handlers.framework.errors import UserError
+from handlers.framework.language import _
 
 MAX_NAME_LENGTH = 64
 
@@ -12,13 +13,20 @@ MAX_NAME_LENGTH = 64
 def clean_name(raw: str | None, what: str) -> str:
     name = " ".join((raw or "").split())
     if not name:
-        raise UserError(f'Give the {what} a name, e.g. `"Tuesday circle"`.')
+        raise UserError(_('Give the {what} a name, e.g. `"Tuesday circle"`.', what=what))
     if len(name) > MAX_NAME_LENGTH:
         raise UserError(
-            f"That {what} name is {len(name)} characters long; keep it to {MAX_NAME_LENGTH}."
+            _(
+                "That {what} name is {count} characters long; keep it to {value}.",
+                what=what,
+                count=len(name),
+                value=MAX_NAME_LENGTH,
+            )
         )
     if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in name):
-        raise UserError(f"The {what} name has invisible control characters; please retype it.")
+        raise UserError(
+            _("The {what} name has invisible control characters; please retype it.", what=what)
+        )
     return name
 
 

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from handlers.framework.clock import Clock
 from handlers.framework.errors import HomeserverUnavailable, MatrixError, NotYet
+from handlers.framework.language import _
 from handlers.framework.types import RoomId
 from storage.operations import DONE, FAILED, PENDING, NewOperation, OperationStore
 
@@ -153,7 +154,7 @@ class OperationRunner:
 
     async def run_queued(self) -> None:
         """Run what is queued now, once each (tests drive the runner this way)."""
-        for _ in range(self._queue.qsize()):
+        for _queued in range(self._queue.qsize()):
             await self.run_one(self._queue.get_nowait())
 
     async def run_one(self, op_id: str) -> None:
@@ -183,7 +184,7 @@ class OperationRunner:
             except Exception as err:
                 log.exception("operation_failed")
                 await self._save(op_id, run.progress, FAILED)
-                reason = err.errcode if isinstance(err, MatrixError) else "an internal error"
+                reason = err.errcode if isinstance(err, MatrixError) else _("an internal error")
                 try:
                     await kind.on_failure(run, reason)
                 except Exception:

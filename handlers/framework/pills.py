@@ -13,6 +13,7 @@ from urllib.parse import unquote
 
 from handlers.framework.arguments import MAX_USER_ID_LENGTH, USER_ID
 from handlers.framework.errors import UserError
+from handlers.framework.language import _
 from handlers.framework.markdown import MATRIX_TO
 from handlers.framework.matrix_names import MENTIONS
 
@@ -105,8 +106,12 @@ def with_mentioned_names(body: str, names: Mapping[str, str]) -> str:
         users = sorted(by_name[name])
         if len(users) > 1:
             raise UserError(
-                f"More than one person you mentioned is called “{name}”: "
-                f"{', '.join(users)}. Write the id of the one you mean.",
+                _(
+                    "More than one person you mentioned is called “{name}”: {users}. Write "
+                    "the id of the one you mean.",
+                    name=name,
+                    users=", ".join(users),
+                ),
                 kind="ambiguous_person",
             )
         body = body.replace(name, users[0])

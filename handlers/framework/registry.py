@@ -13,6 +13,7 @@ from typing import Any, Protocol, TypeVar
 
 from handlers.framework.arguments import ArgKind, Kind
 from handlers.framework.errors import UserError
+from handlers.framework.language import _
 from handlers.framework.replies import Reply
 from handlers.framework.types import IncomingMessage, RoomId, UserId
 
@@ -54,7 +55,7 @@ class Param:
         shown = self.kind.label if self.kind in (Kind.USER,) else self.name
         inner = f"{shown}…" if self.repeated else shown
         if self.keyword:
-            inner = f"{self.keyword} <text>"
+            inner = _("{keyword} <text>", keyword=self.keyword)
         return f"[{inner}]" if self.optional else f"<{inner}>"
 
 
@@ -129,20 +130,30 @@ class Command:
                 args[param.name] = value
             pos += 1
         if pos < len(tokens):
-            raise UserError(f"Too many arguments. Usage: {self.usage()}", kind="bad_input")
+            raise UserError(
+                _("Too many arguments. Usage: {usage}", usage=self.usage()), kind="bad_input"
+            )
         return args
 
     def missing(self, param: Param) -> UserError:
-        return UserError(f"Missing {param.name}. Usage: {self.usage()}", kind="bad_input")
+        return UserError(
+            _("Missing {name}. Usage: {usage}", name=param.name, usage=self.usage()),
+            kind="bad_input",
+        )
 
     def convert(self, param: Param, token: str) -> Any:
         try:
             return param.kind.convert(token)
         except UserError as err:
             if param.kind.passed:
-                raise UserError(f"{err.message} Usage: {self.usage()}", kind="bad_input") from None
+                raise UserError(
+                    _("{message} Usage: {usage}", message=err.message, usage=self.usage()),
+                    kind="bad_input",
+                ) from None
             # A fixed word: how the whole command is written says it best.
-            shown = f"Write it as `{self.example}`." if self.example else err.message
+            shown = (
+                _("Write it as `{example}`.", example=self.example) if self.example else err.message
+            )
             raise UserError(shown, kind="bad_input") from None
 
 
@@ -159,7 +170,7 @@ def words_of(raw: str) -> list[str]:
 def raw_rest_after(raw: str, skip_tokens: int) -> str:
     """The raw text after `skip_tokens` words (keeps inner spacing)."""
     rest = raw
-    for _ in range(skip_tokens):
+    for _skipped in range(skip_tokens):
         found = _WORD.match(rest)
         rest = rest[found.end() :] if found else ""
     return rest
@@ -285,7 +296,12 @@ class CommandRegistry:
         if family:
             listing = ", ".join(f"`{c.usage()}`" for c in family)
             raise UserError(
-                f"I don't know that form of `!{words[0]}`. Try one of: {listing}.", kind="bad_input"
+                _(
+                    "I don't know that form of `!{words}`. Try one of: {listing}.",
+                    words=words[0],
+                    listing=listing,
+                ),
+                kind="bad_input",
             )
         raise UnknownCommand(words[0], self.closest(words[0]))
 
@@ -301,9 +317,14 @@ class UnknownCommand(UserError):
     bots) it is left alone unless it is close to one of cohost's."""
 
     def __init__(self, word: str, suggestion: str | None) -> None:
-        hint = f" Did you mean `!{suggestion}`?" if suggestion else ""
+        hint = _(" Did you mean `!{suggestion}`?", suggestion=suggestion) if suggestion else ""
         super().__init__(
-            f"I don't know `!{word}`.{hint} Send `!help` to see what I can do.", "unknown_command"
+            _(
+                "I don't know `!{word}`.{hint} Send `!help` to see what I can do.",
+                word=word,
+                hint=hint,
+            ),
+            "unknown_command",
         )
         self.suggestion = suggestion
 
@@ -349,7 +370,7 @@ def tokenize(text: str) -> list[str]:
         return shlex.split(text)
     except ValueError:
         raise UserError(
-            'A quote is not closed. Put names with spaces in "double quotes".', kind="bad_input"
+            _('A quote is not closed. Put names with spaces in "double quotes".'), kind="bad_input"
         ) from None
 
 

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from handlers.framework.language import _
 from handlers.framework.markdown import RoomLink, plain, to_html
 from handlers.framework.matrix_names import IN_REPLY_TO, MENTIONS, RELATES_TO, THREAD, MsgType
 from handlers.framework.types import IncomingMessage, UserId
@@ -34,7 +35,9 @@ def bounded(text: str) -> str:
     """A message body that fits in one event whatever lists it holds."""
     if len(text) <= MAX_BODY:
         return text
-    return text[:MAX_BODY].rstrip() + f"… ({len(text) - MAX_BODY} more characters left out)"
+    return text[:MAX_BODY].rstrip() + _(
+        "… ({count} more characters left out)", count=len(text) - MAX_BODY
+    )
 
 
 def mentions(users: set[UserId] | set[str], first: str | None = None) -> list[str]:

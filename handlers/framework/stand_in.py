@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field
 
 from handlers.framework.clock import Clock
 from handlers.framework.errors import NotYet
+from handlers.framework.language import _
 from handlers.framework.matrix_names import IN_REPLY_TO, MENTIONS, RELATES_TO
 from handlers.framework.operations import OperationRunner, Run
 from handlers.framework.types import EventId, IncomingMessage, RoomId, UserId
@@ -131,7 +132,9 @@ class StandIns:
         now = self._clock.now()
         due = p.due
         if now < due:
-            raise NotYet("a cohost before this one may still answer", (due - now).total_seconds())
+            raise NotYet(
+                _("a cohost before this one may still answer"), (due - now).total_seconds()
+            )
         message = IncomingMessage(
             p.room,
             p.event,

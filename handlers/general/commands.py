@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 
 from handlers.community.places import Context
 from handlers.framework.errors import UserError
+from handlers.framework.language import N_, _
 from handlers.framework.registry import BOT_WORD, Command, CommandRegistry, Kind, Param, command
 from handlers.framework.replies import Reply
 from handlers.framework.types import IncomingMessage
@@ -44,30 +45,34 @@ class GeneralCommands:
         self.registry = registry
         self.permitted = permitted
 
-    @command("ping", summary="Check that cohost is listening.")
+    @command("ping", summary=N_("Check that cohost is listening."))
     async def ping(self, ctx: Context) -> Reply:
-        return Reply("Pong! cohost is here.")
+        return Reply(_("Pong! cohost is here."))
 
     @command(
         "help",
         Param("command", Kind.TEXT, optional=True),
-        summary="What you can do here; `!help <command>` explains one, `!help all` lists all.",
+        summary=N_("What you can do here; `!help <command>` explains one, `!help all` lists all."),
     )
     async def help(self, ctx: Context, command: str | None) -> Reply:
         asked = (command or "").strip().lstrip("!")
         if asked.lower() == ALL:
             return Reply(
-                grouped("Everything I can do, wherever it is done:", self.registry.commands)
+                grouped(_("Everything I can do, wherever it is done:"), self.registry.commands)
             )
         if asked:
             return Reply(self.explain(asked))
         allowed = await self.permitted(self.registry.commands, ctx.message)
         hidden = len(self.registry.commands) - len(allowed)
-        lines = [grouped("I host microsolidarity crews and congregations. Here you can:", allowed)]
+        lines = [
+            grouped(_("I host microsolidarity crews and congregations. Here you can:"), allowed)
+        ]
         more = (
-            f" and `!help all` for the {hidden} that work elsewhere or for others" if hidden else ""
+            _(" and `!help all` for the {hidden} that work elsewhere or for others", hidden=hidden)
+            if hidden
+            else ""
         )
-        lines.append(f"\n`!help <command>` tells more{more}.")
+        lines.append(_("\n`!help <command>` tells more{more}.", more=more))
         return Reply("".join(lines))
 
     def explain(self, asked: str) -> str:
@@ -77,11 +82,22 @@ class GeneralCommands:
         found = self.registry.find(" ".join(words))
         if not found:
             near = self.registry.closest(words[0]) if words else None
-            hint = f" Did you mean `!help {near}`?" if near else ""
-            raise UserError(f"There is no command `!{asked}`.{hint} Send `!help all` for all.")
+            hint = _(" Did you mean `!help {near}`?", near=near) if near else ""
+            raise UserError(
+                _(
+                    "There is no command `!{asked}`.{hint} Send `!help all` for all.",
+                    asked=asked,
+                    hint=hint,
+                )
+            )
         return "\n".join(
-            f"`{c.usage()}` — {c.summary}\n  Where: {c.where.value if c.where else 'anywhere'}; "
-            f"who: {c.who.value if c.who else 'anyone'}."
+            _(
+                "`{usage}` — {summary}\n  Where: {value}; who: {value2}.",
+                usage=c.usage(),
+                summary=c.summary,
+                value=c.where.value if c.where else "anywhere",
+                value2=c.who.value if c.who else "anyone",
+            )
             for c in found
         )
 

@@ -21,6 +21,7 @@ from handlers.decisions.engine import Decisions, KindSpec
 from handlers.decisions.schema import Decided
 from handlers.framework import matrix_names as mx
 from handlers.framework.errors import UserError
+from handlers.framework.language import _
 from handlers.framework.operations import Run
 from handlers.framework.power import change_users
 from handlers.framework.speech import tell
@@ -72,16 +73,16 @@ class Membership:
 
     # -- descriptions ----------------------------------------------------------
     def _describe_crew_join(self, p: Proposal) -> str:
-        return f"{p.subject} joins this crew"
+        return _("{subject} joins this crew", subject=p.subject)
 
     def _describe_congregation_join(self, p: Proposal) -> str:
-        return f"{p.subject} joins the congregation"
+        return _("{subject} joins the congregation", subject=p.subject)
 
     def _describe_host_add(self, p: Proposal) -> str:
-        return f"{p.subject} becomes a host"
+        return _("{subject} becomes a host", subject=p.subject)
 
     def _describe_host_remove(self, p: Proposal) -> str:
-        return f"{p.subject} is no longer a host"
+        return _("{subject} is no longer a host", subject=p.subject)
 
     # -- crews -------------------------------------------------------------------
     async def open_crew_join(
@@ -90,12 +91,18 @@ class Membership:
         room = RoomId(crew.room_id)
         members = await self.gateway.joined_members(room)
         if subject in members:
-            raise UserError(f"{subject} is already a member of **{crew.name}**.")
+            raise UserError(
+                _("{subject} is already a member of **{name}**.", subject=subject, name=crew.name)
+            )
         await self._no_open_duplicate(CREW_JOIN, crew.room_id, subject)
         deciders = sorted(await self.directory.people_in(room))
         if not deciders:
             raise UserError(
-                f"Nobody has joined **{crew.name}** yet to decide; ask its caller, {crew.caller}."
+                _(
+                    "Nobody has joined **{name}** yet to decide; ask its caller, {caller}.",
+                    name=crew.name,
+                    caller=crew.caller,
+                )
             )
         return await self.decisions.open(
             kind=CREW_JOIN,
@@ -111,7 +118,13 @@ class Membership:
     async def _no_open_duplicate(self, kind: str, scope: str, subject: str) -> None:
         existing = await self.decisions.store.open_about(kind, scope, subject)
         if existing is not None:
-            raise UserError(f"Proposal #{existing.number} about {subject} is already open.")
+            raise UserError(
+                _(
+                    "Proposal #{number} about {subject} is already open.",
+                    number=existing.number,
+                    subject=subject,
+                )
+            )
 
     async def _invite_subject(self, run: Run[Decided]) -> None:
         """Carrying out a membership decision: the newcomer gets an invitation (once)."""
@@ -214,13 +227,18 @@ class Membership:
             await tell(
                 self.gateway,
                 room,
-                f"{subject} is no longer a host. As a founder of this room they keep their "
-                "place in it (Matrix lets nobody remove a room's creator); they may leave it "
-                "themselves.",
+                _(
+                    "{subject} is no longer a host. As a founder of this room they keep "
+                    "their place in it (Matrix lets nobody remove a room's creator); they "
+                    "may leave it themselves.",
+                    subject=subject,
+                ),
                 f"cohost-host-removed-{room}-{subject}",
             )
             return
-        await kick_quietly(self.gateway, room, subject, "no longer a host, by the hosts' consent")
+        await kick_quietly(
+            self.gateway, room, subject, _("no longer a host, by the hosts' consent")
+        )
 
     def _host_rooms(self, c: Congregation) -> list[RoomId]:
         return [
@@ -281,8 +299,10 @@ class Membership:
 
     async def _bypassed(self, event: IncomingMember, subject: UserId) -> None:
         """Reported once, never undone: the room's people may invite directly."""
-        text = (
-            f"{event.sender} invited {subject} directly, without a proposal. That is within "
-            "their rights here; I note it so that everyone knows."
+        text = _(
+            "{sender} invited {subject} directly, without a proposal. That is "
+            "within their rights here; I note it so that everyone knows.",
+            sender=event.sender,
+            subject=subject,
         )
         await tell(self.gateway, event.room_id, text, f"cohost-bypass-{event.event_id}")

@@ -28,6 +28,7 @@ from handlers.decisions.engine import Decisions, KindSpec
 from handlers.decisions.schema import Decided
 from handlers.framework.clock import Clock
 from handlers.framework.errors import MatrixError, NotYet, UserError
+from handlers.framework.language import _
 from handlers.framework.names import name_key
 from handlers.framework.operations import Run
 from handlers.framework.patterns import server_of
@@ -80,7 +81,7 @@ class NetworkCrews:
         self, network: RoomId, name: str, proposer: UserId, key: str
     ) -> Proposal:
         if await self.crew_named(network, name) is not None:
-            raise UserError(f"The network already has a crew called **{name}**.")
+            raise UserError(_("The network already has a crew called **{name}**.", name=name))
         return await self._open(CALL_CREW, network, name, proposer, key, {"name": name})
 
     async def crew_named(self, network: RoomId, name: str) -> Crew | None:
@@ -94,18 +95,23 @@ class NetworkCrews:
     async def propose_join(
         self, network: RoomId, crew: Crew, subject: UserId, proposer: UserId | None, key: str
     ) -> Proposal:
-        _, voices = await self.shared.voices(network)
+        _deciders, voices = await self.shared.voices(network)
         if subject not in voices:
             raise UserError(
-                f"{subject} is not a host of a member congregation; the network's crews are "
-                "for them."
+                _(
+                    "{subject} is not a host of a member congregation; the network's crews "
+                    "are for them.",
+                    subject=subject,
+                )
             )
         try:
             members = await self.directory.people_in(RoomId(crew.room_id))
         except MatrixError:  # not in the room yet here: the crew's own decision checks
             members = set()
         if subject in members:
-            raise UserError(f"{subject} is already a member of **{crew.name}**.")
+            raise UserError(
+                _("{subject} is already a member of **{name}**.", subject=subject, name=crew.name)
+            )
         details = {"crew": crew.room_id, "name": crew.name}
         return await self._open(JOIN_CREW, network, subject, proposer, key, details)
 
@@ -122,7 +128,7 @@ class NetworkCrews:
         facts = await self.shared.get(network, NetworkFacts)
         commons = facts.rooms.get("commons") if facts else None
         if not commons:
-            raise UserError("I cannot find the network's Commons.")
+            raise UserError(_("I cannot find the network's Commons."))
         return await self.decisions.open(
             kind=kind,
             room_id=RoomId(commons),
@@ -137,10 +143,16 @@ class NetworkCrews:
         )
 
     def _describe_call(self, p: Proposal) -> str:
-        return f"the network calls a crew of its hosts, **{(p.details or {}).get('name')}**"
+        return _(
+            "the network calls a crew of its hosts, **{get}**", get=(p.details or {}).get("name")
+        )
 
     def _describe_join(self, p: Proposal) -> str:
-        return f"{p.subject} joins the network's crew **{(p.details or {}).get('name')}**"
+        return _(
+            "{subject} joins the network's crew **{get}**",
+            subject=p.subject,
+            get=(p.details or {}).get("name"),
+        )
 
     # -- carrying out ----------------------------------------------------------------
     async def _make_room(self, run: Run[Decided]) -> None:
@@ -178,8 +190,12 @@ class NetworkCrews:
                 report,
                 self.gateway,
                 RoomId(proposal.room_id),
-                f"The network's crew **{name}** is ready: {room_link(room, via)}\n"
-                f"Hosts of member congregations ask to join with `!crew join {name}` here.",
+                _(
+                    "The network's crew **{name}** is ready: {room_link}\nHosts of member "
+                    "congregations ask to join with `!crew join {name}` here.",
+                    name=name,
+                    room_link=room_link(room, via),
+                ),
                 proposer,
                 f"cohost-op-{run.id}-ready",
             ),
@@ -198,12 +214,12 @@ class NetworkCrews:
         room = RoomId(str((proposal.details or {}).get("crew")))
         crew = (await self.directory.place(room)).crew
         if crew is None:
-            raise NotYet("the network's crew is not known here yet")
+            raise NotYet(_("the network's crew is not known here yet"))
         key = f"{proposal.opening_key}#crew"
         if await self.decisions.store.by_opening(key) is not None:
             return
         recorded = await self.decisions.records.all(room)
-        if any(record.opening_key == key for _, record in recorded.values()):
+        if any(record.opening_key == key for _event, record in recorded.values()):
             return  # opened by another of the network's cohosts
         proposer = UserId(proposal.proposer) if proposal.proposer else None
         try:

@@ -23,6 +23,7 @@ from handlers.community.state import (
     NETWORK_SPACE,
 )
 from handlers.framework.clock import Clock
+from handlers.framework.language import _
 from handlers.framework.operations import OperationRunner, Run
 from handlers.framework.types import RoomId, UserId
 from storage.community import IndexEntries
@@ -129,8 +130,12 @@ class Networks:
                 report,
                 self.gateway,
                 RoomId(p.reply_room),
-                f"Network **{p.name}** is ready: {room_link(space, via)}\n"
-                "I have invited this congregation's hosts to the network space and its Commons.",
+                _(
+                    "Network **{name}** is ready: {room_link}\nI have invited this "
+                    "congregation's hosts to the network space and its Commons.",
+                    name=p.name,
+                    room_link=room_link(space, via),
+                ),
                 UserId(p.requester),
                 f"cohost-op-{run.id}-ready",
             ),
@@ -149,7 +154,7 @@ class Networks:
         await self.directory.index.index(network_entries(space, facts))
 
     async def report_failure(self, run: Run[Creating], reason: str) -> None:
-        what = f"network **{run.params.name}**"
+        what = _("network **{name}**", name=run.params.name)
         await report_unfinished(self.gateway, run, what, run.params, reason)
 
 

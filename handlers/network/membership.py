@@ -33,6 +33,7 @@ from handlers.decisions.engine import Decisions, KindSpec
 from handlers.decisions.schema import Decided
 from handlers.framework.clock import Clock
 from handlers.framework.errors import MatrixError, NotYet
+from handlers.framework.language import N_, _
 from handlers.framework.matrix_names import EventType, Membership
 from handlers.framework.operations import OperationRunner, Run
 from handlers.framework.patterns import server_of
@@ -59,9 +60,9 @@ OPENING_TURN = timedelta(seconds=20)
 
 # What a knock's proposal says it checked about the applicant's space.
 VOUCHED: dict[object, str] = {
-    True: "that space's own facts name this cohost",
-    False: "that space's facts do not name this cohost",
-    None: "that space cannot be read from here",
+    True: N_("that space's own facts name this cohost"),
+    False: N_("that space's facts do not name this cohost"),
+    None: N_("that space cannot be read from here"),
 }
 
 
@@ -213,8 +214,11 @@ class NetworkMembership:
                 report,
                 self.gateway,
                 RoomId(run.params.reply_room),
-                f"**{congregation.name}** has left the network. I have left its rooms; "
-                "a host can apply again with `!network join`.",
+                _(
+                    "**{name}** has left the network. I have left its rooms; a host can "
+                    "apply again with `!network join`.",
+                    name=congregation.name,
+                ),
                 UserId(run.params.requester),
                 f"cohost-op-{run.id}-done",
             ),
@@ -273,7 +277,7 @@ class NetworkMembership:
         assert congregation is not None
         facts = await self.directory.shared.get(network, NetworkFacts)
         if facts is None:
-            raise NotYet("the network's facts are not readable yet")
+            raise NotYet(_("the network's facts are not readable yet"))
         rooms = facts.rooms
         await run.step(
             "join:announcements", partial(self.gateway.join_room, rooms["announcements"], p.via)
@@ -282,7 +286,7 @@ class NetworkMembership:
         if self.gateway.user_id not in await self.directory.shared.network_cohosts(network):
             # Let in, but by nobody the network trusts to admit (its Commons records no
             # admission): the register entry would count for nothing, so wait for one.
-            raise NotYet("no admission of this cohost is recorded in the network yet")
+            raise NotYet(_("no admission of this cohost is recorded in the network yet"))
         hosts = [UserId(h) for h in congregation.hosts]
         entry = MemberEntry(name=congregation.name, bot=self.gateway.user_id, hosts=hosts)
         await run.step("register", partial(self.directory.shared.write, network, entry, space))
@@ -319,8 +323,12 @@ class NetworkMembership:
                 report,
                 self.gateway,
                 RoomId(p.reply_room),
-                f"**{congregation.name}** is now a member of the network **{facts.name}**. "
-                "I have invited its hosts to the network space and Commons.",
+                _(
+                    "**{name}** is now a member of the network **{name2}**. I have invited "
+                    "its hosts to the network space and Commons.",
+                    name=congregation.name,
+                    name2=facts.name,
+                ),
                 UserId(p.requester),
                 f"cohost-op-{run.id}-ready",
             ),
@@ -331,7 +339,7 @@ class NetworkMembership:
             await self.gateway.join_room(room, via)
         except MatrixError as err:
             if err.errcode == "M_FORBIDDEN":
-                raise NotYet("no invitation to the Commons yet") from err
+                raise NotYet(_("no invitation to the Commons yet")) from err
             raise
 
     async def _index(self, network: RoomId, facts: NetworkFacts) -> None:
@@ -353,7 +361,10 @@ class NetworkMembership:
         await report(
             self.gateway,
             RoomId(run.params.reply_room),
-            f"I was let into the network but could not finish joining it ({reason}).",
+            _(
+                "I was let into the network but could not finish joining it ({reason}).",
+                reason=reason,
+            ),
             UserId(run.params.requester),
             f"cohost-op-{run.id}-failed",
         )
@@ -391,7 +402,7 @@ class NetworkMembership:
     async def perform_open(self, run: Run[Opening]) -> None:
         p = run.params
         if self.clock.now() < p.not_before:
-            raise NotYet("another member cohost has the first turn to open this proposal")
+            raise NotYet(_("another member cohost has the first turn to open this proposal"))
         if await self.decisions.store.by_opening(p.knock) is not None:
             return  # opened by another cohost, and adopted here
         network = RoomId(p.network)
@@ -427,9 +438,15 @@ class NetworkMembership:
         the applicant's words."""
         details = admission(p)
         name, space = details.get("name"), details.get("space")
-        called = f", which it calls “{name}”" if name else ""
+        called = _(", which it calls “{name}”", name=name) if name else ""
         check = VOUCHED.get(details.get("vouched"), VOUCHED[None])
-        return f"the cohost {p.subject} joins the network for the space {space}{called} ({check})"
+        return _(
+            "the cohost {subject} joins the network for the space {space}{called} ({check})",
+            subject=p.subject,
+            space=space,
+            called=called,
+            check=check,
+        )
 
     async def _vouched(self, space: str | None, applicant: str) -> bool | None:
         """Whether the space's congregation facts were written by the applicant: True,
@@ -450,7 +467,7 @@ class NetworkMembership:
         space = admission(proposal).get("space")
         facts = await self.directory.shared.get(network, NetworkFacts)
         if facts is None:
-            raise NotYet("the network's facts are not readable yet")
+            raise NotYet(_("the network's facts are not readable yet"))
         rooms = facts.rooms
         for room in (network, rooms["commons"], rooms["announcements"]):
             await run.step(f"power:{room}", partial(self._raise, room, [bot]))

@@ -37,6 +37,7 @@ from handlers.decisions.voices import Voices, groups_of, voice_in, voices_from
 from handlers.framework.clock import Clock
 from handlers.framework.errors import MatrixError
 from handlers.framework.fact import number_key
+from handlers.framework.language import _
 from handlers.framework.matrix_names import EventType
 from handlers.framework.memo import remembered
 from handlers.framework.types import RoomId, UserId
@@ -258,20 +259,20 @@ class NetworkTrust:
             if a.closed_at and record.opened_at and a.closed_at < record.opened_at
         }
         if not (before | founding) - {ANY} <= set(record.deciders):
-            return self._refused(admission, "a member congregation left out of the deciders")
+            return self._refused(admission, _("a member congregation left out of the deciders"))
         hosts = await self._registered_hosts(RoomId(record.scope), spaces)
         voices = record.voices or {}
         if not _registered(voices, hosts, lambda space: True):
-            return self._refused(admission, "a voice for a congregation it is not a host of")
+            return self._refused(admission, _("a voice for a congregation it is not a host of"))
         try:
             proposal = record.proposal(commons, admission.number, str(admission.recorder))
         except ValueError:
-            return self._refused(admission, "no window")
+            return self._refused(admission, _("no window"))
         proposal.message_event_id = record.message
         ballots = record.ballots()
         for ballot in ballots:
             if await proof_of(self.gateway, proposal, ballot) is not Proof.SHOWN:
-                return self._refused(admission, "an act the Commons does not show")
+                return self._refused(admission, _("an act the Commons does not show"))
         acts = [
             Act(
                 b.event_id,
@@ -285,7 +286,7 @@ class NetworkTrust:
         ]
         closed = record.closes_at is not None and self.clock.now() >= record.closes_at
         if tally(record.deciders, acts, closed).outcome is not Outcome.PASSED:
-            return self._refused(admission, "its acts do not pass it")
+            return self._refused(admission, _("its acts do not pass it"))
         self._shown.add(admission.event_id)
         self._not_shown.discard(seen)
         return True
@@ -306,10 +307,10 @@ class NetworkTrust:
         register = await self._register(network, await self.admitted_spaces(network))
         hosts = {space: entry.hosts for space, (entry, _) in register.items()}
         if not _registered(voices, hosts, lambda space: space in register):
-            return "a voice for a congregation its speaker is not a host of"
+            return _("a voice for a congregation its speaker is not a host of")
         settled = int((opened_at - REGISTER_SETTLES).timestamp() * 1000)
-        if any(0 < ts < settled and space not in deciders for space, (_, ts) in register.items()):
-            return "a member congregation left out of the deciders"
+        if any(0 < ts < settled and space not in deciders for space, (_e, ts) in register.items()):
+            return _("a member congregation left out of the deciders")
         return None
 
     async def _registered_hosts(

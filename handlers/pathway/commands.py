@@ -4,6 +4,7 @@ can ask for someone else's."""
 from __future__ import annotations
 
 from handlers.community.places import Context, Where
+from handlers.framework.language import N_, _
 from handlers.framework.registry import command
 from handlers.framework.replies import Reply
 from handlers.pathway.engine import Pathways
@@ -15,7 +16,7 @@ class PathwayCommands:
 
     @command(
         "pathway",
-        summary="Your own practice pathway, as cohost knows it (in a DM with me).",
+        summary=N_("Your own practice pathway, as cohost knows it (in a DM with me)."),
         where=Where.DM,
     )
     async def pathway(self, ctx: Context) -> Reply:
@@ -25,15 +26,23 @@ class PathwayCommands:
             return f"{len(names)}" + (f" ({', '.join(names)})" if names else "")
 
         lines = [
-            "Your pathway, as I know it:",
-            f"Crews you called: {listed(p.crews_called)}",
-            f"Crews you are in: {listed(p.crews_joined)}",
-            f"Meetings you hosted: {p.rhythm.meetings_hosted}",
-            f"Cycles you completed: {p.rhythm.cycles_completed}",
-            f"Retrospectives you answered: {p.rhythm.retrospectives_answered}",
-            f"Congregations you host: {listed(p.hosting)}",
-            f"Networks you host in: {listed(p.network_hosting)}",
-            "Crew first, host a few crews, then a congregation: ask your crew what to "
-            "develop next with `!feedback ask` in its room.",
+            _("Your pathway, as I know it:"),
+            _("Crews you called: {listed}", listed=listed(p.crews_called)),
+            _("Crews you are in: {listed}", listed=listed(p.crews_joined)),
+            _("Meetings you hosted: {meetings_hosted}", meetings_hosted=p.rhythm.meetings_hosted),
+            _(
+                "Cycles you completed: {cycles_completed}",
+                cycles_completed=p.rhythm.cycles_completed,
+            ),
+            _(
+                "Retrospectives you answered: {retrospectives_answered}",
+                retrospectives_answered=p.rhythm.retrospectives_answered,
+            ),
+            _("Congregations you host: {listed}", listed=listed(p.hosting)),
+            _("Networks you host in: {listed}", listed=listed(p.network_hosting)),
+            _(
+                "Crew first, host a few crews, then a congregation: ask your crew what "
+                "to develop next with `!feedback ask` in its room."
+            ),
         ]
         return Reply("\n".join(lines))

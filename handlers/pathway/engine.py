@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from handlers.community.directory import Directory
 from handlers.framework.clock import Clock
+from handlers.framework.language import _
 from handlers.framework.types import RoomId, UserId
 from storage.pathway import PathwayStore, RhythmRecord
 
@@ -44,6 +45,8 @@ class Pathways:
                 members = await self.directory.shared.members(RoomId(congregation.network_space_id))
                 for entry in members.values():
                     if person in entry.hosts and network is not None:
-                        pathway.network_hosting.append(f"{network.name} (for {entry.name})")
+                        pathway.network_hosting.append(
+                            _("{name} (for {name2})", name=network.name, name2=entry.name)
+                        )
         pathway.network_hosting = sorted(set(pathway.network_hosting))
         return pathway

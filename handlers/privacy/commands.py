@@ -6,6 +6,7 @@ from handlers.community.places import Context
 from handlers.decisions.engine import Decisions
 from handlers.framework.arguments import Kind
 from handlers.framework.dispatch import CommandHandler
+from handlers.framework.language import N_, _
 from handlers.framework.registry import Param, command
 from handlers.framework.replies import Reply
 from handlers.rhythm.engine import Rhythm
@@ -29,9 +30,9 @@ class PrivacyCommands:
         "forget",
         Param(
             "who",
-            Kind.literal("me", refusal="I only forget the person who asks: send `!forget me`."),
+            Kind.literal("me", refusal=N_("I only forget the person who asks: send `!forget me`.")),
         ),
-        summary="`!forget me`: erase what my database holds about you.",
+        summary=N_("`!forget me`: erase what my database holds about you."),
         every_cohost=True,  # in a shared room, every cohost there forgets
     )
     async def forget(self, ctx: Context) -> Reply:
@@ -43,13 +44,17 @@ class PrivacyCommands:
         }
         counts = ", ".join(f"{n} {what}" for what, n in erased.items())
         return Reply(
-            f"Done: I erased what my database held about you ({counts}); open proposals "
-            "and crews' cycles are recorded again in their rooms without your votes, "
-            "answers and hosting turns, and your votes on open proposals no longer count; "
-            "feedback requests you made are gone, and nobody's request waits for you.\n"
-            "What stays in Matrix, which I cannot erase: your own messages, reactions and "
-            "memberships; the outcomes of closed proposals recorded in room state (who "
-            "consented and who objected); and the hosts of congregations and networks "
-            "named in their room state while you host. Leaving a room, or redacting your "
-            "messages, is yours to do."
+            _(
+                "Done: I erased what my database held about you ({counts}); open "
+                "proposals and crews' cycles are recorded again in their rooms without "
+                "your votes, answers and hosting turns, and your votes on open "
+                "proposals no longer count; feedback requests you made are gone, and "
+                "nobody's request waits for you.\nWhat stays in Matrix, which I cannot "
+                "erase: your own messages, reactions and memberships; the outcomes of "
+                "closed proposals recorded in room state (who consented and who "
+                "objected); and the hosts of congregations and networks named in their "
+                "room state while you host. Leaving a room, or redacting your "
+                "messages, is yours to do.",
+                counts=counts,
+            )
         )

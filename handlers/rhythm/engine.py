@@ -20,6 +20,7 @@ from handlers.framework.clock import Clock
 from handlers.framework.errors import UserError
 from handlers.framework.fact import number_key
 from handlers.framework.gateway import MatrixGateway
+from handlers.framework.language import _
 from handlers.framework.matrix_names import EventType, Membership
 from handlers.framework.speech import ask_to_act, offer_reactions, tell
 from handlers.framework.times import at
@@ -80,10 +81,10 @@ class Rhythm:
         now = self.clock.now()
         cycle = await self.store.current(room)
         if cycle is None or cycle.status != ACTIVE:
-            raise UserError("This crew has no cycle running. Set one with `!crew cycle …`.")
+            raise UserError(_("This crew has no cycle running. Set one with `!crew cycle …`."))
         upcoming = [m for m in await self.store.meetings(cycle.id) if m.at > now]
         if not upcoming:
-            raise UserError("The cycle's meetings are over; the retrospective is open.")
+            raise UserError(_("The cycle's meetings are over; the retrospective is open."))
         return cycle, upcoming[0]
 
     async def host_of(self, cycle: CrewCycle, meeting: Meeting) -> str:
@@ -98,7 +99,7 @@ class Rhythm:
         host = await self.store.assign_host(
             cycle, meeting.id, lambda host: host is not None and host in members, chosen
         )
-        return host or "nobody yet"
+        return host or _("nobody yet")
 
     async def start_cycle(
         self, crew: Crew, members: set[str], count: int, weekday: int, at: time, zone: ZoneInfo
@@ -135,7 +136,7 @@ class Rhythm:
         def passed_on(rotation: list[str], hosted: Counter[str]) -> tuple[list[str], str | None]:
             order = rotation_with(rotation, members)
             if len(order) < 2:
-                raise UserError("There is nobody else to pass hosting to yet.")
+                raise UserError(_("There is nobody else to pass hosting to yet."))
             # The passer moves to the end of the rotation: they host later, no face lost.
             if current in order:
                 order.remove(current)
@@ -149,7 +150,7 @@ class Rhythm:
     ) -> None:
         cycle = await self.store.current(room)
         if cycle is None or cycle.status != RETRO:
-            raise UserError("No retrospective is open in this crew.")
+            raise UserError(_("No retrospective is open in this crew."))
         await self._answer(cycle, event_id, voter, choice, ts)
 
     # -- time passing --------------------------------------------------------------
@@ -219,7 +220,7 @@ class Rhythm:
                 continue
             if now >= meeting.at - HOUR and meeting.hour_reminder is None:
                 await self._mark(meeting.id, day="skipped", only_unset=True)
-                await self._send_reminder(cycle, meeting, "within the hour", "hour")
+                await self._send_reminder(cycle, meeting, _("within the hour"), "hour")
             elif now >= meeting.at - DAY and meeting.day_reminder is None:
                 await self._send_reminder(cycle, meeting, "tomorrow", "day")
         last = meetings[-1]
@@ -239,9 +240,13 @@ class Rhythm:
         self, cycle: CrewCycle, meeting: Meeting, when: str, which: str
     ) -> None:
         host = await self.host_of(cycle, meeting)
-        text = (
-            f"Reminder: meeting {meeting.index} of {cycle.meetings} is {when}, "
-            f"{self.when(cycle, meeting.at)}. Hosting: {host}."
+        text = _(
+            "Reminder: meeting {index} of {meetings} is {when}, {when2}. Hosting: {host}.",
+            index=meeting.index,
+            meetings=cycle.meetings,
+            when=when,
+            when2=self.when(cycle, meeting.at),
+            host=host,
         )
         # The host is asked to host, and the crew to come: each of them is notified.
         crew = sorted(await self.members(RoomId(cycle.room_id)))
@@ -258,10 +263,13 @@ class Rhythm:
 
     async def _open_retro(self, cycle: CrewCycle) -> None:
         options = ", ".join(f"{emoji} {choice}" for choice, emoji in CHOICES.items())
-        text = (
-            f"This is the last meeting of cycle {cycle.number}: time for the retrospective. "
-            f"How does the crew go on? React with {options}, or send `!crew retro <choice>`. "
-            "Pausing or leaving at a cycle's end costs no face."
+        text = _(
+            "This is the last meeting of cycle {number}: time for the "
+            "retrospective. How does the crew go on? React with {options}, or send "
+            "`!crew retro <choice>`. Pausing or leaving at a cycle's end costs no "
+            "face.",
+            number=cycle.number,
+            options=options,
         )
         crew = [UserId(m) for m in sorted(await self.members(RoomId(cycle.room_id)))]
         event_id = await ask_to_act(
@@ -330,21 +338,28 @@ class Rhythm:
 
     async def _after_retro(self, cycle: CrewCycle, outcome: str, answers: dict[str, str]) -> None:
         room = RoomId(cycle.room_id)
-        counted = (
-            ", ".join(f"{c}: {n}" for c, n in sorted(Counter(answers.values()).items()))
-            or "no answers"
+        counted = ", ".join(f"{c}: {n}" for c, n in sorted(Counter(answers.values()).items())) or _(
+            "no answers"
         )
         follow = {
-            "continue": "A new cycle starts with the same rhythm.",
-            "adjust": "Set the new rhythm with `!crew cycle …` when you are ready.",
-            "split": "The caller (or anyone) can call a second crew with `!crew new <name> @…`; "
-            "each of you chooses where to go.",
-            "pause": "No more reminders until someone sets a new cycle. Thank you all.",
+            "continue": _("A new cycle starts with the same rhythm."),
+            "adjust": _("Set the new rhythm with `!crew cycle …` when you are ready."),
+            "split": _(
+                "The caller (or anyone) can call a second crew with `!crew new <name> "
+                "@…`; each of you chooses where to go."
+            ),
+            "pause": _("No more reminders until someone sets a new cycle. Thank you all."),
         }[outcome]
         await tell(
             self.gateway,
             room,
-            f"The retrospective of cycle {cycle.number} chose **{outcome}** ({counted}). {follow}",
+            _(
+                "The retrospective of cycle {number} chose **{outcome}** ({counted}). {follow}",
+                number=cycle.number,
+                outcome=outcome,
+                counted=counted,
+                follow=follow,
+            ),
             f"cohost-retro-outcome-{cycle.id}",
         )
         await self._record_state(cycle)
@@ -402,9 +417,13 @@ class Rhythm:
             await tell(
                 self.gateway,
                 event.room_id,
-                f"**{place.crew.name}** now has {len(members)} members. Crews work best with "
-                "3–8 people; consider splitting in two at the end of the cycle "
-                "(`!crew new <name> @…` calls the second crew).",
+                _(
+                    "**{name}** now has {count} members. Crews work best with 3–8 people; "
+                    "consider splitting in two at the end of the cycle (`!crew new <name> "
+                    "@…` calls the second crew).",
+                    name=place.crew.name,
+                    count=len(members),
+                ),
                 f"cohost-crew-size-{event.room_id}",
             )
 

@@ -24,6 +24,7 @@ from handlers.community.shape import HOST_LEVEL
 from handlers.community.state import ANNOUNCEMENTS, CREW_ROOM, HOSTS, LOBBY, PREFIX
 from handlers.framework.clock import Clock
 from handlers.framework.errors import MatrixError, NotYet, UserError
+from handlers.framework.language import _
 from handlers.framework.matrix_names import EventType
 from handlers.framework.operations import OperationRunner, Run
 from handlers.framework.patterns import server_of
@@ -94,7 +95,7 @@ class Upgrades:
         since = run.params.since
         if since and self.clock.now() - since > GIVE_UP:
             # Never invited, or never given the power: the old room stays cohost's.
-            raise UserError("the upgraded room was not opened to cohost in time")
+            raise UserError(_("the upgraded room was not opened to cohost in time"))
         await run.step("join", lambda: self._join(new, via))
         await run.step("predecessor", lambda: self._check_predecessor(old, new))
         if not await self._power(new):
@@ -103,14 +104,18 @@ class Upgrades:
                 lambda: ask_to_act(
                     self.gateway,
                     new,
-                    f"{by}, I followed this room's upgrade, but I cannot keep its records "
-                    f"here without power: give me level {HOST_LEVEL} (Room settings → Roles "
-                    "& Permissions), and I carry on here.",
+                    _(
+                        "{by}, I followed this room's upgrade, but I cannot keep its records "
+                        "here without power: give me level {value} (Room settings → Roles & "
+                        "Permissions), and I carry on here.",
+                        by=by,
+                        value=HOST_LEVEL,
+                    ),
                     f"cohost-upgrade-power-{new}",
                     (by,),
                 ),
             )
-            raise NotYet("waiting for power in the upgraded room", POWER_WAIT.total_seconds())
+            raise NotYet(_("waiting for power in the upgraded room"), POWER_WAIT.total_seconds())
         await run.step("facts", lambda: self._copy_facts(old, new))
         await run.step("space", lambda: self._move_in_space(old, new))
         await run.step("index", lambda: self.moves.move(old, new))
@@ -121,9 +126,12 @@ class Upgrades:
             lambda: tell(
                 self.gateway,
                 new,
-                "This room continues the one its founders upgraded: I followed it, and "
-                "everything I keep for it (its place in the congregation, open proposals, "
-                "the crew's cycle) goes on here. Send `!help` to see what you can do.",
+                _(
+                    "This room continues the one its founders upgraded: I followed it, and "
+                    "everything I keep for it (its place in the congregation, open "
+                    "proposals, the crew's cycle) goes on here. Send `!help` to see what "
+                    "you can do."
+                ),
                 f"cohost-upgraded-{new}",
             ),
         )
@@ -138,7 +146,7 @@ class Upgrades:
         except MatrixError as err:
             if err.errcode != "M_FORBIDDEN":
                 raise
-            raise NotYet("waiting for an invitation into the upgraded room", 10) from err
+            raise NotYet(_("waiting for an invitation into the upgraded room"), 10) from err
 
     async def _check_predecessor(self, old: RoomId, new: RoomId) -> None:
         create = await self.gateway.state_event(new, EventType.CREATE)
@@ -146,7 +154,7 @@ class Upgrades:
         predecessor = content.get("predecessor") if isinstance(content, dict) else None
         if not isinstance(predecessor, dict) or predecessor.get("room_id") != old:
             await self.gateway.leave_room(new)
-            raise UserError("the room named by the tombstone does not continue this one")
+            raise UserError(_("the room named by the tombstone does not continue this one"))
 
     async def _power(self, room: RoomId) -> bool:
         """Whether cohost may write state there as it did before: a creator, or level 100."""
