@@ -92,6 +92,7 @@ def feature_config(settings: Settings) -> Config:
     return Config(
         values=settings.model_dump(),
         zone=settings.zone,
+        language=settings.language,
         limits=settings.limits,
         creators=UserPatterns.parse(settings.effective_creators),
         allowed_inviters=UserPatterns.parse(settings.effective_allowed_inviters),

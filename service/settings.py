@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from handlers.framework.arguments import parse_zone
 from handlers.framework.errors import UserError
+from handlers.framework.language import LANGUAGES, known
 from handlers.framework.limits import Limits
 from handlers.framework.patterns import MEMBERS
 
@@ -49,6 +50,8 @@ class Settings(BaseSettings):
     welcome_in: Literal["lobby", "dm"] = "lobby"
     # The zone times are shown in where a congregation has chosen none (IANA name).
     zone: str = "UTC"
+    # The language cohost speaks where a congregation has chosen none (en, de, es).
+    language: str = "en"
     crew_window: timedelta = timedelta(days=2)
     congregation_window: timedelta = timedelta(days=7)
     network_window: timedelta = timedelta(days=7)
@@ -137,6 +140,13 @@ class Settings(BaseSettings):
     def _positive(cls, value: timedelta) -> timedelta:
         if value <= timedelta(0):
             raise ValueError("must be longer than zero")
+        return value
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        if not known(value):
+            raise ValueError(f"{value!r} is not a language cohost speaks ({', '.join(LANGUAGES)})")
         return value
 
     @field_validator("zone")

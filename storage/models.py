@@ -266,6 +266,17 @@ class DirectRoom(Base):
     room_id: Mapped[str] = mapped_column(String(255))
 
 
+class PersonSettings(Base):
+    """What a person chose for themselves: the zone and language cohost uses with them
+    in a direct message (until `!forget me`)."""
+
+    __tablename__ = "person_settings"
+
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    zone: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    language: Mapped[str | None] = mapped_column(String(16), nullable=True)
+
+
 class FeedbackRequest(Base):
     """A crew member asked their crewmates what to develop; each answer goes to them
     alone and is not kept, only who has answered."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +22,9 @@ class NewOperation:
     id: str
     kind: str
     params: dict[str, Any]
+    # What it starts with: the language of the work that called for it, so that what
+    # it says speaks that language, also after a restart.
+    progress: dict[str, Any] = field(default_factory=dict)
 
 
 class OperationStore(Store):
@@ -84,7 +87,7 @@ async def add_operation(s: AsyncSession, new: NewOperation, at: datetime) -> boo
             id=new.id,
             kind=new.kind,
             params=new.params,
-            progress={},
+            progress=dict(new.progress),
             status=PENDING,
             created_at=at,
             updated_at=at,

@@ -12,6 +12,7 @@ from storage.moves import RoomMoves
 from storage.network import ApplicationStore
 from storage.operations import OperationStore
 from storage.pathway import DirectStore, FeedbackStore, PathwayStore
+from storage.people import PeopleStore
 from storage.rhythm import RhythmStore
 from storage.stats import StatsStore
 from storage.trusted import TrustedFactStore
@@ -32,6 +33,7 @@ class Stores:
     stats: StatsStore
     moves: RoomMoves
     trusted: TrustedFactStore
+    people: PeopleStore
 
     @classmethod
     def over(
@@ -51,4 +53,5 @@ class Stores:
             StatsStore(sessions, observe),
             RoomMoves(sessions, observe),
             TrustedFactStore(sessions, observe),
+            PeopleStore(sessions, observe),
         )

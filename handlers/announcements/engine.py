@@ -32,8 +32,8 @@ class Announcements:
 
     async def post(self, congregation: Congregation, author: UserId, text: str, key: str) -> None:
         body = _(
-            "{checked}\n— {author}, host of {name}",
-            checked=checked(text),
+            "{text}\n— {author}, host of {name}",
+            text=checked(text),
             author=author,
             name=congregation.name,
         )
@@ -114,7 +114,7 @@ class Announcements:
 def checked(text: str) -> str:
     said = text.strip()
     if len(said) > MAX_ANNOUNCEMENT:
-        raise UserError(_("Keep an announcement to {value} characters.", value=MAX_ANNOUNCEMENT))
+        raise UserError(_("Keep an announcement to {limit} characters.", limit=MAX_ANNOUNCEMENT))
     return said
 
 

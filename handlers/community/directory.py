@@ -13,13 +13,14 @@ from handlers.community.state import HOSTS, NETWORK_ROOMS
 from handlers.framework.clock import Clock
 from handlers.framework.errors import MatrixError, UserError
 from handlers.framework.gateway import MatrixGateway
-from handlers.framework.language import _
+from handlers.framework.language import SOURCE, _, known
 from handlers.framework.markdown import RoomLink
 from handlers.framework.memo import remembered
 from handlers.framework.patterns import server_of
 from handlers.framework.types import RoomId, UserId
 from storage.community import Place
 from storage.models import Congregation, Crew
+from storage.people import Own
 from storage.stores import Stores
 
 __all__ = ["Directory", "Place", "room_link"]
@@ -31,10 +32,16 @@ def room_link(room_id: str, via: str) -> str:
 
 class Directory:
     def __init__(
-        self, gateway: MatrixGateway, stores: Stores, clock: Clock, zone: str = "UTC"
+        self,
+        gateway: MatrixGateway,
+        stores: Stores,
+        clock: Clock,
+        zone: str = "UTC",
+        language: str = SOURCE,
     ) -> None:
         self.gateway = gateway
         self.default_zone = ZoneInfo(zone)
+        self.default_language = language
         self.stores = stores
         self.index = stores.community
         self.shared = SharedFacts(gateway, stores.trusted, clock)
@@ -59,14 +66,43 @@ class Directory:
         """Who has joined a room, cohosts aside."""
         return await self.gateway.joined_members(room_id) - await self.cohosts_in(room_id)
 
-    async def zone_of(self, room_id: RoomId) -> ZoneInfo:
+    async def zone_of(self, room_id: RoomId, person: UserId | None = None) -> ZoneInfo:
         """The zone times are shown in here: the zone of the congregation the room
-        belongs to, else the setting `zone`."""
-        congregation = (await self.place(room_id)).congregation
+        belongs to; in a direct message the person's own (`!zone`), else their
+        congregation's; else the setting `zone`."""
+        own, facts = await self._chosen(room_id, person)
+        chosen = own.zone or (facts.zone if facts else None)
+        return ZoneInfo(chosen) if chosen else self.default_zone
+
+    async def language_of(self, room_id: RoomId, person: UserId | None = None) -> str:
+        """The language cohost speaks here, chosen as the zone is (`!language`,
+        `!congregation language`, the setting `language`)."""
+        own, facts = await self._chosen(room_id, person)
+        chosen = own.language or (facts.language if facts else None)
+        return chosen if chosen and known(chosen) else self.default_language
+
+    async def _chosen(
+        self, room_id: RoomId, person: UserId | None
+    ) -> tuple[Own, CongregationFacts | None]:
+        return await remembered(
+            ("chosen", room_id, person), partial(self._read_chosen, room_id, person)
+        )
+
+    async def _read_chosen(
+        self, room_id: RoomId, person: UserId | None
+    ) -> tuple[Own, CongregationFacts | None]:
+        place = await self.place(room_id)
+        congregation, own = place.congregation, Own()
+        if place.room is None and person is not None:  # a direct message
+            own = await self.stores.people.own(person)
+            if own.zone is None or own.language is None:
+                try:
+                    congregation = await self.congregation_at(place, person)
+                except UserError:
+                    congregation = None  # none, or several: the settings speak
         if congregation is None:
-            return self.default_zone
-        facts = await self.shared.get(RoomId(congregation.space_id), CongregationFacts)
-        return ZoneInfo(facts.zone) if facts is not None and facts.zone else self.default_zone
+            return own, None
+        return own, await self.shared.get(RoomId(congregation.space_id), CongregationFacts)
 
     async def is_released(self, room_id: RoomId) -> bool:
         place = await self.place(room_id)

@@ -111,6 +111,8 @@ class CongregationFacts(Fact):
     created_at: datetime
     # The zone its times are shown in (IANA name; none: the setting `zone`).
     zone: str | None = None
+    # The language cohost speaks in its rooms (none: the setting `language`).
+    language: str | None = None
 
 
 class CrewFacts(Fact):

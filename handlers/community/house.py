@@ -46,10 +46,11 @@ class House:
         self.stores = stores
         self.clock = clock
         self.config = config
-        self.directory = Directory(gateway, stores, clock, config.zone)
+        self.directory = Directory(gateway, stores, clock, config.zone, config.language)
         self.runner = OperationRunner(stores.operations, clock)
         self.registry = CommandRegistry()
         self.subscriptions = Subscriptions()
+        self.subscriptions.speak_by(self.directory.language_of)
         self.commands = CommandHandler(
             self.registry, gateway, Preconditions(self.directory), self.directory.is_released
         )

@@ -90,7 +90,7 @@ def create_request(
     initial_state += [{"type": t, "state_key": k, "content": c} for t, k, c in plan.state]
     request: dict[str, Any] = {
         "name": plan.name,
-        "topic": f"{plan.topic} · {HELP_HINT}",
+        "topic": f"{plan.topic} · {_(HELP_HINT)}",
         "preset": "public_chat" if plan.join_rule == JoinRule.PUBLIC else "private_chat",
         "room_version": room_version,
         "creation_content": creation,

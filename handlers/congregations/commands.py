@@ -11,7 +11,7 @@ from handlers.community.places import Context, Where, Who
 from handlers.community.rooms import creators, kick_quietly
 from handlers.congregations.engine import Congregations
 from handlers.framework.errors import UserError
-from handlers.framework.language import N_, _
+from handlers.framework.language import N_, _, _n
 from handlers.framework.registry import Kind, Param, command
 from handlers.framework.replies import Reply
 from handlers.framework.times import at
@@ -91,11 +91,11 @@ class CongregationCommands:
                 name=congregation.name,
                 created_at=congregation.created_at,
             ),
-            _("Hosts: {sorted}", sorted=", ".join(sorted(congregation.hosts))),
+            _("Hosts: {hosts}", hosts=", ".join(sorted(congregation.hosts))),
             _("Crews: {count}", count=len(crews))
             + (f" ({', '.join(c.room_id for c in crews)})" if crews else ""),
             _("Network: {name}", name=network.name if network else _("none yet")),
-            _("Times shown in: {key}", key=(await self.directory.zone_of(ctx.room_id)).key),
+            _("Times shown in: {zone}", zone=(await self.directory.zone_of(ctx.room_id)).key),
             _("Space: {room_link}", room_link=room_link(congregation.space_id, self.directory.via)),
         ]
         return Reply("\n".join(lines), rooms=self.directory.links_to(crews))
@@ -117,10 +117,10 @@ class CongregationCommands:
         now = at(self.congregations.clock.now(), zone)
         return Reply(
             _(
-                "Times in **{name}** are now shown in {key} (it is {now} there); crews "
+                "Times in **{name}** are now shown in {zone} (it is {now} there); crews "
                 "keep the zone of their own rhythm.",
                 name=ctx.congregation.name,
-                key=zone.key,
+                zone=zone.key,
                 now=now,
             )
         )
@@ -172,11 +172,12 @@ class CongregationCommands:
             "You are leaving **{name}**. Thank you for the time you shared.", name=congregation.name
         )
         if manual:
-            text += _(
-                "\nAs one of its founders you share the top level with me in {count} "
-                "room(s), so I cannot remove you there: leave them from Element's room "
-                "menu.",
-                count=len(manual),
+            text += "\n" + _n(
+                "As one of its founders you share the top level with me in {count} room, "
+                "so I cannot remove you there: leave it from Element's room menu.",
+                "As one of its founders you share the top level with me in {count} rooms, "
+                "so I cannot remove you there: leave them from Element's room menu.",
+                len(manual),
             )
         return Reply(text, then=remove)
 

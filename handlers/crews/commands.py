@@ -14,7 +14,7 @@ from handlers.community.rooms import creators, kick_quietly
 from handlers.crews.engine import MAX_CREW, Crews
 from handlers.framework.arguments import WEEKDAYS, ArgKind
 from handlers.framework.errors import UserError
-from handlers.framework.language import N_, _
+from handlers.framework.language import N_, _, _n
 from handlers.framework.limits import MAX_INTENTION
 from handlers.framework.registry import Kind, Param, command
 from handlers.framework.replies import Reply
@@ -68,17 +68,17 @@ class CrewCommands:
         if len(invited) + 1 > MAX_CREW:
             raise UserError(
                 _(
-                    "Crews work best with 3–{value} people; you named {count}. Consider "
+                    "Crews work best with 3–{most} people; you named {count}. Consider "
                     "calling two crews.",
-                    value=MAX_CREW,
+                    most=MAX_CREW,
                     count=len(invited) + 1,
                 )
             )
         if intention is not None and len(intention) > MAX_INTENTION:
             raise UserError(
                 _(
-                    "Keep the intention to {value} characters; the crew can refine it later.",
-                    value=MAX_INTENTION,
+                    "Keep the intention to {limit} characters; the crew can refine it later.",
+                    limit=MAX_INTENTION,
                 )
             )
         intention = one_line(intention, MAX_INTENTION) if intention else None
@@ -95,11 +95,19 @@ class CrewCommands:
             intention,
             ctx.room_id,
         )
-        return Reply(
-            _("Crew **{name}** is on its way. I'll tell you here when its room is ready", name=name)
-            + (_(" and I have invited {invited}.", invited=", ".join(invited)) if invited else "."),
-            then=start,
-        )
+        if invited:
+            text = _(
+                "Crew **{name}** is on its way. I'll tell you here when its room is ready "
+                "and I have invited {invited}.",
+                name=name,
+                invited=", ".join(invited),
+            )
+        else:
+            text = _(
+                "Crew **{name}** is on its way. I'll tell you here when its room is ready.",
+                name=name,
+            )
+        return Reply(text, then=start)
 
     @command("crew list", summary=N_("The crews of this congregation."), where=Where.CONGREGATION)
     async def list(self, ctx: Context) -> Reply:
@@ -139,7 +147,7 @@ class CrewCommands:
                 caller=crew.caller,
                 created_at=crew.created_at,
             ),
-            _("Intention: {value}", value=crew.intention or _("not set")),
+            _("Intention: {intention}", intention=crew.intention or _("not set")),
         ]
         if crew.released:
             lines.append(_("cohost has been released from this crew."))
@@ -147,9 +155,9 @@ class CrewCommands:
             members = sorted(await self.rhythm.members(RoomId(crew.room_id)))
             lines.append(
                 _(
-                    "Members ({count}): {value}",
+                    "Members ({count}): {members}",
                     count=len(members),
-                    value=", ".join(members) or _("none have joined yet"),
+                    members=", ".join(members) or _("none have joined yet"),
                 )
             )
         lines.append(_("Room: {room_link}", room_link=room_link(crew.room_id, self.directory.via)))
@@ -168,7 +176,11 @@ class CrewCommands:
         found = await self.crews.find(congregation.space_id, name)
         if found is None:
             raise UserError(
-                _("**{name}** has no crew called **{name2}**.", name=congregation.name, name2=name)
+                _(
+                    "**{congregation}** has no crew called **{crew}**.",
+                    congregation=congregation.name,
+                    crew=name,
+                )
             )
         return found
 
@@ -188,9 +200,9 @@ class CrewCommands:
         if crew is None or crew.released:
             raise UserError(
                 _(
-                    "**{name}** has no crew called **{name2}** that I host.",
-                    name=congregation.name,
-                    name2=name,
+                    "**{congregation}** has no crew called **{crew}** that I host.",
+                    congregation=congregation.name,
+                    crew=name,
                 )
             )
         proposal = await self.membership.open_crew_join(
@@ -294,24 +306,27 @@ class CrewCommands:
         if not 1 <= n <= MAX_MEETINGS:
             raise UserError(
                 _(
-                    "A cycle has 1 to {value} meetings (six is the classic start).",
-                    value=MAX_MEETINGS,
+                    "A cycle has 1 to {most} meetings (six is the classic start).",
+                    most=MAX_MEETINGS,
                 )
             )
         members = await self.rhythm.members(ctx.room_id)
         cycle, first = await self.rhythm.start_cycle(ctx.crew, members, n, weekday, time, timezone)
         return Reply(
-            _(
-                "Cycle {number}: {n} meeting{value} every {title} at {time:%H:%M} "
-                "{key}, from {when}. Hosting rotates so everyone practises; I remind "
+            _n(
+                "Cycle {number}: {count} meeting every {weekday} at {time:%H:%M} "
+                "{zone}, from {when}. Hosting rotates so everyone practises; I remind "
                 "you a day and an hour before each meeting, and the last one opens the "
                 "retrospective.",
+                "Cycle {number}: {count} meetings every {weekday} at {time:%H:%M} "
+                "{zone}, from {when}. Hosting rotates so everyone practises; I remind "
+                "you a day and an hour before each meeting, and the last one opens the "
+                "retrospective.",
+                n,
                 number=cycle.number,
-                n=n,
-                value="s" if n > 1 else "",
-                title=WEEKDAYS[weekday].title(),
+                weekday=WEEKDAYS[weekday].title(),
                 time=time,
-                key=timezone.key,
+                zone=timezone.key,
                 when=self.rhythm.when(cycle, first),
             )
         )

@@ -23,7 +23,7 @@ from handlers.community.shape import crew_room
 from handlers.community.state import CONGREGATION_SPACE, CREW, CREW_ROOM
 from handlers.framework.clock import Clock
 from handlers.framework.errors import UserError
-from handlers.framework.language import _
+from handlers.framework.language import _, _n
 from handlers.framework.limits import DAY, Limits
 from handlers.framework.names import name_key
 from handlers.framework.operations import OperationRunner, Run
@@ -91,14 +91,15 @@ class Crews:
         outside = [u for u in invitees if u not in joined]
         if outside:
             raise UserError(
-                _(
-                    "{outside} {value} not joined **{name}**; a crew forms among its "
-                    "members. Anyone can sponsor them first: `!congregation invite "
-                    "{outside2}`.",
+                _n(
+                    "{outside} has not joined **{name}**; a crew forms among its members. "
+                    "Anyone can sponsor them first: `!congregation invite {first}`.",
+                    "{outside} have not joined **{name}**; a crew forms among its members. "
+                    "Anyone can sponsor them first: `!congregation invite {first}`.",
+                    len(outside),
                     outside=", ".join(outside),
-                    value="has" if len(outside) == 1 else "have",
                     name=congregation.name,
-                    outside2=outside[0],
+                    first=outside[0],
                 )
             )
 
@@ -112,9 +113,9 @@ class Crews:
         if existing is not None or pending:
             raise UserError(
                 _(
-                    "**{name}** already has a crew called **{name2}**; pick another name.",
-                    name=congregation.name,
-                    name2=name,
+                    "**{congregation}** already has a crew called **{crew}**; pick another name.",
+                    congregation=congregation.name,
+                    crew=name,
                 )
             )
 
@@ -128,9 +129,9 @@ class Crews:
             raise UserError(
                 _(
                     "You have called {called} crews in the last day (at most "
-                    "{crews_per_person_per_day}); call the next one tomorrow.",
+                    "{limit}); call the next one tomorrow.",
                     called=called,
-                    crews_per_person_per_day=self.limits.crews_per_person_per_day,
+                    limit=self.limits.crews_per_person_per_day,
                 )
             )
 

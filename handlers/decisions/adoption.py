@@ -106,7 +106,7 @@ class Adoption:
                     "themselves.",
                     number=proposal.number,
                     sender=incoming.sender,
-                    what=what,
+                    what=_(what),
                 ),
                 f"cohost-{key}",
             )

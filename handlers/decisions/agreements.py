@@ -126,7 +126,7 @@ class Agreements:
         if not said:
             raise UserError(_("Say what you propose: `!propose <text>`."))
         if len(said) > MAX_PROPOSAL:
-            raise UserError(_("Keep a proposal to {value} characters.", value=MAX_PROPOSAL))
+            raise UserError(_("Keep a proposal to {limit} characters.", limit=MAX_PROPOSAL))
         limits = self.limits
         if window is not None and not limits.shortest_window <= window <= limits.longest_window:
             raise UserError(

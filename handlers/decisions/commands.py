@@ -48,9 +48,9 @@ class DecisionCommands:
         )
         return Reply(
             _(
-                "Proposal #{number} is open until {value}; your proposing counts as consent.",
+                "Proposal #{number} is open until {closes}; your proposing counts as consent.",
                 number=proposal.number,
-                value=await self.decisions.closing(proposal),
+                closes=await self.decisions.closing(proposal),
             )
         )
 
@@ -83,16 +83,15 @@ class DecisionCommands:
         self.decisions.require_decider(proposal, ctx.sender)
         voice = await self.decisions.speaking_for(proposal, ctx.sender, congregation, "consent")
         await self.decisions.record(proposal, _ballot(ctx, proposal, CONSENT, voice=voice))
-        spoken = (
-            _(", for **{strip}**", strip=congregation.strip()) if voice and congregation else ""
-        )
-        return Reply(
-            _(
-                "Your consent to #{number} is recorded{spoken}.",
-                number=proposal.number,
-                spoken=spoken,
+        if voice and congregation:
+            return Reply(
+                _(
+                    "Your consent to #{number} is recorded, for **{congregation}**.",
+                    number=proposal.number,
+                    congregation=congregation.strip(),
+                )
             )
-        )
+        return Reply(_("Your consent to #{number} is recorded.", number=proposal.number))
 
     @command(
         "object",
@@ -121,7 +120,7 @@ class DecisionCommands:
                 )
             )
         if len(said) > MAX_REASON:
-            raise UserError(_("Keep the reason to {value} characters.", value=MAX_REASON))
+            raise UserError(_("Keep the reason to {limit} characters.", limit=MAX_REASON))
         await self.decisions.record(proposal, _ballot(ctx, proposal, OBJECT, said, voice))
         return Reply(
             _(
@@ -144,9 +143,9 @@ class DecisionCommands:
         extended = await self.decisions.extend(proposal, ctx.sender, more)
         return Reply(
             _(
-                "Proposal #{number} now closes {value}; a proposal is extended once.",
+                "Proposal #{number} now closes {closes}; a proposal is extended once.",
                 number=extended.number,
-                value=await self.decisions.closing(extended),
+                closes=await self.decisions.closing(extended),
             )
         )
 
@@ -189,12 +188,12 @@ class DecisionCommands:
         for p, t in counted:
             lines.append(
                 _(
-                    "#{number} {describe} — closes {value}; {count} of {count2} consented",
+                    "#{number} {what} — closes {closes}; {consented} of {deciders} consented",
                     number=p.number,
-                    describe=self.decisions.describe(p),
-                    value=await self.decisions.closing(p),
-                    count=len(t.consents),
-                    count2=len(p.deciders),
+                    what=self.decisions.describe(p),
+                    closes=await self.decisions.closing(p),
+                    consented=len(t.consents),
+                    deciders=len(p.deciders),
                 )
                 + (
                     _(", objections from {objections}", objections=", ".join(t.objections))

@@ -27,7 +27,7 @@ from handlers.decisions.voices import Voices, speakers, spoken_for, voice_in
 from handlers.framework.clock import Clock
 from handlers.framework.errors import NotYet, UserError
 from handlers.framework.gateway import MatrixGateway
-from handlers.framework.language import _
+from handlers.framework.language import _, _n, speaking
 from handlers.framework.limits import HOUR, MAX_REASON, Limits
 from handlers.framework.operations import OperationRunner, Run
 from handlers.framework.power import may_mention_room
@@ -88,6 +88,10 @@ async def utc(room: RoomId) -> ZoneInfo:
     return ZoneInfo("UTC")
 
 
+async def unchosen(room: RoomId) -> str | None:
+    return None  # the language spoken now
+
+
 def voice_of(proposal: Proposal, user: str, chosen: str | None = None) -> str | None:
     """The decider a person's act speaks for: themselves, or the group whose voice they
     give (the one they named, where they give several)."""
@@ -124,10 +128,12 @@ class Decisions:
         clock: Clock,
         limits: Limits | None = None,
         zone_of: Callable[[RoomId], Awaitable[ZoneInfo]] | None = None,
+        language_of: Callable[[RoomId], Awaitable[str | None]] | None = None,
     ) -> None:
         self.gateway = gateway
         self.facts = facts
         self.zone_of = zone_of or utc
+        self.language_of = language_of or unchosen
         self.records = ProposalRecords(facts)
         self.limits = limits or Limits()
         self.store = store
@@ -271,9 +277,9 @@ class Decisions:
                 raise UserError(
                     _(
                         "You have {count} proposals open in this room already (at most "
-                        "{open_proposals_per_person}); let one close first.",
+                        "{limit}); let one close first.",
                         count=len(mine),
-                        open_proposals_per_person=self.limits.open_proposals_per_person,
+                        limit=self.limits.open_proposals_per_person,
                     )
                 )
         elif len([p for p in recent if p.proposer is None]) >= (
@@ -288,10 +294,10 @@ class Decisions:
         if (proposal.details or {}).get(EXTENDED_BY):
             raise UserError(
                 _(
-                    "Proposal #{number} was extended once already (by {value}); a proposal "
+                    "Proposal #{number} was extended once already (by {by}); a proposal "
                     "is extended once.",
                     number=proposal.number,
-                    value=(proposal.details or {})[EXTENDED_BY],
+                    by=(proposal.details or {})[EXTENDED_BY],
                 )
             )
         if more <= timedelta(0):
@@ -339,15 +345,15 @@ class Decisions:
             ),
             _("Decided by consent of: {deciders_named}.", deciders_named=self.deciders_named(p)),
             _(
-                "It passes as soon as all of you consent; at its close, {value}, it "
+                "It passes as soon as all of you consent; at its close, {closes}, it "
                 "passes if at least one consents and no objection stands.",
-                value=await self.closing(p),
+                closes=await self.closing(p),
             ),
             _(
-                "React {value} to consent or {value2} to object, or send `!consent "
+                "React {consent} to consent or {object} to object, or send `!consent "
                 "{number}` / `!object {number} <reason>`.",
-                value=THUMBS_UP,
-                value2=RAISED_HAND,
+                consent=THUMBS_UP,
+                object=RAISED_HAND,
                 number=p.number,
             ),
         ]
@@ -376,12 +382,17 @@ class Decisions:
 
     def deciders_named(self, p: Proposal) -> str:
         if p.voices is not None:  # groups, each with one voice: the network's congregations
-            return _(
-                "the {count} member congregation(s), one voice each, given by any of its hosts",
-                count=len(p.deciders),
+            return _n(
+                "the {count} member congregation, its voice given by any of its hosts",
+                "the {count} member congregations, one voice each, given by any of its hosts",
+                len(p.deciders),
             )
         if len(p.deciders) > NAMED_AT_MOST:
-            return _("the {count} people of this room when it opened", count=len(p.deciders))
+            return _n(
+                "the {count} person of this room when it opened",
+                "the {count} people of this room when it opened",
+                len(p.deciders),
+            )
         return ", ".join(p.deciders)
 
     async def speaking_for(
@@ -423,11 +434,11 @@ class Decisions:
         raise UserError(
             _(
                 "You give the voice of {listed} on #{number}; say which one this is "
-                "for, e.g. `!{verb} {number} for {sorted}`.",
+                "for, e.g. `!{verb} {number} for {example}`.",
                 listed=listed,
                 number=proposal.number,
                 verb=verb,
-                sorted=sorted(names.values())[0],
+                example=sorted(names.values())[0],
             )
         )
 
@@ -614,12 +625,13 @@ class Decisions:
         for proposal in await self.store.all_open():
             day_before = proposal.closes_at - REMINDER_BEFORE
             halfway = proposal.opened_at + (proposal.closes_at - proposal.opened_at) / 2
-            if now >= proposal.closes_at:
-                await self.evaluate(proposal.id)
-            elif now >= day_before and not proposal.reminded:
-                await self._remind(proposal.id)
-            elif halfway < day_before and now >= halfway and not proposal.reminded_halfway:
-                await self._remind(proposal.id, halfway=True)
+            with speaking(await self.language_of(RoomId(proposal.room_id))):
+                if now >= proposal.closes_at:
+                    await self.evaluate(proposal.id)
+                elif now >= day_before and not proposal.reminded:
+                    await self._remind(proposal.id)
+                elif halfway < day_before and now >= halfway and not proposal.reminded_halfway:
+                    await self._remind(proposal.id, halfway=True)
 
     async def _remind(self, proposal_id: int, halfway: bool = False) -> None:
         proposal, ballots = await self.store.mark_reminded(proposal_id, halfway)
@@ -632,10 +644,10 @@ class Decisions:
             self.gateway,
             RoomId(proposal.room_id),
             _(
-                "Proposal #{number} {when} (it closes {value}). Not yet answered: {listed}.",
+                "Proposal #{number} {when} (it closes {closes}). Not yet answered: {listed}.",
                 number=proposal.number,
                 when=when,
-                value=await self.closing(proposal),
+                closes=await self.closing(proposal),
                 listed=listed(waiting),
             ),
             f"cohost-remind-{proposal.id}{'-halfway' if halfway else ''}",

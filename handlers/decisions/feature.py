@@ -23,6 +23,7 @@ def install(house: House) -> None:
             house.clock,
             house.config.limits,
             house.directory.zone_of,
+            house.directory.language_of,
         )
     )
     house.runner.register(

@@ -8,7 +8,7 @@ from handlers.community.places import Context, Where, Who
 from handlers.feedback.engine import Feedback
 from handlers.framework.arguments import USER_ID
 from handlers.framework.errors import UserError
-from handlers.framework.language import N_, _
+from handlers.framework.language import N_, _, _n
 from handlers.framework.registry import Kind, Param, command
 from handlers.framework.replies import Reply
 from handlers.framework.types import UserId
@@ -34,10 +34,12 @@ class FeedbackCommands:
             raise UserError(_("Nobody else has joined your crew yet to ask."))
         await self.feedback.ask(ctx.crew, ctx.sender, mates, ctx.message.event_id)
         return Reply(
-            _(
-                "I am asking your {count} crewmate(s), each in a direct room with me. "
-                "Their answers come to you alone, in ours.",
-                count=len(mates),
+            _n(
+                "I am asking your crewmate, in a direct room with me. Their answer comes "
+                "to you alone, in ours.",
+                "I am asking your {count} crewmates, each in a direct room with me. Their "
+                "answers come to you alone, in ours.",
+                len(mates),
             )
         )
 

@@ -85,13 +85,13 @@ class Feedback:
         await self.direct_rooms.with_person(run, asker)  # where the answers will come
         crew = run.params.crew
         text = _(
-            "{asker} asks you, as their crewmate in **{crew}**: “{value}”\nAnswer "
+            "{asker} asks you, as their crewmate in **{crew}**: “{question}”\nAnswer "
             'here with `!feedback give "{crew}" <your answer>`; it goes to them '
             "alone, marked as from you. To stay anonymous: `!feedback give "
             '"{crew}" anonymous <your answer>`.',
             asker=asker,
             crew=crew,
-            value=QUESTION,
+            question=_(QUESTION),
         )
         for mate in request.asked:
             person = UserId(mate)
@@ -126,7 +126,7 @@ class Feedback:
         if not said:
             raise UserError(_("Say what you would tell them: `!feedback give <crew> <text>`."))
         if len(said) > MAX_FEEDBACK:
-            raise UserError(_("Keep it to {value} characters.", value=MAX_FEEDBACK))
+            raise UserError(_("Keep it to {limit} characters.", limit=MAX_FEEDBACK))
         since = self.clock.now() - OPEN_FOR
         waiting = await self.store.awaiting(giver, name_key(crew_name), since)
         if asker is not None:
@@ -145,10 +145,10 @@ class Feedback:
                 _(
                     "More than one crewmate in a crew called **{crew_name}** asked you: "
                     "{askers}. Name the one you answer first: `!feedback give "
-                    '"{crew_name}" {askers2} <your answer>`.',
+                    '"{crew_name}" {first} <your answer>`.',
                     crew_name=crew_name,
                     askers=", ".join(askers),
-                    askers2=askers[0],
+                    first=askers[0],
                 )
             )
         request = waiting[0]

@@ -125,7 +125,9 @@ def _literal(words: tuple[str, ...], refusal: str | None) -> Callable[[str], str
     def convert(token: str) -> str:
         if token.lower() not in words:
             raise UserError(
-                refusal or _("Expected `{words}` here, not `{token}`.", words=words[0], token=token)
+                _(refusal)
+                if refusal
+                else _("Expected `{words}` here, not `{token}`.", words=words[0], token=token)
             )
         return token.lower()
 

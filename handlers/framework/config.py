@@ -28,6 +28,8 @@ class Config:
     values: Mapping[str, Any] = field(default_factory=dict)
     # Where a congregation has chosen no zone, the one its times are shown in.
     zone: str = "UTC"
+    # Where a congregation has chosen no language, the one cohost speaks in its rooms.
+    language: str = "en"
     limits: Limits = field(default_factory=Limits)
     creators: UserPatterns = NOBODY
     allowed_inviters: UserPatterns = NOBODY

@@ -211,4 +211,4 @@ class CommandHandler:
             return name, Reply(refusal.message)
         except Exception:
             log.exception("command_failed")
-            return name, Reply(APOLOGY)
+            return name, Reply(_(APOLOGY))

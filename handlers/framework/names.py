@@ -17,10 +17,10 @@ def clean_name(raw: str | None, what: str) -> str:
     if len(name) > MAX_NAME_LENGTH:
         raise UserError(
             _(
-                "That {what} name is {count} characters long; keep it to {value}.",
+                "That {what} name is {count} characters long; keep it to {limit}.",
                 what=what,
                 count=len(name),
-                value=MAX_NAME_LENGTH,
+                limit=MAX_NAME_LENGTH,
             )
         )
     if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in name):

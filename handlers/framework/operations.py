@@ -16,6 +16,7 @@ from typing import Any, Generic, TypeVar
 import structlog
 from pydantic import BaseModel, ValidationError
 
+from handlers.framework import language
 from handlers.framework.clock import Clock
 from handlers.framework.errors import HomeserverUnavailable, MatrixError, NotYet
 from handlers.framework.language import _
@@ -23,6 +24,8 @@ from handlers.framework.types import RoomId
 from storage.operations import DONE, FAILED, PENDING, NewOperation, OperationStore
 
 log = structlog.get_logger(__name__)
+
+LANGUAGE = "language"  # in an operation's progress: the language it speaks
 
 RETRY_DELAY = 2.0
 P = TypeVar("P", bound=BaseModel)
@@ -129,7 +132,9 @@ class OperationRunner:
     @staticmethod
     def new(op_id: str, kind: str, params: BaseModel) -> NewOperation:
         """An operation as it is persisted (with a unit of work that calls for it)."""
-        return NewOperation(op_id, kind, params.model_dump(mode="json"))
+        return NewOperation(
+            op_id, kind, params.model_dump(mode="json"), {LANGUAGE: language.current()}
+        )
 
     def queue(self, op_id: str) -> None:
         """Run an operation persisted elsewhere (with the unit of work calling for it)."""
@@ -169,7 +174,11 @@ class OperationRunner:
             await self._save(op_id, op.progress, FAILED)
             return
         run = Run(op.id, op.kind, params, op.progress, lambda p: self._save(op_id, p, PENDING))
-        with structlog.contextvars.bound_contextvars(operation=op_id, kind=op.kind):
+        spoken = op.progress.get(LANGUAGE)
+        with (
+            structlog.contextvars.bound_contextvars(operation=op_id, kind=op.kind),
+            language.speaking(spoken if isinstance(spoken, str) else None),
+        ):
             try:
                 await kind.perform(run)
             except (HomeserverUnavailable, NotYet) as err:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
 
+from handlers.framework.language import speaking
 from handlers.framework.types import (
     IncomingInvite,
     IncomingMember,
@@ -17,6 +18,8 @@ from handlers.framework.types import (
     IncomingReaction,
     IncomingRedaction,
     IncomingTombstone,
+    RoomId,
+    UserId,
 )
 
 Incoming = (
@@ -37,6 +40,9 @@ E = TypeVar(
     IncomingTombstone,
 )
 Work = Callable[[], Awaitable[None]]
+# The language spoken while an event is handled: the room's, or in a direct message the
+# person's (handlers.framework.language); None keeps the one spoken now.
+LanguageOf = Callable[[RoomId, UserId], Awaitable[str | None]]
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,11 @@ class Subscriptions:
     def __init__(self) -> None:
         self._by_kind: defaultdict[type, list[Subscription]] = defaultdict(list)
         self._passive: list[Passive] = []
+        self._language_of: LanguageOf | None = None
+
+    def speak_by(self, language_of: LanguageOf) -> None:
+        """Handle each event speaking the language of its room (and person)."""
+        self._language_of = language_of
 
     def passive(self, key: str, *, notices: bool = False, history: bool = False) -> None:
         """Have messages carrying `key` in their content decoded for the subscribers."""
@@ -86,9 +97,14 @@ class Subscriptions:
         handlers = [s.handler for s in self._by_kind[type(incoming)] if s.history or not history]
         if not handlers:
             return None
-        return partial(_in_order, [partial(h, incoming) for h in handlers])
+        works: list[Work] = [partial(h, incoming) for h in handlers]
+        return partial(self._in_order, incoming, works)
 
-
-async def _in_order(works: list[Work]) -> None:
-    for work in works:
-        await work()
+    async def _in_order(self, incoming: Incoming, works: list[Work]) -> None:
+        spoken = None
+        if self._language_of is not None:
+            person = incoming.inviter if isinstance(incoming, IncomingInvite) else incoming.sender
+            spoken = await self._language_of(incoming.room_id, person)
+        with speaking(spoken):
+            for work in works:
+                await work()

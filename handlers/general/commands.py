@@ -17,22 +17,22 @@ Permitted = Callable[[Sequence[Command], IncomingMessage], Awaitable[list[Comman
 # Headings of the help, by a command's first word (the words are SPEC §4's); the rest
 # is "General".
 GROUPS = {
-    "congregation": "Congregation",
-    "host": "Congregation",
-    "announce": "Congregation",
-    "release": "Congregation",
-    "crew": "Crews",
-    "feedback": "Crews",
-    "propose": "Decisions",
-    "proposals": "Decisions",
-    "consent": "Decisions",
-    "object": "Decisions",
-    "withdraw": "Decisions",
-    "extend": "Decisions",
-    "decisions": "Decisions",
-    "network": "Network",
+    "congregation": N_("Congregation"),
+    "host": N_("Congregation"),
+    "announce": N_("Congregation"),
+    "release": N_("Congregation"),
+    "crew": N_("Crews"),
+    "feedback": N_("Crews"),
+    "propose": N_("Decisions"),
+    "proposals": N_("Decisions"),
+    "consent": N_("Decisions"),
+    "object": N_("Decisions"),
+    "withdraw": N_("Decisions"),
+    "extend": N_("Decisions"),
+    "decisions": N_("Decisions"),
+    "network": N_("Network"),
 }
-ORDER = ["General", "Congregation", "Crews", "Decisions", "Network"]
+ORDER = [N_("General"), N_("Congregation"), N_("Crews"), N_("Decisions"), N_("Network")]
 ALL = "all"
 
 
@@ -92,11 +92,11 @@ class GeneralCommands:
             )
         return "\n".join(
             _(
-                "`{usage}` — {summary}\n  Where: {value}; who: {value2}.",
+                "`{usage}` — {summary}\n  Where: {where}; who: {who}.",
                 usage=c.usage(),
-                summary=c.summary,
-                value=c.where.value if c.where else "anywhere",
-                value2=c.who.value if c.who else "anyone",
+                summary=_(c.summary),
+                where=_(c.where.value) if c.where else _("anywhere"),
+                who=_(c.who.value) if c.who else _("anyone"),
             )
             for c in found
         )
@@ -105,10 +105,10 @@ class GeneralCommands:
 def grouped(heading: str, commands: Iterable[Command]) -> str:
     groups: dict[str, list[Command]] = {}
     for c in commands:
-        groups.setdefault(GROUPS.get(c.path[0], "General"), []).append(c)
+        groups.setdefault(GROUPS.get(c.path[0], ORDER[0]), []).append(c)
     lines = [heading]
     for group in ORDER:
         if group in groups:
-            lines.append(f"**{group}**")
-            lines += [f"- `{c.usage()}` — {c.summary}" for c in groups[group]]
+            lines.append(f"**{_(group)}**")
+            lines += [f"- `{c.usage()}` — {_(c.summary)}" for c in groups[group]]
     return "\n".join(lines)

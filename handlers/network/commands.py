@@ -75,10 +75,10 @@ class NetworkCommands:
         )
         return Reply(
             _(
-                "Network **{name}** is on its way, with **{name2}** as its first "
+                "Network **{network}** is on its way, with **{congregation}** as its first "
                 "congregation. I'll tell you here when it is ready.",
-                name=name,
-                name2=congregation.name,
+                network=name,
+                congregation=congregation.name,
             ),
             then=start,
         )

@@ -144,14 +144,14 @@ class NetworkCrews:
 
     def _describe_call(self, p: Proposal) -> str:
         return _(
-            "the network calls a crew of its hosts, **{get}**", get=(p.details or {}).get("name")
+            "the network calls a crew of its hosts, **{name}**", name=(p.details or {}).get("name")
         )
 
     def _describe_join(self, p: Proposal) -> str:
         return _(
-            "{subject} joins the network's crew **{get}**",
+            "{subject} joins the network's crew **{name}**",
             subject=p.subject,
-            get=(p.details or {}).get("name"),
+            name=(p.details or {}).get("name"),
         )
 
     # -- carrying out ----------------------------------------------------------------

@@ -324,10 +324,10 @@ class NetworkMembership:
                 self.gateway,
                 RoomId(p.reply_room),
                 _(
-                    "**{name}** is now a member of the network **{name2}**. I have invited "
-                    "its hosts to the network space and Commons.",
-                    name=congregation.name,
-                    name2=facts.name,
+                    "**{congregation}** is now a member of the network **{network}**. I have "
+                    "invited its hosts to the network space and Commons.",
+                    congregation=congregation.name,
+                    network=facts.name,
                 ),
                 UserId(p.requester),
                 f"cohost-op-{run.id}-ready",
@@ -439,7 +439,7 @@ class NetworkMembership:
         details = admission(p)
         name, space = details.get("name"), details.get("space")
         called = _(", which it calls “{name}”", name=name) if name else ""
-        check = VOUCHED.get(details.get("vouched"), VOUCHED[None])
+        check = _(VOUCHED.get(details.get("vouched"), VOUCHED[None]))
         return _(
             "the cohost {subject} joins the network for the space {space}{called} ({check})",
             subject=p.subject,

@@ -11,7 +11,6 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from handlers.framework.language import N_, _
 from handlers.framework.names import MAX_NAME_LENGTH
 from handlers.framework.text import one_line
 
@@ -30,7 +29,7 @@ NETWORK_JOIN = NetworkKind.NETWORK_JOIN
 # knock as "<name> asks to join this network · <space id>", and a network decision's
 # invitation ends with its mark. Only `Knock` and the two functions below write and
 # read them; what they read travels structured from then on.
-_ASKS = N_(" asks to join this network · ")
+_ASKS = " asks to join this network · "
 _SPACE_AT_END = re.compile(r"· (![^\s]+)\s*$")
 INVITE_MARK = "cohost:network:"
 
@@ -47,7 +46,7 @@ class Knock:
     def read(cls, reason: str | None) -> Knock:
         text = reason or ""
         found = _SPACE_AT_END.search(text)
-        name = text.split(_(" asks to join"), 1)[0] if _(" asks to join") in text else ""
+        name = text.split(" asks to join", 1)[0] if " asks to join" in text else ""
         return cls(one_line(name, MAX_NAME_LENGTH) or None, found.group(1) if found else None)
 
     def details(self) -> dict[str, str | None]:
@@ -56,7 +55,7 @@ class Knock:
 
 
 def invitation_reason(network: str) -> str:
-    return _("Welcome to the network. {value}{network}", value=INVITE_MARK, network=network)
+    return f"Welcome to the network. {INVITE_MARK}{network}"
 
 
 def invited_to(reason: str | None) -> str | None:

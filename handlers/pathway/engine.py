@@ -46,7 +46,11 @@ class Pathways:
                 for entry in members.values():
                     if person in entry.hosts and network is not None:
                         pathway.network_hosting.append(
-                            _("{name} (for {name2})", name=network.name, name2=entry.name)
+                            _(
+                                "{network} (for {congregation})",
+                                network=network.name,
+                                congregation=entry.name,
+                            )
                         )
         pathway.network_hosting = sorted(set(pathway.network_hosting))
         return pathway

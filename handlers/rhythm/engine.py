@@ -20,7 +20,7 @@ from handlers.framework.clock import Clock
 from handlers.framework.errors import UserError
 from handlers.framework.fact import number_key
 from handlers.framework.gateway import MatrixGateway
-from handlers.framework.language import _
+from handlers.framework.language import _, speaking
 from handlers.framework.matrix_names import EventType, Membership
 from handlers.framework.speech import ask_to_act, offer_reactions, tell
 from handlers.framework.times import at
@@ -164,10 +164,11 @@ class Rhythm:
             if cycle.room_id in shared and not await self.keeps(RoomId(cycle.room_id)):
                 await self.store.hand_over(cycle.id)  # another of the network's cohosts
                 continue
-            if cycle.status == ACTIVE:
-                await self._remind(cycle, now)
-            else:
-                await self._maybe_close_retro(cycle, now)
+            with speaking(await self.directory.language_of(RoomId(cycle.room_id))):
+                if cycle.status == ACTIVE:
+                    await self._remind(cycle, now)
+                else:
+                    await self._maybe_close_retro(cycle, now)
         await self._take_over_where_overdue(shared, now)
 
     # -- a network's crew: one cohost keeps the rhythm -----------------------------------
@@ -210,7 +211,8 @@ class Rhythm:
                 continue
             cycle = await self.store.take_over(*record.cycle(room, number))
             log.info("rhythm_taken_over", room_id=room, cycle=number)
-            await self._remind(cycle, now)
+            with speaking(await self.directory.language_of(RoomId(room))):
+                await self._remind(cycle, now)
 
     async def _remind(self, cycle: CrewCycle, now: datetime) -> None:
         meetings = await self.store.meetings(cycle.id)
@@ -241,11 +243,11 @@ class Rhythm:
     ) -> None:
         host = await self.host_of(cycle, meeting)
         text = _(
-            "Reminder: meeting {index} of {meetings} is {when}, {when2}. Hosting: {host}.",
+            "Reminder: meeting {index} of {meetings} is {when}, {at}. Hosting: {host}.",
             index=meeting.index,
             meetings=cycle.meetings,
             when=when,
-            when2=self.when(cycle, meeting.at),
+            at=self.when(cycle, meeting.at),
             host=host,
         )
         # The host is asked to host, and the crew to come: each of them is notified.

@@ -106,10 +106,10 @@ class Upgrades:
                     new,
                     _(
                         "{by}, I followed this room's upgrade, but I cannot keep its records "
-                        "here without power: give me level {value} (Room settings → Roles & "
+                        "here without power: give me level {level} (Room settings → Roles & "
                         "Permissions), and I carry on here.",
                         by=by,
-                        value=HOST_LEVEL,
+                        level=HOST_LEVEL,
                     ),
                     f"cohost-upgrade-power-{new}",
                     (by,),
