@@ -16,6 +16,7 @@ from handlers.general import feature as general
 from handlers.membership import feature as membership
 from handlers.network import feature as network
 from handlers.pathway import feature as pathway
+from handlers.people import feature as people
 from handlers.privacy import feature as privacy
 from handlers.release import feature as release
 from handlers.rhythm import feature as rhythm
@@ -33,6 +34,7 @@ FEATURES: tuple[Callable[[House], None], ...] = (
     release.install,
     pathway.install,
     feedback.install,
+    people.install,
     privacy.install,
     upgrades.install,
 )

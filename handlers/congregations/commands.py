@@ -11,7 +11,7 @@ from handlers.community.places import Context, Where, Who
 from handlers.community.rooms import creators, kick_quietly
 from handlers.congregations.engine import Congregations
 from handlers.framework.errors import UserError
-from handlers.framework.language import N_, _, _n
+from handlers.framework.language import LANGUAGES, N_, _, _n, current, speaking
 from handlers.framework.registry import Kind, Param, command
 from handlers.framework.replies import Reply
 from handlers.framework.times import at
@@ -96,6 +96,7 @@ class CongregationCommands:
             + (f" ({', '.join(c.room_id for c in crews)})" if crews else ""),
             _("Network: {name}", name=network.name if network else _("none yet")),
             _("Times shown in: {zone}", zone=(await self.directory.zone_of(ctx.room_id)).key),
+            _("Language: {language}", language=LANGUAGES[current()]),
             _("Space: {room_link}", room_link=room_link(congregation.space_id, self.directory.via)),
         ]
         return Reply("\n".join(lines), rooms=self.directory.links_to(crews))
@@ -126,6 +127,28 @@ class CongregationCommands:
         )
 
     @command(
+        "congregation language",
+        Param("language", Kind.LANGUAGE),
+        summary=N_("Speak a language in this congregation's rooms (en, de or es)."),
+        where=Where.CONGREGATION,
+        who=Who.HOST,
+    )
+    async def language(self, ctx: Context, language: str) -> Reply:
+        def spoken(facts: CongregationFacts) -> None:
+            facts.language = language
+
+        await self.directory.update_facts(ctx.congregation, spoken)
+        with speaking(language):  # the answer already in the language chosen
+            return Reply(
+                _(
+                    "I speak {language} in **{name}** from now on; its crews too. Commands "
+                    "stay as they are: `!help` explains them.",
+                    language=LANGUAGES[language],
+                    name=ctx.congregation.name,
+                )
+            )
+
+    @command(
         "congregation members",
         summary=N_("Who has joined the congregation."),
         where=Where.CONGREGATION,
@@ -136,7 +159,7 @@ class CongregationCommands:
         joined = await self.gateway.joined_members(RoomId(congregation.space_id))
         people = sorted(u for u in joined if u != self.gateway.user_id)
         hosts = set(congregation.hosts)
-        listed = "\n".join(f"{u}{' (host)' if u in hosts else ''}" for u in people)
+        listed = "\n".join(_("{user} (host)", user=u) if u in hosts else u for u in people)
         return Reply(
             _(
                 "**{name}** has {count} members:\n{listed}",

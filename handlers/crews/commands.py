@@ -12,13 +12,14 @@ from handlers.community.directory import Directory, room_link
 from handlers.community.places import Context, Where, Who
 from handlers.community.rooms import creators, kick_quietly
 from handlers.crews.engine import MAX_CREW, Crews
-from handlers.framework.arguments import WEEKDAYS, ArgKind
+from handlers.framework.arguments import ArgKind
 from handlers.framework.errors import UserError
 from handlers.framework.language import N_, _, _n
 from handlers.framework.limits import MAX_INTENTION
 from handlers.framework.registry import Kind, Param, command
 from handlers.framework.replies import Reply
 from handlers.framework.text import one_line
+from handlers.framework.times import weekday as weekday_name
 from handlers.framework.types import RoomId, UserId
 from handlers.membership.engine import Membership
 from handlers.network.crews import NetworkCrews
@@ -324,7 +325,7 @@ class CrewCommands:
                 "retrospective.",
                 n,
                 number=cycle.number,
-                weekday=WEEKDAYS[weekday].title(),
+                weekday=weekday_name(weekday),
                 time=time,
                 zone=timezone.key,
                 when=self.rhythm.when(cycle, first),

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import TypeAdapter, ValidationError
 
+from handlers.framework import language
 from handlers.framework.errors import UserError
 from handlers.framework.language import _
 from handlers.framework.names import clean_name
@@ -98,6 +99,19 @@ def parse_zone(name: str) -> ZoneInfo:
     )
 
 
+def parse_language(word: str) -> str:
+    """One of the languages cohost speaks, by its code (`de`) or its own name."""
+    for code, name in language.LANGUAGES.items():
+        if word.lower() in (code, name.lower()):
+            return code
+    if language.known(word.lower()):
+        return word.lower()
+    choices = ", ".join(f"`{code}` ({name})" for code, name in language.LANGUAGES.items())
+    raise UserError(
+        _("I do not speak `{word}`; choose one of {choices}.", word=word[:16], choices=choices)
+    )
+
+
 def parse_duration(word: str) -> timedelta:
     """An ISO 8601 duration (P3D, PT12H, P1W), as pydantic reads it."""
     try:
@@ -142,6 +156,7 @@ class Kind:
     WEEKDAY = ArgKind("weekday", parse_weekday)
     TIME = ArgKind("HH:MM", parse_time)
     ZONE = ArgKind("zone", parse_zone)
+    LANGUAGE = ArgKind("language", parse_language)
     DURATION = ArgKind("duration", parse_duration)
 
     @staticmethod

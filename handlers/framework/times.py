@@ -1,7 +1,7 @@
 """Times as people read them (SPEC §4b): in the room's zone, with the weekday, the
 date, the zone's abbreviation and a hint of how far off ("Tuesday 8 December, 19:00
 CET (in 2 days)"). Weekday, date and hint come from Babel's CLDR data, so that they
-follow the room's language once texts come from catalogs; the abbreviation is the
+follow the language spoken (handlers.framework.language); the abbreviation is the
 zone database's, which reads the same in every language."""
 
 from __future__ import annotations
@@ -9,23 +9,37 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime, format_timedelta
+from babel.dates import format_datetime, format_timedelta, get_day_names
 
-LOCALE = "en"
+from handlers.framework import language
+from handlers.framework.language import _
 
 
-def shown(moment: datetime, zone: ZoneInfo, now: datetime, locale: str = LOCALE) -> str:
-    hint = format_timedelta(moment - now, add_direction=True, locale=locale)
+def _locale(locale: str | None) -> str:
+    """The locale Babel formats in: the language spoken now, unless one is named."""
+    code = locale or language.current()
+    return code if code in language.LANGUAGES else language.SOURCE
+
+
+def shown(moment: datetime, zone: ZoneInfo, now: datetime, locale: str | None = None) -> str:
+    hint = format_timedelta(moment - now, add_direction=True, locale=_locale(locale))
     return f"{at(moment, zone, locale)} ({hint})"
 
 
-def at(moment: datetime, zone: ZoneInfo, locale: str = LOCALE) -> str:
+def at(moment: datetime, zone: ZoneInfo, locale: str | None = None) -> str:
     """The moment in the zone, without a hint ("Tuesday 8 December, 19:00 CET")."""
     local = moment.astimezone(zone)
-    day = format_datetime(local, "EEEE d MMMM, HH:mm", tzinfo=zone, locale=locale)
+    # Translators: a CLDR date pattern (weekday, day, month, hour:minute).
+    pattern = _("EEEE d MMMM, HH:mm")
+    day = format_datetime(local, pattern, tzinfo=zone, locale=_locale(locale))
     return f"{day} {local.tzname()}"
 
 
-def day_of(moment: datetime, zone: ZoneInfo, locale: str = LOCALE) -> str:
+def day_of(moment: datetime, zone: ZoneInfo, locale: str | None = None) -> str:
     """The date alone, in the zone ("8 December 2026")."""
-    return format_datetime(moment.astimezone(zone), "d MMMM y", tzinfo=zone, locale=locale)
+    return format_datetime(moment.astimezone(zone), "d MMMM y", tzinfo=zone, locale=_locale(locale))
+
+
+def weekday(index: int, locale: str | None = None) -> str:
+    """A weekday's name (0: Monday), as the language writes it."""
+    return str(get_day_names("wide", locale=_locale(locale))[index])

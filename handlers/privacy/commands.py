@@ -11,6 +11,7 @@ from handlers.framework.registry import Param, command
 from handlers.framework.replies import Reply
 from handlers.rhythm.engine import Rhythm
 from storage.pathway import FeedbackStore
+from storage.people import PeopleStore
 
 
 class PrivacyCommands:
@@ -19,8 +20,10 @@ class PrivacyCommands:
         decisions: Decisions,
         rhythm: Rhythm,
         feedback: FeedbackStore,
+        people: PeopleStore,
         commands: CommandHandler,
     ) -> None:
+        self.people = people
         self.decisions = decisions
         self.rhythm = rhythm
         self.feedback = feedback
@@ -40,6 +43,7 @@ class PrivacyCommands:
             **await self.decisions.forget(ctx.sender),
             **await self.rhythm.forget(ctx.sender),
             **await self.feedback.forget(ctx.sender),
+            **await self.people.forget(ctx.sender),
             **await self.commands.forget(ctx.sender),
         }
         counts = ", ".join(f"{n} {what}" for what, n in erased.items())

@@ -11,6 +11,10 @@ from handlers.rhythm.engine import Rhythm
 def install(house: House) -> None:
     house.registry.collect(
         PrivacyCommands(
-            house.engine(Decisions), house.engine(Rhythm), house.stores.feedback, house.commands
+            house.engine(Decisions),
+            house.engine(Rhythm),
+            house.stores.feedback,
+            house.stores.people,
+            house.commands,
         )
     )

@@ -1,0 +1,1 @@
+"""A person's own choices: the zone and language cohost uses with them alone."""
