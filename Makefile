@@ -5,7 +5,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test unit bench lint clean
+LOCALE := handlers/locale
+MOS := $(patsubst %.po,%.mo,$(wildcard $(LOCALE)/*/LC_MESSAGES/cohost.po))
+
+.PHONY: demo test unit bench lint clean catalogs messages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,13 +16,25 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-demo: $(STAMP)
+# The catalogs cohost speaks from, compiled (the .po files are the source).
+catalogs: $(MOS)
+
+$(LOCALE)/%/LC_MESSAGES/cohost.mo: $(LOCALE)/%/LC_MESSAGES/cohost.po $(STAMP)
+	$(BIN)/pybabel compile --domain cohost --input-file $< --output-file $@
+
+# After changing a text: the template, and each language's catalog brought in step.
+messages: $(STAMP)
+	$(BIN)/python -m tests.catalogs extract
+	$(BIN)/pybabel update --domain cohost --input-file $(LOCALE)/cohost.pot \
+		--output-dir $(LOCALE) --no-fuzzy-matching --ignore-obsolete
+
+demo: $(STAMP) catalogs
 	$(BIN)/cohost demo
 
-test: lint
+test: lint catalogs
 	$(BIN)/python -m pytest -q -n 2 --dist worksteal --durations=15 $(PYTEST_ARGS)
 
-unit: $(STAMP)
+unit: $(STAMP) catalogs
 	$(BIN)/python -m pytest -q tests/unit
 
 bench: $(STAMP)

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.framework.clock import Clock
 from handlers.framework.errors import HomeserverUnavailable
+from handlers.framework.language import speaking
 from handlers.framework.matrix_names import (
     ANNOTATION,
     IN_REPLY_TO,
@@ -139,13 +140,15 @@ class EventRouter:
                 if self._unreadable is not None and index >= history_ends:
                     # Its own key: once read, the event itself is handled as any other.
                     unreadable = partial(self._unreadable, room_id, event)
-                    await self._once(room_id, f"{event.event_id}#unreadable", unreadable)
+                    spoken = partial(self._spoken, room_id, event.sender, unreadable)
+                    await self._once(room_id, f"{event.event_id}#unreadable", spoken)
                 continue
             verifying = verification_event(event) if self._verifying is not None else None
             if verifying is not None and self._verifying is not None:
                 if index >= history_ends:
                     step = partial(self._verifying, room_id, verifying)
-                    await self._once(room_id, event.event_id, step)
+                    spoken = partial(self._spoken, room_id, event.sender, step)
+                    await self._once(room_id, event.event_id, spoken)
                 continue
             try:
                 work = self._work_for(room_id, event, history=index < history_ends)
@@ -162,6 +165,11 @@ class EventRouter:
                 continue
             if work is not None:
                 await self._once(room_id, event.event_id, work)
+
+    async def _spoken(self, room_id: RoomId, person: str, work: Work) -> None:
+        """What cohost says of an event no feature handles, in the room's language."""
+        with speaking(await self._subscriptions.language_for(room_id, UserId(person))):
+            await work()
 
     def _work_for(self, room_id: RoomId, event: Event, *, history: bool = False) -> Work | None:
         """The handling of an event by its subscribers, or None when cohost has nothing

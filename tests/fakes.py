@@ -12,6 +12,7 @@ from typing import Any
 
 from handlers.framework.errors import HomeserverUnavailable, MatrixError
 from handlers.framework.types import EventId, IncomingMessage, RoomId, UserId
+from tests.catalogs import heard, unmarked
 
 BOT = UserId("@cohost:example.org")
 
@@ -105,7 +106,7 @@ class FakeGateway:
         self, room_id: RoomId, event_type: str, content: dict[str, Any], txn_id: str
     ) -> EventId:
         self._check()
-        if self.crash_on_send and self.crash_on_send in str(content.get("body", "")):
+        if self.crash_on_send and self.crash_on_send in unmarked(str(content.get("body", ""))):
             self.crash_on_send = None
             raise Crash()
         # Like a homeserver: a repeated transaction id returns the first event.
@@ -113,7 +114,7 @@ class FakeGateway:
             return self._txns[txn_id]
         event_id = EventId(f"$sent{len(self.sent)}")
         self._txns[txn_id] = event_id
-        self.sent.append(Sent(room_id, event_type, content, event_id))
+        self.sent.append(Sent(room_id, event_type, heard(event_type, content), event_id))
         return event_id
 
     async def create_room(self, request: dict[str, Any]) -> RoomId:
@@ -121,6 +122,7 @@ class FakeGateway:
         if self.refuse_creation:
             raise MatrixError(403, self.refuse_creation, "refused")
         room_id = RoomId(f"!r{next(self._ids)}")
+        request = unmarked(request)
         room = FakeRoom(room_id, request)
         creation = {
             **request.get("creation_content", {}),
@@ -157,7 +159,7 @@ class FakeGateway:
         room = self._room(room_id)
         if room.membership(self.user_id) != "join":
             raise MatrixError(403, "M_FORBIDDEN", "not in room")
-        return self._set(room, event_type, state_key, content, self.user_id)
+        return self._set(room, event_type, state_key, unmarked(content), self.user_id)
 
     async def get_state(
         self, room_id: RoomId, event_type: str, state_key: str = ""
@@ -226,7 +228,11 @@ class FakeGateway:
         if user_id in room.creators:
             raise MatrixError(403, "M_FORBIDDEN", "cannot kick a creator")
         self._set(
-            room, "m.room.member", user_id, {"membership": "leave", "reason": reason}, self.user_id
+            room,
+            "m.room.member",
+            user_id,
+            {"membership": "leave", "reason": unmarked(reason)},
+            self.user_id,
         )
 
     async def join_room(self, room_id: RoomId, via: Sequence[str] = ()) -> None:

@@ -92,11 +92,16 @@ class CongregationCommands:
                 created_at=congregation.created_at,
             ),
             _("Hosts: {hosts}", hosts=", ".join(sorted(congregation.hosts))),
-            _("Crews: {count}", count=len(crews))
-            + (f" ({', '.join(c.room_id for c in crews)})" if crews else ""),
+            _(
+                "Crews: {count} ({crews})",
+                count=len(crews),
+                crews=", ".join(c.room_id for c in crews),
+            )
+            if crews
+            else _("Crews: none yet"),
             _("Network: {name}", name=network.name if network else _("none yet")),
             _("Times shown in: {zone}", zone=(await self.directory.zone_of(ctx.room_id)).key),
-            _("Language: {language}", language=LANGUAGES[current()]),
+            _("Language: {language}", language=LANGUAGES.get(current(), current())),
             _("Space: {room_link}", room_link=room_link(congregation.space_id, self.directory.via)),
         ]
         return Reply("\n".join(lines), rooms=self.directory.links_to(crews))

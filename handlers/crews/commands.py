@@ -296,7 +296,7 @@ class CrewCommands:
         Param("weekday", Kind.WEEKDAY),
         Param("time", Kind.TIME),
         Param("timezone", Kind.ZONE),
-        summary=f"Set the rhythm: `{CYCLE_EXAMPLE}`.",
+        summary=N_("Set the rhythm: `!crew cycle 6 meetings every Tuesday 19:00 Europe/Berlin`."),
         where=Where.CREW_ROOM,
         who=Who.CREW_MEMBER,
         example=CYCLE_EXAMPLE,

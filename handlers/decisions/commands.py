@@ -65,7 +65,8 @@ class DecisionCommands:
         for number, record in agreed[:MAX_LISTED]:
             when = record.closed_at or record.closes_at
             day = day_of(when, zone) if when else "?"
-            lines.append(f"#{number} ({day}) {quoted(text_of(record.details), MAX_PROPOSAL)}")
+            said = quoted(text_of(record.details), MAX_PROPOSAL)
+            lines.append(_("#{number} ({day}) {said}", number=number, day=day, said=said))
         if len(agreed) > MAX_LISTED:
             lines.append(_("… and {count} earlier.", count=len(agreed) - MAX_LISTED))
         return Reply("\n".join(lines))

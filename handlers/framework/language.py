@@ -33,7 +33,8 @@ SOURCE = "en"
 # The languages with a catalog; the first is the one messages are written in.
 LANGUAGES: dict[str, str] = {"en": "English", "de": "Deutsch", "es": "Español"}
 
-_speaking: ContextVar[str] = ContextVar("cohost_language", default=SOURCE)
+_speaking: ContextVar[str] = ContextVar("cohost_language")
+_default = SOURCE  # spoken where no work set a language
 
 Translation = gettext.NullTranslations
 # A test may put a language of its own in place of the catalogs (see tests/unit).
@@ -46,7 +47,13 @@ def known(code: str) -> bool:
 
 def current() -> str:
     """The language being spoken now."""
-    return _speaking.get()
+    return _speaking.get(_default)
+
+
+def speak_by_default(code: str) -> None:
+    """The language spoken where no work set one (tests speak one that checks)."""
+    global _default
+    _default = code
 
 
 @contextmanager

@@ -100,11 +100,12 @@ class Subscriptions:
         works: list[Work] = [partial(h, incoming) for h in handlers]
         return partial(self._in_order, incoming, works)
 
+    async def language_for(self, room_id: RoomId, person: UserId) -> str | None:
+        """The language spoken in a room (with a person, in a direct message)."""
+        return None if self._language_of is None else await self._language_of(room_id, person)
+
     async def _in_order(self, incoming: Incoming, works: list[Work]) -> None:
-        spoken = None
-        if self._language_of is not None:
-            person = incoming.inviter if isinstance(incoming, IncomingInvite) else incoming.sender
-            spoken = await self._language_of(incoming.room_id, person)
-        with speaking(spoken):
+        person = incoming.inviter if isinstance(incoming, IncomingInvite) else incoming.sender
+        with speaking(await self.language_for(incoming.room_id, person)):
             for work in works:
                 await work()

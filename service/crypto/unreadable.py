@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.framework.clock import Clock
 from handlers.framework.gateway import MatrixGateway
+from handlers.framework.language import _
 from handlers.framework.matrix_names import EventType
 from handlers.framework.replies import notice
 from handlers.framework.types import RoomId, UserId
@@ -31,12 +32,13 @@ Redeliver = Callable[[RoomId, Event], Awaitable[None]]
 
 
 def explanation(sender: UserId) -> str:
-    return (
-        f"{sender}, I could not read your last message here: your client did not share "
+    return _(
+        "{sender}, I could not read your last message here: your client did not share "
         "its encryption key with my device. Please send it again. If this keeps "
         "happening, your client may share keys only with verified sessions: my session is "
         "signed by my own identity, so reloading your client usually helps; otherwise "
-        "tell your hosts."
+        "tell your hosts.",
+        sender=sender,
     )
 
 

@@ -34,6 +34,7 @@ from nio.crypto.sas import Sas as NioSas
 
 from handlers.framework.clock import Clock
 from handlers.framework.gateway import MatrixGateway
+from handlers.framework.language import _
 from handlers.framework.matrix_names import REFERENCE, RELATES_TO, EventType, Verification
 from handlers.framework.replies import notice
 from handlers.framework.types import RoomId, UserId
@@ -303,11 +304,14 @@ class Verifier:
         names = [name for _, name in shown]  # a list: some names are two words
         log.info("verification_sas", user=flow.user, emoji=names, decimals=list(decimals))
         pictures = " · ".join(f"{symbol} {name}" for symbol, name in shown)
-        text = (
-            f"{flow.user}, verifying me: I see {pictures} (or the numbers {numbers}). "
-            "I have confirmed on my side; confirm on yours only if your screen shows the "
-            "same. To check without relying on this room, your homeserver's admin finds "
-            "the same emoji in cohost's log (`verification_sas`)."
+        text = _(
+            "{user}, verifying me: I see {pictures} (or the numbers {numbers}). I have "
+            "confirmed on my side; confirm on yours only if your screen shows the same. To "
+            "check without relying on this room, your homeserver's admin finds the same "
+            "emoji in cohost's log (`verification_sas`).",
+            user=flow.user,
+            pictures=pictures,
+            numbers=numbers,
         )
         await self._gateway.send_event(
             flow.room_id, EventType.MESSAGE, notice(text, (flow.user,)), self._txn(flow, "shown")

@@ -18,13 +18,20 @@ from handlers.community.places import Context
 from handlers.community.rebuild import Rebuild
 from handlers.framework.errors import NotYet
 from handlers.framework.fact import Fact
+from handlers.framework.language import N_, _
 from handlers.framework.operations import Run
 from handlers.framework.registry import Kind, Param, command
 from handlers.framework.replies import Reply
 from handlers.framework.speech import tell
 from handlers.framework.types import RoomId, UserId
+from tests import catalogs
 
 PLANT = "toy_plant"
+# Its texts, as a feature of its own would bring them in a catalog of its own.
+PLANT_SUMMARY = "Plant a word in this room."
+PLANTING = "Planting {word}; it grows in a minute."
+GREW = "{word} grew."
+catalogs.also(PLANT_SUMMARY, PLANTING, GREW)
 GROWS_IN = timedelta(minutes=1)
 
 
@@ -49,12 +56,12 @@ class Toys:
         self.house = house
         self.rebuilt: dict[str, str] = {}  # what `cohost resync` found, by planter
 
-    @command("toy plant", Param("word", Kind.WORD), summary="Plant a word in this room.")
+    @command("toy plant", Param("word", Kind.WORD), summary=N_(PLANT_SUMMARY))
     async def plant(self, ctx: Context, word: str) -> Reply:
         ready = self.house.clock.now() + GROWS_IN
         params = Planting(room=ctx.room_id, by=ctx.sender, word=word, at=ready)
         await self.house.runner.start(f"toy-{ctx.message.event_id}", PLANT, params)
-        return Reply(f"Planting {word}; it grows in a minute.")
+        return Reply(_(PLANTING, word=word))
 
     async def grow(self, run: Run[Planting]) -> None:
         if self.house.clock.now() < run.params.at:
@@ -64,7 +71,7 @@ class Toys:
         shared = self.house.directory.shared
         await run.step("fact", partial(shared.write, room, fact, run.params.by))
         await run.step(
-            "said", partial(tell, self.house.gateway, room, f"{word} grew.", f"toy-{run.id}")
+            "said", partial(tell, self.house.gateway, room, _(GREW, word=word), f"toy-{run.id}")
         )
 
     async def failed(self, run: Run[Planting], reason: str) -> None:

@@ -13,6 +13,7 @@ from handlers.framework.registry import CommandRegistry, Kind, Param
 from handlers.framework.replies import Reply
 from handlers.framework.types import EventId, UserId
 from handlers.general.commands import GeneralCommands
+from tests import catalogs
 from tests.fakes import BOT, FakeGateway, message
 
 
@@ -73,7 +74,7 @@ async def test_help_lists_every_registered_command() -> None:
         "crew new",
         Param("name"),
         Param("invitees", Kind.USER, optional=True, repeated=True),
-        summary="Start a crew.",
+        summary=catalogs.also_one("Start a crew."),
     )
     async def crew_new(ctx: Context, name: str, invitees: list[UserId]) -> Reply:
         return Reply("ok")
