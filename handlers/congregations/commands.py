@@ -18,6 +18,9 @@ from handlers.framework.times import at
 from handlers.framework.types import RoomId, UserId
 from handlers.membership.engine import HOST_ADD, HOST_REMOVE, Membership
 
+# Who decides on a sponsored member, as the thanks say it (the setting's words).
+DECIDERS = {"hosts": N_("hosts"), "members": N_("members")}
+
 
 class CongregationCommands:
     def __init__(self, congregations: Congregations, membership: Membership) -> None:
@@ -232,7 +235,7 @@ class CongregationCommands:
                 "{decided_by} of **{name}**.",
                 user=user,
                 number=proposal.number,
-                decided_by=self.membership.decided_by,
+                decided_by=_(DECIDERS[self.membership.decided_by]),
                 name=congregation.name,
             )
         )

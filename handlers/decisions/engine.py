@@ -27,7 +27,7 @@ from handlers.decisions.voices import Voices, speakers, spoken_for, voice_in
 from handlers.framework.clock import Clock
 from handlers.framework.errors import NotYet, UserError
 from handlers.framework.gateway import MatrixGateway
-from handlers.framework.language import _, _n, speaking
+from handlers.framework.language import N_, _, _n, speaking
 from handlers.framework.limits import HOUR, MAX_REASON, Limits
 from handlers.framework.operations import OperationRunner, Run
 from handlers.framework.power import may_mention_room
@@ -639,14 +639,19 @@ class Decisions:
         if not silent:
             return
         waiting = people(proposal, silent)
-        when = _("is halfway through its time") if halfway else _("closes in 24 hours")
+        reminder = (
+            N_(
+                "Proposal #{number} is halfway through its time (it closes {closes}). Not yet answered: {listed}."
+            )
+            if halfway
+            else N_("Proposal #{number} closes in 24 hours ({closes}). Not yet answered: {listed}.")
+        )
         await ask_to_act(
             self.gateway,
             RoomId(proposal.room_id),
             _(
-                "Proposal #{number} {when} (it closes {closes}). Not yet answered: {listed}.",
+                reminder,
                 number=proposal.number,
-                when=when,
                 closes=await self.closing(proposal),
                 listed=listed(waiting),
             ),

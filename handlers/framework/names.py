@@ -5,13 +5,16 @@ from __future__ import annotations
 import unicodedata
 
 from handlers.framework.errors import UserError
-from handlers.framework.language import _
+from handlers.framework.language import N_, _
 
 MAX_NAME_LENGTH = 64
+# What is named, as the refusals say it (commands name it in English).
+WHAT = {"crew": N_("crew"), "congregation": N_("congregation"), "network": N_("network")}
 
 
 def clean_name(raw: str | None, what: str) -> str:
     name = " ".join((raw or "").split())
+    what = _(WHAT[what]) if what in WHAT else what
     if not name:
         raise UserError(_('Give the {what} a name, e.g. `"Tuesday circle"`.', what=what))
     if len(name) > MAX_NAME_LENGTH:
