@@ -88,6 +88,15 @@ async def utc(room: RoomId) -> ZoneInfo:
     return ZoneInfo("UTC")
 
 
+HALFWAY_REMINDER = N_(
+    "Proposal #{number} is halfway through its time (it closes {closes}). "
+    "Not yet answered: {listed}."
+)
+DAY_BEFORE_REMINDER = N_(
+    "Proposal #{number} closes in 24 hours ({closes}). Not yet answered: {listed}."
+)
+
+
 async def unchosen(room: RoomId) -> str | None:
     return None  # the language spoken now
 
@@ -639,13 +648,7 @@ class Decisions:
         if not silent:
             return
         waiting = people(proposal, silent)
-        reminder = (
-            N_(
-                "Proposal #{number} is halfway through its time (it closes {closes}). Not yet answered: {listed}."
-            )
-            if halfway
-            else N_("Proposal #{number} closes in 24 hours ({closes}). Not yet answered: {listed}.")
-        )
+        reminder = HALFWAY_REMINDER if halfway else DAY_BEFORE_REMINDER
         await ask_to_act(
             self.gateway,
             RoomId(proposal.room_id),
