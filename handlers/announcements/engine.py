@@ -32,7 +32,7 @@ class Announcements:
 
     async def post(self, congregation: Congregation, author: UserId, text: str, key: str) -> None:
         body = _(
-            "{text}\n— {author}, host of {name}",
+            "{text}\n— {author}, host of **{name}**",
             text=checked(text),
             author=author,
             name=congregation.name,
@@ -61,7 +61,7 @@ class Announcements:
         )
         content = message(
             _(
-                "{said}\n— {author}, host of {name}",
+                "{said}\n— {author}, host of **{name}**",
                 said=said,
                 author=author,
                 name=congregation.name,

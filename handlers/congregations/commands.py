@@ -102,9 +102,9 @@ class CongregationCommands:
             )
             if crews
             else _("Crews: none yet"),
-            _("Network: {name}", name=network.name if network else _("none yet")),
+            (_("Network: **{name}**", name=network.name) if network else _("Network: none yet")),
             _("Times shown in: {zone}", zone=(await self.directory.zone_of(ctx.room_id)).key),
-            _("Language: {language}", language=LANGUAGES.get(current(), current())),
+            _("Language: {language}", language=LANGUAGES.get(current(), f"`{current()}`")),
             _("Space: {room_link}", room_link=room_link(congregation.space_id, self.directory.via)),
         ]
         return Reply("\n".join(lines), rooms=self.directory.links_to(crews))

@@ -18,7 +18,7 @@ from handlers.framework.language import N_, _, _n
 from handlers.framework.limits import MAX_INTENTION
 from handlers.framework.registry import Kind, Param, command
 from handlers.framework.replies import Reply
-from handlers.framework.text import one_line
+from handlers.framework.text import one_line, quoted
 from handlers.framework.times import weekday as weekday_name
 from handlers.framework.types import RoomId, UserId
 from handlers.membership.engine import Membership
@@ -148,7 +148,10 @@ class CrewCommands:
                 caller=crew.caller,
                 created_at=crew.created_at,
             ),
-            _("Intention: {intention}", intention=crew.intention or _("not set")),
+            _(
+                "Intention: {intention}",
+                intention=quoted(crew.intention, MAX_INTENTION) if crew.intention else _("not set"),
+            ),
         ]
         if crew.released:
             lines.append(_("cohost has been released from this crew."))
@@ -383,4 +386,4 @@ class CrewCommands:
         await self.rhythm.answer_retro(
             ctx.room_id, ctx.message.event_id, ctx.sender, choice, ctx.message.origin_server_ts
         )
-        return Reply(_("Noted: {choice}.", choice=choice))
+        return Reply(_("Noted: `{choice}`.", choice=choice))

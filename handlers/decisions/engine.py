@@ -88,6 +88,13 @@ async def utc(room: RoomId) -> ZoneInfo:
     return ZoneInfo("UTC")
 
 
+# Where a proposal stands, as people read it.
+STATUS_NAMES: dict[str, str] = {
+    Status.OPEN: N_("open"),
+    Status.PASSED: N_("passed"),
+    Status.LAPSED: N_("lapsed"),
+    Status.WITHDRAWN: N_("withdrawn"),
+}
 HALFWAY_REMINDER = N_(
     "Proposal #{number} is halfway through its time (it closes {closes}). "
     "Not yet answered: {listed}."
@@ -384,7 +391,7 @@ class Decisions:
                 _(
                     "Proposal #{number} is closed ({status}); votes no longer count.",
                     number=number,
-                    status=proposal.status,
+                    status=_(STATUS_NAMES.get(proposal.status, proposal.status)),
                 )
             )
         return proposal

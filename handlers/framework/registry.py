@@ -131,13 +131,13 @@ class Command:
             pos += 1
         if pos < len(tokens):
             raise UserError(
-                _("Too many arguments. Usage: {usage}", usage=self.usage()), kind="bad_input"
+                _("Too many arguments. Usage: `{usage}`", usage=self.usage()), kind="bad_input"
             )
         return args
 
     def missing(self, param: Param) -> UserError:
         return UserError(
-            _("Missing {name}. Usage: {usage}", name=param.name, usage=self.usage()),
+            _("Missing `{name}`. Usage: `{usage}`", name=param.name, usage=self.usage()),
             kind="bad_input",
         )
 
@@ -147,7 +147,7 @@ class Command:
         except UserError as err:
             if param.kind.passed:
                 raise UserError(
-                    _("{message} Usage: {usage}", message=err.message, usage=self.usage()),
+                    _("{message} Usage: `{usage}`", message=err.message, usage=self.usage()),
                     kind="bad_input",
                 ) from None
             # A fixed word: how the whole command is written says it best.

@@ -37,7 +37,9 @@ def at(moment: datetime, zone: ZoneInfo, locale: str | None = None) -> str:
 
 def day_of(moment: datetime, zone: ZoneInfo, locale: str | None = None) -> str:
     """The date alone, in the zone ("8 December 2026")."""
-    return format_datetime(moment.astimezone(zone), "d MMMM y", tzinfo=zone, locale=_locale(locale))
+    # Translators: a CLDR date pattern (day, month, year).
+    pattern = _("d MMMM y")
+    return format_datetime(moment.astimezone(zone), pattern, tzinfo=zone, locale=_locale(locale))
 
 
 def weekday(index: int, locale: str | None = None) -> str:

@@ -114,7 +114,7 @@ class NetworkCommands:
                         name=network.name,
                         created_at=network.created_at,
                     ),
-                    _("Congregations: {names}", names=", ".join(names)),
+                    _("Congregations: {names}", names=", ".join(f"**{n}**" for n in names)),
                     _("Space: {room_link}", room_link=room_link(network.space_id, via)),
                     _(
                         "Announcements: {room_link}",

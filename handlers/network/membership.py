@@ -443,7 +443,7 @@ class NetworkMembership:
         return _(
             "the cohost {subject} joins the network for the space {space}{called} ({check})",
             subject=p.subject,
-            space=space,
+            space=space or "?",
             called=called,
             check=check,
         )

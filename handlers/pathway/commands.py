@@ -23,7 +23,7 @@ class PathwayCommands:
         p = await self.pathways.of(ctx.sender)
 
         def listed(names: list[str]) -> str:
-            return f"{len(names)}" + (f" ({', '.join(names)})" if names else "")
+            return f"{len(names)}" + (f" ({', '.join(f'**{n}**' for n in names)})" if names else "")
 
         lines = [
             _("Your pathway, as I know it:"),

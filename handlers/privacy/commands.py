@@ -13,6 +13,22 @@ from handlers.rhythm.engine import Rhythm
 from storage.pathway import FeedbackStore
 from storage.people import PeopleStore
 
+# What each store says it erased, as people read it.
+ERASED = {
+    "votes": N_("votes"),
+    "notes": N_("notes"),
+    "closed proposals": N_("closed proposals"),
+    "open proposals naming you (now a pseudonym)": N_(
+        "open proposals naming you (now a pseudonym)"
+    ),
+    "retrospective answers": N_("retrospective answers"),
+    "hosting turns": N_("hosting turns"),
+    "feedback requests": N_("feedback requests"),
+    "direct rooms remembered": N_("direct rooms remembered"),
+    "own settings": N_("own settings"),
+    "commands kept for stand-ins": N_("commands kept for stand-ins"),
+}
+
 
 class PrivacyCommands:
     def __init__(
@@ -46,7 +62,10 @@ class PrivacyCommands:
             **await self.people.forget(ctx.sender),
             **await self.commands.forget(ctx.sender),
         }
-        counts = ", ".join(f"{n} {what}" for what, n in erased.items())
+        counts = ", ".join(
+            _("{what}: {count}", what=_(ERASED.get(what, what)), count=n)
+            for what, n in erased.items()
+        )
         return Reply(
             _(
                 "Done: I erased what my database held about you ({counts}); open "

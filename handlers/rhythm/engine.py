@@ -340,9 +340,9 @@ class Rhythm:
 
     async def _after_retro(self, cycle: CrewCycle, outcome: str, answers: dict[str, str]) -> None:
         room = RoomId(cycle.room_id)
-        counted = ", ".join(f"{c}: {n}" for c, n in sorted(Counter(answers.values()).items())) or _(
-            "no answers"
-        )
+        counted = ", ".join(
+            f"`{c}`: {n}" for c, n in sorted(Counter(answers.values()).items())
+        ) or _("no answers")
         follow = {
             "continue": _("A new cycle starts with the same rhythm."),
             "adjust": _("Set the new rhythm with `!crew cycle …` when you are ready."),

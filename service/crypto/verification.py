@@ -34,7 +34,7 @@ from nio.crypto.sas import Sas as NioSas
 
 from handlers.framework.clock import Clock
 from handlers.framework.gateway import MatrixGateway
-from handlers.framework.language import _
+from handlers.framework.language import N_, _
 from handlers.framework.matrix_names import REFERENCE, RELATES_TO, EventType, Verification
 from handlers.framework.replies import notice
 from handlers.framework.types import RoomId, UserId
@@ -55,6 +55,74 @@ MAX_PER_USER = 2  # of one person's: their oldest gives way
 # The spec's table of 64: nio's, in the spec's English words, which Element shows.
 _SPEC_WORDS = {"Wrench": "Spanner", "Thumbs up": "Thumbs Up", "Airplane": "Aeroplane"}
 EMOJI: list[tuple[str, str]] = [(s, _SPEC_WORDS.get(n, n)) for s, n in NioSas.emoji]
+# The spec's names of the 64 emoji (data-definitions/sas-emoji.json in matrix-spec), so
+# that the catalogs hold them; translations take the spec's own, as Element shows them.
+SPEC_EMOJI_NAMES = (
+    N_("Dog"),
+    N_("Cat"),
+    N_("Lion"),
+    N_("Horse"),
+    N_("Unicorn"),
+    N_("Pig"),
+    N_("Elephant"),
+    N_("Rabbit"),
+    N_("Panda"),
+    N_("Rooster"),
+    N_("Penguin"),
+    N_("Turtle"),
+    N_("Fish"),
+    N_("Octopus"),
+    N_("Butterfly"),
+    N_("Flower"),
+    N_("Tree"),
+    N_("Cactus"),
+    N_("Mushroom"),
+    N_("Globe"),
+    N_("Moon"),
+    N_("Cloud"),
+    N_("Fire"),
+    N_("Banana"),
+    N_("Apple"),
+    N_("Strawberry"),
+    N_("Corn"),
+    N_("Pizza"),
+    N_("Cake"),
+    N_("Heart"),
+    N_("Smiley"),
+    N_("Robot"),
+    N_("Hat"),
+    N_("Glasses"),
+    N_("Spanner"),
+    N_("Santa"),
+    N_("Thumbs Up"),
+    N_("Umbrella"),
+    N_("Hourglass"),
+    N_("Clock"),
+    N_("Gift"),
+    N_("Light Bulb"),
+    N_("Book"),
+    N_("Pencil"),
+    N_("Paperclip"),
+    N_("Scissors"),
+    N_("Lock"),
+    N_("Key"),
+    N_("Hammer"),
+    N_("Telephone"),
+    N_("Flag"),
+    N_("Train"),
+    N_("Bicycle"),
+    N_("Aeroplane"),
+    N_("Rocket"),
+    N_("Trophy"),
+    N_("Ball"),
+    N_("Guitar"),
+    N_("Trumpet"),
+    N_("Bell"),
+    N_("Anchor"),
+    N_("Headphones"),
+    N_("Folder"),
+    N_("Pin"),
+)
 
 
 class Keys(Protocol):
@@ -303,7 +371,7 @@ class Verifier:
         numbers = " ".join(str(n) for n in decimals)
         names = [name for _, name in shown]  # a list: some names are two words
         log.info("verification_sas", user=flow.user, emoji=names, decimals=list(decimals))
-        pictures = " · ".join(f"{symbol} {name}" for symbol, name in shown)
+        pictures = " · ".join(f"{symbol} {_(name)}" for symbol, name in shown)
         text = _(
             "{user}, verifying me: I see {pictures} (or the numbers {numbers}). I have "
             "confirmed on my side; confirm on yours only if your screen shows the same. To "

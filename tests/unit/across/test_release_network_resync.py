@@ -82,7 +82,7 @@ async def test_network_create_needs_a_host_in_the_hosts_room(world: World) -> No
         assert g.rooms[room].content("m.room.power_levels")["events"]["m.room.tombstone"] == 100
     assert g.rooms[space].content("cc.microsolidarity.congregation")["network"] == network
     info = await world.say("!network info")
-    assert "**Rivers of Care**" in info and "Congregations: Riverside" in info
+    assert "**Rivers of Care**" in info and "Congregations: **Riverside**" in info
     assert "already belongs to a network" in await world.say("!network create Again", room=hosts)
 
 

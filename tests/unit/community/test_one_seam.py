@@ -23,7 +23,7 @@ async def test_a_toy_feature_is_answered_resumed_and_resynced(tmp_path: Path) ->
         await world.congregation()
         [lobby] = world.rooms_of_kind(LOBBY)
         assert "`!toy plant" in await world.say("!help toy", ALICE, lobby)
-        assert "Planting acorn" in await world.say("!toy plant acorn", ALICE, lobby)
+        assert "Planting **acorn**" in await world.say("!toy plant acorn", ALICE, lobby)
         await world.settle()
         assert world.gateway.rooms[lobby].content(Planted.TYPE, ALICE) is None  # not yet
 
@@ -32,7 +32,7 @@ async def test_a_toy_feature_is_answered_resumed_and_resynced(tmp_path: Path) ->
         await world.cohost.runner.resume_pending()
         await world.settle()
         assert world.gateway.rooms[lobby].content(Planted.TYPE, ALICE) == {"word": "acorn"}
-        assert world.gateway.notices_in(lobby).count("acorn grew.") == 1
+        assert world.gateway.notices_in(lobby).count("**acorn** grew.") == 1
 
         engine = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
         await migrate(engine)

@@ -29,8 +29,8 @@ from tests import catalogs
 PLANT = "toy_plant"
 # Its texts, as a feature of its own would bring them in a catalog of its own.
 PLANT_SUMMARY = "Plant a word in this room."
-PLANTING = "Planting {word}; it grows in a minute."
-GREW = "{word} grew."
+PLANTING = "Planting **{word}**; it grows in a minute."
+GREW = "**{word}** grew."
 catalogs.also(PLANT_SUMMARY, PLANTING, GREW)
 GROWS_IN = timedelta(minutes=1)
 

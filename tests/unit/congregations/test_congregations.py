@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from handlers.community.state import ANNOUNCEMENTS, CONGREGATION_SPACE, HOSTS, LOBBY
+from tests import catalogs
 from tests.fakes import BOT
 from tests.unit.world import ALICE, BOB, CAROL, World
 
@@ -132,10 +133,13 @@ async def test_a_host_announces_through_cohost(world: World) -> None:
     world.gateway.accept(hosts_room, CAROL)
     assert "Only the hosts" in await world.say("!announce hello", sender=CAROL, room=hosts_room)
     assert "Hosts room" in await world.say("!announce hello")
-    assert "Missing text" in await world.say("!announce", room=hosts_room)
+    assert "Missing `text`" in await world.say("!announce", room=hosts_room)
+    catalogs.peoples_words("Gathering on")
     assert "Posted" in await world.say("!announce Gathering on **Saturday**", room=hosts_room)
     [posted] = world.gateway.notices_in(announcements)
-    assert posted.startswith("Gathering on **Saturday**\n— @alice:example.org, host of Riverside")
+    assert posted.startswith(
+        "Gathering on **Saturday**\n— @alice:example.org, host of **Riverside**"
+    )
     assert "not part of a network" in await world.say("!announce network hi", room=hosts_room)
     assert len(world.gateway.notices_in(announcements)) == 1
 

@@ -41,7 +41,7 @@ async def test_crew_new_makes_an_encrypted_knock_room_in_the_space(world: World)
 @pytest.mark.parametrize(
     ("command", "expected"),
     [
-        ("!crew new", "Missing name"),
+        ("!crew new", "Missing `name`"),
         ('!crew new "   "', "Give the crew a name"),
         ("!crew new " + "y" * 65, "keep it to 64"),
         ("!crew new Walkers @bob", "not a Matrix user id"),
@@ -84,7 +84,8 @@ async def test_list_and_info(world: World) -> None:
     assert listing.index("**Bakers**") < listing.index("**Walkers**")
     info = await world.say("!crew info walkers")
     assert (
-        "Intention: walk and talk" in info and "called by @alice:example.org on 2026-11-27" in info
+        "Intention: “walk and talk”" in info
+        and "called by @alice:example.org on 2026-11-27" in info
     )
     [bakers] = [
         r

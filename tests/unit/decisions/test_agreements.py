@@ -65,7 +65,7 @@ async def test_the_window_can_be_chosen_within_the_limits(world: World) -> None:
         reply = await world.say(f"!propose --for {too} Something else", BOB, crew)
         assert "stays open between" in reply
     assert "not a duration" in await world.say("!propose --for soon We wait", BOB, crew)
-    assert "Missing text" in await world.say("!propose --for P2D", BOB, crew)
+    assert "Missing `text`" in await world.say("!propose --for P2D", BOB, crew)
     assert world.gateway.rooms[crew].content(PROPOSAL, "2") is None  # nothing else opened
 
 

@@ -333,7 +333,7 @@ async def test_forget_me_erases_votes_and_says_what_stays(world: World) -> None:
     await react(world, crew, BOB, 1, "👍")
     assert BOB in {a["voter"] for a in state(world, crew, 1)["acts"]}  # type: ignore[attr-defined]
     reply = await world.say("!forget me", sender=BOB)
-    assert "1 votes" in reply and "What stays in Matrix" in reply
+    assert "votes: 1" in reply and "What stays in Matrix" in reply
     assert BOB not in {a["voter"] for a in state(world, crew, 1)["acts"]}  # type: ignore[attr-defined]
     assert "only forget the person who asks" in await world.say("!forget alice", sender=BOB)
     await react(world, crew, ALICE, 1, "👍")

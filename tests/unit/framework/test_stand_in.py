@@ -151,7 +151,7 @@ async def test_forget_me_forgets_the_text_of_commands_waiting_for_a_stand_in(
     await world.deliver(command)
     waiting = await world.cohost.stores.operations.get(op_id(command.event_id))
     assert waiting is not None and waiting.params["body"] == "!crew info"
-    assert "1 commands kept for stand-ins" in await world.say("!forget me", ALICE)
+    assert "commands kept for stand-ins: 1" in await world.say("!forget me", ALICE)
     forgotten = await world.cohost.stores.operations.get(op_id(command.event_id))
     assert forgotten is not None and forgotten.params == {}
     await later(world, command)

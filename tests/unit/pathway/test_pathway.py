@@ -39,12 +39,12 @@ async def a_completed_cycle(world: World) -> RoomId:
 async def test_the_pathway_tells_the_asker_their_own_record(world: World) -> None:
     await a_completed_cycle(world)
     reply = await world.say("!pathway", ALICE, DM)
-    assert "Crews you called: 1 (Walkers)" in reply
-    assert "Crews you are in: 1 (Walkers)" in reply
+    assert "Crews you called: 1 (**Walkers**)" in reply
+    assert "Crews you are in: 1 (**Walkers**)" in reply
     assert "Meetings you hosted: 1" in reply
     assert "Cycles you completed: 1" in reply
     assert "Retrospectives you answered: 1" in reply
-    assert "Congregations you host: 1 (Riverside)" in reply
+    assert "Congregations you host: 1 (**Riverside**)" in reply
     bob = await world.say("!pathway", BOB, "!dm-bob:example.org")
     assert "Crews you called: 0" in bob and "Meetings you hosted: 0" in bob
     assert "Congregations you host: 0" in bob

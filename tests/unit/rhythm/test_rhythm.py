@@ -112,7 +112,7 @@ async def test_a_six_meeting_cycle_from_start_to_retrospective(world: World) -> 
     await world.say("!crew retro continue", sender=CAROL, room=room)
     assert "No retrospective" not in await world.say("!crew retro pause", sender=DAVE, room=room)
     chose = [n for n in world.gateway.notices_in(room) if "chose **continue**" in n]
-    assert len(chose) == 1 and "continue: 3, pause: 1" in chose[0]
+    assert len(chose) == 1 and "`continue`: 3, `pause`: 1" in chose[0]
     assert "Meeting 1 of 6, Tuesday 12 January" in await world.say("!crew host", room=room)
     state = world.gateway.rooms[room].content("cc.microsolidarity.cycle", "2")
     assert state is not None and state["status"] == "active"
@@ -199,7 +199,7 @@ async def test_a_restart_sends_a_missed_reminder_once_and_never_a_stale_burst(wo
         ("!crew cycle 1000 meetings every Tuesday 19:00 UTC", "1 to 52 meetings"),
         ("!crew cycle six meetings every Tuesday 19:00 UTC", "whole number"),
         ("!crew cycle 6 sessions each Tuesday 19:00 UTC", "Write it as"),
-        ("!crew cycle 6 meetings every Tuesday", "Missing time"),
+        ("!crew cycle 6 meetings every Tuesday", "Missing `time`"),
     ],
 )
 async def test_bad_cycles_are_refused_and_change_nothing(
@@ -252,7 +252,7 @@ async def test_the_retrospective_is_answered_with_reactions(world: World) -> Non
     await rhythm.on_reaction(reaction("$r2", ALICE, "🔁", now + 2))
     assert not any("chose" in n for n in world.gateway.notices_in(room))
     await rhythm.on_reaction(reaction("$r3", BOB, "🔁", now + 3))
-    assert any("chose **continue** (continue: 2)" in n for n in world.gateway.notices_in(room))
+    assert any("chose **continue** (`continue`: 2)" in n for n in world.gateway.notices_in(room))
 
 
 async def lose_the_database(world: World, tmp_path: Path) -> None:
