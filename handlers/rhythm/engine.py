@@ -224,7 +224,7 @@ class Rhythm:
                 await self._mark(meeting.id, day="skipped", only_unset=True)
                 await self._send_reminder(cycle, meeting, _("within the hour"), "hour")
             elif now >= meeting.at - DAY and meeting.day_reminder is None:
-                await self._send_reminder(cycle, meeting, "tomorrow", "day")
+                await self._send_reminder(cycle, meeting, _("tomorrow"), "day")
         last = meetings[-1]
         if now >= last.at:
             await self._open_retro(cycle)
@@ -264,7 +264,7 @@ class Rhythm:
         await self._record_state(cycle)  # which reminders went out survives a lost index
 
     async def _open_retro(self, cycle: CrewCycle) -> None:
-        options = ", ".join(f"{emoji} {choice}" for choice, emoji in CHOICES.items())
+        options = ", ".join(f"{emoji} `{choice}`" for choice, emoji in CHOICES.items())
         text = _(
             "This is the last meeting of cycle {number}: time for the "
             "retrospective. How does the crew go on? React with {options}, or send "

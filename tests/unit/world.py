@@ -21,6 +21,7 @@ from service.events import EventRouter
 from service.metrics import Metrics
 from service.settings import Settings, load_settings
 from storage.database import make_engine, make_sessionmaker, migrate
+from tests import catalogs
 from tests.fakes import BOT, FakeClock, FakeGateway, message
 
 T = TypeVar("T")
@@ -130,6 +131,8 @@ async def make_world(
     engine = make_engine(url)
     await migrate(engine)
     gateway, clock = FakeGateway(), FakeClock()
+    # Where no congregation chose one, the language that checks every text sent.
+    settings.setdefault("language", catalogs.CHECKING)
     config = load_settings(
         homeserver_url="http://hs.invalid", user_id=BOT, password="pw-for-tests", **settings
     )
