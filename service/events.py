@@ -23,7 +23,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.framework.clock import Clock
 from handlers.framework.errors import HomeserverUnavailable
-from handlers.framework.language import speaking
 from handlers.framework.matrix_names import (
     ANNOTATION,
     IN_REPLY_TO,
@@ -168,8 +167,7 @@ class EventRouter:
 
     async def _spoken(self, room_id: RoomId, person: str, work: Work) -> None:
         """What cohost says of an event no feature handles, in the room's language."""
-        with speaking(await self._subscriptions.language_for(room_id, UserId(person))):
-            await work()
+        await self._subscriptions.spoken(room_id, UserId(person), work)
 
     def _work_for(self, room_id: RoomId, event: Event, *, history: bool = False) -> Work | None:
         """The handling of an event by its subscribers, or None when cohost has nothing

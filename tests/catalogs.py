@@ -115,6 +115,7 @@ _DATA = re.compile(
     r"<code>.*?</code>|<a [^>]*>.*?</a>|<strong>.*?</strong>|“[^”]*”"
     r"|[@!#$][^\s,;()<\u2063\u2064]+|https?://[^\s<\u2063\u2064]+|\b[A-Z]{2,5}\b|\bM_[A-Z_]+\b"
     r"|\b[A-Z][A-Za-z_]+/[A-Za-z_/+-]+"
+    r"|\b(" + "|".join(language.LANGUAGES.values()) + r")\b"
     r"|\b(in|ago)\b|\b(second|minute|hour|day|week|month|year)s?\b"
     r"|\b(Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\b"
     r"|\b(January|February|March|April|May|June|July|August|September|October|November"

@@ -153,7 +153,8 @@ class CongregationCommands:
                     "stay as they are: `!help` explains them.",
                     language=LANGUAGES[language],
                     name=ctx.congregation.name,
-                )
+                ),
+                language=language,
             )
 
     @command(

@@ -9,7 +9,7 @@ import structlog
 
 from handlers.framework.errors import MatrixError, UserError
 from handlers.framework.gateway import MatrixGateway
-from handlers.framework.language import N_, _
+from handlers.framework.language import N_, _, speaking
 from handlers.framework.matrix_names import EventType
 from handlers.framework.memo import forgetting, remembering
 from handlers.framework.pills import from_formatted, mentioned, with_mentioned_names
@@ -145,14 +145,15 @@ class CommandHandler:
                 await reply.then()
 
     async def _send(self, message: IncomingMessage, reply: Reply) -> None:
-        await self._gateway.send_event(
-            message.room_id,
-            EventType.MESSAGE,
-            notice_content(
-                reply, message, await names_in(self._gateway, message.room_id, reply.text)
-            ),
-            reply_txn_id(message),
-        )
+        with speaking(reply.language):
+            await self._gateway.send_event(
+                message.room_id,
+                EventType.MESSAGE,
+                notice_content(
+                    reply, message, await names_in(self._gateway, message.room_id, reply.text)
+                ),
+                reply_txn_id(message),
+            )
 
     async def permitted(
         self, commands: Sequence[Command], message: IncomingMessage

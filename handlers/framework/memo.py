@@ -13,15 +13,29 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 _remembered: ContextVar[dict[Hashable, Any] | None] = ContextVar("remembered", default=None)
+# What was read just before the checks, and serves them too (see `carrying`).
+_carried: ContextVar[dict[Hashable, Any] | None] = ContextVar("carried", default=None)
 
 
 @contextmanager
-def remembering() -> Iterator[None]:
-    token = _remembered.set({})
+def remembering() -> Iterator[dict[Hashable, Any]]:
+    memo = dict(_carried.get() or {})
+    token = _remembered.set(memo)
+    try:
+        yield memo
+    finally:
+        _remembered.reset(token)
+
+
+@contextmanager
+def carrying(memo: dict[Hashable, Any]) -> Iterator[None]:
+    """Reads made just before (where the room belongs, to choose the language spoken)
+    start the memo of the checks that follow, instead of being read again."""
+    token = _carried.set(memo)
     try:
         yield
     finally:
-        _remembered.reset(token)
+        _carried.reset(token)
 
 
 @contextmanager

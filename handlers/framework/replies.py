@@ -29,6 +29,9 @@ class Reply:
     # Rooms whose ids in the text are shown as links with their names.
     rooms: Mapping[str, RoomLink] = field(default_factory=dict, compare=False)
     then: Callable[[], Awaitable[None]] | None = field(default=None, compare=False)
+    # The language it is written in, where that is not the one spoken in the room (the
+    # answer to a change of language comes in the new one).
+    language: str | None = field(default=None, compare=False)
 
 
 def bounded(text: str) -> str:

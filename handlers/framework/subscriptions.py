@@ -11,6 +11,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 from handlers.framework.language import speaking
+from handlers.framework.memo import carrying, remembering
 from handlers.framework.types import (
     IncomingInvite,
     IncomingMember,
@@ -100,12 +101,21 @@ class Subscriptions:
         works: list[Work] = [partial(h, incoming) for h in handlers]
         return partial(self._in_order, incoming, works)
 
-    async def language_for(self, room_id: RoomId, person: UserId) -> str | None:
-        """The language spoken in a room (with a person, in a direct message)."""
-        return None if self._language_of is None else await self._language_of(room_id, person)
+    async def spoken(self, room_id: RoomId, person: UserId, work: Work) -> None:
+        """Do `work` speaking the room's language (with a person, in a direct message);
+        where the room belongs, read to choose it, serves the checks that follow."""
+        with remembering() as read:
+            language = None
+            if self._language_of is not None:
+                language = await self._language_of(room_id, person)
+        with speaking(language), carrying(read):
+            await work()
 
     async def _in_order(self, incoming: Incoming, works: list[Work]) -> None:
         person = incoming.inviter if isinstance(incoming, IncomingInvite) else incoming.sender
-        with speaking(await self.language_for(incoming.room_id, person)):
-            for work in works:
-                await work()
+        await self.spoken(incoming.room_id, person, partial(_each, works))
+
+
+async def _each(works: list[Work]) -> None:
+    for work in works:
+        await work()

@@ -50,5 +50,6 @@ class PeopleCommands:
                     "In our direct messages I speak {language} from now on. A "
                     "congregation's rooms keep its own language.",
                     language=LANGUAGES[language],
-                )
+                ),
+                language=language,
             )

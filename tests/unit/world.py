@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -46,7 +47,9 @@ class World:
     async def say(self, body: str, sender: str = ALICE, room: str = DM) -> str:
         """Send a command; return the one reply (and fail if there is not exactly one)."""
         msg = self.now(message(body, sender=sender, room=room))
-        await self.cohost.commands.on_message(msg)
+        # Spoken in the room's language, as the sync loop's subscriptions speak it.
+        speaking = self.cohost.subscriptions.spoken
+        await speaking(msg.room_id, msg.sender, partial(self.cohost.commands.on_message, msg))
         replies = self.gateway.replies_to(msg.event_id)
         assert len(replies) == 1, replies
         return str(replies[0]["body"])
@@ -118,6 +121,10 @@ class World:
     def house_over(self, sessions: async_sessionmaker[AsyncSession]) -> House:
         """Every feature installed over another database (`cohost resync` into it)."""
         return build_cohost(self.gateway, sessions, self.config, self.clock, self.features).house
+
+    def lobby(self, space: RoomId) -> RoomId:
+        facts = self.gateway.rooms[space].content("cc.microsolidarity.congregation") or {}
+        return RoomId(facts["rooms"]["lobby"])
 
     def hosts_room(self, space: RoomId) -> RoomId:
         facts = self.gateway.rooms[space].content("cc.microsolidarity.congregation") or {}
