@@ -170,7 +170,7 @@ async def test_a_congregation_on_another_homeserver_joins_the_network_and_announ
             power = await alice.state(room, "m.room.power_levels")
             assert power is not None and power["users"].get(bot_b.user_id) == 100, room
         info = await bea.ask(hilltop.hosts_room, "!network info")
-        assert "**Rivers**" in info and "Congregations: Hilltop, Riverside" in info
+        assert "**Rivers**" in info and "Congregations: **Hilltop**, **Riverside**" in info
 
         # The network decides about anything: Bea proposes in the Commons (her cohost
         # opens it, Riverside's adopts it), Alice consents, the outcome is posted once.
@@ -224,7 +224,7 @@ async def test_a_congregation_on_another_homeserver_joins_the_network_and_announ
         assert status == 200, body
         for person, room in ((alice, riverside.hosts_room), (bea, hilltop.hosts_room)):
             info = await person.ask(room, "!network info")
-            assert "Congregations: Hilltop, Riverside" in info, info
+            assert "Congregations: **Hilltop**, **Riverside**" in info, info
         assert "Posted to the network" in await alice.ask(
             riverside.hosts_room, "!announce network Still ours"
         )
@@ -294,7 +294,7 @@ async def test_a_congregation_on_another_homeserver_joins_the_network_and_announ
             await alice.sync(500)
         assert bot_b.user_id not in joined["joined"] and not entry
         assert not await alice.state(network, "m.space.child", hilltop.space)
-        assert "Congregations: Riverside\n" in await alice.ask(
+        assert "Congregations: **Riverside**\n" in await alice.ask(
             riverside.hosts_room, "!network info"
         )
         assert "not part of a network" in await bea.ask(hilltop.hosts_room, "!network info")

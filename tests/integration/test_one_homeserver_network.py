@@ -39,7 +39,7 @@ async def test_two_congregations_on_one_homeserver_form_a_network(
             hilltop.hosts_room, bot_b.user_id, "is now a member of the network", within=90
         )
         info = await bea.ask(hilltop.hosts_room, "!network info")
-        assert "Congregations: Hilltop, Riverside" in info, info
+        assert "Congregations: **Hilltop**, **Riverside**" in info, info
     finally:
         await alice.close()
         await bea.close()

@@ -51,7 +51,7 @@ async def test_a_reminder_and_the_retrospective(homeserver: Homeserver, tmp_path
         await react_in_the_clear(alice, crew, retro, "🔁")
         await react_encrypted(bob, crew, retro, "🔁")
         outcome = await alice.wait_for_notice(crew, bot.user_id, "chose **continue**", within=60)
-        assert "continue: 2" in outcome
+        assert "`continue`: 2" in outcome
         deadline = time.monotonic() + 30
         state = None
         while time.monotonic() < deadline:

@@ -93,7 +93,7 @@ async def test_a_rogue_peer_cohost_changes_nothing(
         entry = {"name": "Hilltop", "bot": rogue.user_id, "hosts": [rogue.user_id]}
         await put_state(rogue, network, MEMBER, hilltop, entry)
         await arrived(alice, network, MEMBER, hilltop, entry)
-        assert "Congregations: Hilltop, Riverside" in await alice.ask(riverside.hosts_room, info)
+        assert "Congregations: **Hilltop**, **Riverside**" in await alice.ask(riverside.hosts_room, info)
         now = datetime.now(UTC)
         window = {"opened_at": now.isoformat(), "closes_at": (now + timedelta(days=7)).isoformat()}
         group = {
@@ -145,7 +145,7 @@ async def test_a_rogue_peer_cohost_changes_nothing(
         await arrived(alice, network, MEMBER, riverside.space, taken)
         await arrived(alice, network, NETWORK, "", rewritten)
         reply = await alice.ask(riverside.hosts_room, info)
-        assert "Congregations: Hilltop, Riverside" in reply, reply
+        assert "Congregations: **Hilltop**, **Riverside**" in reply, reply
         assert "Taken over" not in reply
         # Riverside's cohost wrote its own facts back, for every reader to see.
         deadline = time.monotonic() + 30
@@ -162,7 +162,7 @@ async def test_a_rogue_peer_cohost_changes_nothing(
             await put_state(rogue, network, MEMBER, riverside.space, {**taken, "name": f"T{n}"})
         await arrived(alice, network, MEMBER, riverside.space, {**taken, "name": "T59"})
         reply = await alice.ask(riverside.hosts_room, info)
-        assert "Congregations: Hilltop, Riverside" in reply, reply
+        assert "Congregations: **Hilltop**, **Riverside**" in reply, reply
     finally:
         await alice.close()
         await rogue.close()

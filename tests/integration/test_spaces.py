@@ -97,7 +97,7 @@ async def test_the_hierarchy_and_ownership_as_members_see_them(
 
         # Answers in an encrypted crew room.
         info = await bob.ask(crew, "!crew info")
-        assert "**Walkers** — called by" in info and "Intention: walk and talk" in info
+        assert "**Walkers** — called by" in info and "Intention: “walk and talk”" in info
     finally:
         for user in (alice, bob, carol):
             await user.close()
