@@ -170,10 +170,11 @@ class CongregationCommands:
         hosts = set(congregation.hosts)
         listed = "\n".join(_("{user} (host)", user=u) if u in hosts else u for u in people)
         return Reply(
-            _(
+            _n(
+                "**{name}** has {count} member:\n{listed}",
                 "**{name}** has {count} members:\n{listed}",
+                len(people),
                 name=congregation.name,
-                count=len(people),
                 listed=listed,
             )
         )

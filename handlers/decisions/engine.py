@@ -322,9 +322,10 @@ class Decisions:
         if closes_at - proposal.opened_at > self.limits.longest_window:
             days = self.limits.longest_window.days
             raise UserError(
-                _(
-                    "A proposal stays open {days} days at most; #{number} would stay open longer.",
-                    days=days,
+                _n(
+                    "A proposal stays open {count} day at most; #{number} would stay open longer.",
+                    "A proposal stays open {count} days at most; #{number} would stay open longer.",
+                    days,
                     number=proposal.number,
                 )
             )

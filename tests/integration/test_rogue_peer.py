@@ -93,7 +93,9 @@ async def test_a_rogue_peer_cohost_changes_nothing(
         entry = {"name": "Hilltop", "bot": rogue.user_id, "hosts": [rogue.user_id]}
         await put_state(rogue, network, MEMBER, hilltop, entry)
         await arrived(alice, network, MEMBER, hilltop, entry)
-        assert "Congregations: **Hilltop**, **Riverside**" in await alice.ask(riverside.hosts_room, info)
+        assert "Congregations: **Hilltop**, **Riverside**" in await alice.ask(
+            riverside.hosts_room, info
+        )
         now = datetime.now(UTC)
         window = {"opened_at": now.isoformat(), "closes_at": (now + timedelta(days=7)).isoformat()}
         group = {
