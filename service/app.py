@@ -140,7 +140,8 @@ async def run_service(
     first sync."""
     metrics = Metrics()
     ready = ready or asyncio.Event()
-    runner = await start_http(make_http_app(ready, metrics), settings.http_host, settings.http_port)
+    app = make_http_app(ready, metrics, settings.health_sync_within)
+    runner = await start_http(app, settings.http_host, settings.http_port)
     try:
         async with connected(settings) as (client, sessions):
             clock = SystemClock()
@@ -149,6 +150,7 @@ async def run_service(
             cohost = build_cohost(gateway, sessions, settings, clock, observe=metrics.db_unit)
             router = EventRouter(client.user_id, cohost.subscriptions, sessions, clock, metrics)
             cohost.commands.timed = metrics.command
+            cohost.commands.failed = metrics.command_failed
             metrics.reads_state_from(cohost.stores.stats.read)
             observe_rate_limits(metrics.rate_limited)
             router.when_unreadable(Unreadable(client, gateway, router.redeliver, sessions, clock))

@@ -10,10 +10,12 @@ import sys
 from pathlib import Path
 
 from service.settings import Settings, SettingsError, load_settings
+from service.version import version
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cohost", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"cohost {version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     for name, text in (
         ("run", "run the service"),
@@ -109,9 +111,10 @@ def _backup_or_restore(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _run(settings: Settings) -> int:
     from service.app import install_stop_signals, run_service
-    from service.logging import configure_logging
+    from service.logging import configure_logging, warn_of_unknown_variables
 
-    configure_logging(settings.log_format)
+    configure_logging(settings.log_format, settings.log_level)
+    warn_of_unknown_variables()
     stop = asyncio.Event()
     install_stop_signals(stop)
     await run_service(settings, stop)

@@ -20,7 +20,10 @@ def _redact(
     return event
 
 
-def configure_logging(fmt: Literal["console", "json"] | None, level: int = logging.INFO) -> None:
+Level = Literal["debug", "info", "warning", "error"]
+
+
+def configure_logging(fmt: Literal["console", "json"] | None, level: Level = "info") -> None:
     if fmt is None:
         fmt = "console" if sys.stderr.isatty() else "json"
     renderer: structlog.typing.Processor = (
@@ -36,7 +39,7 @@ def configure_logging(fmt: Literal["console", "json"] | None, level: int = loggi
             *([structlog.processors.format_exc_info] if fmt == "json" else []),
             renderer,
         ],
-        wrapper_class=structlog.make_filtering_bound_logger(level),
+        wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level.upper())),
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
         cache_logger_on_first_use=True,
     )
@@ -44,3 +47,12 @@ def configure_logging(fmt: Literal["console", "json"] | None, level: int = loggi
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     for noisy in ("nio", "peewee", "aiosqlite", "sqlalchemy"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def warn_of_unknown_variables() -> None:
+    """A `COHOST_*` variable that names no setting is most likely a typo: said at
+    start, by name only."""
+    from service.settings import unknown_variables
+
+    for name in unknown_variables():
+        structlog.get_logger(__name__).warning("unknown_setting_variable", variable=name)

@@ -6,6 +6,7 @@ gauges of cohost's own state are read from its database at each scrape."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 
 from prometheus_client import (
@@ -20,6 +21,7 @@ from prometheus_client.gc_collector import GCCollector
 from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 
+from service.version import version
 from storage.stats import Stats
 
 # A command is answered in tens of milliseconds to seconds (a room made over federation).
@@ -74,7 +76,29 @@ class Metrics:
             buckets=DB_BUCKETS,
             registry=r,
         )
+        self.command_errors = Counter(
+            "cohost_command_errors",
+            "Commands whose handling failed (answered with an apology; the log has why)",
+            ["command"],
+            registry=r,
+        )
+        self.build_info = Gauge(
+            "cohost_build_info", "The cohost that runs (always 1)", ["version"], registry=r
+        )
+        self.build_info.labels(version()).set(1)
         self._read: Callable[[], Awaitable[Stats]] | None = None
+        # When the last sync completed (monotonic seconds): /health fails when it is old.
+        self.last_sync: float | None = None
+
+    def synced(self) -> None:
+        self.syncs.inc()
+        self.last_sync = time.monotonic()
+
+    def since_sync(self) -> float | None:
+        return None if self.last_sync is None else time.monotonic() - self.last_sync
+
+    def command_failed(self, name: str) -> None:
+        self.command_errors.labels(name).inc()
 
     def reads_state_from(self, read: Callable[[], Awaitable[Stats]]) -> None:
         self._read = read

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -69,6 +71,9 @@ class Settings(BaseSettings):
     # devices talk to it (service.crypto.identity).
     cross_signing: bool = True
     log_format: Literal["console", "json"] | None = None
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # /health answers 503 when no sync completed for this long (the sync loop stalled).
+    health_sync_within: timedelta = timedelta(minutes=5)
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8480, ge=0, le=65535)
 
@@ -86,7 +91,9 @@ class Settings(BaseSettings):
             try:
                 values[name] = Path(path).read_text().rstrip("\r\n")
             except OSError as err:
-                raise ValueError(f"{name}_file: cannot read {path} ({err.strerror})") from None
+                raise ValueError(
+                    f"{name}_file: {path} cannot be read by {_whoami()} ({err.strerror})"
+                ) from None
         return values
 
     @field_validator("homeserver_url")
@@ -221,6 +228,10 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
             values = tomllib.loads(config_file.read_text())
         except FileNotFoundError:
             raise SettingsError(f"config file {config_file} does not exist") from None
+        except OSError as err:
+            raise SettingsError(
+                f"config file {config_file} cannot be read by {_whoami()} ({err.strerror})"
+            ) from None
         except tomllib.TOMLDecodeError as err:
             raise SettingsError(f"config file {config_file} is not valid TOML: {err}") from None
     values.update(overrides)
@@ -228,6 +239,34 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         return Settings(**values)
     except ValidationError as err:
         raise SettingsError(_one_line(err)) from None
+
+
+# Variables of the image's entrypoint (the config file, `cohost init`) and of the tests.
+NOT_SETTINGS = ("COHOST_CONFIG", "COHOST_INIT_", "COHOST_TEST_")
+
+
+def _whoami() -> str:
+    """The user cohost runs as, as a file's permissions see it."""
+    import getpass
+
+    try:
+        return f"user {getpass.getuser()} (uid {os.getuid()})"
+    except (KeyError, OSError):
+        return f"uid {os.getuid()}"
+
+
+def unknown_variables(environ: Mapping[str, str] | None = None) -> list[str]:
+    """`COHOST_*` variables that name no setting (a typo cohost would otherwise
+    ignore): their names only, never their values."""
+    known = {f"COHOST_{name.upper()}" for name in Settings.model_fields}
+    environ = os.environ if environ is None else environ
+    return sorted(
+        k
+        for k in environ
+        if k.upper().startswith("COHOST_")
+        and k.upper() not in known
+        and not k.upper().startswith(NOT_SETTINGS)
+    )
 
 
 def _one_line(err: ValidationError) -> str:

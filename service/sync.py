@@ -110,7 +110,7 @@ class SyncLoop:
         assert isinstance(resp, SyncResponse)
         with self._metrics.sync_seconds.time():
             await self._handle(resp, since, first)
-        self._metrics.syncs.inc()
+        self._metrics.synced()
         self._backoff.reset()
         if not self._ready.is_set():
             self._ready.set()

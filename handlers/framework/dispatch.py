@@ -78,6 +78,8 @@ class CommandHandler:
     ) -> None:
         # Told how long each answered command took (the service's metrics).
         self.timed: Callable[[str, float], None] = lambda name, seconds: None
+        # Told of each command whose handling failed (the service counts them).
+        self.failed: Callable[[str], None] = lambda name: None
         self._registry = registry
         self._gateway = gateway
         self._preconditions = preconditions
@@ -212,4 +214,5 @@ class CommandHandler:
             return name, Reply(refusal.message)
         except Exception:
             log.exception("command_failed")
+            self.failed(name or "unknown")
             return name, Reply(_(APOLOGY))

@@ -107,7 +107,47 @@ def test_secrets_come_from_files_as_systemd_credentials_and_docker_secrets_give_
 
 
 def test_a_secret_file_that_cannot_be_read_or_doubles_a_value_is_named() -> None:
-    with pytest.raises(SettingsError, match=r"setting password_file: cannot read /nonexistent"):
+    with pytest.raises(
+        SettingsError,
+        match=r"setting password_file: /nonexistent cannot be read by (user \S+ )?\(?uid",
+    ):
         load_settings(**{**GOOD, "password": None}, password_file="/nonexistent")
     with pytest.raises(SettingsError, match="set password or password_file, not both"):
         load_settings(**GOOD, password_file="/etc/hostname")
+
+
+def test_an_unreadable_config_file_is_one_line_naming_the_file_and_the_user(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from service.cli import main
+
+    unreadable = tmp_path / "cohost.toml"
+    unreadable.mkdir()  # a directory where the file should be: no user can read it as one
+    with pytest.raises(SettingsError, match=r"config file .*cohost.toml cannot be read by"):
+        load_settings(unreadable)
+    assert main(["run", "--config", str(unreadable)]) == 2
+    said = capsys.readouterr().err
+    assert said.count("\n") == 1 and "Traceback" not in said
+    assert said.startswith(f"cohost: config file {unreadable} cannot be read by ")
+
+
+def test_unknown_cohost_variables_are_named_and_their_values_never(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from service.settings import unknown_variables
+
+    environment = {
+        "COHOST_PASWORD": "typo-secret",  # a typo: a setting that would silently not apply
+        "COHOST_PASSWORD": "right",
+        "COHOST_CONFIG": "/etc/cohost.toml",  # the image's entrypoint reads it
+        "COHOST_INIT_USER": "cohost",
+        "HOME": "/root",
+    }
+    assert unknown_variables(environment) == ["COHOST_PASWORD"]
+
+
+def test_the_log_level_is_a_setting() -> None:
+    assert load_settings(**GOOD).log_level == "info"
+    assert load_settings(**GOOD, log_level="debug").log_level == "debug"
+    with pytest.raises(SettingsError, match="setting log_level"):
+        load_settings(**GOOD, log_level="loud")
