@@ -12,3 +12,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         return -float(mark.args[0]) if mark and mark.args else 0.0
 
     items.sort(key=weight)  # stable: everything else keeps its order
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """A half of the suite that could not run is said in one line, not only counted."""
+    reasons = {
+        str(report.longrepr[2])
+        for report in terminalreporter.stats.get("skipped", [])
+        if isinstance(report.longrepr, tuple) and "PostgreSQL" in str(report.longrepr[2])
+    }
+    for reason in sorted(reasons):
+        terminalreporter.write_line(f"storage: {reason.removeprefix('Skipped: ')}")
