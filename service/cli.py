@@ -50,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     add_arguments(sub.add_parser("init", help="make the bot's account and write a config file"))
+    sub.add_parser("example-config", help="print a commented config with every setting")
     demo = sub.add_parser("demo", help="a throwaway homeserver, cohost and demo users")
     demo.add_argument("--dir", type=Path, help="keep the demo's files here instead of a temp dir")
     demo.add_argument("--port", type=int, help="homeserver port (default: a free one)")
@@ -66,6 +67,11 @@ def main(argv: list[str] | None = None) -> int:
             from service.appservice import write_registration
 
             return write_registration(args)
+        if args.command == "example-config":
+            from service.admin.example_config import example_config
+
+            print(example_config(), end="")
+            return 0
         if args.command == "init":
             from service.admin.init import run_init
 

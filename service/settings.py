@@ -29,53 +29,84 @@ class SettingsError(Exception):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="COHOST_", extra="forbid")
+    # Each field's docstring is its description: the commented example config
+    # (`cohost example-config`) is written from them.
+    model_config = SettingsConfigDict(
+        env_prefix="COHOST_", extra="forbid", use_attribute_docstrings=True
+    )
 
     homeserver_url: str
+    """Client-server API address, e.g. https://matrix.example.org (required)."""
     user_id: str
+    """The bot's full user id, e.g. @cohost:example.org (required)."""
     password: SecretStr | None = None
+    """Used once to log in (or access_token, or as_token); placeholders are refused."""
     access_token: SecretStr | None = None
-    # Secrets may come from files instead (systemd credentials, Docker secrets): the
-    # file's content, without its trailing newline, is the value.
+    """Instead of a password."""
     password_file: Path | None = None
+    """The password read from a file instead (systemd credentials, Docker secrets): the
+    file's content without its trailing newline."""
     access_token_file: Path | None = None
-    # Appservice mode (service.appservice): the registration's token; no password.
+    """The access token read from a file instead."""
     as_token: SecretStr | None = None
+    """Appservice mode: the registration's token instead of a password (no rate limits)."""
     as_token_file: Path | None = None
+    """The appservice token read from a file instead."""
     database_url_file: Path | None = None
+    """The database URL read from a file instead (it may hold a password)."""
     device_name: str = "cohost"
+    """The device name shown in the bot's sessions."""
     data_dir: Path = Path("./cohost-data")
+    """Crypto store, stored login and the SQLite database."""
     database_url: str | None = None
+    """E.g. postgresql://cohost@db/cohost (default: SQLite in data_dir)."""
     creators: list[str] | None = None
+    """Who may create congregations: MXIDs or *:server.name (default: the bot's server)."""
     allowed_inviters: list[str] | None = None
+    """Who may invite cohost into a room, same forms, and "members" (the members of the
+    congregations it hosts); default: the bot's server and members."""
     membership_decided_by: Literal["hosts", "members"] = "hosts"
+    """Who decides congregation membership: hosts or members."""
     welcome_in: Literal["lobby", "dm"] = "lobby"
-    # The zone times are shown in where a congregation has chosen none (IANA name).
+    """Where a newcomer is welcomed: lobby (on first coming in) or dm (on joining)."""
     zone: str = "UTC"
-    # The language cohost speaks where a congregation has chosen none (en, de, es).
+    """The zone times are shown in where a congregation has chosen none (IANA name)."""
     language: str = "en"
+    """The language cohost speaks where a congregation has chosen none (en, de, es)."""
     crew_window: timedelta = timedelta(days=2)
+    """How long a crew decision stays open (ISO 8601 duration)."""
     congregation_window: timedelta = timedelta(days=7)
+    """How long a congregation decision stays open."""
     network_window: timedelta = timedelta(days=7)
-    # How late a network crew's reminder may be before another cohost takes it over.
+    """How long a network decision stays open."""
     rhythm_takeover_after: timedelta = timedelta(minutes=1)
-    # Limits on what one person can set going.
-    max_open_proposals: int = Field(default=3, ge=1)  # per person, in one room
-    max_crews_per_day: int = Field(default=3, ge=1)  # crews one person may call a day
-    max_cohosts: int = Field(default=8, ge=0)  # co-hosts named at !congregation create
-    max_knock_proposals_per_hour: int = Field(default=10, ge=1)  # per room
-    # The windows `!propose --for <duration>` may choose between.
+    """How late a network crew's reminder may be before another cohost takes its rhythm
+    over (keep it above the 30 s tick)."""
+    max_open_proposals: int = Field(default=3, ge=1)
+    """Open proposals one person may have in one room."""
+    max_crews_per_day: int = Field(default=3, ge=1)
+    """Crews one person may call in a day."""
+    max_cohosts: int = Field(default=8, ge=0)
+    """Co-hosts named at !congregation create (more join later by !host add)."""
+    max_knock_proposals_per_hour: int = Field(default=10, ge=1)
+    """Proposals opened by knocks on one room in an hour; later knocks wait."""
     shortest_proposal_window: timedelta = timedelta(hours=1)
+    """The shortest window !propose --for may choose."""
     longest_proposal_window: timedelta = timedelta(days=30)
-    # Cross-sign the bot's device, so that clients sharing keys only with cross-signed
-    # devices talk to it (service.crypto.identity).
+    """The longest window !propose --for (and !extend) may reach."""
     cross_signing: bool = True
+    """Cross-sign the bot's device, so that clients sharing keys only with cross-signed
+    devices talk to it."""
     log_format: Literal["console", "json"] | None = None
+    """console or json (default: console on a terminal, else json)."""
     log_level: Literal["debug", "info", "warning", "error"] = "info"
-    # /health answers 503 when no sync completed for this long (the sync loop stalled).
+    """debug, info, warning or error."""
     health_sync_within: timedelta = timedelta(minutes=5)
+    """/health answers 503 when no sync completed for this long (the loop stalled)."""
     http_host: str = "127.0.0.1"
+    """Where /health and /metrics listen."""
     http_port: int = Field(default=8480, ge=0, le=65535)
+    """The port of /health and /metrics."""
 
     @model_validator(mode="before")
     @classmethod

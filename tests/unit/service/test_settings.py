@@ -151,3 +151,37 @@ def test_the_log_level_is_a_setting() -> None:
     assert load_settings(**GOOD, log_level="debug").log_level == "debug"
     with pytest.raises(SettingsError, match="setting log_level"):
         load_settings(**GOOD, log_level="loud")
+
+
+def test_the_example_config_is_written_from_the_settings_and_stays_in_step() -> None:
+    """deploy/cohost.example.toml is what `cohost example-config` writes now; every
+    setting is in it, described, with its default, and in the README's table; with a
+    password it loads to exactly the defaults."""
+    import re
+    import tomllib
+
+    from service.admin.example_config import example_config
+    from service.settings import Settings
+
+    root = Path(__file__).resolve().parents[3]
+    text = example_config()
+    assert (root / "deploy" / "cohost.example.toml").read_text() == text, (
+        "run `cohost example-config > deploy/cohost.example.toml`"
+    )
+    readme_table = set(re.findall(r"`([a-z_]+)`", root.joinpath("README.md").read_text()))
+    for name, field in Settings.model_fields.items():
+        assert field.description, name
+        assert re.search(rf"^#? ?{name} = ", text, re.MULTILINE), name
+        assert name in readme_table, f"{name} is missing from the README's settings"
+
+    # Uncommenting a default changes nothing: each commented line is the default.
+    def has_default(line: str) -> bool:
+        found = re.match(r"# ([a-z_]+) = ", line)
+        return found is not None and Settings.model_fields[found[1]].default is not None
+
+    uncommented = "\n".join(line[2:] if has_default(line) else line for line in text.splitlines())
+    loaded = tomllib.loads(uncommented)
+    assert len(loaded) > 20
+    required = {"homeserver_url": loaded["homeserver_url"], "user_id": loaded["user_id"]}
+    settings = load_settings(**loaded, password="s3cret-pw")
+    assert settings == load_settings(**required, password="s3cret-pw")
