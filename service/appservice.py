@@ -18,9 +18,11 @@ device (to-device messages, keys)."""
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import secrets
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -58,7 +60,10 @@ def registration(user_id: str) -> tuple[dict[str, Any], str]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--user-id", required=True, help="the bot, e.g. @cohost:example.org")
+    parser.add_argument(
+        "--user-id", help="the bot, e.g. @cohost:example.org (default: the config's user_id)"
+    )
+    parser.add_argument("--config", type=Path, help="TOML settings file (its user_id)")
     parser.add_argument(
         "--out", type=Path, default=Path("cohost-registration.yaml"), help="registration file"
     )
@@ -67,8 +72,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def configured_user(config: Path | None) -> str | None:
+    """The bot's id as the settings name it (COHOST_USER_ID, else the config file's):
+    read alone, since the rest of the settings may still lack the token this writes."""
+    if os.environ.get("COHOST_USER_ID"):
+        return os.environ["COHOST_USER_ID"]
+    if config is None:
+        return None
+    try:
+        found = tomllib.loads(config.read_text()).get("user_id")
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    return found if isinstance(found, str) else None
+
+
 def write_registration(args: argparse.Namespace) -> int:
-    user_id: str = args.user_id
+    user_id = args.user_id or configured_user(args.config)
+    if user_id is None:
+        print("cohost: name the bot: --user-id @cohost:example.org, or --config", file=sys.stderr)
+        return 2
     if not re.fullmatch(r"@[a-z0-9._=\-/+]+:[^\s]+", user_id):
         print(f"cohost: {user_id!r} is not a user id like @cohost:example.org", file=sys.stderr)
         return 2
