@@ -70,18 +70,65 @@ def test_the_systemd_unit_verifies_and_is_hardened(tmp_path: Path) -> None:
     assert result.returncode == 0 and not warnings, result.stdout + result.stderr
 
 
-def test_the_compose_file_sets_only_what_cohost_reads() -> None:
-    compose = yaml.safe_load((DEPLOY / "docker" / "compose.yaml").read_text())
+COMPOSE = DEPLOY / "compose"
+COMPOSE_FILES = [COMPOSE / "compose.yaml", COMPOSE / "cohost-only.yml"]
+
+
+@pytest.mark.parametrize("path", COMPOSE_FILES, ids=lambda p: p.name)
+def test_the_compose_files_follow_the_compose_specification(path: Path) -> None:
+    """Validated against the Compose Specification's own JSON schema, carried in the
+    project (deploy/compose/compose-spec.json, from compose-spec/compose-spec's
+    schema/compose-spec.json), as `docker compose config` would."""
+    import jsonschema
+
+    schema = json.loads((COMPOSE / "compose-spec.json").read_text())
+    compose = yaml.safe_load(path.read_text())
+    jsonschema.validate(compose, schema)
+    broken = dict(compose, services={"cohost": {"image": "x", "restart_policy": "always"}})
+    with pytest.raises(jsonschema.ValidationError):  # the schema does catch mistakes
+        jsonschema.validate(broken, schema)
+
+
+@pytest.mark.parametrize("path", COMPOSE_FILES, ids=lambda p: p.name)
+def test_the_compose_files_set_only_what_cohost_reads(path: Path) -> None:
+    compose = yaml.safe_load(path.read_text())
     cohost = compose["services"]["cohost"]
     assert cohost["build"]["dockerfile"] == "deploy/docker/Dockerfile"
-    assert "cohost-data:/data" in cohost["volumes"]
+    assert "cohost-data:/data" in cohost["volumes"] and "./backups:/backups" in cohost["volumes"]
+    assert "/health" in " ".join(cohost["healthcheck"]["test"])
     for variable, value in cohost["environment"].items():
         assert setting_or_init(variable), variable
         if variable.endswith("_FILE"):  # a secret the service is given
-            secret = value.removeprefix("/run/secrets/")
+            secret = re.sub(r"^\$\{[A-Z_]+:-(.*)\}$", r"\1", value).removeprefix("/run/secrets/")
             assert secret in cohost["secrets"] and secret in compose["secrets"]
-    assert set(cohost["depends_on"]) == {"postgres", "synapse"}
-    assert "COHOST_DATABASE_URL_FILE" in cohost["environment"]
+    for service in compose["services"].values():
+        for secret in service.get("secrets", []):
+            assert compose["secrets"][secret]["file"].startswith("./secrets/")
+
+
+def test_the_full_compose_pins_synapse_on_postgresql_and_orders_the_start() -> None:
+    compose = yaml.safe_load((COMPOSE / "compose.yaml").read_text())
+    services = compose["services"]
+    env = dict(
+        line.split("=", 1)
+        for line in (COMPOSE / ".env.example").read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    assert services["synapse"]["image"] == "matrixdotorg/synapse:${SYNAPSE_VERSION:-v1.163.2}"
+    assert re.fullmatch(r"v\d+\.\d+\.\d+", env["SYNAPSE_VERSION"])
+    assert env["SYNAPSE_VERSION"] in services["synapse"]["image"]  # one pin, the same
+    assert "--lc-collate=C" in services["postgres"]["environment"]["POSTGRES_INITDB_ARGS"]
+    assert services["synapse"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert {k: v["condition"] for k, v in services["cohost"]["depends_on"].items()} == {
+        "postgres": "service_healthy",
+        "synapse": "service_healthy",
+    }
+    assert all("healthcheck" in s for s in services.values())
+    assert "COHOST_DATABASE_URL_FILE" in services["cohost"]["environment"]
+    # Every secret a service mounts is a file setup.sh writes.
+    setup = (COMPOSE / "setup.sh").read_text()
+    for secret in compose["secrets"].values():
+        assert secret["file"].removeprefix("./") in setup
 
 
 def test_the_image_runs_unprivileged_with_a_health_check() -> None:
@@ -95,6 +142,13 @@ def test_the_image_runs_unprivileged_with_a_health_check() -> None:
     assert "/health" in lines[health + 1]
     assert any(p[0] == "ENTRYPOINT" and "cohost-entrypoint" in p[1] for p in final)
     assert "COPY deploy/docker/entrypoint.sh" in "\n".join(lines)
+    # pg_dump and pg_restore of PostgreSQL's client 17, which serve servers up to 17 (the
+    # compose file runs 16) for `cohost backup` and `restore`.
+    text = "\n".join(lines)
+    assert "ARG PG_CLIENT=17" in text and '"postgresql-client-$PG_CLIENT"' in text
+    compose = yaml.safe_load((DEPLOY / "compose" / "compose.yaml").read_text())
+    server = int(compose["services"]["postgres"]["image"].split(":")[1].split("-")[0])
+    assert server <= 17
     env = " ".join(line for line in lines if "COHOST_" in line)
     assert all(setting_or_init(v) for v in VARIABLE.findall(env))
 
