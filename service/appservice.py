@@ -9,7 +9,9 @@ reads by /sync as in the plain mode (no transactions are pushed to it).
 
 cohost then runs with the appservice token (`as_token`) and no password. The bot's
 account is registered by the appservice if it does not exist, its device comes from
-an appservice login (`m.login.application_service`, MSC2778), and every request
+the appservice itself (MSC4190: `PUT /devices/<id>` acting as the bot; the registration
+says `io.element.msc4190: true`, as mautrix bridges do behind Matrix Authentication
+Service), else from an appservice login (MSC2778), and every request
 carries the appservice token naming the bot and that device (`user_id`, `device_id`:
 MSC3202's masquerading). The homeserver sees the appservice (no rate limits, no
 interactive auth to replace cross-signing keys, MSC4190) acting as the bot through its
@@ -54,6 +56,9 @@ def registration(user_id: str) -> tuple[dict[str, Any], str]:
             },
             "rate_limited": False,
             "de.sorunome.msc2409.push_ephemeral": False,
+            # MSC4190: the appservice makes and manages its bot's device itself, with no
+            # /login (which Matrix Authentication Service does not offer appservices).
+            "io.element.msc4190": True,
         },
         as_token,
     )

@@ -3,6 +3,7 @@ stored device when there is one."""
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 import structlog
@@ -123,18 +124,43 @@ async def _log_in_as_appservice(
     except MatrixError as err:
         if err.errcode != "M_USER_IN_USE":
             raise
+    device_id = await _appservice_device(client, settings)
+    # The file keeps the device; the token cohost uses is the one from the settings.
+    stored = StoredLogin(settings.homeserver_url, settings.user_id, device_id, "")
+    save_login(settings.data_dir, stored)
+    client.masquerade_device = stored.device_id
+    client.restore_login(stored.user_id, stored.device_id, as_token)
+    log.info("login_new_device", device_id=stored.device_id, mode="appservice")
+
+
+async def _appservice_device(client: AppserviceClient, settings: Settings) -> str:
+    """A device for the bot. The appservice makes it itself (MSC4190: `PUT /devices`
+    acting as the bot), as it must where Matrix Authentication Service serves the
+    logins and no appservice `/login` exists; a homeserver without MSC4190 gets the
+    appservice login instead."""
+    device_id = f"COHOST{secrets.token_hex(4).upper()}"
+    try:
+        await request_json(
+            client,
+            "PUT",
+            ["devices", device_id],
+            {"display_name": settings.device_name},
+            "appservice device",
+            query=[("user_id", settings.user_id)],
+        )
+        log.info("appservice_device_made", msc="4190")
+        return device_id
+    except MatrixError as err:
+        if err.errcode not in ("M_NOT_FOUND", "M_UNRECOGNIZED", "M_FORBIDDEN"):
+            raise
+        log.info("appservice_device_by_login", errcode=err.errcode)
     body = {
         "type": "m.login.application_service",
         "identifier": {"type": "m.id.user", "user": settings.user_id},
         "initial_device_display_name": settings.device_name,
     }
     made = await request_json(client, "POST", ["login"], body, "appservice login")
-    # The file keeps the device; the token cohost uses is the one from the settings.
-    stored = StoredLogin(settings.homeserver_url, made["user_id"], made["device_id"], "")
-    save_login(settings.data_dir, stored)
-    client.masquerade_device = stored.device_id
-    client.restore_login(stored.user_id, stored.device_id, as_token)
-    log.info("login_new_device", device_id=stored.device_id, mode="appservice")
+    return str(made["device_id"])
 
 
 async def _token_works(client: AsyncClient, stored: StoredLogin) -> bool:

@@ -16,6 +16,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 
+from service.admin.auth_mode import delegated_to
 from service.appservice import acting_as
 from service.credentials import load_login
 from service.crypto.identity import KEYS_FILE, Identity, key_id
@@ -183,6 +184,26 @@ class Doctor:
         what = f"{server.get('name', '?')} {server.get('version', '')}".strip()
         return Finding(Level.OK, "federation", f"reachable at {target} ({what})")
 
+    async def authentication(self) -> Finding:
+        issuer = await delegated_to(self.http, self.settings.homeserver_url)
+        if issuer is None:
+            mode = "appservice mode" if self.settings.as_token is not None else "a password login"
+            return Finding(Level.OK, "authentication", f"the homeserver's own ({mode})")
+        if self.settings.as_token is not None:
+            return Finding(
+                Level.OK,
+                "authentication",
+                f"delegated to {issuer} (Matrix Authentication Service); appservice mode "
+                "makes the bot's device itself (MSC4190)",
+            )
+        return Finding(
+            Level.WARN,
+            "authentication",
+            f"delegated to {issuer} (Matrix Authentication Service): a password login "
+            "works only through MAS's compatibility layer; appservice mode is the sure way "
+            "(`cohost appservice-registration`)",
+        )
+
     async def rate_limits(self) -> Finding:
         if self.settings.as_token is not None:
             return Finding(
@@ -253,6 +274,7 @@ class Doctor:
             self.homeserver,
             self.federation,
             self.login,
+            self.authentication,
             self.rate_limits,
             self.room_version,
             self.cross_signing,

@@ -24,6 +24,7 @@ from urllib.parse import quote
 
 import aiohttp
 
+from service.admin.auth_mode import delegated_to, what_to_do
 from service.admin.synapse_admin import registration_mac
 from service.credentials import private_dir, write_private
 
@@ -123,6 +124,11 @@ async def _init(args: argparse.Namespace, q: Questions) -> None:
         print(f"ok    homeserver {url} answers (spec versions up to {versions[-1]})")
         localpart = q.value("user", "The bot's user name", "cohost")
         user_id = f"@{localpart}:{server_name}"
+        issuer = await delegated_to(http, url, server_name)
+        if issuer is not None and args.password_file is None:
+            raise InitError(what_to_do(issuer, user_id, str(config)))
+        if issuer is not None:
+            print(f"ok    logins are delegated to {issuer}; logging in through it")
         password, password_file = await account(http, q, url, localpart, user_id, data_dir)
         try:
             await check_login(http, url, user_id, password)

@@ -46,6 +46,7 @@ async def test_appservice_mode_forms_crews_without_meeting_the_rate_limits(
     user_id = f"@cohostas:{hs.server_name}"
     registration = write_registration(user_id, registration_file, token_file)
     assert registration["rate_limited"] is False
+    assert registration["io.element.msc4190"] is True  # no appservice /login: devices by PUT
     [users] = registration["namespaces"]["users"]  # type: ignore[index]
     assert users["exclusive"] is True
     assert re.fullmatch(users["regex"], user_id)
@@ -63,6 +64,8 @@ async def test_appservice_mode_forms_crews_without_meeting_the_rate_limits(
         assert formation.ready == BEYOND_THE_BURST, formation
         events = [r.get("event") for r in bot.log_records()]
         assert "rate_limited" not in events
+        # Its device made by the appservice itself (MSC4190), as behind MAS.
+        assert "appservice_device_made" in events and "appservice_device_by_login" not in events
         assert bot.scrape()[("cohost_rate_limit_waits_total", ())] == 0
         # Its device is cross-signed without a password: the appservice needs none.
         assert "cross_signing_device_signed" in events
@@ -70,6 +73,7 @@ async def test_appservice_mode_forms_crews_without_meeting_the_rate_limits(
 
         doctor = cli("doctor", "--config", str(config))
         assert doctor.returncode == 0, doctor.stdout
+        assert "ok    authentication: the homeserver's own" in doctor.stdout, doctor.stdout
         for check in ("login", "rate limits", "cross-signing"):
             assert f"ok    {check}: " in doctor.stdout, doctor.stdout
 
