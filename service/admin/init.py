@@ -55,6 +55,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, help="where to write (default: ./cohost.toml)")
     parser.add_argument("--data-dir", type=Path, help="cohost's state (default: ./cohost-data)")
     parser.add_argument("--database-url", help="PostgreSQL URL (default: SQLite in data_dir)")
+    parser.add_argument(
+        "--owner",
+        help="give the config and data_dir to this user (as root, for systemd's User=cohost)",
+    )
     parser.add_argument("--yes", action="store_true", help="ask nothing; take the defaults")
     parser.add_argument("--force", action="store_true", help="overwrite an existing config")
 
@@ -113,6 +117,7 @@ async def run_init(args: argparse.Namespace, questions: Questions | None = None)
 async def _init(args: argparse.Namespace, q: Questions) -> None:
     config = Path(q.value("config", "Config file to write", "cohost.toml"))
     refuse_overwrite(config, args.force)
+    owner = known_user(args.owner) if args.owner else None
     # Every question before the account is made: an answer abandoned after it would
     # leave an account whose generated password nobody has.
     data_dir = Path(q.value("data_dir", "Directory for cohost's state", "cohost-data"))
@@ -142,6 +147,8 @@ async def _init(args: argparse.Namespace, q: Questions) -> None:
             if args.database_url:
                 values["database_url"] = args.database_url
             write_setup(config, data_dir, values)
+            if owner is not None:
+                give_to(owner, config, data_dir)
         except (InitError, OSError) as err:
             if password_file is None or password_file == args.password_file:
                 raise
@@ -150,6 +157,8 @@ async def _init(args: argparse.Namespace, q: Questions) -> None:
                 f"{password_file}: run init again with --password-file {password_file}"
             ) from None
     print(f"ok    wrote {config} (0600) and {data_dir}/ (0700)")
+    if owner is not None:
+        print(f"ok    {config} and {data_dir}/ belong to {args.owner}")
     print("Next:")
     print(f"  cohost doctor --config {config}   # checks the setup, one line per check")
     print(f"  cohost run --config {config}      # then invite {user_id} or DM it `!help`")
@@ -295,6 +304,31 @@ async def check_login(http: aiohttp.ClientSession, url: str, user_id: str, passw
         raise InitError(f"{user_id} cannot log in: {describe(data)}")
     headers = {"Authorization": f"Bearer {data['access_token']}"}
     await request(http, "POST", f"{url}/_matrix/client/v3/logout", {}, headers)
+
+
+def known_user(name: str) -> int:
+    """The uid of the user the files will belong to; checked before anything is made."""
+    import pwd
+
+    try:
+        return pwd.getpwnam(name).pw_uid
+    except KeyError:
+        raise InitError(f"--owner: there is no user {name!r} on this machine") from None
+
+
+def give_to(uid: int, config: Path, data_dir: Path) -> None:
+    """The service's user reads its own config and state (it runs as that user)."""
+    try:
+        os.chown(config, uid, -1)
+        os.chown(data_dir, uid, -1)
+        for root, dirs, files in os.walk(data_dir):
+            for name in dirs + files:
+                os.chown(Path(root) / name, uid, -1)
+    except PermissionError:
+        raise InitError(
+            f"--owner: only root can give {config} and {data_dir} to another user; "
+            "run init with sudo"
+        ) from None
 
 
 def refuse_overwrite(config: Path, force: bool) -> None:
