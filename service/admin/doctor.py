@@ -215,8 +215,9 @@ class Doctor:
             Level.WARN,
             "rate limits",
             "cohost meets the homeserver's limits as any user: a crew formation round waits "
-            "on them (Synapse: 10 rooms, then one a minute); see `cohost "
-            "appservice-registration`",
+            "on them (Synapse: 10 rooms, then one a minute) unless an admin lifted them "
+            "(Synapse's override_ratelimit, which `cohost init --admin-token-file` sets); "
+            "see also `cohost appservice-registration`",
         )
 
     async def data_dir(self) -> Finding:

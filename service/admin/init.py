@@ -85,6 +85,12 @@ class Questions:
             raise InitError(f"{question}: an answer is needed")
         return answer or str(default)
 
+    def yes_or_no(self, question: str, default: bool) -> bool:
+        if self.args.yes:
+            return default
+        answer = self.ask(f"{question}? [{'Y/n' if default else 'y/N'}]: ").strip().lower()
+        return default if not answer else answer.startswith("y")
+
     def secret(self, name: str, question: str) -> str | None:
         path: Path | None = getattr(self.args, name)
         if path is not None:
@@ -212,7 +218,10 @@ async def account(
     token = q.secret("admin_token_file", "An admin's access token")
     if token is not None:
         register = partial(register_with_token, http, url, token, user_id)
-        return await made_with_kept_password(register, data_dir)
+        made = await made_with_kept_password(register, data_dir)
+        if q.yes_or_no("Lift Synapse's rate limits for the bot (override_ratelimit)", True):
+            await lift_rate_limits(http, url, token, user_id)
+        return made
     password = q.secret("password_file", f"The password of the existing account {user_id}")
     if password is None:
         raise InitError(
@@ -289,6 +298,19 @@ async def register_with_token(
     if status >= 400:
         raise InitError(f"the admin API refused to make the account: {describe(data)}")
     print(f"ok    made the account {user_id}")
+
+
+async def lift_rate_limits(http: aiohttp.ClientSession, url: str, token: str, user_id: str) -> None:
+    """Synapse's per-user override: the bot's messages and room creation are not
+    rate-limited (a crew formation round does not wait), without appservice mode."""
+    endpoint = f"{url}/_synapse/admin/v1/users/{quote(user_id)}/override_ratelimit"
+    headers = {"Authorization": f"Bearer {token}"}
+    body = {"messages_per_second": 0, "burst_count": 0}
+    status, data = await request(http, "POST", endpoint, body, headers)
+    if status >= 400:
+        print(f"warn  the rate limits stay: the admin API said {describe(data)}")
+        return
+    print(f"ok    {user_id} is not rate-limited (Synapse's override_ratelimit)")
 
 
 async def check_login(http: aiohttp.ClientSession, url: str, user_id: str, password: str) -> None:

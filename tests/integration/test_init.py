@@ -8,6 +8,7 @@ import subprocess
 import tomllib
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from service.admin.devserver import Homeserver
@@ -147,6 +148,13 @@ async def test_init_makes_the_account_with_an_admins_token(
     made = init(*flags, f"--config={tmp_path / 'a.toml'}")
     assert made.returncode == 0, made.stdout + made.stderr
     assert f"made the account @{localpart}:" in made.stdout
+    assert "is not rate-limited (Synapse's override_ratelimit)" in made.stdout
+    bot = f"@{localpart}:{homeserver.server_name}"
+    async with aiohttp.ClientSession() as http:
+        override = f"{homeserver.url}/_synapse/admin/v1/users/{bot}/override_ratelimit"
+        headers = {"Authorization": f"Bearer {admin.access_token}"}
+        async with http.get(override, headers=headers) as resp:
+            assert await resp.json() == {"messages_per_second": 0, "burst_count": 0}
     assert load_settings(tmp_path / "a.toml").user_id == f"@{localpart}:{homeserver.server_name}"
     taken = init(*flags, f"--config={tmp_path / 'b.toml'}")  # never over an existing one
     assert taken.returncode == 1 and "exists already" in taken.stderr
