@@ -157,7 +157,10 @@ async def test_a_congregation_on_another_homeserver_joins_the_network_and_announ
         link = f"https://matrix.to/#/{network}?via={home.server_name}"
         assert "I knocked" in await bea.ask(hilltop.hosts_room, f"!network join {link}")
         proposal = await alice.wait_for_notice(commons, bot_a.user_id, "Proposal #1:")
-        assert "which it calls “Hilltop”" in proposal and "one voice each" in proposal
+        assert (
+            "which it calls “Hilltop”" in proposal
+            and "the 1 member congregation, its voice given by any of its hosts" in proposal
+        )
         assert "recorded" in await alice.ask(commons, "!consent 1")
         await bea.wait_for_notice(
             hilltop.hosts_room, bot_b.user_id, "is now a member of the network", within=90
