@@ -1,7 +1,9 @@
 #!/bin/sh
 # cohost's entrypoint (the image's, and usable on any host with cohost installed).
 #
-# `run` (the default): on the first start, when $COHOST_CONFIG does not exist yet and
+# `run` (the default): with every setting in the environment (COHOST_HOMESERVER_URL,
+# COHOST_USER_ID and a credential), cohost runs on them alone. Otherwise, on the first
+# start, when $COHOST_CONFIG does not exist yet and
 # COHOST_INIT_SERVER_NAME is set, `cohost init` writes it (making the bot's account
 # with the registration secret or admin token named by the COHOST_INIT_*_FILE
 # variables); then the database is brought up to date and cohost runs in the
@@ -10,13 +12,30 @@
 set -eu
 
 CONFIG="${COHOST_CONFIG:-cohost.toml}"
-if [ "$#" -gt 0 ] && [ "$1" != "run" ]; then
+# Every setting may come from the environment instead (an env file, as the playbook's
+# role writes it): then no config file is needed, nor made.
+if [ ! -f "$CONFIG" ] && [ -n "${COHOST_HOMESERVER_URL:-}" ] && [ -n "${COHOST_USER_ID:-}" ]; then
+    set_by_environment=yes
+fi
+with_config() {
+    if [ -n "${set_by_environment:-}" ]; then
+        exec cohost "$@"
+    fi
     command="$1"
     shift
-    case "$command" in
-        init|demo) exec cohost "$command" "$@" ;;
-        *) exec cohost "$command" --config "$CONFIG" "$@" ;;
+    exec cohost "$command" --config "$CONFIG" "$@"
+}
+
+if [ "$#" -gt 0 ] && [ "$1" != "run" ]; then
+    case "$1" in
+        init|demo|example-config|appservice-registration) exec cohost "$@" ;;
+        *) with_config "$@" ;;
     esac
+fi
+
+if [ -n "${set_by_environment:-}" ]; then
+    cohost migrate
+    exec cohost run
 fi
 
 if [ ! -f "$CONFIG" ]; then

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from service.admin.devserver import Homeserver, free_port
+from tests.deploy_role import rendered_env
 from tests.integration.conftest import unique
 from tests.integration.matrix_user import User
 
@@ -90,3 +91,41 @@ def test_without_a_config_or_a_server_name_it_says_what_to_set(tmp_path: Path) -
     )
     assert result.returncode == 2
     assert "COHOST_INIT_SERVER_NAME" in result.stderr
+
+
+async def test_the_playbook_roles_environment_alone_runs_a_cohost_that_answers(
+    homeserver: Homeserver, tmp_path: Path
+) -> None:
+    """The matrix-docker-ansible-deploy role gives the container an env file and no
+    config: the entrypoint runs cohost on those settings (rendered from the role's own
+    template, with the test homeserver as the playbook's)."""
+    localpart = unique("rolebot")
+    account = homeserver.register(localpart)
+    rendered = rendered_env(
+        matrix_homeserver_container_url=homeserver.url,
+        matrix_domain=homeserver.server_name,
+        matrix_bot_cohost_login=localpart,
+        matrix_bot_cohost_password=account.password,
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COHOST_")}
+    env.update(rendered)
+    env.update(
+        {
+            "PATH": f"{Path(sys.executable).parent}:{env['PATH']}",
+            "COHOST_CONFIG": str(tmp_path / "none.toml"),  # the image's default: absent
+            "COHOST_DATA_DIR": str(tmp_path / "data"),  # the role's /data mount
+            "COHOST_HTTP_PORT": str(free_port()),
+            "COHOST_HTTP_HOST": "127.0.0.1",
+        }
+    )
+    alice = await User.create(homeserver, unique("alice"))
+    proc = start(env, tmp_path / "entrypoint.log")
+    try:
+        dm = await alice.create_dm(account.user_id, encrypted=False)
+        assert "Pong" in await alice.ask(dm, "!ping")
+        assert stop(proc) == 0
+        assert not (tmp_path / "none.toml").exists()  # no config was made
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        await alice.close()

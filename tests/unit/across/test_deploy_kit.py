@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -20,6 +21,7 @@ import yaml
 from service.admin.init import add_arguments
 from service.metrics import Metrics
 from service.settings import Settings
+from tests.deploy_role import MDAD, ROLE, rendered_env, role_text
 
 DEPLOY = Path(__file__).resolve().parents[3] / "deploy"
 UNIT = DEPLOY / "systemd" / "cohost.service"
@@ -153,13 +155,71 @@ def test_the_image_runs_unprivileged_with_a_health_check() -> None:
     assert all(setting_or_init(v) for v in VARIABLE.findall(env))
 
 
-def test_the_playbook_example_passes_settings_cohost_reads() -> None:
-    example = (DEPLOY / "matrix-docker-ansible-deploy" / "vars.yml").read_text()
-    values = yaml.safe_load(example)
-    [service] = values["devture_systemd_service_manager_services_list_additional"]
-    unit = next(f for f in values["aux_file_definitions"] if f["dest"].endswith(".service"))
-    assert service["name"] == Path(unit["dest"]).name
-    assert all(setting_or_init(v) for v in VARIABLE.findall(example))
+def test_the_role_passes_ansible_lint_at_its_production_profile() -> None:
+    lint = shutil.which("ansible-lint") or str(Path(sys.executable).parent / "ansible-lint")
+    if not Path(lint).exists():
+        pytest.skip("ansible-lint is not installed")
+    result = subprocess.run(
+        [lint, "roles/matrix-bot-cohost"], cwd=MDAD, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Profile 'production' was required, and it passed" in result.stdout + result.stderr
+
+
+def test_the_role_follows_the_playbooks_conventions_for_bots() -> None:
+    defaults = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
+    assert all(name.startswith("matrix_bot_cohost_") for name in defaults)
+    assert defaults["matrix_bot_cohost_enabled"] is True
+    assert re.fullmatch(r"\d+\.\d+\.\d+", defaults["matrix_bot_cohost_version"])
+    assert defaults["matrix_bot_cohost_homeserver_url"] == "{{ matrix_homeserver_container_url }}"
+    assert isinstance(defaults["matrix_bot_cohost_container_image_self_build"], bool)
+    # Every role variable it uses is one of its defaults (no typo reads an undefined one).
+    used = set(re.findall(r"\bmatrix_bot_cohost_[a-z_]+", role_text()))
+    assert used <= set(defaults) | {
+        "matrix_bot_cohost_git_pull_results",
+        "matrix_bot_cohost_image_pull_result",
+        "matrix_bot_cohost_env_result",
+        "matrix_bot_cohost_service_stat",
+    }, used - set(defaults)
+    tasks = yaml.safe_load((ROLE / "tasks" / "main.yml").read_text())
+    assert {t["ansible.builtin.import_tasks"].rsplit("/", 1)[1] for t in tasks} == {
+        "validate_config.yml",
+        "setup_install.yml",
+        "setup_uninstall.yml",
+    }
+    assert all("setup-bot-cohost" in t["tags"] for t in tasks)
+    scrape = defaults["matrix_bot_cohost_prometheus_scrape_configs"]
+    assert scrape[0]["metrics_path"] == "/metrics"
+    example = yaml.safe_load((MDAD / "vars.yml").read_text())
+    [service] = example["devture_systemd_service_manager_services_list_additional"]
+    assert service["name"] == "matrix-bot-cohost.service"
+    assert "matrix-bot-cohost.service.j2" in {p.name for p in ROLE.rglob("*.j2")}
+
+
+def test_the_role_sets_only_settings_cohost_reads_and_they_load(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from service.settings import load_settings
+
+    env = rendered_env(matrix_bot_cohost_password="s3cret-pw")
+    assert env["COHOST_HOMESERVER_URL"] == "http://matrix-synapse:8008"
+    assert env["COHOST_USER_ID"] == "@cohost:example.org"
+    assert all(setting_or_init(name) for name in env)
+    for name in [k for k in os.environ if k.startswith("COHOST_")]:
+        monkeypatch.delenv(name)
+    for name, value in env.items():  # as the container's environment
+        monkeypatch.setenv(name, value)
+    settings = load_settings()
+    assert settings.effective_creators == ["*:example.org"] and settings.log_level == "info"
+    on_postgres = rendered_env(
+        matrix_bot_cohost_password="s3cret-pw",
+        matrix_bot_cohost_database_engine="postgres",
+        matrix_bot_cohost_database_hostname="matrix-postgres",
+        matrix_bot_cohost_database_password="pw",
+    )
+    assert (
+        on_postgres["COHOST_DATABASE_URL"] == "postgresql://cohost:pw@matrix-postgres:5432/cohost"
+    )
 
 
 def test_the_dashboard_asks_for_metrics_cohost_serves() -> None:
