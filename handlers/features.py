@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from handlers.announcements import feature as announcements
+from handlers.calendar import feature as calendar
 from handlers.community.house import House
 from handlers.congregations import feature as congregations
 from handlers.crews import feature as crews
@@ -34,6 +35,7 @@ FEATURES: tuple[Callable[[House], None], ...] = (
     release.install,
     pathway.install,
     feedback.install,
+    calendar.install,
     people.install,
     privacy.install,
     upgrades.install,

@@ -13,6 +13,7 @@ import structlog
 from nio import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from handlers.calendar.engine import CrewCalendars
 from handlers.community.directory import Directory
 from handlers.community.house import House
 from handlers.community.invites import InviteHandler
@@ -32,7 +33,7 @@ from service.crypto.unreadable import Unreadable
 from service.crypto.verification import DeviceKeys, Verifier
 from service.events import EventRouter
 from service.gateway import NioGateway, observe_rate_limits
-from service.http import make_http_app, start_http
+from service.http import Feeds, make_http_app, start_http
 from service.login import log_in, make_client, tune_crypto_store
 from service.metrics import Metrics
 from service.settings import Settings
@@ -140,7 +141,8 @@ async def run_service(
     first sync."""
     metrics = Metrics()
     ready = ready or asyncio.Event()
-    app = make_http_app(ready, metrics, settings.health_sync_within)
+    feeds = Feeds()
+    app = make_http_app(ready, metrics, settings.health_sync_within, feeds)
     runner = await start_http(app, settings.http_host, settings.http_port)
     try:
         async with connected(settings) as (client, sessions):
@@ -151,6 +153,7 @@ async def run_service(
             router = EventRouter(client.user_id, cohost.subscriptions, sessions, clock, metrics)
             cohost.commands.timed = metrics.command
             cohost.commands.failed = metrics.command_failed
+            feeds.source = cohost.house.engine(CrewCalendars).feed
             metrics.reads_state_from(cohost.stores.stats.read)
             observe_rate_limits(metrics.rate_limited)
             router.when_unreadable(Unreadable(client, gateway, router.redeliver, sessions, clock))

@@ -103,6 +103,9 @@ class Settings(BaseSettings):
     """debug, info, warning or error."""
     health_sync_within: timedelta = timedelta(minutes=5)
     """/health answers 503 when no sync completed for this long (the loop stalled)."""
+    public_url: str | None = None
+    """Where people reach cohost's HTTP server (behind a reverse proxy), for the
+    addresses of crews' calendars; default: http://<http_host>:<http_port>."""
     http_host: str = "127.0.0.1"
     """Where /health and /metrics listen."""
     http_port: int = Field(default=8480, ge=0, le=65535)

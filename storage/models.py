@@ -266,6 +266,18 @@ class DirectRoom(Base):
     room_id: Mapped[str] = mapped_column(String(255))
 
 
+class CrewCalendar(Base):
+    """A crew's calendar feed: its address is `<id>-<secret>`; the id finds the row, the
+    secret is compared in constant time. A reset replaces both."""
+
+    __tablename__ = "crew_calendar"
+
+    room_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    feed_id: Mapped[str] = mapped_column(String(32), unique=True)
+    secret: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class PersonSettings(Base):
     """What a person chose for themselves: the zone and language cohost uses with them
     in a direct message (until `!forget me`)."""

@@ -49,6 +49,17 @@ class RhythmStore(Store):
         async with self._unit("current") as s:
             return await _current(s, room_id)
 
+    async def recent(self, room_id: str, count: int = 2) -> list[tuple[CrewCycle, list[Meeting]]]:
+        """The crew's latest cycles, oldest first, each with its meetings."""
+        async with self._unit("recent") as s:
+            cycles = await s.scalars(
+                select(CrewCycle)
+                .where(CrewCycle.room_id == room_id)
+                .order_by(CrewCycle.number.desc())
+                .limit(count)
+            )
+            return [(c, await _meetings(s, c.id)) for c in reversed(list(cycles))]
+
     async def with_meetings(self, cycle_id: int) -> tuple[CrewCycle, list[Meeting]]:
         async with self._unit("with_meetings") as s:
             cycle = await _get(s, cycle_id)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.calendar import CalendarStore
 from storage.community import CommunityStore
 from storage.decisions import DecisionStore, NoticeStore
 from storage.moves import RoomMoves
@@ -34,6 +35,7 @@ class Stores:
     moves: RoomMoves
     trusted: TrustedFactStore
     people: PeopleStore
+    calendars: CalendarStore
 
     @classmethod
     def over(
@@ -54,4 +56,5 @@ class Stores:
             RoomMoves(sessions, observe),
             TrustedFactStore(sessions, observe),
             PeopleStore(sessions, observe),
+            CalendarStore(sessions, observe),
         )

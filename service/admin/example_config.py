@@ -31,6 +31,7 @@ EXAMPLES: dict[str, Any] = {
     "creators": ["@ana:example.org", "*:example.org"],
     "allowed_inviters": ["*:example.org", "members"],
     "log_format": "json",
+    "public_url": "https://cohost.example.org",
 }
 SECRETS = {"password", "access_token", "as_token"}  # never shown with a value
 
