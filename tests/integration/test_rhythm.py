@@ -64,3 +64,50 @@ async def test_a_reminder_and_the_retrospective(homeserver: Homeserver, tmp_path
         await alice.close()
         await bob.close()
         bot.kill()
+
+
+async def test_a_crews_calendar_over_http(homeserver: Homeserver, tmp_path: Path) -> None:
+    """`!crew calendar`: the address comes in a direct room, the feed is served over
+    HTTP as text/calendar with the crew's meetings, a wrong address gets 404."""
+    import sqlite3
+    import urllib.error
+    import urllib.request
+
+    from icalendar import Calendar
+
+    bot = CohostProcess(homeserver, unique("calendared"), tmp_path / "calendared")
+    bot.start()
+    alice = await User.create(homeserver, unique("alice"), store=tmp_path / "alice")
+    try:
+        congregation = await create_congregation(alice, bot, "Calendar Creek")
+        crew = await create_crew(alice, bot, congregation.lobby, "!crew new Walkers")
+        cycle = "!crew cycle 4 meetings every Tuesday 19:00 Europe/Berlin"
+        assert "Cycle 1: 4 meetings" in await alice.ask(crew, cycle)
+        assert "direct room" in await alice.ask(crew, "!crew calendar")
+        # The address as cohost keeps it (its delivery in a direct room is the unit
+        # tests'): what a calendar app then fetches over HTTP.
+        url = None
+        deadline = time.monotonic() + 30
+        while url is None and time.monotonic() < deadline:
+            with sqlite3.connect(tmp_path / "calendared" / "data" / "cohost.db") as db:
+                row = db.execute("SELECT feed_id, secret FROM crew_calendar").fetchone()
+            if row is None:
+                await alice.sync(500)
+                continue
+            url = f"http://127.0.0.1:{bot.http_port}/calendar/{row[0]}-{row[1]}.ics"
+        assert url is not None
+        assert url.startswith(f"http://127.0.0.1:{bot.http_port}/calendar/")
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            assert resp.status == 200
+            assert resp.headers["Content-Type"].startswith("text/calendar")
+            calendar = Calendar.from_ical(resp.read())
+        events = calendar.walk("VEVENT")
+        assert len(events) == 4 and str(events[0]["SUMMARY"]) == "Walkers: meeting 1 of 4"
+        assert events[0]["DTSTART"].dt.strftime("%A %H:%M") == "Tuesday 19:00"
+        wrong = url.replace(".ics", "x.ics")
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(wrong, timeout=10)
+        assert refused.value.code == 404 and refused.value.read() == b"Not found"
+    finally:
+        await alice.close()
+        bot.kill()
