@@ -88,6 +88,8 @@ class NioGateway:
         self, room_id: RoomId, event_type: str, content: dict[str, Any], txn_id: str
     ) -> EventId:
         room = await self._synced_room(room_id)
+        if room.encrypted and not room.members_synced:
+            await self._members_invited_too(room)
         if room.encrypted and self._client.should_query_keys:
             # Members' devices must be known before the room key is shared with them.
             await call(self._client.keys_query, "keys_query")
@@ -99,6 +101,26 @@ class NioGateway:
         )
         assert isinstance(resp, RoomSendResponse)
         return EventId(resp.event_id)
+
+    async def _members_invited_too(self, room: MatrixRoom) -> None:
+        """Who the room key goes to includes those only invited: a direct room cohost
+        just opened, with its first message, reaches the person once they join. (A room
+        as the first sync after its creation shows it may not name its invitees yet, and
+        nio's own member read knows only the joined: the first message would stay
+        unreadable for the person it is meant for.)"""
+        data = await self._json("GET", ["rooms", room.room_id, "members"], None, "members")
+        for event in data.get("chunk", []) if isinstance(data, dict) else []:
+            content = event.get("content") or {}
+            membership = content.get("membership")
+            user = event.get("state_key")
+            if membership not in ("join", "invite") or not isinstance(user, str):
+                continue
+            room.add_member(
+                user, content.get("displayname"), content.get("avatar_url"), membership == "invite"
+            )
+        room.members_synced = True
+        if self._client.olm is not None:
+            self._client.olm.update_tracked_users(room)
 
     async def _synced_room(self, room_id: RoomId) -> MatrixRoom:
         """nio can only send (and encrypt) in a room the sync loop has seen; a room

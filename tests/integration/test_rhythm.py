@@ -67,9 +67,10 @@ async def test_a_reminder_and_the_retrospective(homeserver: Homeserver, tmp_path
 
 
 async def test_a_crews_calendar_over_http(homeserver: Homeserver, tmp_path: Path) -> None:
-    """`!crew calendar`: the address comes in a direct room, the feed is served over
+    """`!crew calendar`: the address comes in a new encrypted direct room (readable
+    once the person joins), the feed is served over
     HTTP as text/calendar with the crew's meetings, a wrong address gets 404."""
-    import sqlite3
+    import re
     import urllib.error
     import urllib.request
 
@@ -83,19 +84,16 @@ async def test_a_crews_calendar_over_http(homeserver: Homeserver, tmp_path: Path
         crew = await create_crew(alice, bot, congregation.lobby, "!crew new Walkers")
         cycle = "!crew cycle 4 meetings every Tuesday 19:00 Europe/Berlin"
         assert "Cycle 1: 4 meetings" in await alice.ask(crew, cycle)
+        known = set(alice.client.rooms) | set(alice.client.invited_rooms)
         assert "direct room" in await alice.ask(crew, "!crew calendar")
-        # The address as cohost keeps it (its delivery in a direct room is the unit
-        # tests'): what a calendar app then fetches over HTTP.
-        url = None
-        deadline = time.monotonic() + 30
-        while url is None and time.monotonic() < deadline:
-            with sqlite3.connect(tmp_path / "calendared" / "data" / "cohost.db") as db:
-                row = db.execute("SELECT feed_id, secret FROM crew_calendar").fetchone()
-            if row is None:
-                await alice.sync(500)
-                continue
-            url = f"http://127.0.0.1:{bot.http_port}/calendar/{row[0]}-{row[1]}.ics"
-        assert url is not None
+        deadline = time.monotonic() + 60
+        while not set(alice.client.invited_rooms) - known and time.monotonic() < deadline:
+            await alice.sync(500)
+        [direct] = set(alice.client.invited_rooms) - known
+        await alice.join(direct)
+        # Sent while she was only invited, in an encrypted room: readable once she joins.
+        told = await alice.wait_for_notice(direct, bot.user_id, "/calendar/", within=60)
+        [url] = re.findall(r"http://\S+\.ics", told)
         assert url.startswith(f"http://127.0.0.1:{bot.http_port}/calendar/")
         with urllib.request.urlopen(url, timeout=10) as resp:
             assert resp.status == 200
