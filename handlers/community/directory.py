@@ -74,6 +74,14 @@ class Directory:
         chosen = own.zone or (facts.zone if facts else None)
         return ZoneInfo(chosen) if chosen else self.default_zone
 
+    async def quorum_of(self, room_id: RoomId) -> int:
+        """The quorum of the congregation the room belongs to (0: none)."""
+        congregation = (await self.place(room_id)).congregation
+        if congregation is None:
+            return 0
+        facts = await self.shared.get(RoomId(congregation.space_id), CongregationFacts)
+        return facts.quorum or 0 if facts is not None else 0
+
     async def language_of(self, room_id: RoomId, person: UserId | None = None) -> str:
         """The language cohost speaks here, chosen as the zone is (`!language`,
         `!congregation language`, the setting `language`)."""

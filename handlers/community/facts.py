@@ -113,6 +113,8 @@ class CongregationFacts(Fact):
     zone: str | None = None
     # The language cohost speaks in its rooms (none: the setting `language`).
     language: str | None = None
+    # How many deciders must have answered at a proposal's close (none: no quorum).
+    quorum: int | None = None
 
 
 class CrewFacts(Fact):

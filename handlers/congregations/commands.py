@@ -18,6 +18,7 @@ from handlers.framework.times import at
 from handlers.framework.types import RoomId, UserId
 from handlers.membership.engine import HOST_ADD, HOST_REMOVE, Membership
 
+MAX_QUORUM = 150  # a congregation's size, as the practice sees it
 # Who decides on a sponsored member, as the thanks say it (the setting's words).
 DECIDERS = {"hosts": N_("hosts"), "members": N_("members")}
 
@@ -156,6 +157,38 @@ class CongregationCommands:
                 ),
                 language=language,
             )
+
+    @command(
+        "congregation quorum",
+        Param("quorum", Kind.INT),
+        summary=N_("How many deciders must have answered when a proposal closes (0: any number)."),
+        where=Where.CONGREGATION,
+        who=Who.HOST,
+    )
+    async def quorum(self, ctx: Context, quorum: int) -> Reply:
+        if not 0 <= quorum <= MAX_QUORUM:
+            raise UserError(_("A quorum is 0 to {most} deciders.", most=MAX_QUORUM))
+
+        def set_quorum(facts: CongregationFacts) -> None:
+            facts.quorum = quorum or None
+
+        await self.directory.update_facts(ctx.congregation, set_quorum)
+        if not quorum:
+            return Reply(
+                _("Proposals in **{name}** need no quorum now.", name=ctx.congregation.name)
+            )
+        return Reply(
+            _n(
+                "From now on a proposal in **{name}** passes at its close only if at least "
+                "{count} of its deciders answered (all of them, where fewer decide); "
+                "proposals open now keep what they started with.",
+                "From now on a proposal in **{name}** passes at its close only if at least "
+                "{count} of its deciders answered (all of them, where fewer decide); "
+                "proposals open now keep what they started with.",
+                quorum,
+                name=ctx.congregation.name,
+            )
+        )
 
     @command(
         "congregation members",

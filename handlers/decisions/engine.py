@@ -22,7 +22,7 @@ from handlers.community.rebuild import Rebuild
 from handlers.decisions.acts import RAISED_HAND, THUMBS_UP
 from handlers.decisions.records import ProposalRecords
 from handlers.decisions.schema import PROPOSAL, Decided, OutcomeNotice, ProposalRecord
-from handlers.decisions.tally import CONSENT, Act, Outcome, Tally, tally
+from handlers.decisions.tally import CONSENT, Act, Outcome, Tally, answered, tally
 from handlers.decisions.voices import Voices, speakers, spoken_for, voice_in
 from handlers.framework.clock import Clock
 from handlers.framework.errors import NotYet, UserError
@@ -89,6 +89,7 @@ async def utc(room: RoomId) -> ZoneInfo:
 
 
 # Where a proposal stands, as people read it.
+QUORUM = "quorum"  # in a proposal's details
 STATUS_NAMES: dict[str, str] = {
     Status.OPEN: N_("open"),
     Status.PASSED: N_("passed"),
@@ -102,6 +103,16 @@ HALFWAY_REMINDER = N_(
 DAY_BEFORE_REMINDER = N_(
     "Proposal #{number} closes in 24 hours ({closes}). Not yet answered: {listed}."
 )
+
+
+def quorum_of(p: Proposal) -> int:
+    """The quorum fixed when the proposal opened (its congregation's then), or none."""
+    value = (p.details or {}).get(QUORUM)
+    return value if isinstance(value, int) and value > 0 else 0
+
+
+async def no_quorum(room: RoomId) -> int:
+    return 0
 
 
 async def unchosen(room: RoomId) -> str | None:
@@ -145,7 +156,9 @@ class Decisions:
         limits: Limits | None = None,
         zone_of: Callable[[RoomId], Awaitable[ZoneInfo]] | None = None,
         language_of: Callable[[RoomId], Awaitable[str | None]] | None = None,
+        quorum_for: Callable[[RoomId], Awaitable[int]] | None = None,
     ) -> None:
+        self.quorum_for = quorum_for or no_quorum
         self.gateway = gateway
         self.facts = facts
         self.zone_of = zone_of or utc
@@ -222,6 +235,11 @@ class Decisions:
             opened_by=self.gateway.user_id,
             details=details,
         )
+        # The quorum of the room's congregation now: fixed in the proposal's record, so
+        # that a later change, another cohost and `cohost resync` count it alike.
+        quorum = await self.quorum_for(room_id)
+        if quorum:
+            proposal.details = {**(proposal.details or {}), QUORUM: quorum}
         first = proposing_is_consenting(proposal)
         proposal = await self.store.open(proposal, max(taken, default=0), first)
         if proposal.message_event_id is None:
@@ -366,6 +384,17 @@ class Decisions:
                 "passes if at least one consents and no objection stands.",
                 closes=await self.closing(p),
             ),
+            *(
+                [
+                    _n(
+                        "At least {count} of you must have answered by then.",
+                        "At least {count} of you must have answered by then.",
+                        min(quorum_of(p), len(p.deciders)),
+                    )
+                ]
+                if quorum_of(p)
+                else []
+            ),
             _(
                 "React {consent} to consent or {object} to object, or send `!consent "
                 "{number}` / `!object {number} <reason>`.",
@@ -495,7 +524,7 @@ class Decisions:
             for b in ballots
             if b.ts <= limit
         ]
-        return tally(proposal.deciders, acts, closed)
+        return tally(proposal.deciders, acts, closed, quorum_of(proposal))
 
     async def evaluate(self, proposal_id: int) -> Proposal | None:
         """Close the proposal if its tally says so; the proposal if it stays open."""
@@ -606,11 +635,18 @@ class Decisions:
                 number=p.number,
                 proposer=p.proposer,
             )
-        why = (
-            _("objections stand from {listed}", listed=listed(result.objections))
-            if result.objections
-            else _("nobody consented before it closed")
-        )
+        quorum = min(quorum_of(p), len(p.deciders))
+        if answered(result) < quorum:
+            why = _n(
+                "{answered} of the {count} answer needed came before it closed",
+                "{answered} of the {count} answers needed came before it closed",
+                quorum,
+                answered=answered(result),
+            )
+        elif result.objections:
+            why = _("objections stand from {listed}", listed=listed(result.objections))
+        else:
+            why = _("nobody consented before it closed")
         return _(
             "Proposal #{number} lapsed ({why}): {what} does not happen now.",
             number=p.number,

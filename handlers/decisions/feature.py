@@ -24,6 +24,7 @@ def install(house: House) -> None:
             house.config.limits,
             house.directory.zone_of,
             house.directory.language_of,
+            house.directory.quorum_of,
         )
     )
     house.runner.register(

@@ -7,7 +7,9 @@ group (fixed when the proposal opened) are ignored.
 - A decider's stance is set by their latest consent, objection or withdrawal.
 - An objection blocks only once it carries a reason (given with it, or later).
 - The proposal passes at once when every decider consents. At its close it passes if
-  at least one decider consents and no reasoned objection stands; otherwise it lapses.
+  at least one decider consents, no reasoned objection stands and, where a quorum was
+  fixed when it opened, at least that many deciders answered (all of them, in a group
+  smaller than the quorum); otherwise it lapses.
 """
 
 from __future__ import annotations
@@ -85,13 +87,20 @@ def stances(deciders: Iterable[str], acts: Iterable[Act]) -> dict[str, Stance]:
     return current
 
 
-def tally(deciders: Sequence[str], acts: Iterable[Act], closed: bool) -> Tally:
+def tally(deciders: Sequence[str], acts: Iterable[Act], closed: bool, quorum: int = 0) -> Tally:
     current = stances(deciders, acts)
     values = list(current.values())
     if values and all(s.kind == CONSENT for s in values):
         return Tally(Outcome.PASSED, current)
     if not closed:
         return Tally(Outcome.OPEN, current)
+    answered = sum(1 for s in values if s.kind is not None)
+    if answered < min(quorum, len(values)):
+        return Tally(Outcome.LAPSED, current)
     if any(s.kind == CONSENT for s in values) and not any(s.blocks for s in values):
         return Tally(Outcome.PASSED, current)
     return Tally(Outcome.LAPSED, current)
+
+
+def answered(result: Tally) -> int:
+    return sum(1 for s in result.stances.values() if s.kind is not None)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from handlers.community.state import COMMONS, LOBBY
+from handlers.community.state import COMMONS, CREW_ROOM, LOBBY
 from handlers.decisions.engine import Decisions
 from handlers.decisions.schema import PROPOSAL
 from handlers.framework.types import RoomId
@@ -143,3 +143,47 @@ async def _space(world: World) -> RoomId:
         for r in world.gateway.rooms.values()
         if r.content("cc.microsolidarity.congregation") is not None
     )
+
+
+async def test_a_quorum_fixed_when_a_proposal_opens_decides_its_close(world: World) -> None:
+    """`!congregation quorum 3`: in its crews too, at the close at least three of the
+    deciders must have answered; what the quorum was at opening stays in the record."""
+    space = await world.congregation("Riverside", members=(BOB, CAROL, DAVE))
+    hosts = world.hosts_room(space)
+    await world.say(f"!crew new Walkers {BOB} {CAROL} {DAVE}")
+    await world.settle()
+    [crew] = world.rooms_of_kind(CREW_ROOM)
+    for person in (ALICE, BOB, CAROL, DAVE):
+        world.gateway.accept(crew, person)
+    assert "0 to 150" in await world.say("!congregation quorum 151", ALICE, hosts)
+    assert "Only the hosts" in await world.say("!congregation quorum 3", CAROL, world.lobby(space))
+    assert "at least 3 of its deciders" in await world.say("!congregation quorum 3", ALICE, hosts)
+    lobby = crew  # its four members decide
+    assert "Proposal #1 is open" in await world.say(
+        "!propose --for P1D We meet in spring", BOB, lobby
+    )
+    announced = [m for m in world.gateway.notices_in(lobby) if "We meet in spring" in m][0]
+    assert "At least 3 of you must have answered by then." in announced
+    assert state(world, lobby, 1)["details"]["quorum"] == 3
+    assert "now" in await world.say("!congregation quorum 0", ALICE, hosts)  # open ones keep 3
+    await world.say("!consent 1", CAROL, lobby)  # bob (by proposing) and carol: two answers
+    world.clock.advance(timedelta(days=1, minutes=1))
+    await world.feature(Decisions).tick()
+    assert state(world, lobby, 1)["status"] == "lapsed"
+    lapsed = world.gateway.notices_in(lobby)[-1]
+    assert "lapsed (2 of the 3 answers needed came before it closed)" in lapsed
+
+    # A new proposal has no quorum now: one consent carries it at the close.
+    await world.say("!propose --for P1D We meet in summer", BOB, lobby)
+    assert "quorum" not in (state(world, lobby, 2).get("details") or {})
+    world.clock.advance(timedelta(days=1, minutes=1))
+    await world.feature(Decisions).tick()
+    assert state(world, lobby, 2)["status"] == "passed"
+    # With the quorum met, an objection still answers and still blocks.
+    await world.say("!congregation quorum 3", ALICE, hosts)
+    await world.say("!propose --for P1D We meet in autumn", BOB, lobby)
+    await world.say("!consent 3", CAROL, lobby)
+    await world.say("!object 3 too late in the year", DAVE, lobby)
+    world.clock.advance(timedelta(days=1, minutes=1))
+    await world.feature(Decisions).tick()
+    assert "lapsed (objections stand from @dave" in world.gateway.notices_in(lobby)[-1]

@@ -101,3 +101,16 @@ def test_withdrawing_a_consent_reaction_keeps_a_later_objection() -> None:
         Act("$3", "@a:x", WITHDRAW, 3, CONSENT),  # the 👍 reaction removed afterwards
     ]
     assert tally(DECIDERS, history, closed=True).objections == ["@a:x"]
+
+
+def test_a_quorum_counts_who_answered_and_never_asks_more_than_the_group() -> None:
+    two = [Act("$1", "@a", CONSENT, 1)]
+    assert tally(["@a", "@b", "@c"], two, closed=True, quorum=2).outcome is Outcome.LAPSED
+    answered = [*two, Act("$2", "@b", OBJECT, 2)]  # an unreasoned objection answers
+    assert tally(["@a", "@b", "@c"], answered, closed=True, quorum=2).outcome is Outcome.PASSED
+    # A group of two with a quorum of five: both must answer, no more can.
+    assert tally(["@a", "@b"], two, closed=True, quorum=5).outcome is Outcome.LAPSED
+    both = [*two, Act("$3", "@b", CONSENT, 3)]
+    assert tally(["@a", "@b"], both, closed=False, quorum=5).outcome is Outcome.PASSED
+    # Before the close a quorum changes nothing.
+    assert tally(["@a", "@b", "@c"], two, closed=False, quorum=3).outcome is Outcome.OPEN
