@@ -12,7 +12,7 @@ from enum import StrEnum
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Ballot, Notified, Proposal
+from storage.models import Ballot, Notified, Proposal, Review
 from storage.operations import NewOperation, add_operation
 from storage.unit import Store
 
@@ -190,6 +190,30 @@ class DecisionStore(Store):
             proposal.closes_at = closes_at
             proposal.reminded = proposal.reminded_halfway = False
             return proposal
+
+    async def set_review(self, room_id: str, number: int, due_at: datetime, by: str) -> None:
+        """Put a decision back in front of its group then (a later `!review` moves it)."""
+        async with self._unit("set_review") as s:
+            row = await s.scalar(
+                select(Review).where(Review.room_id == room_id, Review.number == number)
+            )
+            if row is None:
+                s.add(Review(room_id=room_id, number=number, due_at=due_at, by=by))
+            else:
+                row.due_at, row.by, row.told = due_at, by, False
+
+    async def due_reviews(self, now: datetime) -> list[Review]:
+        async with self._unit("due_reviews") as s:
+            found = await s.scalars(
+                select(Review).where(Review.due_at <= now, Review.told.is_(False))
+            )
+            return list(found)
+
+    async def reviewed(self, review_id: int) -> None:
+        async with self._unit("reviewed") as s:
+            row = await s.get(Review, review_id)
+            if row is not None:
+                row.told = True
 
     async def mark_reminded(
         self, proposal_id: int, halfway: bool = False

@@ -266,6 +266,21 @@ class DirectRoom(Base):
     room_id: Mapped[str] = mapped_column(String(255))
 
 
+class Review(Base):
+    """A passed decision put back in front of its group when it comes due (`!review`);
+    `told` once the group was reminded."""
+
+    __tablename__ = "review"
+    __table_args__ = (UniqueConstraint("room_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    room_id: Mapped[str] = mapped_column(String(255))
+    number: Mapped[int] = mapped_column()
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    by: Mapped[str] = mapped_column(String(255))
+    told: Mapped[bool] = mapped_column(default=False)
+
+
 class CrewCalendar(Base):
     """A crew's calendar feed: its address is `<id>-<secret>`; the id finds the row, the
     secret is compared in constant time. A reset replaces both."""

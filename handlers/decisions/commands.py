@@ -151,6 +151,27 @@ class DecisionCommands:
         )
 
     @command(
+        "review",
+        Param("n", Kind.INT),
+        Param("after", Kind.DURATION),
+        summary=N_(
+            "Bring decision n back before the group after a while (an ISO 8601 duration "
+            "such as P90D)."
+        ),
+        every_cohost=True,
+    )
+    async def review(self, ctx: Context, n: int, after: timedelta) -> Reply:
+        due = await self.decisions.review(ctx.room_id, n, ctx.sender, after)
+        zone = await self.decisions.zone_of(ctx.room_id)
+        return Reply(
+            _(
+                "Decision #{number} comes back before the group on {day}.",
+                number=n,
+                day=day_of(due, zone),
+            )
+        )
+
+    @command(
         "withdraw",
         Param("n", Kind.INT),
         SPEAKING_FOR,

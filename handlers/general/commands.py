@@ -29,6 +29,7 @@ GROUPS = {
     "object": N_("Decisions"),
     "withdraw": N_("Decisions"),
     "extend": N_("Decisions"),
+    "review": N_("Decisions"),
     "decisions": N_("Decisions"),
     "network": N_("Network"),
 }

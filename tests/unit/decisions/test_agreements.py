@@ -187,3 +187,57 @@ async def test_a_quorum_fixed_when_a_proposal_opens_decides_its_close(world: Wor
     world.clock.advance(timedelta(days=1, minutes=1))
     await world.feature(Decisions).tick()
     assert "lapsed (objections stand from @dave" in world.gateway.notices_in(lobby)[-1]
+
+
+async def test_a_passed_decision_comes_back_for_review_once_when_due(
+    world: World, tmp_path: Path
+) -> None:
+    crew = await crew_of(world, BOB, CAROL)
+    await world.say("!propose We meet on Tuesdays", BOB, crew)
+    await world.say("!consent 1", ALICE, crew)
+    await world.say("!propose We meet monthly", BOB, crew)  # still open
+    refused = await world.say("!review 2 P90D", ALICE, crew)
+    assert refused == "Only a decision that passed comes back for review; #2 is open."
+    assert "no decision #9" in await world.say("!review 9 P90D", ALICE, crew)
+    await react(world, crew, CAROL, 1, "👍")
+    assert state(world, crew, 1)["status"] == "passed"
+    assert "within 730 days" in await world.say("!review 1 P800D", ALICE, crew)
+    assert "not a duration" in await world.say("!review 1 soon", ALICE, crew)
+    reply = await world.say("!review 1 P90D", CAROL, crew)
+    assert reply == "Decision #1 comes back before the group on 25 February 2027."
+    assert state(world, crew, 1)["details"]["review_by"] == CAROL  # in the record
+    world.clock.advance(timedelta(days=89))
+    await world.feature(Decisions).tick()
+    assert not any(
+        n.startswith("Decision #1 comes back for review") for n in world.gateway.notices_in(crew)
+    )
+
+    # Resync from Matrix alone keeps the review, and it comes back once, when due.
+    (tmp_path / "fresh").mkdir()
+    world.db_url = f"sqlite:///{tmp_path / 'fresh' / 'cohost.db'}"
+    engine = make_engine(world.db_url)
+    await migrate(engine)
+    await world.restart()
+    counts = await rebuild_index(world.house_over(make_sessionmaker(engine)))
+    assert counts["reviews"] == 1
+    world.clock.advance(timedelta(days=1, minutes=1))
+    await world.feature(Decisions).tick()
+    await world.feature(Decisions).tick()
+    back = [
+        n
+        for n in world.gateway.notices_in(crew)
+        if n.startswith("Decision #1 comes back for review")
+    ]
+    assert back == [
+        f"Decision #1 comes back for review, as {CAROL} asked: “We meet on Tuesdays”, agreed "
+        "27 November 2026. Does it still serve you? Propose a change with `!propose`, or let "
+        "it stand."
+    ]
+    said = next(
+        m
+        for m in world.gateway.messages_in(crew)
+        if m.content["body"].startswith("Decision #1 comes back for review")
+    )
+    assert said.content["msgtype"] == "m.text"  # it asks the group: a mention notifies
+    assert set(said.content["m.mentions"]["user_ids"]) == {ALICE, BOB, CAROL}
+    assert "reviewed_at" in state(world, crew, 1)["details"]
