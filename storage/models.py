@@ -212,6 +212,8 @@ class CrewCycle(Base):
     weekday: Mapped[int] = mapped_column()  # Monday = 0
     local_time: Mapped[str] = mapped_column(String(5))  # HH:MM
     timezone: Mapped[str] = mapped_column(String(64))
+    # weekly, fortnightly, or first|second|third|fourth|last (that weekday of the month)
+    pattern: Mapped[str] = mapped_column(String(16), default="weekly")
     rotation: Mapped[list[str]] = mapped_column(JSON)  # hosting order; newcomers at the end
     status: Mapped[str] = mapped_column(String(16), index=True)  # active|retro|paused|ended
     retro_event_id: Mapped[str | None] = mapped_column(String(255), default=None)

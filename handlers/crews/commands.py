@@ -23,7 +23,7 @@ from handlers.framework.times import weekday as weekday_name
 from handlers.framework.types import RoomId, UserId
 from handlers.membership.engine import Membership
 from handlers.network.crews import NetworkCrews
-from handlers.rhythm.arithmetic import CHOICES, MAX_MEETINGS
+from handlers.rhythm.arithmetic import CHOICES, MAX_MEETINGS, WEEKLY, pattern_of
 from handlers.rhythm.engine import Rhythm
 from storage.models import Crew
 
@@ -36,6 +36,22 @@ def _choice(word: str) -> str:
 
 RETRO_CHOICE = ArgKind("choice", _choice)
 CYCLE_EXAMPLE = "!crew cycle 6 meetings every Tuesday 19:00 Europe/Berlin"
+
+
+# How often a crew meets, as the reply to `!crew cycle` says it.
+RHYTHMS = {
+    "weekly": N_("every {weekday}"),
+    "fortnightly": N_("every other {weekday}"),
+    "first": N_("every first {weekday} of the month"),
+    "second": N_("every second {weekday} of the month"),
+    "third": N_("every third {weekday} of the month"),
+    "fourth": N_("every fourth {weekday} of the month"),
+    "last": N_("every last {weekday} of the month"),
+}
+
+
+def rhythm_said(pattern: str, weekday: str) -> str:
+    return _(RHYTHMS.get(pattern, RHYTHMS["weekly"]), weekday=weekday)
 
 
 class CrewCommands:
@@ -296,16 +312,20 @@ class CrewCommands:
         Param("n", Kind.INT),
         Param("meetings", Kind.literal("meetings", "meeting")),
         Param("every", Kind.literal("every")),
+        Param("often", Kind.OFTEN, optional=True, skippable=True),
         Param("weekday", Kind.WEEKDAY),
         Param("time", Kind.TIME),
         Param("timezone", Kind.ZONE),
-        summary=N_("Set the rhythm: `!crew cycle 6 meetings every Tuesday 19:00 Europe/Berlin`."),
+        summary=N_(
+            "Set the rhythm: `!crew cycle 6 meetings every Tuesday 19:00 Europe/Berlin` "
+            "(or every other Tuesday, every first … fourth or last Tuesday of the month)."
+        ),
         where=Where.CREW_ROOM,
         who=Who.CREW_MEMBER,
         example=CYCLE_EXAMPLE,
     )
     async def cycle(
-        self, ctx: Context, n: int, weekday: int, time: time, timezone: ZoneInfo
+        self, ctx: Context, n: int, often: str | None, weekday: int, time: time, timezone: ZoneInfo
     ) -> Reply:
         if not 1 <= n <= MAX_MEETINGS:
             raise UserError(
@@ -315,20 +335,23 @@ class CrewCommands:
                 )
             )
         members = await self.rhythm.members(ctx.room_id)
-        cycle, first = await self.rhythm.start_cycle(ctx.crew, members, n, weekday, time, timezone)
+        pattern = pattern_of(often) if often else WEEKLY
+        cycle, first = await self.rhythm.start_cycle(
+            ctx.crew, members, n, weekday, time, timezone, pattern
+        )
         return Reply(
             _n(
-                "Cycle {number}: {count} meeting every {weekday} at {time:%H:%M} "
+                "Cycle {number}: {count} meeting {rhythm} at {time:%H:%M} "
                 "{zone}, from {when}. Hosting rotates so everyone practises; I remind "
                 "you a day and an hour before each meeting, and the last one opens the "
                 "retrospective.",
-                "Cycle {number}: {count} meetings every {weekday} at {time:%H:%M} "
+                "Cycle {number}: {count} meetings {rhythm} at {time:%H:%M} "
                 "{zone}, from {when}. Hosting rotates so everyone practises; I remind "
                 "you a day and an hour before each meeting, and the last one opens the "
                 "retrospective.",
                 n,
                 number=cycle.number,
-                weekday=weekday_name(weekday),
+                rhythm=rhythm_said(pattern, weekday_name(weekday)),
                 time=time,
                 zone=timezone.key,
                 when=self.rhythm.when(cycle, first),

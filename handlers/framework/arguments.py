@@ -112,6 +112,15 @@ def parse_language(word: str) -> str:
     )
 
 
+OFTEN = ("other", "first", "second", "third", "fourth", "last")
+
+
+def parse_often(word: str) -> str:
+    if word.lower() not in OFTEN:
+        raise UserError(_("`{word}` is not other, first … fourth or last.", word=word[:16]))
+    return word.lower()
+
+
 def parse_duration(word: str) -> timedelta:
     """An ISO 8601 duration (P3D, PT12H, P1W), as pydantic reads it."""
     try:
@@ -157,6 +166,8 @@ class Kind:
     TIME = ArgKind("HH:MM", parse_time)
     ZONE = ArgKind("zone", parse_zone)
     LANGUAGE = ArgKind("language", parse_language)
+    # How often, before a weekday: every `other` week, or the `first` … `last` of a month.
+    OFTEN = ArgKind("other|first|…|last", lambda w: parse_often(w))
     DURATION = ArgKind("duration", parse_duration)
 
     @staticmethod

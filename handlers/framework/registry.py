@@ -46,6 +46,9 @@ class Param:
     keyword: str | None = None
     # An option written first, as a flag and one word ("--for P3D").
     flag: str | None = None
+    # A word that may be left out in the middle (`every [other] Tuesday`): where the
+    # word there is not one of its kind, it is None and the next parameter reads it.
+    skippable: bool = False
 
     def usage(self) -> str:
         if not self.kind.passed:
@@ -124,6 +127,14 @@ class Command:
                 if not param.optional:
                     raise self.missing(param)
                 args[param.name] = None
+                continue
+            if param.skippable:
+                try:
+                    args[param.name] = param.kind.convert(tokens[pos])
+                except UserError:
+                    args[param.name] = None
+                    continue
+                pos += 1
                 continue
             value = self.convert(param, tokens[pos])
             if param.kind.passed:

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
+
+from dateutil import rrule as rrule_freq
+from dateutil.rrule import rrule
+from dateutil.rrule import weekdays as rrule_weekdays
 
 MAX_MEETINGS = 52
 DAY, HOUR = timedelta(days=1), timedelta(hours=1)
@@ -17,19 +21,41 @@ CHOICES = {"continue": "🔁", "adjust": "🛠", "split": "✂", "pause": "⏸"}
 TIE_ORDER = ["pause", "adjust", "split", "continue"]
 
 
+# How often a crew meets: every week, every other week, or on the n-th (or last)
+# weekday of each month.
+WEEKLY, FORTNIGHTLY = "weekly", "fortnightly"
+MONTHLY = {"first": 1, "second": 2, "third": 3, "fourth": 4, "last": -1}
+
+
 def meeting_times(
-    after: datetime, count: int, weekday: int, at: time, zone: ZoneInfo
+    after: datetime,
+    count: int,
+    weekday: int,
+    at: time,
+    zone: ZoneInfo,
+    pattern: str = WEEKLY,
 ) -> list[datetime]:
-    """The next `count` weekly meetings strictly after `after`, as UTC instants: each
-    is the local wall-clock time on its date, whatever the UTC offset that day."""
-    local_now = after.astimezone(zone)
-    day: date = local_now.date() + timedelta(days=(weekday - local_now.weekday()) % 7)
-    if datetime.combine(day, at, zone) <= after:
-        day += timedelta(days=7)
-    return [
-        datetime.combine(day + timedelta(weeks=i), at, zone).astimezone(ZoneInfo("UTC"))
-        for i in range(count)
-    ]
+    """The next `count` meetings strictly after `after`, as UTC instants: each is the
+    local wall-clock time on its date, whatever the UTC offset that day. The dates are
+    dateutil's rrule (RFC 5545's recurrence rules), in local days."""
+    day = rrule_weekdays[weekday]
+    if pattern in MONTHLY:
+        rule = dict(freq=rrule_freq.MONTHLY, byweekday=day(MONTHLY[pattern]))
+    else:
+        rule = dict(
+            freq=rrule_freq.WEEKLY, byweekday=day, interval=2 if pattern == FORTNIGHTLY else 1
+        )
+    start = after.astimezone(zone).replace(tzinfo=None, second=0, microsecond=0)
+    dates = rrule(**rule, dtstart=datetime.combine(start.date(), time()), count=count + 1)
+    local = [datetime.combine(d.date(), at, zone) for d in dates]
+    return [t.astimezone(ZoneInfo("UTC")) for t in local if t > after][:count]
+
+
+def pattern_of(word: str) -> str:
+    """`other` (every other week), `first` … `fourth` or `last` (of the month)."""
+    if word == "other":
+        return FORTNIGHTLY
+    return word if word in MONTHLY else WEEKLY
 
 
 def rotation_with(rotation: Sequence[str], members: set[str]) -> list[str]:

@@ -37,6 +37,7 @@ from handlers.rhythm.arithmetic import (
     CREW_SIZE_LIMIT,
     DAY,
     HOUR,
+    WEEKLY,
     choice_of,
     meeting_times,
     next_host,
@@ -102,11 +103,18 @@ class Rhythm:
         return host or _("nobody yet")
 
     async def start_cycle(
-        self, crew: Crew, members: set[str], count: int, weekday: int, at: time, zone: ZoneInfo
+        self,
+        crew: Crew,
+        members: set[str],
+        count: int,
+        weekday: int,
+        at: time,
+        zone: ZoneInfo,
+        pattern: str = WEEKLY,
     ) -> tuple[CrewCycle, datetime]:
         """A new cycle for the crew (the running one ends); with its first meeting."""
         room = crew.room_id
-        times = meeting_times(self.clock.now(), count, weekday, at, zone)
+        times = meeting_times(self.clock.now(), count, weekday, at, zone, pattern)
 
         def make(previous: CrewCycle | None) -> CrewCycle:
             # The caller hosts first; the rotation then goes on from cycle to cycle.
@@ -118,6 +126,7 @@ class Rhythm:
                 weekday=weekday,
                 local_time=f"{at:%H:%M}",
                 timezone=zone.key,
+                pattern=pattern,
                 rotation=rotation_with(start, members),
                 status=ACTIVE,
                 created_at=self.clock.now(),
@@ -371,7 +380,9 @@ class Rhythm:
     async def _continue(self, cycle: CrewCycle) -> None:
         zone = ZoneInfo(cycle.timezone)
         at = parse_time(cycle.local_time)
-        times = meeting_times(self.clock.now(), cycle.meetings, cycle.weekday, at, zone)
+        times = meeting_times(
+            self.clock.now(), cycle.meetings, cycle.weekday, at, zone, cycle.pattern or WEEKLY
+        )
 
         def same_rhythm(previous: CrewCycle) -> CrewCycle:
             return CrewCycle(
@@ -381,6 +392,7 @@ class Rhythm:
                 weekday=previous.weekday,
                 local_time=previous.local_time,
                 timezone=previous.timezone,
+                pattern=previous.pattern,
                 rotation=previous.rotation,
                 status=ACTIVE,
                 created_at=self.clock.now(),

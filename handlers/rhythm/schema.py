@@ -31,6 +31,9 @@ class CycleRecord(Fact):
     weekday: str
     time: str
     timezone: str
+    # weekly (what records written before rhythms beyond weekly mean), fortnightly, or
+    # first|second|third|fourth|last: that weekday of the month.
+    pattern: str = "weekly"
     status: str
     outcome: str | None = None
     rotation: list[str] = Field(default_factory=list)
@@ -46,6 +49,7 @@ class CycleRecord(Fact):
             weekday=WEEKDAYS[cycle.weekday],
             time=cycle.local_time,
             timezone=cycle.timezone,
+            pattern=cycle.pattern or "weekly",
             status=cycle.status,
             outcome=cycle.outcome,
             rotation=cycle.rotation,
@@ -70,6 +74,7 @@ class CycleRecord(Fact):
             weekday=parse_weekday(self.weekday),
             local_time=self.time,
             timezone=self.timezone,
+            pattern=self.pattern,
             rotation=list(self.rotation),
             status=self.status,
             retro_event_id=self.retro,

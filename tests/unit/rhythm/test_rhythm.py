@@ -296,3 +296,54 @@ async def test_reminders_show_the_crews_local_time_across_the_change_to_summer_t
     tomorrow = [s for s in reminders(world, room) if "tomorrow" in s]
     assert "Tuesday 23 March, 19:00 CET" in tomorrow[0]
     assert "Tuesday 30 March, 19:00 CEST" in tomorrow[1]  # 17:00 UTC, still 19:00 there
+
+
+def test_fortnightly_and_monthly_rhythms_by_rrule_keep_local_time() -> None:
+    from handlers.rhythm.arithmetic import FORTNIGHTLY
+
+    after = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)  # Monday; summer time from the 28th
+    seven = parse_time("19:00")
+
+    def shown(pattern: str, count: int = 3) -> list[str]:
+        times = meeting_times(after, count, 1, seven, BERLIN, pattern)
+        return [t.astimezone(BERLIN).strftime("%d %b %H:%M %Z") for t in times]
+
+    assert shown(FORTNIGHTLY) == ["02 Mar 19:00 CET", "16 Mar 19:00 CET", "30 Mar 19:00 CEST"]
+    assert shown("first") == ["02 Mar 19:00 CET", "06 Apr 19:00 CEST", "04 May 19:00 CEST"]
+    assert shown("last") == ["30 Mar 19:00 CEST", "27 Apr 19:00 CEST", "25 May 19:00 CEST"]
+    assert shown("fourth", 2) == ["23 Mar 19:00 CET", "27 Apr 19:00 CEST"]
+    # Strictly after: a Tuesday whose 19:00 has passed starts the next occurrence.
+    late = datetime(2027, 3, 2, 19, 30, tzinfo=UTC)
+    [next_one] = meeting_times(late, 1, 1, seven, BERLIN, FORTNIGHTLY)
+    assert next_one.astimezone(BERLIN).strftime("%d %b") == "16 Mar"
+
+
+async def test_a_crew_meets_every_other_week_or_monthly_and_resync_keeps_it(
+    world: World, tmp_path: Path
+) -> None:
+    room = await crew(world, BOB)
+    world.clock.current = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
+    reply = await world.say(
+        "!crew cycle 3 meetings every other Tuesday 19:00 Europe/Berlin", room=room
+    )
+    assert reply.startswith(
+        "Cycle 1: 3 meetings every other Tuesday at 19:00 Europe/Berlin, from Tuesday 2 March"
+    )
+    cycle = await world.cohost.stores.rhythm.current(room)
+    assert cycle is not None and cycle.pattern == "fortnightly"
+    meetings = await world.cohost.stores.rhythm.meetings(cycle.id)
+    assert [m.at.astimezone(BERLIN).strftime("%d %b %Z") for m in meetings] == [
+        "02 Mar CET",
+        "16 Mar CET",
+        "30 Mar CEST",
+    ]
+    assert "not a weekday" in await world.say(
+        "!crew cycle 3 meetings every fifth Tuesday 19:00 Europe/Berlin", room=room
+    )
+    await lose_the_database(world, tmp_path)  # resync: from the cycle's record alone
+    cycle = await world.cohost.stores.rhythm.current(room)
+    assert cycle is not None and cycle.pattern == "fortnightly"
+    monthly = await world.say("!crew cycle 2 meetings every last Friday 18:00 UTC", room=room)
+    assert monthly.startswith(
+        "Cycle 2: 2 meetings every last Friday of the month at 18:00 UTC, from Friday 26 March"
+    )
