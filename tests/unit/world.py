@@ -4,6 +4,7 @@ unit tests talk to it as members would."""
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -17,6 +18,7 @@ from handlers.community.house import House
 from handlers.features import FEATURES
 from handlers.framework.subscriptions import Incoming
 from handlers.framework.types import IncomingMessage, RoomId
+from handlers.resync import rebuild_index
 from service.app import Cohost, build_cohost
 from service.events import EventRouter
 from service.metrics import Metrics
@@ -121,6 +123,16 @@ class World:
     def house_over(self, sessions: async_sessionmaker[AsyncSession]) -> House:
         """Every feature installed over another database (`cohost resync` into it)."""
         return build_cohost(self.gateway, sessions, self.config, self.clock, self.features).house
+
+    async def resync_into_a_fresh_database(self, tmp_path: Path) -> Counter[str]:
+        """The database lost: a fresh one, rebuilt from the homeserver alone by
+        `cohost resync`; what it counted."""
+        (tmp_path / "fresh").mkdir()
+        self.db_url = f"sqlite:///{tmp_path / 'fresh' / 'cohost.db'}"
+        engine = make_engine(self.db_url)
+        await migrate(engine)
+        await self.restart()
+        return await rebuild_index(self.house_over(make_sessionmaker(engine)))
 
     def lobby(self, space: RoomId) -> RoomId:
         facts = self.gateway.rooms[space].content("cc.microsolidarity.congregation") or {}

@@ -7,9 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from handlers.community.state import CREW_ROOM
-from handlers.resync import rebuild_index
 from handlers.rhythm.engine import Rhythm
-from storage.database import make_engine, make_sessionmaker, migrate
 from tests.unit.world import ALICE, BOB, CAROL, DM, World
 
 CONGREGATION = "cc.microsolidarity.congregation"
@@ -120,10 +118,5 @@ async def test_the_language_is_a_fact_of_the_congregation_that_resync_finds_agai
     facts = world.gateway.rooms[space].content(CONGREGATION) or {}
     assert (facts["language"], facts["zone"]) == ("de", "Europe/Berlin")
 
-    (tmp_path / "fresh").mkdir()
-    world.db_url = f"sqlite:///{tmp_path / 'fresh' / 'cohost.db'}"
-    engine = make_engine(world.db_url)
-    await migrate(engine)
-    await world.restart()
-    await rebuild_index(world.house_over(make_sessionmaker(engine)))
+    await world.resync_into_a_fresh_database(tmp_path)
     assert await world.say("!ping", BOB, hosts) == "Pong! cohost ist da."

@@ -213,12 +213,7 @@ async def test_a_passed_decision_comes_back_for_review_once_when_due(
     )
 
     # Resync from Matrix alone keeps the review, and it comes back once, when due.
-    (tmp_path / "fresh").mkdir()
-    world.db_url = f"sqlite:///{tmp_path / 'fresh' / 'cohost.db'}"
-    engine = make_engine(world.db_url)
-    await migrate(engine)
-    await world.restart()
-    counts = await rebuild_index(world.house_over(make_sessionmaker(engine)))
+    counts = await world.resync_into_a_fresh_database(tmp_path)
     assert counts["reviews"] == 1
     world.clock.advance(timedelta(days=1, minutes=1))
     await world.feature(Decisions).tick()

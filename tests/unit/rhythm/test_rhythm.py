@@ -18,10 +18,8 @@ from handlers.framework.types import (
     RoomId,
     UserId,
 )
-from handlers.resync import rebuild_index
 from handlers.rhythm.arithmetic import meeting_times, next_host
 from handlers.rhythm.engine import Rhythm
-from storage.database import make_engine, make_sessionmaker, migrate
 from tests.unit.world import ALICE, BOB, CAROL, World
 
 DAVE = "@dave:example.org"
@@ -257,12 +255,7 @@ async def test_the_retrospective_is_answered_with_reactions(world: World) -> Non
 
 async def lose_the_database(world: World, tmp_path: Path) -> None:
     """A fresh, empty database, rebuilt from the homeserver's state by `cohost resync`."""
-    (tmp_path / "fresh").mkdir()
-    world.db_url = f"sqlite:///{tmp_path / 'fresh' / 'cohost.db'}"
-    engine = make_engine(world.db_url)
-    await migrate(engine)
-    await world.restart()
-    summary = await rebuild_index(world.house_over(make_sessionmaker(engine)))
+    summary = await world.resync_into_a_fresh_database(tmp_path)
     assert summary["cycles"] == 1
 
 
