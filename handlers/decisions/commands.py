@@ -10,6 +10,7 @@ from datetime import timedelta
 from handlers.community.places import Context
 from handlers.decisions.agreements import MAX_PROPOSAL, Agreements, text_of
 from handlers.decisions.engine import Decisions, voice_of
+from handlers.decisions.reviews import Reviews
 from handlers.decisions.tally import CONSENT, OBJECT, WITHDRAW
 from handlers.decisions.voices import spoken_for
 from handlers.framework.errors import UserError
@@ -29,9 +30,10 @@ FOR_WHOM = re.compile(r"for\s+(.+?)\s*:\s*(.*)", re.IGNORECASE | re.DOTALL)
 
 
 class DecisionCommands:
-    def __init__(self, decisions: Decisions, agreements: Agreements) -> None:
+    def __init__(self, decisions: Decisions, agreements: Agreements, reviews: Reviews) -> None:
         self.decisions = decisions
         self.agreements = agreements
+        self.reviews = reviews
 
     @command(
         "propose",
@@ -161,7 +163,7 @@ class DecisionCommands:
         every_cohost=True,
     )
     async def review(self, ctx: Context, n: int, after: timedelta) -> Reply:
-        due = await self.decisions.review(ctx.room_id, n, ctx.sender, after)
+        due = await self.reviews.review(ctx.room_id, n, ctx.sender, after)
         zone = await self.decisions.zone_of(ctx.room_id)
         return Reply(
             _(

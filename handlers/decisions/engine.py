@@ -34,7 +34,7 @@ from handlers.framework.power import may_mention_room
 from handlers.framework.replies import MAX_MENTIONS
 from handlers.framework.speech import ask_to_act, offer_reactions, tell
 from handlers.framework.text import one_line, quoted
-from handlers.framework.times import day_of, shown
+from handlers.framework.times import shown
 from handlers.framework.turns import turn_of
 from handlers.framework.types import (
     EventId,
@@ -42,7 +42,7 @@ from handlers.framework.types import (
     UserId,
 )
 from storage.decisions import EXTENDED_BY, OPEN, DecisionStore, NoticeStore, Status
-from storage.models import Ballot, Proposal, Review
+from storage.models import Ballot, Proposal
 from storage.operations import NewOperation
 
 log = structlog.get_logger(__name__)
@@ -90,9 +90,6 @@ async def utc(room: RoomId) -> ZoneInfo:
 
 # Where a proposal stands, as people read it.
 QUORUM = "quorum"  # in a proposal's details
-# A decision's review, in its details (`!review`): when, who asked, when it came back.
-REVIEW_AT, REVIEW_BY, REVIEWED = "review_at", "review_by", "reviewed_at"
-LONGEST_REVIEW = timedelta(days=730)
 STATUS_NAMES: dict[str, str] = {
     Status.OPEN: N_("open"),
     Status.PASSED: N_("passed"),
@@ -362,78 +359,6 @@ class Decisions:
 
     def describe(self, p: Proposal) -> str:
         return self.kinds[p.kind].describe(p)
-
-    # -- a decision's later life: `!review` -----------------------------------------
-    async def review(self, room_id: RoomId, number: int, by: UserId, after: timedelta) -> datetime:
-        """Put a passed decision back in front of its group after a while (a later
-        review moves it); kept in the decision's record, so that another cohost and
-        `cohost resync` know it."""
-        found = await self.records.one(room_id, number)
-        if found is None:
-            raise UserError(_("There is no decision #{number} in this room.", number=number))
-        writer, record = found
-        if record.status != Status.PASSED:
-            status = _(STATUS_NAMES.get(record.status, record.status))
-            raise UserError(
-                _(
-                    "Only a decision that passed comes back for review; #{number} is {status}.",
-                    number=number,
-                    status=status,
-                )
-            )
-        if by not in record.deciders and by not in (record.voices or {}):
-            raise UserError(_("Only those who decided #{number} can bring it back.", number=number))
-        if not timedelta(0) < after <= LONGEST_REVIEW:
-            raise UserError(
-                _n(
-                    "A review comes within {count} day; write it like P90D (ninety days).",
-                    "A review comes within {count} days; write it like P90D (ninety days).",
-                    LONGEST_REVIEW.days,
-                )
-            )
-        due = self.clock.now() + after
-        await self.store.set_review(room_id, number, due, by)
-        if writer == self.gateway.user_id:
-            record.details = {**(record.details or {}), REVIEW_AT: due.isoformat(), REVIEW_BY: by}
-            record.details.pop(REVIEWED, None)
-            await self.records.write(room_id, record, number)
-        log.info("review_set", number=number, room_id=room_id)
-        return due
-
-    async def _bring_back(self, review: Review) -> None:
-        """The decision in front of its group again, once; by the cohost that keeps its
-        record (others of a shared room only note it)."""
-        room = RoomId(review.room_id)
-        found = await self.records.one(room, review.number)
-        if found is not None and found[0] == self.gateway.user_id:
-            writer, record = found
-            try:
-                what = self.describe(record.proposal(room, review.number, writer))
-            except (ValueError, KeyError):
-                what = f"#{review.number}"
-            agreed = record.closed_at or record.closes_at
-            zone = await self.zone_of(room)
-            present = await self.gateway.joined_members(room)
-            asked = tuple(UserId(d) for d in record.deciders if d in present)
-            await ask_to_act(
-                self.gateway,
-                room,
-                _(
-                    "Decision #{number} comes back for review, as {by} asked: {what}, "
-                    "agreed {day}. Does it still serve you? Propose a change with "
-                    "`!propose`, or let it stand.",
-                    number=review.number,
-                    by=review.by,
-                    what=what,
-                    day=day_of(agreed, zone) if agreed else "?",
-                ),
-                f"cohost-review-{review.room_id}-{review.number}-{review.due_at:%Y%m%d%H%M}",
-                asked,
-            )
-            record.details = {**(record.details or {}), REVIEWED: self.clock.now().isoformat()}
-            await self.records.write(room, record, review.number)
-        await self.store.reviewed(review.id)
-        log.info("review_due", number=review.number, room_id=room)
 
     async def closing(self, p: Proposal) -> str:
         """When it closes, as the room reads times."""
@@ -760,9 +685,6 @@ class Decisions:
                     await self._remind(proposal.id)
                 elif halfway < day_before and now >= halfway and not proposal.reminded_halfway:
                     await self._remind(proposal.id, halfway=True)
-        for review in await self.store.due_reviews(now):
-            with speaking(await self.language_of(RoomId(review.room_id))):
-                await self._bring_back(review)
 
     async def _remind(self, proposal_id: int, halfway: bool = False) -> None:
         proposal, ballots = await self.store.mark_reminded(proposal_id, halfway)
@@ -818,17 +740,6 @@ async def rebuild_open_proposals(rebuild: Rebuild) -> None:
     known already, when the database was not lost, are left as they are)."""
     for room in rebuild.rooms:
         for number, (sender, record) in (await ProposalRecords(rebuild.facts).all(room)).items():
-            details = record.details or {}
-            if (
-                record.status == Status.PASSED
-                and details.get(REVIEW_AT)
-                and not details.get(REVIEWED)
-            ):
-                due = datetime.fromisoformat(str(details[REVIEW_AT]))
-                await rebuild.stores.decisions.set_review(
-                    room, number, due, str(details.get(REVIEW_BY, sender))
-                )
-                rebuild.counts["reviews"] += 1
             if record.status != OPEN:
                 continue
             try:

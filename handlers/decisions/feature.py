@@ -8,6 +8,7 @@ from handlers.decisions.agreements import AGREEMENT, Agreements, Windows
 from handlers.decisions.commands import DecisionCommands
 from handlers.decisions.engine import OUTCOME_NOTICE, SPEC, Decisions, rebuild_open_proposals
 from handlers.decisions.reactions import Reactions
+from handlers.decisions.reviews import Reviews, rebuild_reviews
 from handlers.decisions.schema import OutcomeNotice
 from handlers.framework.types import IncomingMessage, IncomingReaction, IncomingRedaction
 
@@ -33,7 +34,8 @@ def install(house: House) -> None:
     windows = house.settings(Windows)
     agreements = Agreements(decisions, house.directory, windows, house.config.limits)
     decisions.register_kind(AGREEMENT, agreements.kind())
-    house.registry.collect(DecisionCommands(decisions, agreements))
+    reviews = Reviews(decisions)
+    house.registry.collect(DecisionCommands(decisions, agreements, reviews))
     reactions = Reactions(decisions)
     house.subscriptions.on(IncomingReaction, reactions.on_reaction)
     house.subscriptions.on(IncomingRedaction, reactions.on_redaction)
@@ -42,4 +44,6 @@ def install(house: House) -> None:
     house.subscriptions.on(IncomingMessage, Adoption(decisions).adopt, history=True)
     house.passive(SPEC, notices=True, history=True)
     house.every_tick(decisions.tick)
+    house.every_tick(reviews.tick)
     house.on_resync(rebuild_open_proposals, after_index=True)
+    house.on_resync(rebuild_reviews, after_index=True)

@@ -124,6 +124,11 @@ class World:
         """Every feature installed over another database (`cohost resync` into it)."""
         return build_cohost(self.gateway, sessions, self.config, self.clock, self.features).house
 
+    async def tick(self) -> None:
+        """Every feature's periodic work, as the service's clock runs it."""
+        for work in self.cohost.house.ticks:
+            await work()
+
     async def resync_into_a_fresh_database(self, tmp_path: Path) -> Counter[str]:
         """The database lost: a fresh one, rebuilt from the homeserver alone by
         `cohost resync`; what it counted."""

@@ -207,7 +207,7 @@ async def test_a_passed_decision_comes_back_for_review_once_when_due(
     assert reply == "Decision #1 comes back before the group on 25 February 2027."
     assert state(world, crew, 1)["details"]["review_by"] == CAROL  # in the record
     world.clock.advance(timedelta(days=89))
-    await world.feature(Decisions).tick()
+    await world.tick()
     assert not any(
         n.startswith("Decision #1 comes back for review") for n in world.gateway.notices_in(crew)
     )
@@ -216,8 +216,8 @@ async def test_a_passed_decision_comes_back_for_review_once_when_due(
     counts = await world.resync_into_a_fresh_database(tmp_path)
     assert counts["reviews"] == 1
     world.clock.advance(timedelta(days=1, minutes=1))
-    await world.feature(Decisions).tick()
-    await world.feature(Decisions).tick()
+    await world.tick()
+    await world.tick()
     back = [
         n
         for n in world.gateway.notices_in(crew)
