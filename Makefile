@@ -8,13 +8,24 @@ STAMP := $(VENV)/.installed
 LOCALE := handlers/locale
 MOS := $(patsubst %.po,%.mo,$(wildcard $(LOCALE)/*/LC_MESSAGES/cohost.po))
 
-.PHONY: demo test unit bench lint clean catalogs messages
+.PHONY: demo test unit bench lint clean catalogs messages lock
 
-$(STAMP): pyproject.toml
+# The versions the tests run with are the lock's (hashes checked); cohost itself on top.
+$(STAMP): pyproject.toml requirements/test.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements/test.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+# After changing a dependency in pyproject.toml: the locks again (uv, from PyPI).
+lock: $(STAMP)
+	$(BIN)/pip install --quiet uv
+	for extra in runtime test; do \
+		$(BIN)/uv pip compile pyproject.toml $$( [ $$extra = test ] && echo --extra test ) \
+			--python-version 3.11 --python-platform x86_64-manylinux_2_28 \
+			--generate-hashes --quiet -o requirements/$$extra.lock; \
+	done
 
 # The catalogs cohost speaks from, compiled (the .po files are the source).
 catalogs: $(MOS)

@@ -237,3 +237,32 @@ def test_the_dashboard_asks_for_metrics_cohost_serves() -> None:
         for name in re.findall(r"cohost_[a-z_]+", target["expr"])
     }
     assert asked and asked <= served, asked - served
+
+
+@pytest.mark.parametrize("lock", ["runtime", "test"])
+def test_the_locks_pin_every_dependency_within_what_pyproject_allows(lock: str) -> None:
+    """The image installs requirements/runtime.lock, `make` requirements/test.lock
+    (hashes checked): each pins every dependency pyproject.toml names, within its range
+    (`make lock` writes them again)."""
+    import tomllib
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    root = DEPLOY.parent
+    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+    wanted = [Requirement(r) for r in project["dependencies"]]
+    if lock == "test":
+        wanted += [Requirement(r) for r in project["optional-dependencies"]["test"]]
+    text = (root / "requirements" / f"{lock}.lock").read_text()
+    pinned = {
+        canonicalize_name(name): version
+        for name, version in re.findall(r"^([A-Za-z0-9_.\-]+)==([^\s\\\\;]+)", text, re.MULTILINE)
+    }
+    assert "--hash=sha256:" in text
+    for requirement in wanted:
+        name = canonicalize_name(requirement.name)
+        assert name in pinned, f"{name} is not in {lock}.lock: run `make lock`"
+        assert requirement.specifier.contains(pinned[name], prereleases=True), (name, pinned[name])
+    assert "requirements/runtime.lock" in (DEPLOY / "docker" / "Dockerfile").read_text()
+    assert "requirements/test.lock" in (root / "Makefile").read_text()
