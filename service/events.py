@@ -31,6 +31,7 @@ from handlers.framework.matrix_names import (
     THREAD,
     EventType,
     Membership,
+    Poll,
 )
 from handlers.framework.registry import looks_like_command
 from handlers.framework.subscriptions import Incoming, Subscriptions, Work
@@ -39,6 +40,7 @@ from handlers.framework.types import (
     IncomingInvite,
     IncomingMember,
     IncomingMessage,
+    IncomingPollResponse,
     IncomingReaction,
     IncomingRedaction,
     IncomingTombstone,
@@ -242,6 +244,8 @@ class EventRouter:
                 and target
             ):
                 return IncomingReaction(room_id, event_id, sender, EventId(target), key, ts)
+        if kind in (Poll.RESPONSE, Poll.STABLE_RESPONSE):
+            return _poll_response(room_id, event_id, sender, content, ts)
         if kind == EventType.TOMBSTONE and source.get("state_key") == "":
             replacement = content.get("replacement_room")
             if isinstance(replacement, str) and replacement.startswith("!"):
@@ -349,3 +353,18 @@ def _text(value: object) -> str:
 
 def _int(value: object) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _poll_response(
+    room_id: RoomId, event_id: EventId, sender: UserId, content: dict[str, Any], ts: int
+) -> IncomingPollResponse | None:
+    """An answer to a poll: unstable (`org.matrix.msc3381.poll.response: {answers}`), or
+    stable (`m.selections`); anyone's JSON, read defensively."""
+    relation = _relation(content)
+    poll = relation.get("event_id")
+    if relation.get("rel_type") != Poll.REFERENCE or not isinstance(poll, str) or not poll:
+        return None
+    body = content.get(Poll.RESPONSE)
+    raw = body.get("answers") if isinstance(body, dict) else content.get("m.selections")
+    answers = tuple(a for a in raw if isinstance(a, str))[:8] if isinstance(raw, list) else ()
+    return IncomingPollResponse(room_id, event_id, sender, EventId(poll), answers, ts)

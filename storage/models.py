@@ -218,6 +218,8 @@ class CrewCycle(Base):
     status: Mapped[str] = mapped_column(String(16), index=True)  # active|retro|paused|ended
     retro_event_id: Mapped[str | None] = mapped_column(String(255), default=None)
     retro_opened_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    # The retrospective also as a poll (Element shows it as one): its start event.
+    retro_poll_id: Mapped[str | None] = mapped_column(String(255), default=None)
     outcome: Mapped[str | None] = mapped_column(String(16), default=None)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 

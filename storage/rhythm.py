@@ -113,8 +113,19 @@ class RhythmStore(Store):
                 row.retro_opened_at = at
 
     async def by_retro_message(self, event_id: str) -> CrewCycle | None:
+        """The cycle whose retrospective this is: its message, or its poll."""
         async with self._unit("by_retro_message") as s:
-            return await s.scalar(select(CrewCycle).where(CrewCycle.retro_event_id == event_id))
+            return await s.scalar(
+                select(CrewCycle).where(
+                    (CrewCycle.retro_event_id == event_id) | (CrewCycle.retro_poll_id == event_id)
+                )
+            )
+
+    async def set_retro_poll(self, cycle_id: int, event_id: str) -> None:
+        async with self._unit("set_retro_poll") as s:
+            row = await _get(s, cycle_id)
+            if row is not None:
+                row.retro_poll_id = event_id
 
     async def record_answer(self, answer: RetroAnswer) -> bool:
         async with self._unit("record_answer") as s:

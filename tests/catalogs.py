@@ -137,6 +137,8 @@ def heard(event_type: str, content: dict[str, Any]) -> dict[str, Any]:
     """What the homeserver keeps of a message cohost sends: checked (its HTML form, as
     Element shows it) when the checking language was spoken, and without the marks."""
     shown = content.get("formatted_body", content.get("body"))
+    if event_type.startswith("org.matrix.msc3381.poll."):  # a poll: its text fallback
+        shown, event_type = content.get("org.matrix.msc1767.text"), "m.room.message"
     if event_type == "m.room.message" and isinstance(shown, str) and language.current() == CHECKING:
         # The data first (a span may hold marks of its own), then the marked words.
         for words in PEOPLES_WORDS:

@@ -27,6 +27,19 @@ class EventType:
     SPACE_PARENT: Final = "m.space.parent"
 
 
+class Poll:
+    """Polls (MSC3381): Element Web and X send and show the unstable types; the
+    stable ones are read too."""
+
+    START: Final = "org.matrix.msc3381.poll.start"
+    RESPONSE: Final = "org.matrix.msc3381.poll.response"
+    END: Final = "org.matrix.msc3381.poll.end"
+    STABLE_RESPONSE: Final = "m.poll.response"
+    TEXT: Final = "org.matrix.msc1767.text"
+    DISCLOSED: Final = "org.matrix.msc3381.poll.disclosed"
+    REFERENCE: Final = "m.reference"
+
+
 class Verification:
     """Interactive key verification in a room (Element's "Verify user")."""
 

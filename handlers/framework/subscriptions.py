@@ -16,6 +16,7 @@ from handlers.framework.types import (
     IncomingInvite,
     IncomingMember,
     IncomingMessage,
+    IncomingPollResponse,
     IncomingReaction,
     IncomingRedaction,
     IncomingTombstone,
@@ -27,6 +28,7 @@ Incoming = (
     IncomingMessage
     | IncomingMember
     | IncomingReaction
+    | IncomingPollResponse
     | IncomingRedaction
     | IncomingInvite
     | IncomingTombstone
@@ -36,6 +38,7 @@ E = TypeVar(
     IncomingMessage,
     IncomingMember,
     IncomingReaction,
+    IncomingPollResponse,
     IncomingRedaction,
     IncomingInvite,
     IncomingTombstone,

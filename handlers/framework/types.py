@@ -66,6 +66,19 @@ class IncomingReaction:
 
 
 @dataclass(frozen=True)
+class IncomingPollResponse:
+    """An answer to a poll (MSC3381, unstable or stable), in the clear or decrypted:
+    the poll it answers and the answers' ids, the latest one standing."""
+
+    room_id: RoomId
+    event_id: EventId
+    sender: UserId
+    poll: EventId
+    answers: tuple[str, ...]
+    origin_server_ts: int
+
+
+@dataclass(frozen=True)
 class IncomingRedaction:
     """An event taken back (a reaction removed, say)."""
 

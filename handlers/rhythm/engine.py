@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -20,13 +21,14 @@ from handlers.framework.clock import Clock
 from handlers.framework.errors import UserError
 from handlers.framework.fact import number_key
 from handlers.framework.gateway import MatrixGateway
-from handlers.framework.language import _, speaking
-from handlers.framework.matrix_names import EventType, Membership
+from handlers.framework.language import N_, _, speaking
+from handlers.framework.matrix_names import RELATES_TO, EventType, Membership, Poll
 from handlers.framework.speech import ask_to_act, offer_reactions, tell
 from handlers.framework.times import at
 from handlers.framework.turns import turn_of
 from handlers.framework.types import (
     IncomingMember,
+    IncomingPollResponse,
     IncomingReaction,
     IncomingRedaction,
     RoomId,
@@ -51,6 +53,43 @@ from storage.models import Crew, CrewCycle, Meeting, RetroAnswer
 from storage.rhythm import ACTIVE, ENDED, PAUSED, RETRO, RhythmStore
 
 log = structlog.get_logger(__name__)
+
+
+# A retrospective's choices as a poll names them (`!crew retro` takes the English words).
+CHOICE_NAMES = {
+    "continue": N_("continue"),
+    "adjust": N_("adjust"),
+    "split": N_("split"),
+    "pause": N_("pause"),
+}
+
+
+def retro_poll() -> dict[str, Any]:
+    """The retrospective as a poll (MSC3381): one answer each, results shown."""
+    question = _("How does the crew go on?")
+    answers = [
+        {"id": choice, Poll.TEXT: f"{emoji} {_(CHOICE_NAMES[choice])}"}
+        for choice, emoji in CHOICES.items()
+    ]
+    fallback = "\n".join([question, *(f"{i}. {a[Poll.TEXT]}" for i, a in enumerate(answers, 1))])
+    return {
+        Poll.START: {
+            "kind": Poll.DISCLOSED,
+            "max_selections": 1,
+            "question": {Poll.TEXT: question},
+            "answers": answers,
+        },
+        Poll.TEXT: fallback,
+    }
+
+
+def retro_poll_end(poll: str, outcome: str) -> dict[str, Any]:
+    text = _("The retrospective chose: {outcome}", outcome=_(CHOICE_NAMES[outcome]))
+    return {
+        RELATES_TO: {"rel_type": Poll.REFERENCE, "event_id": poll},
+        Poll.END: {},
+        Poll.TEXT: text,
+    }
 
 
 class Rhythm:
@@ -290,6 +329,11 @@ class Rhythm:
         await self._record_state(cycle)
         # One click to answer; cohosts' reactions never count (they are not members).
         await offer_reactions(self.gateway, RoomId(cycle.room_id), event_id, CHOICES)
+        poll = await self.gateway.send_event(
+            RoomId(cycle.room_id), Poll.START, retro_poll(), f"cohost-retro-poll-{cycle.id}"
+        )
+        await self.store.set_retro_poll(cycle.id, poll)
+        await self._record_state(cycle)
         log.info("retro_opened", room_id=cycle.room_id, cycle=cycle.number)
 
     # -- the retrospective ---------------------------------------------------------
@@ -309,6 +353,25 @@ class Rhythm:
             log.info("retro_reaction_ignored", room_id=room_id, known=cycle is not None)
             return
         await self._answer(cycle, event_id, sender, choice, ts)
+
+    async def on_poll_response(self, response: IncomingPollResponse) -> None:
+        """An answer given in the retrospective's poll counts as a reaction would: a
+        member's, in the crew's own room, the latest one standing."""
+        choice = next((a for a in response.answers if a in CHOICES), None)
+        cycle = await self.store.by_retro_message(response.poll)
+        if (
+            choice is None
+            or cycle is None
+            or cycle.retro_poll_id != response.poll
+            or cycle.status != RETRO
+            or cycle.room_id != response.room_id
+            or response.sender not in await self.members(response.room_id)
+        ):
+            log.info("retro_poll_answer_ignored", room_id=response.room_id)
+            return
+        await self._answer(
+            cycle, response.event_id, response.sender, choice, response.origin_server_ts
+        )
 
     async def on_redaction(self, redaction: IncomingRedaction) -> None:
         room_id, redacts, sender = redaction.room_id, redaction.redacts, redaction.sender
@@ -373,6 +436,13 @@ class Rhythm:
             ),
             f"cohost-retro-outcome-{cycle.id}",
         )
+        if cycle.retro_poll_id:  # the poll ends with the outcome, as Element shows it
+            await self.gateway.send_event(
+                room,
+                Poll.END,
+                retro_poll_end(cycle.retro_poll_id, outcome),
+                f"cohost-retro-poll-end-{cycle.id}",
+            )
         await self._record_state(cycle)
         if outcome == "continue":
             await self._continue(cycle)

@@ -7,7 +7,12 @@ from datetime import timedelta
 from pydantic import BaseModel
 
 from handlers.community.house import House
-from handlers.framework.types import IncomingMember, IncomingReaction, IncomingRedaction
+from handlers.framework.types import (
+    IncomingMember,
+    IncomingPollResponse,
+    IncomingReaction,
+    IncomingRedaction,
+)
 from handlers.rhythm.engine import Rhythm, rebuild_cycles
 
 
@@ -31,6 +36,7 @@ def install(house: House) -> None:
     )
     house.subscriptions.on(IncomingMember, rhythm.on_member)
     house.subscriptions.on(IncomingReaction, rhythm.on_reaction)
+    house.subscriptions.on(IncomingPollResponse, rhythm.on_poll_response)
     house.subscriptions.on(IncomingRedaction, rhythm.on_redaction)
     house.every_tick(rhythm.tick)
     house.on_resync(rebuild_cycles, after_index=True)

@@ -39,6 +39,7 @@ class CycleRecord(Fact):
     rotation: list[str] = Field(default_factory=list)
     schedule: list[MeetingRecord] = Field(default_factory=list)
     retro: str | None = None
+    retro_poll: str | None = None
     retro_opened_at: datetime | None = None
     created_at: datetime | None = None
 
@@ -60,6 +61,7 @@ class CycleRecord(Fact):
                 for m in meetings
             ],
             retro=cycle.retro_event_id,
+            retro_poll=cycle.retro_poll_id,
             retro_opened_at=cycle.retro_opened_at,
             created_at=cycle.created_at,
         )
@@ -78,6 +80,7 @@ class CycleRecord(Fact):
             rotation=list(self.rotation),
             status=self.status,
             retro_event_id=self.retro,
+            retro_poll_id=self.retro_poll,
             retro_opened_at=self.retro_opened_at,
             outcome=self.outcome,
             created_at=self.created_at or self.schedule[0].at,

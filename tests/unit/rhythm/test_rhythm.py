@@ -340,3 +340,41 @@ async def test_a_crew_meets_every_other_week_or_monthly_and_resync_keeps_it(
     assert monthly.startswith(
         "Cycle 2: 2 meetings every last Friday of the month at 18:00 UTC, from Friday 26 March"
     )
+
+
+async def test_the_retrospective_is_also_a_poll_answered_once_each(world: World) -> None:
+    """Element shows the retrospective as a poll (MSC3381): a member's answer counts
+    like a reaction, the latest standing; one from outside the crew or another room
+    never counts; the poll ends with the outcome."""
+    from handlers.framework.matrix_names import Poll
+    from handlers.framework.types import IncomingPollResponse
+
+    room = await crew(world, BOB)
+    await world.say("!crew cycle 1 meeting every Tuesday 19:00 UTC", room=room)
+    await run_until(world, datetime(2026, 12, 1, 19, 30, tzinfo=UTC))
+    [start] = [s for s in world.gateway.sent if s.event_type == Poll.START]
+    assert start.room_id == room
+    poll = start.content[Poll.START]
+    assert poll["max_selections"] == 1 and poll["kind"] == Poll.DISCLOSED
+    assert [a["id"] for a in poll["answers"]] == ["continue", "adjust", "split", "pause"]
+    assert poll["question"][Poll.TEXT] == "How does the crew go on?"
+    assert "1. 🔁 continue" in start.content[Poll.TEXT]  # what other clients show
+    now = int(world.clock.now().timestamp() * 1000)
+
+    def answer(event: str, who: str, choice: str, ts: int, where: RoomId = room) -> None:
+        response = IncomingPollResponse(
+            where, EventId(event), UserId(who), start.event_id, (choice,), ts
+        )
+        return world.deliver(response)  # type: ignore[return-value]
+
+    await answer("$p1", ALICE, "pause", now)
+    await answer("$p2", DAVE, "split", now + 1)  # not in the crew
+    await answer("$p3", BOB, "split", now + 2, where=RoomId("!elsewhere:example.org"))
+    assert not any("chose" in n for n in world.gateway.notices_in(room))
+    await answer("$p4", ALICE, "continue", now + 3)  # she changes her mind
+    await answer("$p5", BOB, "continue", now + 4)
+    [chose] = [n for n in world.gateway.notices_in(room) if "chose" in n]
+    assert "chose **continue** (`continue`: 2)" in chose
+    [end] = [s for s in world.gateway.sent if s.event_type == Poll.END]
+    assert end.content["m.relates_to"] == {"rel_type": "m.reference", "event_id": start.event_id}
+    assert end.content[Poll.TEXT] == "The retrospective chose: continue"

@@ -192,3 +192,27 @@ async def test_what_is_read_after_an_absence_is_marked_so_by_the_readers_clock(
         world.clock.advance(gap)
         await router.handle(sync_response(f"s{n}", {room: [command(n)]}), with_timeline=True)
     assert [m.caught_up for m in seen] == [True, False, True]
+
+
+def test_poll_answers_are_read_unstable_and_stable_and_anyones_json_is_not_trusted() -> None:
+    from service.events import _poll_response
+
+    room, sender = RoomId("!crew:example.org"), "@ana:example.org"
+    relation = {"m.relates_to": {"rel_type": "m.reference", "event_id": "$poll"}}
+    unstable = {**relation, "org.matrix.msc3381.poll.response": {"answers": ["pause"]}}
+    stable = {**relation, "m.selections": ["continue"]}
+    for content, answers in ((unstable, ("pause",)), (stable, ("continue",))):
+        found = _poll_response(room, "$a", sender, content, 5)  # type: ignore[arg-type]
+        assert found is not None and (found.poll, found.answers) == ("$poll", answers)
+    junk = [
+        {"m.relates_to": {"rel_type": "m.annotation", "event_id": "$poll"}},
+        {"m.relates_to": {"rel_type": "m.reference", "event_id": 7}},
+        {"m.relates_to": "nonsense"},
+    ]
+    assert all(_poll_response(room, "$a", sender, c, 5) is None for c in junk)  # type: ignore[arg-type]
+    weird = {**relation, "org.matrix.msc3381.poll.response": {"answers": [1, "split", None]}}
+    found = _poll_response(room, "$a", sender, weird, 5)  # type: ignore[arg-type]
+    assert found is not None and found.answers == ("split",)
+    # As a sync delivers it (a clear event of its own type), it is decoded too.
+    event = parsed("org.matrix.msc3381.poll.response", sender, "$a", unstable)
+    assert type(event).__name__ == "UnknownEvent"
