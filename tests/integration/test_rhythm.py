@@ -1,11 +1,13 @@
-"""A crew's rhythm on a real Synapse: a reminder, then the retrospective answered with
-reactions (one in the clear, one encrypted)."""
+"""A crew's rhythm on a real Synapse: a reminder, then the retrospective answered by a
+reaction in the clear and by an encrypted answer in its poll, which ends with the
+outcome; and a crew's calendar over HTTP."""
 
 from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,9 +16,20 @@ from tests.integration.cohost_process import CohostProcess
 from tests.integration.community import create_congregation, create_crew, let_in
 from tests.integration.conftest import unique
 from tests.integration.matrix_user import User
-from tests.integration.test_decisions import react_encrypted, react_in_the_clear
+from tests.integration.test_decisions import react_in_the_clear
 
 pytestmark = pytest.mark.integration
+
+
+async def event_of_type(user: User, room: str, kind: str, within: float = 60) -> Any:
+    """An event of a kind the user's client received (decrypted where the room is)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        for event in user.seen.get(room, []):
+            if event.source.get("type") == kind:
+                return event
+        await user.sync(1000)
+    raise AssertionError(f"no {kind} in {room} within {within}s")
 
 
 async def test_a_reminder_and_the_retrospective(homeserver: Homeserver, tmp_path: Path) -> None:
@@ -49,9 +62,23 @@ async def test_a_reminder_and_the_retrospective(homeserver: Homeserver, tmp_path
             if "time for the retrospective" in e.source["content"]["body"]
         )
         await react_in_the_clear(alice, crew, retro, "🔁")
-        await react_encrypted(bob, crew, retro, "🔁")
+        # Bob answers in the poll Element shows (encrypted, as the room is).
+        poll = await event_of_type(bob, crew, "org.matrix.msc3381.poll.start")
+        answers = poll.source["content"]["org.matrix.msc3381.poll.start"]["answers"]
+        assert [a["id"] for a in answers] == ["continue", "adjust", "split", "pause"]
+        await bob.client.room_send(
+            crew,
+            "org.matrix.msc3381.poll.response",
+            {
+                "m.relates_to": {"rel_type": "m.reference", "event_id": poll.event_id},
+                "org.matrix.msc3381.poll.response": {"answers": ["continue"]},
+            },
+            ignore_unverified_devices=True,
+        )
         outcome = await alice.wait_for_notice(crew, bot.user_id, "chose **continue**", within=60)
         assert "`continue`: 2" in outcome
+        end = await event_of_type(alice, crew, "org.matrix.msc3381.poll.end")
+        assert end.source["content"]["m.relates_to"]["event_id"] == poll.event_id
         deadline = time.monotonic() + 30
         state = None
         while time.monotonic() < deadline:
