@@ -21,6 +21,7 @@ from handlers.people import feature as people
 from handlers.privacy import feature as privacy
 from handlers.release import feature as release
 from handlers.rhythm import feature as rhythm
+from handlers.rounds import feature as rounds
 from handlers.upgrades import feature as upgrades
 
 FEATURES: tuple[Callable[[House], None], ...] = (
@@ -36,6 +37,7 @@ FEATURES: tuple[Callable[[House], None], ...] = (
     pathway.install,
     feedback.install,
     calendar.install,
+    rounds.install,
     people.install,
     privacy.install,
     upgrades.install,

@@ -270,6 +270,30 @@ class DirectRoom(Base):
     room_id: Mapped[str] = mapped_column(String(255))
 
 
+class RoundMember(Base):
+    """A member who takes part in a congregation's get-to-know-you rounds."""
+
+    __tablename__ = "round_member"
+
+    space_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+
+
+class RoundGroup(Base):
+    """Who met whom in a round, in which room, and who would meet again."""
+
+    __tablename__ = "round_group"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    space_id: Mapped[str] = mapped_column(String(255), index=True)
+    number: Mapped[int] = mapped_column()
+    members: Mapped[list[str]] = mapped_column(JSON)
+    again: Mapped[list[str]] = mapped_column(JSON, default=list)
+    room_id: Mapped[str | None] = mapped_column(String(255), index=True, default=None)
+    suggested: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class Review(Base):
     """A passed decision put back in front of its group when it comes due (`!review`);
     `told` once the group was reminded."""

@@ -15,6 +15,7 @@ from storage.operations import OperationStore
 from storage.pathway import DirectStore, FeedbackStore, PathwayStore
 from storage.people import PeopleStore
 from storage.rhythm import RhythmStore
+from storage.rounds import RoundStore
 from storage.stats import StatsStore
 from storage.trusted import TrustedFactStore
 from storage.unit import Observe, unobserved
@@ -36,6 +37,7 @@ class Stores:
     trusted: TrustedFactStore
     people: PeopleStore
     calendars: CalendarStore
+    rounds: RoundStore
 
     @classmethod
     def over(
@@ -57,4 +59,5 @@ class Stores:
             TrustedFactStore(sessions, observe),
             PeopleStore(sessions, observe),
             CalendarStore(sessions, observe),
+            RoundStore(sessions, observe),
         )

@@ -32,6 +32,7 @@ GROUPS = {
     "review": N_("Decisions"),
     "decisions": N_("Decisions"),
     "network": N_("Network"),
+    "rounds": N_("Crews"),
 }
 ORDER = [N_("General"), N_("Congregation"), N_("Crews"), N_("Decisions"), N_("Network")]
 ALL = "all"

@@ -12,6 +12,7 @@ from handlers.framework.replies import Reply
 from handlers.rhythm.engine import Rhythm
 from storage.pathway import FeedbackStore
 from storage.people import PeopleStore
+from storage.rounds import RoundStore
 
 # What each store says it erased, as people read it.
 ERASED = {
@@ -26,6 +27,8 @@ ERASED = {
     "feedback requests": N_("feedback requests"),
     "direct rooms remembered": N_("direct rooms remembered"),
     "own settings": N_("own settings"),
+    "rounds taken part in": N_("rounds taken part in"),
+    "round groups": N_("round groups"),
     "commands kept for stand-ins": N_("commands kept for stand-ins"),
 }
 
@@ -37,9 +40,11 @@ class PrivacyCommands:
         rhythm: Rhythm,
         feedback: FeedbackStore,
         people: PeopleStore,
+        rounds: RoundStore,
         commands: CommandHandler,
     ) -> None:
         self.people = people
+        self.rounds = rounds
         self.decisions = decisions
         self.rhythm = rhythm
         self.feedback = feedback
@@ -60,6 +65,7 @@ class PrivacyCommands:
             **await self.rhythm.forget(ctx.sender),
             **await self.feedback.forget(ctx.sender),
             **await self.people.forget(ctx.sender),
+            **await self.rounds.forget(ctx.sender),
             **await self.commands.forget(ctx.sender),
         }
         counts = ", ".join(

@@ -15,6 +15,7 @@ def install(house: House) -> None:
             house.engine(Rhythm),
             house.stores.feedback,
             house.stores.people,
+            house.stores.rounds,
             house.commands,
         )
     )

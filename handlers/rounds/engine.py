@@ -1,0 +1,114 @@
+"""Get-to-know-you rounds: members opt in; a round groups them in twos and threes
+(handlers.rounds.grouping: new people first, crewmates apart), opens a small encrypted
+room per group with a prompt for a first conversation, and, where everyone of a group
+says they would meet again (`!rounds again`), suggests calling a crew together."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from pydantic import BaseModel
+
+from handlers.community.directory import Directory
+from handlers.community.rooms import invite_once, room_maker
+from handlers.community.shape import RoomPlan
+from handlers.framework.clock import Clock
+from handlers.framework.errors import UserError
+from handlers.framework.language import _, _n
+from handlers.framework.matrix_names import JoinRule
+from handlers.framework.operations import OperationRunner, Run
+from handlers.framework.patterns import server_of
+from handlers.framework.speech import ask_to_act
+from handlers.framework.types import RoomId, UserId
+from handlers.rounds.grouping import groups, pairs_of
+from storage.models import Congregation
+from storage.rounds import RoundStore
+
+OPEN = "round_room"
+ROUND_ROOM = "round"  # a room's kind in cohost's marker
+
+
+class Opening(BaseModel):
+    """Opening one group's room (the group: its id)."""
+
+    group: int
+
+
+class Rounds:
+    def __init__(
+        self, directory: Directory, store: RoundStore, runner: OperationRunner, clock: Clock
+    ) -> None:
+        self.directory = directory
+        self.gateway = directory.gateway
+        self.store = store
+        self.runner = runner
+        self.clock = clock
+
+    async def hold(self, congregation: Congregation, key: str) -> tuple[int, int]:
+        """A round now: (its number, how many groups). Only members still in the
+        congregation's space take part; crewmates are kept apart while others are left."""
+        space = RoomId(congregation.space_id)
+        present = await self.gateway.joined_members(space)
+        taking_part = [m for m in await self.store.members(space) if m in present]
+        if len(taking_part) < 2:
+            raise UserError(
+                _("A round needs two members who joined (`!rounds join`); there are fewer.")
+            )
+        met = {p for g in await self.store.groups(space) for p in pairs_of(g.members)}
+        apart = set()
+        for crew in await self.directory.index.crews(space):
+            if not crew.released:
+                apart |= pairs_of(await self.directory.people_in(RoomId(crew.room_id)))
+        number_hint = len({g.number for g in await self.store.groups(space)}) + 1
+        grouping = groups(taking_part, met, apart, f"{space}:{number_hint}")
+        number, rows = await self.store.add_round(space, grouping, self.clock.now())
+        for row in rows:
+            await self.runner.start(f"{key}:{row.id}", OPEN, Opening(group=row.id))
+        return number, len(rows)
+
+    async def open_room(self, run: Run[Opening]) -> None:
+        group = await self.store.group(run.params.group)
+        if group is None or not group.members:
+            return
+        people = [UserId(m) for m in group.members]
+        make = await room_maker(run, self.gateway, people, server_of(self.gateway.user_id))
+        plan = RoomPlan(
+            name=_("Round {number}", number=group.number),
+            topic=_("A first conversation: get to know each other, no crew asked of anyone."),
+            join_rule=JoinRule.INVITE,
+            encrypted=True,
+            state=make.marker(ROUND_ROOM, "room"),
+        )
+        room = await make.create("room", plan)
+        await self.store.set_room(group.id, room)
+        for person in people:
+            await run.step(f"invite:{person}", partial(invite_once, self.gateway, room, person))
+        prompt = _n(
+            "Welcome to round {number}: {count} person, to get to know each other. Meet "
+            "within the week, here or in person: what brought you to the congregation, and "
+            "what would you want from a crew? If you would like to meet again, each of you "
+            "says `!rounds again` here.",
+            "Welcome to round {number}: {count} people, to get to know each other. Meet "
+            "within the week, here or in person: what brought you to the congregation, and "
+            "what would you want from a crew? If you would like to meet again, each of you "
+            "says `!rounds again` here.",
+            len(people),
+            number=group.number,
+        )
+        told = partial(ask_to_act, self.gateway, room, prompt, f"cohost-round-{group.id}", people)
+        await run.step("told", told)
+
+    async def opening_failed(self, run: Run[Opening], reason: str) -> None:
+        return None  # the group keeps its place; the hosts may hold another round
+
+    async def again(self, room: RoomId, person: UserId) -> str:
+        group = await self.store.by_room(room)
+        if group is None or person not in group.members:
+            raise UserError(_("Send `!rounds again` in the room of a round you took part in."))
+        group, everyone = await self.store.would_meet_again(group.id, person)
+        if everyone:
+            return _(
+                "You all would meet again: call a crew together with `!crew new <name> @…` "
+                "in your congregation's Lobby, if you like."
+            )
+        return _("Noted: you would meet again. When everyone here says so, I say it too.")

@@ -1,0 +1,84 @@
+"""Get-to-know-you rounds in a congregation: a round of five members (a two and a
+three), each group's room made once with its prompt, nobody twice, crewmates apart,
+new people in the next round, `!rounds again` answered, `!forget me`."""
+
+from __future__ import annotations
+
+from handlers.community.state import ROOM
+from handlers.rounds.grouping import pairs_of
+from tests.unit.world import ALICE, BOB, CAROL, World
+
+DAVE, ERIN = "@dave:example.org", "@erin:example.org"
+FIVE = (ALICE, BOB, CAROL, DAVE, ERIN)
+
+
+def round_rooms(world: World) -> dict[str, set[str]]:
+    """The rooms rounds opened, with who was invited to each."""
+    found = {}
+    for room in world.gateway.rooms.values():
+        if (room.content(ROOM) or {}).get("kind") == "round":
+            found[room.room_id] = {u for u in FIVE if room.membership(u) in ("invite", "join")}
+    return found
+
+
+async def test_a_round_of_five_meets_in_a_two_and_a_three_and_new_people_next(
+    world: World,
+) -> None:
+    space = await world.congregation("Riverside", members=(BOB, CAROL, DAVE, ERIN))
+    lobby, hosts = world.lobby(space), world.hosts_room(space)
+    assert "two members" in await world.say("!rounds now", ALICE, hosts)  # nobody yet
+    for person in FIVE:
+        assert "get-to-know-you rounds" in await world.say("!rounds join", person, lobby)
+    assert "Hosts room" in await world.say("!rounds now", BOB, lobby)
+    assert await world.say("!rounds now", ALICE, hosts) == (
+        "Round 1: 2 groups, each in a room of its own."
+    )
+    await world.settle()
+    await world.settle()  # a retried operation makes nothing twice
+    first = round_rooms(world)
+    assert sorted(len(g) for g in first.values()) == [2, 3]
+    assert set().union(*first.values()) == set(FIVE)  # everyone, once
+    for room, group in first.items():
+        [prompt] = [m for m in world.gateway.messages_in(room) if "round 1" in m.content["body"]]
+        assert prompt.content["msgtype"] == "m.text"  # it asks them: a mention notifies
+        assert set(prompt.content["m.mentions"]["user_ids"]) == group
+
+    await world.say("!rounds now", ALICE, hosts)
+    await world.settle()
+    second = {r: g for r, g in round_rooms(world).items() if r not in first}
+    met_before = set().union(*(pairs_of(g) for g in first.values()))
+    met_now = set().union(*(pairs_of(g) for g in second.values()))
+    # New people where possible: after a two and a three, five people cannot form a
+    # three of new pairs, so exactly one pair meets again (the fewest there can be).
+    assert len(met_before & met_now) == 1
+
+    # Everyone of a group would meet again: a crew is suggested, once.
+    room, group = next((r, g) for r, g in first.items() if len(g) == 2)
+    one, other = sorted(group)
+    assert "When everyone here says so" in await world.say("!rounds again", one, room)
+    assert "call a crew together" in await world.say("!rounds again", other, room)
+    assert "Noted" in await world.say("!rounds again", one, room)  # said once already
+    stranger = next(p for p in FIVE if p not in group)
+    assert "a round you took part in" in await world.say("!rounds again", stranger, room)
+
+    assert "round groups: 2" in await world.say("!forget me", BOB)
+    assert BOB not in await world.cohost.stores.rounds.members(space)
+
+
+async def test_crewmates_are_kept_apart_while_others_are_left(world: World) -> None:
+    space = await world.congregation("Riverside", members=(BOB, CAROL, DAVE))
+    await world.say(f"!crew new Walkers {BOB}", ALICE, world.lobby(space))
+    await world.settle()
+    crew = next(
+        r.room_id
+        for r in world.gateway.rooms.values()
+        if (r.content(ROOM) or {}).get("kind") == "crew"
+    )
+    world.gateway.accept(crew, ALICE)
+    world.gateway.accept(crew, BOB)
+    for person in (ALICE, BOB, CAROL, DAVE):
+        await world.say("!rounds join", person, world.lobby(space))
+    await world.say("!rounds now", ALICE, world.hosts_room(space))
+    await world.settle()
+    groups = list(round_rooms(world).values())
+    assert {ALICE, BOB} not in groups and len(groups) == 2
