@@ -279,6 +279,17 @@ class RoundMember(Base):
     user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
 
 
+class RoundRhythm(Base):
+    """When a congregation's next round is held, and how often (its hosts set it)."""
+
+    __tablename__ = "round_rhythm"
+
+    space_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    weekday: Mapped[int] = mapped_column()  # Monday = 0
+    pattern: Mapped[str] = mapped_column(String(16))  # weekly | fortnightly
+    next_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+
 class RoundGroup(Base):
     """Who met whom in a round, in which room, and who would meet again."""
 

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, func, select
 
-from storage.models import RoundGroup, RoundMember
+from storage.models import RoundGroup, RoundMember, RoundRhythm
 from storage.unit import Store
 
 
@@ -34,6 +34,39 @@ class RoundStore(Store):
                 select(RoundMember.user_id).where(RoundMember.space_id == space_id)
             )
             return sorted(found)
+
+    async def set_rhythm(
+        self, space_id: str, weekday: int, pattern: str, next_at: datetime | None
+    ) -> None:
+        """Rounds on a rhythm from `next_at`; None: no more rounds by themselves."""
+        async with self._unit("set_rhythm") as s:
+            row = await s.get(RoundRhythm, space_id)
+            if next_at is None:
+                if row is not None:
+                    await s.delete(row)
+                return
+            if row is None:
+                s.add(
+                    RoundRhythm(
+                        space_id=space_id, weekday=weekday, pattern=pattern, next_at=next_at
+                    )
+                )
+            else:
+                row.weekday, row.pattern, row.next_at = weekday, pattern, next_at
+
+    async def due(self, now: datetime) -> list[RoundRhythm]:
+        async with self._unit("due") as s:
+            return list(await s.scalars(select(RoundRhythm).where(RoundRhythm.next_at <= now)))
+
+    async def move_on(self, space_id: str, was: datetime, then: datetime) -> bool:
+        """The rhythm's next round moves from `was` to `then`; True only for the call
+        that moved it (a round is held once for each date)."""
+        async with self._unit("move_on") as s:
+            row = await s.get(RoundRhythm, space_id)
+            if row is None or row.next_at != was:
+                return False
+            row.next_at = then
+            return True
 
     async def groups(self, space_id: str) -> list[RoundGroup]:
         async with self._unit("groups") as s:

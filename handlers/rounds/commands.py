@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from handlers.community.places import Context, Where, Who
+from handlers.framework.arguments import Kind
+from handlers.framework.errors import UserError
 from handlers.framework.language import N_, _, _n
-from handlers.framework.registry import command
+from handlers.framework.registry import Param, command
 from handlers.framework.replies import Reply
+from handlers.framework.times import at
+from handlers.framework.types import RoomId
+from handlers.rhythm.arithmetic import FORTNIGHTLY, WEEKLY
 from handlers.rounds.engine import Rounds
 
 
@@ -55,6 +60,42 @@ class RoundCommands:
                 number=number,
             )
         )
+
+    @command(
+        "rounds every",
+        Param("often", Kind.OFTEN, optional=True, skippable=True),
+        Param("weekday", Kind.WEEKDAY),
+        summary=N_(
+            "Hold rounds by themselves: `!rounds every Tuesday` (or every other Tuesday), "
+            "at ten in the congregation's zone."
+        ),
+        where=Where.HOSTS_ROOM,
+        who=Who.HOST,
+    )
+    async def every(self, ctx: Context, often: str | None, weekday: int) -> Reply:
+        if often not in (None, "other"):
+            raise UserError(_("Rounds come every week or every other week."))
+        pattern = FORTNIGHTLY if often == "other" else WEEKLY
+        first = await self.rounds.every(ctx.congregation, weekday, pattern)
+        assert first is not None
+        zone = await self.rounds.directory.zone_of(RoomId(ctx.congregation.space_id))
+        return Reply(
+            _(
+                "Rounds come by themselves from now on; the next on {when}. `!rounds stop` "
+                "stops them.",
+                when=at(first, zone),
+            )
+        )
+
+    @command(
+        "rounds stop",
+        summary=N_("No more rounds by themselves (`!rounds now` still holds one)."),
+        where=Where.HOSTS_ROOM,
+        who=Who.HOST,
+    )
+    async def stop(self, ctx: Context) -> Reply:
+        await self.rounds.every(ctx.congregation, 0, None)
+        return Reply(_("No more rounds by themselves; `!rounds now` still holds one."))
 
     @command("rounds again", summary=N_("In a round's room: you would meet again."))
     async def again(self, ctx: Context) -> Reply:

@@ -5,8 +5,10 @@ says they would meet again (`!rounds again`), suggests calling a crew together."
 
 from __future__ import annotations
 
+from datetime import datetime, time
 from functools import partial
 
+import structlog
 from pydantic import BaseModel
 
 from handlers.community.directory import Directory
@@ -14,17 +16,21 @@ from handlers.community.rooms import invite_once, room_maker
 from handlers.community.shape import RoomPlan
 from handlers.framework.clock import Clock
 from handlers.framework.errors import UserError
-from handlers.framework.language import _, _n
+from handlers.framework.language import _, _n, speaking
 from handlers.framework.matrix_names import JoinRule
 from handlers.framework.operations import OperationRunner, Run
 from handlers.framework.patterns import server_of
 from handlers.framework.speech import ask_to_act
 from handlers.framework.types import RoomId, UserId
+from handlers.rhythm.arithmetic import WEEKLY, meeting_times
 from handlers.rounds.grouping import groups, pairs_of
 from storage.models import Congregation
 from storage.rounds import RoundStore
 
+log = structlog.get_logger(__name__)
+
 OPEN = "round_room"
+ROUND_TIME = time(10, 0)  # in the congregation's zone
 ROUND_ROOM = "round"  # a room's kind in cohost's marker
 
 
@@ -65,6 +71,44 @@ class Rounds:
         for row in rows:
             await self.runner.start(f"{key}:{row.id}", OPEN, Opening(group=row.id))
         return number, len(rows)
+
+    async def every(
+        self, congregation: Congregation, weekday: int, pattern: str | None
+    ) -> datetime | None:
+        """Rounds by themselves, at ten in the congregation's zone on that weekday
+        (every week, or every other); None stops them. The first one's time."""
+        space = RoomId(congregation.space_id)
+        if pattern is None:
+            await self.store.set_rhythm(space, weekday, WEEKLY, None)
+            return None
+        first = await self._next(space, weekday, WEEKLY, self.clock.now())  # the next one
+        await self.store.set_rhythm(space, weekday, pattern, first)
+        return first
+
+    async def _next(self, space: RoomId, weekday: int, pattern: str, after: datetime) -> datetime:
+        zone = await self.directory.zone_of(space)
+        [at] = meeting_times(after, 1, weekday, ROUND_TIME, zone, pattern)
+        return at
+
+    async def tick(self) -> None:
+        """A round for each congregation whose rhythm is due, once per date (the next
+        date is set before the round is held: a crash skips a round, never doubles it)."""
+        now = self.clock.now()
+        for rhythm in await self.store.due(now):
+            space = RoomId(rhythm.space_id)
+            then = await self._next(space, rhythm.weekday, WEEKLY, max(now, rhythm.next_at))
+            if rhythm.pattern != WEEKLY:  # every other week: two weeks on from this one
+                then = await self._next(space, rhythm.weekday, WEEKLY, then)
+            if not await self.store.move_on(space, rhythm.next_at, then):
+                continue
+            place = await self.directory.place(space)
+            if place.congregation is None or place.congregation.released:
+                continue
+            with speaking(await self.directory.language_of(space)):
+                try:
+                    await self.hold(place.congregation, f"round-{space}-{rhythm.next_at:%Y%m%d}")
+                except UserError:
+                    log.info("round_skipped", space=space)  # fewer than two take part
 
     async def open_room(self, run: Run[Opening]) -> None:
         group = await self.store.group(run.params.group)

@@ -11,3 +11,4 @@ def install(house: House) -> None:
     rounds = house.provide(Rounds(house.directory, house.stores.rounds, house.runner, house.clock))
     house.runner.register(OPEN, Opening, rounds.open_room, rounds.opening_failed)
     house.registry.collect(RoundCommands(rounds))
+    house.every_tick(rounds.tick)

@@ -82,3 +82,36 @@ async def test_crewmates_are_kept_apart_while_others_are_left(world: World) -> N
     await world.settle()
     groups = list(round_rooms(world).values())
     assert {ALICE, BOB} not in groups and len(groups) == 2
+
+
+async def test_rounds_come_by_themselves_on_the_hosts_rhythm_once_per_date(
+    world: World,
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    space = await world.congregation("Riverside", members=(BOB, CAROL, DAVE))
+    hosts = world.hosts_room(space)
+    for person in (ALICE, BOB, CAROL, DAVE):
+        await world.say("!rounds join", person, world.lobby(space))
+    await world.say("!congregation zone Europe/Berlin", ALICE, hosts)
+    reply = await world.say("!rounds every other Tuesday", ALICE, hosts)
+    assert "the next on Tuesday 1 December, 10:00 CET" in reply  # the clock: Friday 27 Nov
+    assert "every week or every other" in await world.say(
+        "!rounds every first Tuesday", ALICE, hosts
+    )
+
+    async def run_until(end: datetime) -> None:
+        while world.clock.now() < end:
+            world.clock.advance(timedelta(hours=1))
+            await world.tick()
+            await world.settle()
+
+    await run_until(datetime(2026, 12, 1, 9, 30, tzinfo=UTC))  # 10:30 in Berlin
+    assert len(round_rooms(world)) == 2  # four people: two twos, once
+    await run_until(datetime(2026, 12, 14, 0, 0, tzinfo=UTC))
+    assert len(round_rooms(world)) == 2  # not the week after: every other week
+    await run_until(datetime(2026, 12, 15, 9, 30, tzinfo=UTC))
+    assert len(round_rooms(world)) == 4
+    assert "No more rounds" in await world.say("!rounds stop", ALICE, hosts)
+    await run_until(datetime(2026, 12, 29, 12, 0, tzinfo=UTC))
+    assert len(round_rooms(world)) == 4
