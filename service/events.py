@@ -358,13 +358,14 @@ def _int(value: object) -> int:
 def _poll_response(
     room_id: RoomId, event_id: EventId, sender: UserId, content: dict[str, Any], ts: int
 ) -> IncomingPollResponse | None:
-    """An answer to a poll: unstable (`org.matrix.msc3381.poll.response: {answers}`), or
-    stable (`m.selections`); anyone's JSON, read defensively."""
+    """An answer to a poll: `{answers}` under the unstable or the stable event type's
+    name (Element sends `m.poll.response: {answers}`), or `m.selections`; anyone's
+    JSON, read defensively."""
     relation = _relation(content)
     poll = relation.get("event_id")
     if relation.get("rel_type") != Poll.REFERENCE or not isinstance(poll, str) or not poll:
         return None
-    body = content.get(Poll.RESPONSE)
+    body = content.get(Poll.RESPONSE, content.get(Poll.STABLE_RESPONSE))
     raw = body.get("answers") if isinstance(body, dict) else content.get("m.selections")
     answers = tuple(a for a in raw if isinstance(a, str))[:8] if isinstance(raw, list) else ()
     return IncomingPollResponse(room_id, event_id, sender, EventId(poll), answers, ts)

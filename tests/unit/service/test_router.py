@@ -201,7 +201,10 @@ def test_poll_answers_are_read_unstable_and_stable_and_anyones_json_is_not_trust
     relation = {"m.relates_to": {"rel_type": "m.reference", "event_id": "$poll"}}
     unstable = {**relation, "org.matrix.msc3381.poll.response": {"answers": ["pause"]}}
     stable = {**relation, "m.selections": ["continue"]}
-    for content, answers in ((unstable, ("pause",)), (stable, ("continue",))):
+    # As Element sends it (matrix-js-sdk's PollResponseEvent): the stable name as key.
+    element = {**relation, "m.poll.response": {"answers": ["adjust"]}}
+    readings = ((unstable, ("pause",)), (stable, ("continue",)), (element, ("adjust",)))
+    for content, answers in readings:
         found = _poll_response(room, "$a", sender, content, 5)  # type: ignore[arg-type]
         assert found is not None and (found.poll, found.answers) == ("$poll", answers)
     junk = [
