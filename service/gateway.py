@@ -15,6 +15,7 @@ from aiohttp import ClientError
 from nio import Api, AsyncClient, ErrorResponse, Event, MatrixRoom, MegolmEvent, RoomSendResponse
 
 from handlers.framework.errors import HomeserverUnavailable, MatrixError
+from handlers.framework.matrix_names import EventType
 from handlers.framework.types import EventId, RoomId, UserId
 from service.state_cache import StateCache
 
@@ -123,8 +124,23 @@ class NioGateway:
             self._client.olm.update_tracked_users(room)
 
     async def _synced_room(self, room_id: RoomId) -> MatrixRoom:
-        """nio can only send (and encrypt) in a room the sync loop has seen; a room
-        made a moment ago appears there within one sync."""
+        """nio can only send (and encrypt) in a room it knows. A start reads no room's
+        full state (that would grow with every room cohost is in), so a room quiet since
+        before it is made known here from the homeserver's word: whether it is
+        encrypted; its members are read before the first encrypted send. A room not
+        joined yet (an invitation being accepted) arrives by sync instead."""
+        room = self._client.rooms.get(room_id)
+        if room is not None:
+            return room
+        try:
+            encryption = await self.get_state(room_id, EventType.ENCRYPTION)
+        except MatrixError as err:
+            if err.errcode != "M_FORBIDDEN":
+                raise
+        else:
+            encrypted = encryption is not None or room_id in self._client.encrypted_rooms
+            known = MatrixRoom(room_id, self._client.user_id, encrypted)
+            return self._client.rooms.setdefault(room_id, known)
         for _ in range(ROOM_SYNC_WAIT_STEPS):
             room = self._client.rooms.get(room_id)
             if room is not None:

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.framework.errors import HomeserverUnavailable, MatrixError
 from service.events import EventRouter, own_join
-from service.gateway import call
+from service.gateway import call, request_json
 from service.metrics import Metrics
 from service.state_cache import StateCache
 from storage.repositories import NEXT_BATCH, SyncStateRepository
@@ -94,16 +94,17 @@ class SyncLoop:
 
     async def _once(self, since: str | None) -> str:
         first = since is None
-        # The first sync of every start asks for the full state: nio keeps rooms only
-        # in memory, and a room that was quiet while cohost was down would otherwise be
-        # unknown to it (nothing could be sent or encrypted there).
-        full_state = first or not self._ready.is_set()
+        starting = not self._ready.is_set()
+        if starting and not first:
+            await self._rooms_joined()
+        # A restart resumes from the saved position: what changed while cohost was down,
+        # never every room's full state again (the gateway makes a quiet room known to
+        # nio when it first sends there).
         resp = await call(
             lambda: self._client.sync(
-                timeout=0 if full_state else LONG_POLL_MS,
+                timeout=0 if starting else LONG_POLL_MS,
                 since=since,
                 sync_filter=FIRST_SYNC_FILTER if first else CATCH_UP_FILTER,
-                full_state=True if full_state else None,
             ),
             "sync",
         )
@@ -117,6 +118,12 @@ class SyncLoop:
             log.info("first_sync_done")
             await self._router.prune()
         return str(resp.next_batch)
+
+    async def _rooms_joined(self) -> None:
+        """Every room cohost is in may keep its state read (each change to it arrives
+        by sync), also those quiet since before this start."""
+        data = await request_json(self._client, "GET", ["joined_rooms"], None, "joined_rooms")
+        self._cache.synced(joined=data.get("joined_rooms", []), changed=(), left=())
 
     async def _handle(self, resp: SyncResponse, since: str | None, first: bool) -> None:
         self._cache.synced(
