@@ -80,9 +80,12 @@ async def bench_ping(rounds: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=60)
-    parser.add_argument("--only", choices=["ping", "fanout", "formation"], help="run one")
+    parser.add_argument("--only", choices=["ping", "fanout", "formation", "scale"], help="run one")
     parser.add_argument("--crews", type=int, default=30, help="crews in the formation round")
     parser.add_argument("--cap", type=float, default=300, help="seconds a formation run may take")
+    parser.add_argument(
+        "--scale-crews", type=int, default=2000, help="crews in the scale run (quick: 100)"
+    )
     args = parser.parse_args()
     if args.only in (None, "ping"):
         asyncio.run(bench_ping(args.rounds))
@@ -94,6 +97,10 @@ def main() -> None:
         from tests.benchmarks.formation import bench_formation
 
         asyncio.run(bench_formation(args.crews, args.cap))
+    if args.only in (None, "scale"):
+        from tests.benchmarks.scale import bench_scale
+
+        asyncio.run(bench_scale(args.scale_crews))
 
 
 if __name__ == "__main__":

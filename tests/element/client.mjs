@@ -10,6 +10,9 @@ import {
     VerificationPhase,
     VerifierEvent,
 } from "matrix-js-sdk/lib/crypto-api/index.js";
+import { PollResponseEvent } from "matrix-js-sdk/lib/extensible_events_v1/PollResponseEvent.js";
+import { M_POLL_RESPONSE } from "matrix-js-sdk/lib/@types/polls.js";
+import { M_TEXT } from "matrix-js-sdk/lib/@types/extensible_events.js";
 
 const [baseUrl, user, password, bot, mode, where, ...commands] = process.argv.slice(2);
 const quiet = { debug() {}, info() {}, log() {}, warn() {}, error() {}, trace() {}, getChild() { return quiet; } };
@@ -165,12 +168,62 @@ async function verify(command) {
     );
 }
 
+// The bot's poll in this room as Element's poll view reads it: js-sdk's Poll model,
+// which the client builds from the room's (decrypted) timeline.
+async function botPoll(deadline) {
+    while (until(deadline)) {
+        const poll = [...(client.getRoom(room)?.polls.values() ?? [])].find(
+            (p) => p.rootEvent.getSender() === bot,
+        );
+        if (poll) return poll;
+        await sleep(300);
+    }
+    return null;
+}
+
 for (const command of commands) {
-    if (command === "verify") {
+    if (command.startsWith("poll:")) {
+        // Answers the bot's poll as Element's poll view does (PollResponseEvent).
+        const answer = command.slice("poll:".length);
+        const poll = await botPoll(Date.now() + 60_000);
+        if (poll !== null) {
+            const response = PollResponseEvent.from([answer], poll.pollId).serialize();
+            await client.sendEvent(room, response.type, response.content);
+        }
+        console.log(
+            JSON.stringify({
+                command,
+                question: poll?.pollEvent.question.text ?? null,
+                answers: poll?.pollEvent.answers.map((a) => a.id) ?? null,
+                kind: poll?.pollEvent.kind.name ?? null,
+                encrypted: poll?.rootEvent.isEncrypted() ?? null,
+            }),
+        );
+    } else if (command === "pollend") {
+        // Waits until the poll is ended by an end event Element accepts (from the
+        // poll's sender); the end's text, and the responses Element counts.
+        const poll = await botPoll(Date.now() + 30_000);
+        const deadline = Date.now() + 120_000;
+        while (poll !== null && until(deadline) && !poll.isEnded) await sleep(300);
+        const responses = poll?.isEnded ? await poll.getResponses() : null;
+        const counted = {};
+        for (const event of responses?.getRelations() ?? []) {
+            const chosen = M_POLL_RESPONSE.findIn(event.getContent())?.answers ?? [];
+            for (const id of chosen) counted[id] = (counted[id] ?? 0) + 1;
+        }
+        console.log(
+            JSON.stringify({
+                command,
+                ended: poll?.isEnded ?? false,
+                end_text: poll?.endEvent ? M_TEXT.findIn(poll.endEvent.getContent()) : null,
+                counted,
+            }),
+        );
+    } else if (command === "verify") {
         await verify(command);
     } else if (command.startsWith("wait:")) {
         const text = command.slice("wait:".length);
-        const deadline = Date.now() + 90_000;
+        const deadline = Date.now() + 300_000;
         last = null;
         while (until(deadline) && last === null) {
             await sleep(300);

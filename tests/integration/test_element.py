@@ -52,6 +52,7 @@ def element_client(
     *commands: str,
     room: str = "dm",
     account: DemoUser | None = None,
+    timeout: float = 300,
 ) -> list[dict[str, Any]]:
     """Run the Element-grade client: one JSON line per command, with the reply it read."""
     install_sdk()
@@ -63,7 +64,7 @@ def element_client(
         cwd=ELEMENT,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=timeout,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
