@@ -54,6 +54,37 @@ class RoundStore(Store):
             else:
                 row.weekday, row.pattern, row.next_at = weekday, pattern, next_at
 
+    async def rhythm(self, space_id: str) -> RoundRhythm | None:
+        async with self._unit("rhythm") as s:
+            return await s.get(RoundRhythm, space_id)
+
+    async def spaces_of(self, user_id: str) -> list[str]:
+        """The congregations whose rounds the person takes part in."""
+        async with self._unit("spaces_of") as s:
+            found = await s.scalars(
+                select(RoundMember.space_id).where(RoundMember.user_id == user_id)
+            )
+            return sorted(found)
+
+    async def groups_with(self, user_id: str) -> list[RoundGroup]:
+        async with self._unit("groups_with") as s:
+            return [g for g in await s.scalars(select(RoundGroup)) if user_id in g.members]
+
+    async def restore(
+        self,
+        members: dict[str, list[str]],
+        rhythms: list[RoundRhythm],
+        groups: list[RoundGroup],
+    ) -> int:
+        """`cohost resync`: who takes part, the rhythms and the groups, as Matrix keeps
+        them (into an empty database); how many groups."""
+        async with self._unit("restore") as s:
+            for space_id, users in members.items():
+                s.add_all(RoundMember(space_id=space_id, user_id=u) for u in sorted(set(users)))
+            s.add_all(rhythms)
+            s.add_all(groups)
+            return len(groups)
+
     async def due(self, now: datetime) -> list[RoundRhythm]:
         async with self._unit("due") as s:
             return list(await s.scalars(select(RoundRhythm).where(RoundRhythm.next_at <= now)))

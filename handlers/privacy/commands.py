@@ -10,9 +10,9 @@ from handlers.framework.language import N_, _
 from handlers.framework.registry import Param, command
 from handlers.framework.replies import Reply
 from handlers.rhythm.engine import Rhythm
+from handlers.rounds.engine import Rounds
 from storage.pathway import FeedbackStore
 from storage.people import PeopleStore
-from storage.rounds import RoundStore
 
 # What each store says it erased, as people read it.
 ERASED = {
@@ -40,7 +40,7 @@ class PrivacyCommands:
         rhythm: Rhythm,
         feedback: FeedbackStore,
         people: PeopleStore,
-        rounds: RoundStore,
+        rounds: Rounds,
         commands: CommandHandler,
     ) -> None:
         self.people = people

@@ -6,6 +6,7 @@ from handlers.community.house import House
 from handlers.decisions.engine import Decisions
 from handlers.privacy.commands import PrivacyCommands
 from handlers.rhythm.engine import Rhythm
+from handlers.rounds.engine import Rounds
 
 
 def install(house: House) -> None:
@@ -15,7 +16,7 @@ def install(house: House) -> None:
             house.engine(Rhythm),
             house.stores.feedback,
             house.stores.people,
-            house.stores.rounds,
+            house.engine(Rounds),
             house.commands,
         )
     )

@@ -25,7 +25,7 @@ class RoundCommands:
         who=Who.MEMBER,
     )
     async def join(self, ctx: Context) -> Reply:
-        await self.rounds.store.join(ctx.congregation.space_id, ctx.sender)
+        await self.rounds.join(RoomId(ctx.congregation.space_id), ctx.sender)
         return Reply(
             _(
                 "You take part in **{name}**'s get-to-know-you rounds: each round you meet "
@@ -41,7 +41,7 @@ class RoundCommands:
         who=Who.MEMBER,
     )
     async def leave(self, ctx: Context) -> Reply:
-        await self.rounds.store.leave(ctx.congregation.space_id, ctx.sender)
+        await self.rounds.leave(RoomId(ctx.congregation.space_id), ctx.sender)
         return Reply(_("You take no part in the next rounds."))
 
     @command(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from handlers.community.house import House
 from handlers.rounds.commands import RoundCommands
-from handlers.rounds.engine import OPEN, Opening, Rounds
+from handlers.rounds.engine import OPEN, Opening, Rounds, rebuild_rounds
 
 
 def install(house: House) -> None:
@@ -12,3 +12,4 @@ def install(house: House) -> None:
     house.runner.register(OPEN, Opening, rounds.open_room, rounds.opening_failed)
     house.registry.collect(RoundCommands(rounds))
     house.every_tick(rounds.tick)
+    house.on_resync(rebuild_rounds)

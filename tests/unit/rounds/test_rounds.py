@@ -4,6 +4,9 @@ new people in the next round, `!rounds again` answered, `!forget me`."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
 from handlers.community.state import ROOM
 from handlers.rounds.grouping import pairs_of
 from tests.unit.world import ALICE, BOB, CAROL, World
@@ -87,8 +90,6 @@ async def test_crewmates_are_kept_apart_while_others_are_left(world: World) -> N
 async def test_rounds_come_by_themselves_on_the_hosts_rhythm_once_per_date(
     world: World,
 ) -> None:
-    from datetime import UTC, datetime, timedelta
-
     space = await world.congregation("Riverside", members=(BOB, CAROL, DAVE))
     hosts = world.hosts_room(space)
     for person in (ALICE, BOB, CAROL, DAVE):
@@ -115,3 +116,53 @@ async def test_rounds_come_by_themselves_on_the_hosts_rhythm_once_per_date(
     assert "No more rounds" in await world.say("!rounds stop", ALICE, hosts)
     await run_until(datetime(2026, 12, 29, 12, 0, tzinfo=UTC))
     assert len(round_rooms(world)) == 4
+
+
+async def test_resync_takes_rounds_up_again_and_forget_me_leaves_no_trace_in_matrix(
+    world: World, tmp_path: Path
+) -> None:
+    """The database lost: who takes part, the hosts' rhythm (its next date), the groups
+    met and who would meet again all come back from Matrix; the next round still
+    avoids pairs that met, comes once, and `!rounds again` goes on where it was.
+    `!forget me` rewrites the records without the person, so a resync after it does
+    not bring them back."""
+    space = await world.congregation("Riverside", members=(BOB, CAROL, DAVE))
+    hosts, lobby = world.hosts_room(space), world.lobby(space)
+    for person in (ALICE, BOB, CAROL, DAVE):
+        await world.say("!rounds join", person, lobby)
+    await world.say("!rounds now", ALICE, hosts)
+    await world.settle()
+    first = round_rooms(world)
+    room, group = next(iter(first.items()))
+    one, other = sorted(group)
+    await world.say("!rounds again", one, room)
+    reply = await world.say("!rounds every Tuesday", ALICE, hosts)
+    assert "the next on Tuesday 1 December" in reply
+
+    summary = await world.resync_into_a_fresh_database(tmp_path)
+    assert summary["round groups"] == 2
+    rounds = world.cohost.stores.rounds
+    assert await rounds.members(space) == sorted((ALICE, BOB, CAROL, DAVE))
+    rhythm = await rounds.rhythm(space)
+    assert rhythm is not None and rhythm.next_at == datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+    assert "call a crew together" in await world.say("!rounds again", other, room)
+
+    while world.clock.now() < datetime(2026, 12, 1, 12, 0, tzinfo=UTC):
+        world.clock.advance(timedelta(hours=1))
+        await world.tick()
+        await world.settle()
+    second = {r: g for r, g in round_rooms(world).items() if r not in first}
+    assert len(second) == 2  # once, on the date the records kept
+    met_before = set().union(*(pairs_of(g) for g in first.values()))
+    assert not met_before & set().union(*(pairs_of(g) for g in second.values()))
+
+    await world.say("!forget me", BOB)
+    taking_part = world.gateway.rooms[space].content("cc.microsolidarity.rounds") or {}
+    assert BOB not in taking_part["taking_part"]
+    for kept in round_rooms(world):
+        assert BOB not in str(world.gateway.rooms[kept].content("cc.microsolidarity.round"))
+    (tmp_path / "again").mkdir()
+    await world.resync_into_a_fresh_database(tmp_path / "again")
+    restored = world.cohost.stores.rounds
+    assert await restored.members(space) == sorted((ALICE, CAROL, DAVE))
+    assert all(BOB not in g.members for g in await restored.groups(space))
