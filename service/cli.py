@@ -26,6 +26,12 @@ def main(argv: list[str] | None = None) -> int:
     ):
         p = sub.add_parser(name, help=text)
         p.add_argument("--config", type=Path, help="TOML settings file (COHOST_* variables win)")
+        if name == "doctor":
+            p.add_argument(
+                "--admin-token-file",
+                type=Path,
+                help="a homeserver admin's access token: also check the bot's rate limits",
+            )
     for name, text in (
         ("backup", "copy the database, crypto store and credentials into a new directory"),
         ("restore", "put a backup back into an empty data_dir and database"),
@@ -87,8 +93,16 @@ def main(argv: list[str] | None = None) -> int:
             return _backup_or_restore(settings, args)
         if args.command == "doctor":
             from service.admin.doctor import run_doctor
+            from service.admin.init import InitError, read_secret
 
-            return asyncio.run(run_doctor(settings))
+            token = None
+            if args.admin_token_file is not None:
+                try:
+                    token = read_secret(args.admin_token_file, "--admin-token-file")
+                except InitError as err:
+                    print(f"cohost doctor: {err}", file=sys.stderr)
+                    return 2
+            return asyncio.run(run_doctor(settings, admin_token=token))
         return asyncio.run(_run(settings))
     except SettingsError as err:
         print(f"cohost: {err}", file=sys.stderr)

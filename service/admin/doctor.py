@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from enum import Enum
+from urllib.parse import quote
 
 import aiohttp
 from alembic.runtime.migration import MigrationContext
@@ -50,9 +51,12 @@ Check = Callable[[], Awaitable[Finding]]
 
 
 class Doctor:
-    def __init__(self, settings: Settings, http: aiohttp.ClientSession) -> None:
+    def __init__(
+        self, settings: Settings, http: aiohttp.ClientSession, admin_token: str | None = None
+    ) -> None:
         self.settings = settings
         self.http = http
+        self.admin_token = admin_token  # a homeserver admin's, to read the bot's limits
         login = load_login(settings.data_dir, settings.homeserver_url, settings.user_id)
         self.device = login.device_id if login else None
         self.token = login.access_token if login else None
@@ -211,13 +215,47 @@ class Doctor:
                 "rate limits",
                 "appservice mode: not rate-limited where the registration says rate_limited: false",
             )
+        if self.admin_token is not None:
+            return await self._rate_limit_override(self.admin_token)
         return Finding(
             Level.WARN,
             "rate limits",
             "cohost meets the homeserver's limits as any user: a crew formation round waits "
             "on them (Synapse: 10 rooms, then one a minute) unless an admin lifted them "
-            "(Synapse's override_ratelimit, which `cohost init --admin-token-file` sets); "
-            "see also `cohost appservice-registration`",
+            "(Synapse's override_ratelimit, which `cohost init --admin-token-file` sets; "
+            "`cohost doctor --admin-token-file` checks it); see also "
+            "`cohost appservice-registration`",
+        )
+
+    async def _rate_limit_override(self, token: str) -> Finding:
+        """Synapse's per-user override, read with an admin's token: lifted means no
+        limit on messages (0 per second, 0 burst), which room creation follows too."""
+        path = f"/_synapse/admin/v1/users/{quote(self.settings.user_id)}/override_ratelimit"
+        headers = {"Authorization": f"Bearer {token}"}
+        url = f"{self.settings.homeserver_url}{path}"
+        async with self.http.get(url, headers=headers) as resp:
+            status = resp.status
+            body = await resp.json(content_type=None)
+        if status != 200 or not isinstance(body, dict):
+            errcode = body.get("errcode") if isinstance(body, dict) else None
+            return Finding(
+                Level.WARN,
+                "rate limits",
+                f"the admin API refused to say (HTTP {status}"
+                f"{', ' + str(errcode) if errcode else ''}); is the token a homeserver admin's?",
+            )
+        if body.get("messages_per_second") == 0 and body.get("burst_count") == 0:
+            return Finding(
+                Level.OK, "rate limits", "lifted for the bot (Synapse's override_ratelimit)"
+            )
+        found = "none" if not body else f"{body}"
+        return Finding(
+            Level.WARN,
+            "rate limits",
+            f"not lifted for the bot (Synapse's override_ratelimit: {found}): a crew "
+            "formation round waits on them; `cohost init --admin-token-file` lifts them, "
+            'or POST {"messages_per_second": 0, "burst_count": 0} to '
+            f"{path}",
         )
 
     async def data_dir(self) -> Finding:
@@ -289,11 +327,13 @@ def _current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
-async def run_doctor(settings: Settings, out: Callable[[str], None] = print) -> int:
+async def run_doctor(
+    settings: Settings, out: Callable[[str], None] = print, admin_token: str | None = None
+) -> int:
     timeout = aiohttp.ClientTimeout(total=15)
     findings: list[Finding] = []
     async with aiohttp.ClientSession(timeout=timeout) as http:
-        doctor = Doctor(settings, http)
+        doctor = Doctor(settings, http, admin_token)
         for check in doctor.checks():
             try:
                 finding = await check()

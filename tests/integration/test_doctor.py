@@ -5,9 +5,11 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from service.admin.devserver import Homeserver
+from service.admin.init import lift_rate_limits
 from tests.integration.cohost_process import CohostProcess, cli
 from tests.integration.conftest import unique
 from tests.integration.matrix_user import User
@@ -37,6 +39,24 @@ async def test_doctor_passes_a_good_setup_and_names_what_is_broken(
         # neither a failure.
         assert "warn  federation: " in good.stdout and "cannot reach yours" in good.stdout
         assert "warn  rate limits: " in good.stdout and "appservice-registration" in good.stdout
+
+        # With an admin's token doctor reads Synapse's override for the bot: not lifted,
+        # then lifted (as `cohost init` does it); a token that is no admin's is said so.
+        admin = homeserver.register(unique("admin"), admin=True)
+        token_file = tmp_path / "admin_token"
+        token_file.write_text(admin.access_token)
+        limited = cli("doctor", "--admin-token-file", str(token_file), env=bot.env)
+        assert "warn  rate limits: not lifted for the bot" in limited.stdout, limited.stdout
+        async with aiohttp.ClientSession() as http:
+            await lift_rate_limits(http, homeserver.url, admin.access_token, bot.user_id)
+        lifted = cli("doctor", "--admin-token-file", str(token_file), env=bot.env)
+        assert "ok    rate limits: lifted for the bot" in lifted.stdout, lifted.stdout
+        token_file.write_text(alice.client.access_token)
+        refused = cli("doctor", "--admin-token-file", str(token_file), env=bot.env)
+        assert "warn  rate limits: the admin API refused to say (HTTP 403" in refused.stdout
+        missing = cli("doctor", "--admin-token-file", str(tmp_path / "nope"), env=bot.env)
+        assert missing.returncode == 2 and "cannot read" in missing.stderr
+        assert "Traceback" not in missing.stderr
 
         data = bot.dir / "data"
         data.chmod(0o755)
