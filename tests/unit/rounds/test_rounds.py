@@ -166,3 +166,19 @@ async def test_resync_takes_rounds_up_again_and_forget_me_leaves_no_trace_in_mat
     restored = world.cohost.stores.rounds
     assert await restored.members(space) == sorted((ALICE, CAROL, DAVE))
     assert all(BOB not in g.members for g in await restored.groups(space))
+
+
+async def test_rounds_records_count_only_as_cohost_wrote_them(world: World, tmp_path: Path) -> None:
+    """A host may write any state in the space; a record of rounds that cohost did not
+    write brings nobody in on `cohost resync` (nor a rhythm): cohost's own earlier
+    version stands."""
+    space = await world.congregation("Riverside", members=(BOB,))
+    await world.say("!rounds join", BOB, world.lobby(space))
+    mallory = "@mallory:example.org"
+    forged = {"taking_part": [mallory], "weekday": 0, "pattern": "weekly",
+              "next_at": "2026-11-30T10:00:00Z"}  # fmt: skip
+    world.gateway.set_state(space, "cc.microsolidarity.rounds", "", forged, ALICE)
+    summary = await world.resync_into_a_fresh_database(tmp_path)
+    assert summary["round groups"] == 0
+    rounds = world.cohost.stores.rounds
+    assert await rounds.members(space) == [BOB] and await rounds.rhythm(space) is None
