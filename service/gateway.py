@@ -182,17 +182,32 @@ class NioGateway:
     async def state_event(
         self, room_id: RoomId, event_type: str, state_key: str = ""
     ) -> dict[str, Any] | None:
-        def pick(state: list[dict[str, Any]]) -> dict[str, Any] | None:
+        """One state event whole (its sender too). Read alone, not out of the room's full
+        state: a congregation's space holds two events per crew, and each new crew would
+        otherwise have the next read fetch and search all of them."""
+
+        async def fetch() -> dict[str, Any] | None:
+            path = ["rooms", room_id, "state", event_type, state_key]
+            try:
+                found = await self._json("GET", path, None, "state_event", [("format", "event")])
+            except MatrixError as err:
+                if err.errcode == "M_NOT_FOUND":
+                    return None
+                raise
+            if isinstance(found, dict) and found.get("type") == event_type and "sender" in found:
+                return found
+            # A homeserver that answers with the content alone: the event from the room's
+            # full state.
             return next(
                 (
                     e
-                    for e in state
+                    for e in await self.room_state(room_id)
                     if e.get("type") == event_type and e.get("state_key") == state_key
                 ),
                 None,
             )
 
-        return await self._cache.read_part(room_id, "all", partial(self._full_state, room_id), pick)
+        return await self._cache.read(room_id, ("event", event_type, state_key), fetch)
 
     async def _full_state(self, room_id: RoomId) -> list[dict[str, Any]]:
         return list(await self._json("GET", ["rooms", room_id, "state"], None, "room_state"))

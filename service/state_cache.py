@@ -15,7 +15,6 @@ from collections.abc import Awaitable, Callable, Hashable, Iterable
 from typing import TypeVar
 
 T = TypeVar("T")
-U = TypeVar("U")
 
 
 class StateCache:
@@ -39,22 +38,11 @@ class StateCache:
         self._generation[room_id] += 1
 
     async def read(self, room_id: str, key: Hashable, fetch: Callable[[], Awaitable[T]]) -> T:
-        return await self.read_part(room_id, key, fetch, lambda value: value)
-
-    async def read_part(
-        self,
-        room_id: str,
-        key: Hashable,
-        fetch: Callable[[], Awaitable[T]],
-        pick: Callable[[T], U],
-    ) -> U:
-        """Part of a kept value (one event of a room's full state): only that part is
-        copied out."""
         entries = self._rooms.get(room_id)
         if entries is not None and key in entries:
-            return copy.deepcopy(pick(entries[key]))  # type: ignore[arg-type]
+            return copy.deepcopy(entries[key])  # type: ignore[return-value]
         generation = self._generation[room_id]
         value = await fetch()
         if room_id in self._joined and self._generation[room_id] == generation:
             self._rooms.setdefault(room_id, {})[key] = copy.deepcopy(value)
-        return pick(value)
+        return value
