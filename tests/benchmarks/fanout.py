@@ -17,6 +17,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import quote
 
 from service.admin.devserver import Homeserver
 from tests.integration.cohost_process import CohostProcess
@@ -95,15 +96,28 @@ async def bench_fanout(rounds: int) -> None:
                 ("raw",): (plain, "raw", [plain]),
             }
             times: dict[str, list[float]] = {name: [] for names in paths for name in names}
+            sent: dict[str, list[tuple[str, str]]] = {names[0]: [] for names in paths}
             for i in range(rounds + 1):  # the first round warms up
                 for names, (room, prefix, rooms) in paths.items():
                     nonce = uuid.uuid4().hex[:8]
                     started = time.perf_counter()
-                    await alice.send(room, f"{prefix} {nonce}")
+                    event_id = await alice.send(room, f"{prefix} {nonce}")
                     took = await seen_in(bea, rooms, nonce, started)
                     if i:
+                        sent[names[0]].append((event_id, nonce))
                         for name, value in zip(names, took, strict=True):
                             times[name].append(value)
+            # Each hop by the homeservers' clocks (one machine): the first bot's sync and
+            # send, then the federated send, the second bot's sync and send.
+            hops = {
+                "cohost": await hop_medians(
+                    alice, bea, riverside.hosts_room, rivers.announcements,
+                    hilltop.announcements, sent["fan-out"],
+                ),
+                "relay bots": await hop_medians(
+                    alice, bea, start_room, shared, end_room, sent["one relay bot"]
+                ),
+            }  # fmt: skip
             await alice.close()
             await bea.close()
         finally:
@@ -127,6 +141,47 @@ async def bench_fanout(rounds: int) -> None:
     print(
         f"  ratio fan-out/two relay bots: {fanout / floor:.2f}  (cohost's own cost; target ≤ 1.10)"
     )
+    print("  by hop (median, homeserver timestamps): first bot, then federation and second bot")
+    for name, (first, second) in hops.items():
+        print(f"    {name:11s} {first * 1000:6.1f} ms + {second * 1000:6.1f} ms")
+
+
+async def hop_medians(
+    alice: User,
+    bea: User,
+    start: str,
+    middle: str,
+    end: str,
+    sent: list[tuple[str, str]],
+) -> tuple[float, float]:
+    """Median seconds from alice's message to the first bot's post in the middle room,
+    and from there to the second bot's post in the end room."""
+    posted = {
+        "middle": await stamps(alice, middle),
+        "end": await stamps(bea, end),
+    }
+    first, second = [], []
+    for event_id, nonce in sent:
+        _status, event = await alice.api(
+            "GET", f"/_matrix/client/v3/rooms/{start}/event/{event_id}"
+        )
+        began = int(event["origin_server_ts"])
+        first.append((posted["middle"][nonce] - began) / 1000)
+        second.append((posted["end"][nonce] - posted["middle"][nonce]) / 1000)
+    return statistics.median(first), statistics.median(second)
+
+
+async def stamps(user: User, room: str) -> dict[str, int]:
+    """When each nonce's text was posted in a room (the homeserver's timestamp)."""
+    _status, page = await user.api(
+        "GET", f"/_matrix/client/v3/rooms/{quote(room)}/messages?dir=b&limit=500"
+    )
+    found: dict[str, int] = {}
+    for event in page["chunk"]:
+        words = str(event.get("content", {}).get("body", "")).split()
+        for word in words:
+            found.setdefault(word, int(event["origin_server_ts"]))
+    return found
 
 
 def start_relay(hs: Homeserver, localpart: str) -> tuple[str, subprocess.Popen[bytes]]:
