@@ -49,6 +49,7 @@ async def bench_fanout(rounds: int) -> None:
         bot_a = CohostProcess(home, "cohost", root / "bot-a")
         bot_b = CohostProcess(away, "cohost", root / "bot-b")
         relays = [start_relay(hs, "relay") for hs in (home, away)]
+        designed = [start_relay(home, "design", "follow-up"), start_relay(away, "design")]
         try:
             bot_a.start()
             bot_b.start()
@@ -85,6 +86,27 @@ async def bench_fanout(rounds: int) -> None:
             await alice.wait_for_member(shared, relay_home)
             await alice.wait_for_member(shared, relay_away)
 
+            # The floor with the first bot's follow-up as the design has it: its own
+            # Announcements room after the network's, and an answer to the sender.
+            design_home, design_away = (user_id for user_id, _ in designed)
+            design_start = await alice.create_dm(design_home, encrypted=False)
+            status, body = await alice.api(
+                "POST",
+                "/_matrix/client/v3/createRoom",
+                {"preset": "public_chat", "invite": [design_home, design_away]},
+            )
+            design_shared = body["room_id"]
+            await bea.join(design_shared, home.server_name)
+            status, body = await alice.api(
+                "POST",
+                "/_matrix/client/v3/createRoom",
+                {"preset": "public_chat", "name": "Announcements", "invite": [design_home]},
+            )
+            await alice.wait_for_member(body["room_id"], design_home)
+            design_end = await bea.create_dm(design_away, encrypted=False)
+            await alice.wait_for_member(design_shared, design_home)
+            await alice.wait_for_member(design_shared, design_away)
+
             # What alice sends where, and where bea's sync sees it.
             paths = {
                 ("fan-out",): (
@@ -94,6 +116,7 @@ async def bench_fanout(rounds: int) -> None:
                 ),
                 ("one relay bot", "two relay bots"): (start_room, "relay", [shared, end_room]),
                 ("raw",): (plain, "raw", [plain]),
+                ("relay bots, as designed",): (design_start, "design", [design_end]),
             }
             times: dict[str, list[float]] = {name: [] for names in paths for name in names}
             sent: dict[str, list[tuple[str, str]]] = {names[0]: [] for names in paths}
@@ -117,13 +140,17 @@ async def bench_fanout(rounds: int) -> None:
                 "relay bots": await hop_medians(
                     alice, bea, start_room, shared, end_room, sent["one relay bot"]
                 ),
+                "as designed": await hop_medians(
+                    alice, bea, design_start, design_shared, design_end,
+                    sent["relay bots, as designed"],
+                ),
             }  # fmt: skip
             await alice.close()
             await bea.close()
         finally:
             bot_a.kill()
             bot_b.kill()
-            for _, relay in relays:
+            for _, relay in relays + designed:
                 relay.kill()
             home.stop()
             away.stop()
@@ -140,6 +167,11 @@ async def bench_fanout(rounds: int) -> None:
     )
     print(
         f"  ratio fan-out/two relay bots: {fanout / floor:.2f}  (cohost's own cost; target ≤ 1.10)"
+    )
+    designed = medians["relay bots, as designed"]
+    print(
+        f"  ratio fan-out/relay bots as designed: {fanout / designed:.2f}  (the first bot also "
+        "posts to its own Announcements and answers, as cohost does)"
     )
     print("  by hop (median, homeserver timestamps): first bot, then federation and second bot")
     for name, (first, second) in hops.items():
@@ -162,9 +194,8 @@ async def hop_medians(
     }
     first, second = [], []
     for event_id, nonce in sent:
-        _status, event = await alice.api(
-            "GET", f"/_matrix/client/v3/rooms/{start}/event/{event_id}"
-        )
+        path = f"/_matrix/client/v3/rooms/{quote(start)}/event/{quote(event_id)}"
+        _status, event = await alice.api("GET", path)
         began = int(event["origin_server_ts"])
         first.append((posted["middle"][nonce] - began) / 1000)
         second.append((posted["end"][nonce] - posted["middle"][nonce]) / 1000)
@@ -184,7 +215,7 @@ async def stamps(user: User, room: str) -> dict[str, int]:
     return found
 
 
-def start_relay(hs: Homeserver, localpart: str) -> tuple[str, subprocess.Popen[bytes]]:
+def start_relay(hs: Homeserver, localpart: str, *mode: str) -> tuple[str, subprocess.Popen[bytes]]:
     account = hs.register(localpart)
     proc = subprocess.Popen(
         [
@@ -194,6 +225,7 @@ def start_relay(hs: Homeserver, localpart: str) -> tuple[str, subprocess.Popen[b
             hs.url,
             account.user_id,
             account.password,
+            *mode,
         ],
         stdout=subprocess.PIPE,
     )

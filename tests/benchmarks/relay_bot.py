@@ -3,7 +3,11 @@ again in the other. Two of them, on two homeservers, make the same path an
 announcement takes through two cohosts (Hosts room → network Announcements →
 another congregation's Announcements), without anything cohost does on the way.
 
-Run as `python -m tests.benchmarks.relay_bot HOMESERVER USER_ID PASSWORD`."""
+With `follow-up`, the bot also does what the first congregation's cohost does after
+posting to the network (SPEC §4): it posts into its own room named "Announcements",
+after the others, and answers in the room the message came from.
+
+Run as `python -m tests.benchmarks.relay_bot HOMESERVER USER_ID PASSWORD [follow-up]`."""
 
 from __future__ import annotations
 
@@ -12,8 +16,11 @@ import sys
 
 from nio import AsyncClient, InviteMemberEvent, MatrixRoom, RoomMessageText
 
+HOME_ROOM = "Announcements"
 
-async def main(homeserver: str, user_id: str, password: str) -> None:
+
+async def main(homeserver: str, user_id: str, password: str, *mode: str) -> None:
+    follow_up = mode == ("follow-up",)
     client = AsyncClient(homeserver, user_id)
     await client.login(password)
     first = await client.sync(timeout=0)
@@ -25,9 +32,15 @@ async def main(homeserver: str, user_id: str, password: str) -> None:
     async def on_message(room: MatrixRoom, event: RoomMessageText) -> None:
         if event.sender == client.user_id:
             return
-        for other in [r for r in client.rooms if r != room.room_id]:
+        others = [r for r in client.rooms.values() if r.room_id != room.room_id]
+        # Its own Announcements room after the rest (the network's comes first).
+        for other in sorted(others, key=lambda r: follow_up and r.name == HOME_ROOM):
             await client.room_send(
-                other, "m.room.message", {"msgtype": "m.text", "body": event.body}
+                other.room_id, "m.room.message", {"msgtype": "m.text", "body": event.body}
+            )
+        if follow_up:
+            await client.room_send(
+                room.room_id, "m.room.message", {"msgtype": "m.notice", "body": "relayed"}
             )
 
     client.add_event_callback(on_invite, InviteMemberEvent)  # type: ignore[arg-type]
@@ -37,4 +50,4 @@ async def main(homeserver: str, user_id: str, password: str) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(*sys.argv[1:4]))
+    asyncio.run(main(*sys.argv[1:]))
