@@ -73,39 +73,16 @@ async def bench_fanout(rounds: int) -> None:
             # The floor: Hosts-like room → federated room → Announcements-like room,
             # through the two relay bots. Bea is in the federated room too: what she sees
             # there has passed through one bot only.
-            relay_home, relay_away = (user_id for user_id, _ in relays)
-            start_room = await alice.create_dm(relay_home, encrypted=False)
-            status, body = await alice.api(
-                "POST",
-                "/_matrix/client/v3/createRoom",
-                {"preset": "public_chat", "invite": [relay_home, relay_away]},
-            )
-            shared = body["room_id"]
-            await bea.join(shared, home.server_name)
-            end_room = await bea.create_dm(relay_away, encrypted=False)
-            await alice.wait_for_member(shared, relay_home)
-            await alice.wait_for_member(shared, relay_away)
-
+            start_room, shared, end_room = await relay_rooms(alice, bea, home, relays)
             # The floor with the first bot's follow-up as the design has it: its own
             # Announcements room after the network's, and an answer to the sender.
-            design_home, design_away = (user_id for user_id, _ in designed)
-            design_start = await alice.create_dm(design_home, encrypted=False)
+            design_start, design_shared, design_end = await relay_rooms(alice, bea, home, designed)
             status, body = await alice.api(
                 "POST",
                 "/_matrix/client/v3/createRoom",
-                {"preset": "public_chat", "invite": [design_home, design_away]},
+                {"preset": "public_chat", "name": "Announcements", "invite": [designed[0][0]]},
             )
-            design_shared = body["room_id"]
-            await bea.join(design_shared, home.server_name)
-            status, body = await alice.api(
-                "POST",
-                "/_matrix/client/v3/createRoom",
-                {"preset": "public_chat", "name": "Announcements", "invite": [design_home]},
-            )
-            await alice.wait_for_member(body["room_id"], design_home)
-            design_end = await bea.create_dm(design_away, encrypted=False)
-            await alice.wait_for_member(design_shared, design_home)
-            await alice.wait_for_member(design_shared, design_away)
+            await alice.wait_for_member(body["room_id"], designed[0][0])
 
             # What alice sends where, and where bea's sync sees it.
             paths = {
@@ -176,6 +153,26 @@ async def bench_fanout(rounds: int) -> None:
     print("  by hop (median, homeserver timestamps): first bot, then federation and second bot")
     for name, (first, second) in hops.items():
         print(f"    {name:11s} {first * 1000:6.1f} ms + {second * 1000:6.1f} ms")
+
+
+async def relay_rooms(
+    alice: User, bea: User, home: Homeserver, bots: list[tuple[str, subprocess.Popen[bytes]]]
+) -> tuple[str, str, str]:
+    """Alice's room with the first bot, the federated room both bots are in (Bea too),
+    and Bea's room with the second bot."""
+    first, second = (user_id for user_id, _ in bots)
+    start = await alice.create_dm(first, encrypted=False)
+    _status, body = await alice.api(
+        "POST",
+        "/_matrix/client/v3/createRoom",
+        {"preset": "public_chat", "invite": [first, second]},
+    )
+    shared = str(body["room_id"])
+    await bea.join(shared, home.server_name)
+    end = await bea.create_dm(second, encrypted=False)
+    await alice.wait_for_member(shared, first)
+    await alice.wait_for_member(shared, second)
+    return start, shared, end
 
 
 async def hop_medians(
