@@ -32,7 +32,7 @@ from service.crypto.identity import ensure_cross_signed, master_key
 from service.crypto.unreadable import Unreadable
 from service.crypto.verification import DeviceKeys, Verifier
 from service.events import EventRouter
-from service.gateway import NioGateway, observe_rate_limits
+from service.gateway import NioGateway, observe_requests
 from service.http import Feeds, make_http_app, start_http
 from service.login import log_in, make_client, tune_crypto_store
 from service.metrics import Metrics
@@ -155,7 +155,7 @@ async def run_service(
             cohost.commands.failed = metrics.command_failed
             feeds.source = cohost.house.engine(CrewCalendars).feed
             metrics.reads_state_from(cohost.stores.stats.read)
-            observe_rate_limits(metrics.rate_limited)
+            observe_requests(metrics)
             router.when_unreadable(Unreadable(client, gateway, router.redeliver, sessions, clock))
             keys = DeviceKeys(client, partial(master_key, settings))
             router.when_verifying(Verifier(gateway, keys, clock))

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlencode
 
 import structlog
@@ -35,22 +37,39 @@ def to_matrix_error(resp: ErrorResponse) -> MatrixError:
     return MatrixError(status, resp.status_code or "M_UNKNOWN", resp.message, retry_after)
 
 
-def _not_observed(seconds: float) -> None:
-    return None
+class RequestObserver(Protocol):
+    """Told of every homeserver request's time and every rate-limit wait (the service
+    shows both on /metrics)."""
+
+    def homeserver_request(self, what: str, seconds: float) -> None: ...
+
+    def rate_limited(self, seconds: float) -> None: ...
 
 
-# Told of every rate-limit wait (the service counts them on /metrics).
-rate_limit_observer: Callable[[float], None] = _not_observed
+class _NotObserved:
+    def homeserver_request(self, what: str, seconds: float) -> None:
+        return None
+
+    def rate_limited(self, seconds: float) -> None:
+        return None
 
 
-def observe_rate_limits(observer: Callable[[float], None]) -> None:
-    global rate_limit_observer
-    rate_limit_observer = observer
+# A context variable, not a global: each cohost's tasks report to its own metrics, also
+# when several run in one process (as in the tests).
+_observer: ContextVar[RequestObserver | None] = ContextVar("request_observer", default=None)
+NOT_OBSERVED = _NotObserved()
+
+
+def observe_requests(observer: RequestObserver) -> None:
+    """Report this task's requests, and those of the tasks it starts from now on."""
+    _observer.set(observer)
 
 
 async def call(request: Callable[[], Awaitable[T]], what: str) -> T:
     """Run a request; errors become typed exceptions, rate limits are waited out."""
+    observer = _observer.get() or NOT_OBSERVED
     for attempt in range(MAX_RATE_LIMIT_RETRIES + 1):
+        started = time.perf_counter()
         try:
             resp = await request()
         except (ClientError, TimeoutError, OSError) as err:
@@ -61,11 +80,13 @@ async def call(request: Callable[[], Awaitable[T]], what: str) -> T:
             if not isinstance(resp, ErrorResponse):
                 return resp
             error = to_matrix_error(resp)
+        finally:
+            observer.homeserver_request(what, time.perf_counter() - started)
         if error.errcode != "M_LIMIT_EXCEEDED" or attempt == MAX_RATE_LIMIT_RETRIES:
             raise error
         delay = error.retry_after or DEFAULT_RETRY_AFTER
         log.info("rate_limited", request=what, retry_after=delay)
-        rate_limit_observer(delay)
+        observer.rate_limited(delay)
         await asyncio.sleep(delay)
     raise AssertionError("unreachable")
 

@@ -26,6 +26,8 @@ from storage.stats import Stats
 
 # A command is answered in tens of milliseconds to seconds (a room made over federation).
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+# A request takes milliseconds on a near homeserver; a sync's long poll, up to 30 s.
+REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 # A unit of work takes a millisecond or two on SQLite, more on a loaded PostgreSQL.
 DB_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1)
 
@@ -61,6 +63,14 @@ class Metrics:
         )
         self.rate_limit_seconds = Counter(
             "cohost_rate_limit_wait_seconds", "Time spent waiting out rate limits", registry=r
+        )
+        self.request_seconds = Histogram(
+            "cohost_homeserver_request_duration_seconds",
+            "One homeserver request as cohost waits for it, by request (a message's "
+            "encryption included; `sync` includes its long poll)",
+            ["request"],
+            buckets=REQUEST_BUCKETS,
+            registry=r,
         )
         self.rooms = Gauge(
             "cohost_rooms_hosted", "Rooms cohost keeps, by kind", ["kind"], registry=r
@@ -108,6 +118,9 @@ class Metrics:
 
     def db_unit(self, name: str, seconds: float) -> None:
         self.db_unit_seconds.labels(name).observe(seconds)
+
+    def homeserver_request(self, what: str, seconds: float) -> None:
+        self.request_seconds.labels(what).observe(seconds)
 
     def rate_limited(self, seconds: float) -> None:
         self.rate_limit_waits.inc()

@@ -222,26 +222,58 @@ async def start_to_answer(cohost: CohostProcess, pinger: User, dm: str) -> float
 async def ping_medians(
     cohost: CohostProcess, pinger: User, rooms: dict[str, str]
 ) -> dict[str, float]:
-    """`!ping` round trips to each bot in turn (machine noise hits both alike), and
-    cohost's own share of one: from the sync handing it over to its answer sent, the
-    mean of the series by cohost's /metrics."""
+    """`!ping` round trips to each bot in turn (machine noise hits both alike); the
+    same pings by the homeserver's clock (the ping's timestamp to the answer's: the
+    pinger's own send and sync left out); and cohost's own share of one, from the sync
+    handing it over to its answer sent, with its send alone beside it (means of the
+    series by cohost's /metrics)."""
     times: dict[str, list[float]] = {name: [] for name in rooms}
+    served: dict[str, list[float]] = {name: [] for name in rooms}
     before = own_pings(cohost)
     for _ in range(PINGS):
         for name, room in rooms.items():
             times[name].append(await round_trip(pinger, room))
-    (spent, count), (spent_before, count_before) = own_pings(cohost), before
+            served[name].append(last_served(pinger, room))
+    after = own_pings(cohost)
     medians = {name: statistics.median(values) for name, values in times.items()}
-    return {**medians, "own": (spent - spent_before) / (count - count_before)}
+    on_server = {f"{name} served": statistics.median(v) for name, v in served.items()}
+    count = after.pings - before.pings
+    sends = after.sends - before.sends
+    return {
+        **medians,
+        **on_server,
+        "own": (after.spent - before.spent) / count,
+        "send": (after.sending - before.sending) / sends if sends else 0.0,
+    }
 
 
-def own_pings(cohost: CohostProcess) -> tuple[float, float]:
-    """Seconds spent answering `!ping`s so far, and how many."""
+def last_served(pinger: User, room: str) -> float:
+    """Seconds from the pinger's last `!ping` to its answer, by the homeserver's clock."""
+    pings = [e for e in pinger.seen[room] if e.sender == pinger.user_id]
+    ping = pings[-1]
+    answer = pinger.replies_seen(room, ping.event_id)[0]
+    return (answer.server_timestamp - ping.server_timestamp) / 1000
+
+
+@dataclass
+class OwnTime:
+    spent: float  # answering `!ping`s, seconds
+    pings: float
+    sending: float  # in room_send requests, seconds
+    sends: float
+
+
+def own_pings(cohost: CohostProcess) -> OwnTime:
+    """What cohost's /metrics says so far of its `!ping`s and of its sends."""
     samples = cohost.scrape()
-    labels = (("command", "ping"),)
-    return (
-        samples[("cohost_command_duration_seconds_sum", labels)],
-        samples[("cohost_command_duration_seconds_count", labels)],
+    ping = (("command", "ping"),)
+    send = (("request", "room_send"),)
+    request = "cohost_homeserver_request_duration_seconds"
+    return OwnTime(
+        samples[("cohost_command_duration_seconds_sum", ping)],
+        samples[("cohost_command_duration_seconds_count", ping)],
+        samples.get((f"{request}_sum", send), 0.0),
+        samples.get((f"{request}_count", send), 0.0),
     )
 
 
@@ -388,9 +420,19 @@ class Run:
             target = "≤ 1.1" if name == "cohost" else "the homeserver's own share"
             line(f"!ping median, 0 → N crews ({name})", f"{before:.0f} → {after:.0f} ms",
                  after / before, target)  # fmt: skip
+        for name in ("cohost", "echo"):
+            before, after = (x[f"{name} served"] * 1000 for x in (empty_ping, full_ping))
+            line(f"  by the homeserver's clock ({name})", f"{before:.0f} → {after:.0f} ms",
+                 after / before, "the pinger's own send and sync left out")  # fmt: skip
         before, after = empty_ping["own"] * 1000, full_ping["own"] * 1000
         line("  of which cohost's own, with its send (mean)", f"{before:.1f} → {after:.1f} ms",
              after / before, "the rest is the homeserver's")  # fmt: skip
+        before, after = empty_ping["send"] * 1000, full_ping["send"] * 1000
+        line("    its send alone (room_send, mean)", f"{before:.1f} → {after:.1f} ms",
+             after / before, "the homeserver's, as cohost waits")  # fmt: skip
+        before, after = ((x["own"] - x["send"]) * 1000 for x in (empty_ping, full_ping))
+        line("    cohost's work without its send", f"{before:.1f} → {after:.1f} ms",
+             after / before, "cohost alone")  # fmt: skip
         line("crews per second, cohost / raw floor", f"{crews / made:.2f} / {crews / floor:.2f}",
              made / floor, "≤ 1.3, in time")  # fmt: skip
         print(f"  {'resident memory after the restart':44s} {memory:>17.0f} MB  (target < 150 MB)")
