@@ -73,10 +73,13 @@ async def bench_fanout(rounds: int) -> None:
             # The floor: Hosts-like room → federated room → Announcements-like room,
             # through the two relay bots. Bea is in the federated room too: what she sees
             # there has passed through one bot only.
-            start_room, shared, end_room = await relay_rooms(alice, bea, home, relays)
+            start_room, shared, end_room = await relay_rooms(alice, bea, home, relays, False)
             # The floor with the first bot's follow-up as the design has it: its own
-            # Announcements room after the network's, and an answer to the sender.
-            design_start, design_shared, design_end = await relay_rooms(alice, bea, home, designed)
+            # Announcements room after the network's, and an answer to the sender, in an
+            # encrypted room as a Hosts room is.
+            design_start, design_shared, design_end = await relay_rooms(
+                alice, bea, home, designed, True
+            )
             status, body = await alice.api(
                 "POST",
                 "/_matrix/client/v3/createRoom",
@@ -148,7 +151,7 @@ async def bench_fanout(rounds: int) -> None:
     designed = medians["relay bots, as designed"]
     print(
         f"  ratio fan-out/relay bots as designed: {fanout / designed:.2f}  (the first bot also "
-        "posts to its own Announcements and answers, as cohost does)"
+        "posts to its own Announcements and answers, encrypted, as cohost does)"
     )
     print("  by hop (median, homeserver timestamps): first bot, then federation and second bot")
     for name, (first, second) in hops.items():
@@ -156,12 +159,16 @@ async def bench_fanout(rounds: int) -> None:
 
 
 async def relay_rooms(
-    alice: User, bea: User, home: Homeserver, bots: list[tuple[str, subprocess.Popen[bytes]]]
+    alice: User,
+    bea: User,
+    home: Homeserver,
+    bots: list[tuple[str, subprocess.Popen[bytes]]],
+    encrypted: bool,
 ) -> tuple[str, str, str]:
     """Alice's room with the first bot, the federated room both bots are in (Bea too),
     and Bea's room with the second bot."""
     first, second = (user_id for user_id, _ in bots)
-    start = await alice.create_dm(first, encrypted=False)
+    start = await alice.create_dm(first, encrypted=encrypted)
     _status, body = await alice.api(
         "POST",
         "/_matrix/client/v3/createRoom",

@@ -5,7 +5,8 @@ another congregation's Announcements), without anything cohost does on the way.
 
 With `follow-up`, the bot also does what the first congregation's cohost does after
 posting to the network (SPEC §4): it posts into its own room named "Announcements",
-after the others, and answers in the room the message came from.
+after the others, and answers in the room the message came from. It reads and answers
+end-to-end encrypted there, as cohost does in a congregation's Hosts room.
 
 Run as `python -m tests.benchmarks.relay_bot HOMESERVER USER_ID PASSWORD [follow-up]`."""
 
@@ -13,16 +14,21 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import tempfile
 
-from nio import AsyncClient, InviteMemberEvent, MatrixRoom, RoomMessageText
+from nio import AsyncClient, AsyncClientConfig, InviteMemberEvent, MatrixRoom, RoomMessageText
 
 HOME_ROOM = "Announcements"
 
 
 async def main(homeserver: str, user_id: str, password: str, *mode: str) -> None:
     follow_up = mode == ("follow-up",)
-    client = AsyncClient(homeserver, user_id)
+    store = tempfile.mkdtemp(prefix="relay-bot-") if follow_up else ""
+    config = AsyncClientConfig(encryption_enabled=follow_up, store_sync_tokens=False)
+    client = AsyncClient(homeserver, user_id, store_path=store, config=config)
     await client.login(password)
+    if client.should_upload_keys:
+        await client.keys_upload()  # before anyone encrypts for it
     first = await client.sync(timeout=0)
 
     async def on_invite(room: MatrixRoom, event: InviteMemberEvent) -> None:
@@ -40,7 +46,10 @@ async def main(homeserver: str, user_id: str, password: str, *mode: str) -> None
             )
         if follow_up:
             await client.room_send(
-                room.room_id, "m.room.message", {"msgtype": "m.notice", "body": "relayed"}
+                room.room_id,
+                "m.room.message",
+                {"msgtype": "m.notice", "body": "relayed"},
+                ignore_unverified_devices=True,
             )
 
     client.add_event_callback(on_invite, InviteMemberEvent)  # type: ignore[arg-type]
