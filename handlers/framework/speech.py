@@ -4,6 +4,7 @@ them (handlers.framework.replies)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -27,26 +28,25 @@ async def names_in(gateway: MatrixGateway, room_id: RoomId, text: str) -> Names:
 
 
 async def display_names(gateway: MatrixGateway, room_id: RoomId, users: set[str]) -> Names:
-    """People's display names in a room, from its state (which the gateway keeps: one
-    read whatever their number); those without one, or not in the room, are left out."""
-    if not users:
-        return {}
+    """People's display names in a room, each from their own member event (which the
+    gateway keeps), never the room's whole state: a Lobby of 150 would be read again
+    after each join; those without one, or not in the room, are left out."""
+    people = sorted(users)
+    found = await asyncio.gather(*(_display_name(gateway, room_id, user) for user in people))
+    return {user: name for user, name in zip(people, found, strict=True) if name is not None}
+
+
+async def _display_name(gateway: MatrixGateway, room_id: RoomId, user: str) -> str | None:
     try:
-        state = await gateway.room_state(room_id)
+        content = await gateway.get_state(room_id, EventType.MEMBER, user)
     except MatrixError:
-        return {}  # a room whose state this account cannot read: the pills show ids
-    names: dict[str, str] = {}
-    for event in state:
-        user = event.get("state_key")
-        content = event.get("content")
-        if event.get("type") != EventType.MEMBER or user not in users:
-            continue
-        if not isinstance(content, dict) or content.get("membership") == Membership.LEAVE:
-            continue
-        name = content.get("displayname")
-        if isinstance(name, str) and name.strip() and len(name) <= MAX_NAME_READ:
-            names[str(user)] = name
-    return names
+        return None  # a room whose state this account cannot read: the pill shows the id
+    if not isinstance(content, dict) or content.get("membership") == Membership.LEAVE:
+        return None
+    name = content.get("displayname")
+    if isinstance(name, str) and name.strip() and len(name) <= MAX_NAME_READ:
+        return name
+    return None
 
 
 async def tell(

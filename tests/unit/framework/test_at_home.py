@@ -8,11 +8,14 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from handlers.community.invites import InviteHandler
 from handlers.community.state import CREW_ROOM, LOBBY
 from handlers.decisions.engine import Decisions
 from handlers.framework.markdown import to_html
 from handlers.framework.patterns import UserPatterns
+from handlers.framework.speech import display_names
 from handlers.framework.types import (
     IncomingInvite,
     IncomingMember,
@@ -146,6 +149,26 @@ def test_people_are_pills_with_their_escaped_names_and_raw_html_stays_text() -> 
     assert "<b>" not in html and "&lt;b&gt;" in html
     assert "evil.example" in html and 'href="https://evil' not in html  # no link offered
     assert "<code>code</code>" in html
+
+
+async def test_names_for_pills_are_read_from_each_members_own_event_alone(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reply naming someone in a Lobby of 150 must not read the whole Lobby's state
+    (again after each join)."""
+    await world.congregation()
+    lobby = lobby_of(world)
+    named(world, lobby, BOB, "Bob")
+    world.gateway.set_state(
+        lobby, "m.room.member", CAROL, {"membership": "leave", "displayname": "Carol"}, CAROL
+    )
+
+    async def whole_state(room_id: RoomId) -> list[dict[str, Any]]:
+        raise AssertionError("the room's whole state was read")
+
+    monkeypatch.setattr(world.gateway, "room_state", whole_state)
+    found = await display_names(world.gateway, lobby, {BOB, CAROL, "@erin:elsewhere.net"})
+    assert found == {BOB: "Bob"}
 
 
 async def test_a_proposal_asks_exactly_its_deciders_and_offers_one_click_votes(
