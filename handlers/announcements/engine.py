@@ -4,6 +4,7 @@ network announcement once into its own congregations' Announcements rooms."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import structlog
@@ -17,6 +18,7 @@ from handlers.framework.errors import UserError
 from handlers.framework.language import _
 from handlers.framework.markdown import to_html
 from handlers.framework.matrix_names import MENTIONS, EventType, MsgType
+from handlers.framework.memo import remembering
 from handlers.framework.types import IncomingMessage, RoomId, UserId
 from handlers.network.membership import NetworkMembership
 from storage.models import Congregation
@@ -79,20 +81,36 @@ class Announcements:
         raw = incoming.content.get(ORIGIN)
         if not isinstance(raw, dict) or incoming.notice or incoming.sender == self.gateway.user_id:
             return
+        # The checks read where the room belongs once (the language's choice read it).
+        with remembering():
+            relayed = await self._checked(incoming, raw)
+        if relayed is None:
+            return
+        origin, congregations = relayed
+        for congregation in congregations:
+            await self._relay(RoomId(congregation.announcements_id), incoming.event_id, origin)
+
+    async def _checked(
+        self, incoming: IncomingMessage, raw: dict[str, Any]
+    ) -> tuple[Origin, list[Congregation]] | None:
+        """What to relay and where, when the announcement comes from a member cohost."""
         place = await self.directory.place(incoming.room_id)
         if place.room is None or place.room.kind != NETWORK_ANNOUNCEMENTS or place.room.released:
-            return
+            return None
         try:
             claimed = Origin.model_validate(raw)
         except ValidationError:
             log.info("announcement_origin_unreadable", room_id=incoming.room_id)
-            return
+            return None
         network = RoomId(place.room.network_id or "")
-        members = await self.network.members(network)
+        # Two reads of their own: the register, and this cohost's congregations there.
+        members, congregations = await asyncio.gather(
+            self.network.members(network), self.directory.index.congregations_in(network)
+        )
         entry = next((m for m in members.values() if m.bot == incoming.sender), None)
         if entry is None:
             log.warning("announcement_from_non_member_ignored", sender=incoming.sender)
-            return
+            return None
         # The congregation is the one the register names for this cohost, whatever the
         # announcement claims; an author counts only as one of its hosts.
         origin = Origin(
@@ -102,8 +120,7 @@ class Announcements:
             if claimed.author in entry.hosts
             else _("a host of {name}", name=entry.name),
         )
-        for congregation in await self.directory.index.congregations_in(network):
-            await self._relay(RoomId(congregation.announcements_id), incoming.event_id, origin)
+        return origin, congregations
 
     async def _relay(self, room: RoomId, source: str, origin: Origin) -> None:
         await self.gateway.send_event(
