@@ -148,9 +148,9 @@ async def bench_fanout(rounds: int) -> None:
     print(
         f"  ratio fan-out/two relay bots: {fanout / floor:.2f}  (cohost's own cost; target ≤ 1.10)"
     )
-    designed = medians["relay bots, as designed"]
+    as_designed = medians["relay bots, as designed"]
     print(
-        f"  ratio fan-out/relay bots as designed: {fanout / designed:.2f}  (the first bot also "
+        f"  ratio fan-out/relay bots as designed: {fanout / as_designed:.2f}  (the first bot also "
         "posts to its own Announcements and answers, encrypted, as cohost does)"
     )
     print("  by hop (median, homeserver timestamps): first bot, then federation and second bot")
