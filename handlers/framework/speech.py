@@ -18,6 +18,7 @@ from handlers.framework.types import EventId, RoomId, UserId
 
 MAX_DISPLAY_NAME = 64  # as a pill shows it
 MAX_NAME_READ = 256  # Synapse's own limit for display names
+MANY_NAMED = 12  # more people named than this: their names come from one read of the room
 
 
 async def names_in(gateway: MatrixGateway, room_id: RoomId, text: str) -> Names:
@@ -28,19 +29,41 @@ async def names_in(gateway: MatrixGateway, room_id: RoomId, text: str) -> Names:
 
 
 async def display_names(gateway: MatrixGateway, room_id: RoomId, users: set[str]) -> Names:
-    """People's display names in a room, each from their own member event (which the
-    gateway keeps), never the room's whole state: a Lobby of 150 would be read again
-    after each join; those without one, or not in the room, are left out."""
+    """People's display names in a room (the gateway keeps what it read); those without
+    one, or not in the room, are left out. A few are read each from their own member
+    event, not out of the room's whole state: a Lobby of 150 would be read again after
+    each join. Many (a round's groups) are read in one go."""
+    if len(users) > MANY_NAMED:
+        return await _names_in_state(gateway, room_id, users)
     people = sorted(users)
-    found = await asyncio.gather(*(_display_name(gateway, room_id, user) for user in people))
-    return {user: name for user, name in zip(people, found, strict=True) if name is not None}
+    found = await asyncio.gather(*(_member_of(gateway, room_id, user) for user in people))
+    named = ((user, _display_name(content)) for user, content in zip(people, found, strict=True))
+    return {user: name for user, name in named if name is not None}
 
 
-async def _display_name(gateway: MatrixGateway, room_id: RoomId, user: str) -> str | None:
+async def _member_of(gateway: MatrixGateway, room_id: RoomId, user: str) -> dict[str, Any] | None:
     try:
-        content = await gateway.get_state(room_id, EventType.MEMBER, user)
+        return await gateway.get_state(room_id, EventType.MEMBER, user)
     except MatrixError:
         return None  # a room whose state this account cannot read: the pill shows the id
+
+
+async def _names_in_state(gateway: MatrixGateway, room_id: RoomId, users: set[str]) -> Names:
+    try:
+        state = await gateway.room_state(room_id)
+    except MatrixError:
+        return {}
+    names: dict[str, str] = {}
+    for event in state:
+        user = event.get("state_key")
+        if event.get("type") == EventType.MEMBER and user in users:
+            name = _display_name(event.get("content"))
+            if name is not None:
+                names[str(user)] = name
+    return names
+
+
+def _display_name(content: object) -> str | None:
     if not isinstance(content, dict) or content.get("membership") == Membership.LEAVE:
         return None
     name = content.get("displayname")

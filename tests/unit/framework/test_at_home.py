@@ -171,6 +171,28 @@ async def test_names_for_pills_are_read_from_each_members_own_event_alone(
     assert found == {BOB: "Bob"}
 
 
+async def test_names_of_many_people_come_from_one_read_of_the_room(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A round's groups name everyone: one read, not a request per person."""
+    await world.congregation()
+    lobby = lobby_of(world)
+    people = [f"@p{i}:example.org" for i in range(40)]
+    for person in people:
+        named(world, lobby, person, person[1:4].upper())
+    asked: list[str] = []
+    read_one = world.gateway.get_state
+
+    async def counted(room_id: RoomId, event_type: str, state_key: str = "") -> Any:
+        asked.append(state_key)
+        return await read_one(room_id, event_type, state_key)
+
+    monkeypatch.setattr(world.gateway, "get_state", counted)
+    found = await display_names(world.gateway, lobby, {*people, CAROL})
+    assert found == {person: person[1:4].upper() for person in people}
+    assert asked == []
+
+
 async def test_a_proposal_asks_exactly_its_deciders_and_offers_one_click_votes(
     world: World,
 ) -> None:
