@@ -45,14 +45,19 @@ class CommunityStore(Store):
     """The community index: one transaction per intention, each named for it."""
 
     async def place(self, room_id: str) -> Place:
+        # One query, not three: every event handled asks it first (its language).
         async with self._unit("place") as s:
-            room = await s.get(IndexedRoom, room_id)
-            congregation = (
-                await s.get(Congregation, room.congregation_id)
-                if room and room.congregation_id
-                else None
-            )
-            crew = await s.get(Crew, room_id) if room else None
+            found = (
+                await s.execute(
+                    select(IndexedRoom, Congregation, Crew)
+                    .outerjoin(Congregation, Congregation.space_id == IndexedRoom.congregation_id)
+                    .outerjoin(Crew, Crew.room_id == IndexedRoom.room_id)
+                    .where(IndexedRoom.room_id == room_id)
+                )
+            ).first()
+        if found is None:
+            return Place(None, None, None)
+        room, congregation, crew = found
         return Place(room, congregation, crew)
 
     async def congregation(self, space_id: str) -> Congregation | None:

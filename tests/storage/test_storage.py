@@ -8,8 +8,9 @@ from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service.metrics import Metrics
+from storage.community import Place
 from storage.database import check_schema, make_engine, make_sessionmaker, migrate
-from storage.models import Crew, IndexedRoom, Proposal
+from storage.models import Congregation, Crew, IndexedRoom, Proposal
 from storage.moves import RoomMoves
 from storage.operations import DONE, NewOperation, OperationStore
 from storage.repositories import NEXT_BATCH, HandledEventRepository, SyncStateRepository
@@ -197,3 +198,34 @@ async def test_each_unit_of_work_is_timed_under_its_name(engine: AsyncEngine) ->
     assert metrics.value(count, unit=add) == 3
     body, _ = await metrics.render()
     assert b'cohost_db_unit_seconds_bucket{le="0.001",unit="OperationStore.add"}' in body
+
+
+async def test_a_rooms_place_is_its_row_its_congregation_and_its_crew(engine: AsyncEngine) -> None:
+    """Read in one query (every event handled asks it): each part, or none of them."""
+    await migrate(engine)
+    sessions = make_sessionmaker(engine)
+    async with sessions.begin() as s:
+        s.add(
+            Congregation(
+                space_id="!space", name="Riverside", lobby_id="!lobby",
+                announcements_id="!ann", hosts_room_id="!hosts", hosts=["@a:x"], created_at=T0,
+            )
+        )  # fmt: skip
+        s.add(
+            Crew(room_id="!crew", congregation_id="!space", name="Walkers",
+                 name_key="walkers", caller="@a:x", created_at=T0)
+        )  # fmt: skip
+        s.add(IndexedRoom(room_id="!crew", kind="crew", congregation_id="!space"))
+        s.add(IndexedRoom(room_id="!hosts", kind="hosts", congregation_id="!space"))
+        s.add(IndexedRoom(room_id="!net-ann", kind="network_announcements", network_id="!net"))
+    community = Stores.over(sessions).community
+    crew = await community.place("!crew")
+    assert crew.room is not None and crew.room.kind == "crew"
+    assert crew.congregation is not None and crew.congregation.name == "Riverside"
+    assert crew.crew is not None and crew.crew.name == "Walkers"
+    hosts = await community.place("!hosts")
+    assert hosts.room is not None and hosts.congregation is not None and hosts.crew is None
+    network = await community.place("!net-ann")
+    assert network.room is not None and network.room.network_id == "!net"
+    assert network.congregation is None and network.crew is None
+    assert await community.place("!unknown") == Place(None, None, None)
